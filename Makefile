@@ -1,0 +1,96 @@
+# cxr: customer-experience rules over event logs.
+#
+#   make            build ./cxr (installs missing Debian packages first, as root)
+#   make test       build, then run every test; ends with "N passed, N failed"
+#   make example    run the flagship example
+#   make sanitize   build and test under AddressSanitizer + UBSan (build-asan/)
+
+# ---- settings ----
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2
+WARN     ?= -Wall -Wextra -Werror
+CFLAGS   ?= $(OPT) -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -I$(BUILD) -MMD -MP
+LDLIBS   = -lpcre2-8 -lm
+FLEX     ?= flex
+BISON    ?= bison
+DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3
+
+# ---- sources ----
+LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/vm.c src/builtins.c \
+          src/engine.c src/ingest.c src/disasm.c src/cxr.c \
+          src/json.c src/source.c src/timeutil.c
+GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
+LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
+UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source
+TEST_TOOLS = $(BUILD)/tests/timeparse_cli $(BUILD)/tests/jsoncheck $(BUILD)/tests/csvdump
+
+.PHONY: all test example deps sanitize bench clean
+all: deps cxr
+
+# Missing Debian packages are installed when we are root, and named
+# exactly otherwise.
+deps: $(BUILD)/.deps
+$(BUILD)/.deps:
+	@mkdir -p $(BUILD)
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		else \
+			echo "missing Debian packages:$$missing"; \
+			echo "install them with: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi; touch $@
+
+cxr: $(BUILD)/main.o $(BUILD)/libcxr.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libcxr.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: src/%.c | $(BUILD)/parser.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y
+	@mkdir -p $(BUILD)
+	$(BISON) -Wall -Werror -o $(BUILD)/parser.c --defines=$(BUILD)/parser.h $<
+
+$(BUILD)/lexer.c: grammar/lexer.l
+	@mkdir -p $(BUILD)
+	$(FLEX) -o $@ $<
+
+# Generated C is not ours to warn about beyond what compiles cleanly.
+$(BUILD)/parser.o: $(BUILD)/parser.c
+	$(CC) $(ALL_CFLAGS) -Wno-unused-but-set-variable -c -o $@ $<
+$(BUILD)/lexer.o: $(BUILD)/lexer.c $(BUILD)/parser.h
+	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-function -Wno-unused-parameter -c -o $@ $<
+$(BUILD)/stdlib_scripts.c: src/embed.awk $(wildcard stdlib/*.cxr)
+	@mkdir -p $(BUILD)
+	awk -f src/embed.awk $(sort $(wildcard stdlib/*.cxr)) > $@
+$(BUILD)/stdlib_scripts.o: $(BUILD)/stdlib_scripts.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcxr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcxr.a $(LDLIBS)
+
+test: all $(UNIT_TESTS) $(TEST_TOOLS)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+example: all
+	./cxr run examples/cinema.cxr examples/cinema.jsonl
+
+sanitize:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" test
+
+clean:
+	rm -rf build build-asan cxr
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/main.d

@@ -1,0 +1,284 @@
+/* parser.y: the grammar of cxr scripts.
+ *
+ * Each action is one call to a named constructor (ast.c); no logic lives
+ * here.  Error recovery resynchronises at `end` of a rule or at the next
+ * top-level keyword, so that one run reports several syntax errors.
+ */
+%define api.pure full
+%define api.location.type {struct loc}
+%define parse.error detailed
+%locations
+%expect 0
+%lex-param {void *scanner}
+%parse-param {void *scanner} {struct parse_ctx *ctx}
+
+%code requires {
+#include "parse.h"
+}
+
+%code provides {
+int yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);
+void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg);
+}
+
+%code {
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                        \
+	do {                                                               \
+		if (N) {                                                   \
+			(Cur).first_line = YYRHSLOC(Rhs, 1).first_line;    \
+			(Cur).first_column = YYRHSLOC(Rhs, 1).first_column; \
+			(Cur).last_line = YYRHSLOC(Rhs, N).last_line;      \
+			(Cur).last_column = YYRHSLOC(Rhs, N).last_column;  \
+		} else {                                                   \
+			(Cur).first_line = (Cur).last_line = YYRHSLOC(Rhs, 0).last_line; \
+			(Cur).first_column = (Cur).last_column = YYRHSLOC(Rhs, 0).last_column; \
+		}                                                          \
+		(Cur).file = ctx->file;                                    \
+	} while (0)
+}
+
+%union {
+	int64_t i;
+	double f;
+	struct str_lit str;
+	struct ast_name name;
+	struct ast *ast;
+	struct ast_name *names;
+	struct ast_rule *rule;
+	struct ast_clause *clause;
+	struct ast_field_init *fields;
+	struct ast_event *event;
+	struct ast_test *test;
+	struct ast_test_step *step;
+}
+
+%token START_SCRIPT START_EXPR
+%token <i> INT "integer" DURATION "duration" TIME "time"
+%token <f> FLOAT "number" PERCENT "percentage"
+%token <str> STRING "string" REGEX "regex"
+%token <name> IDENT "name"
+%token EQ "==" NE "!=" LE "<=" GE ">=" MATCH "=~" NMATCH "!~" COALESCE "??" ARROW "->"
+%token AFTER "after" ADVANCE "advance" AND "and" ANY "any" AS "as" AT "at"
+%token CONST "const" CUSTOMER "customer" EMIT "emit" END "end" EVENT "event"
+%token EXPECT "expect" FALSE "false" FN "fn" GIVEN "given" HAS "has" IMPORT "import"
+%token IN "in" INPUT "input" LET "let" LIMIT "limit" NO "no" NOT "not" NUL "null"
+%token ON "on" ONCE "once" OR "or" PER "per" PRIORITY "priority" HOLDOUT "holdout"
+%token RULE "rule" SET "set" STAGE "stage" TAG "tag" TEST "test" TRUE "true"
+%token UNLESS "unless" UNTAG "untag" WHEN "when"
+
+%type <ast> expr primary postfix args opt_args list_items
+%type <name> name opt_as
+%type <names> types params opt_params
+%type <rule> rule rule_head rule_body
+%type <clause> clause
+%type <fields> field_inits opt_field_inits
+%type <event> event_decl schema_fields
+%type <test> test test_body
+%type <step> step
+
+%left OR
+%left AND
+%precedence NOT
+%nonassoc EQ NE '<' LE '>' GE MATCH NMATCH IN HAS
+%left COALESCE
+%left '+' '-'
+%left '*' '/' '%'
+%precedence UNARY
+
+%%
+
+start:
+	  START_SCRIPT script
+	| START_EXPR expr            { ctx->expr = $2; }
+	;
+
+script:
+	  %empty
+	| script toplevel
+	;
+
+toplevel:
+	  IMPORT STRING                      { script_import(ctx, @$, $2); }
+	| INPUT '{' settings '}'
+	| CONST name '=' expr                { script_const(ctx, $2, $4); }
+	| event_decl                         { script_event(ctx, $1); }
+	| FN name '(' opt_params ')' '=' expr { script_fn(ctx, $2, $4, $7); }
+	| rule                               { script_rule(ctx, $1); }
+	| test                               { script_test(ctx, $1); }
+	| error END
+	;
+
+settings:
+	  %empty
+	| settings name '=' expr             { script_setting(ctx, $2, $4); }
+	;
+
+event_decl:
+	  EVENT name '{' schema_fields '}'  { $$ = $4; $$->name = $2; }
+	;
+
+schema_fields:
+	  %empty                            { $$ = event_new(ctx, (struct ast_name){0}); }
+	| schema_fields name ':' name opt_comma { $$ = $1; event_field(ctx, $$, $2, $4); }
+	;
+
+opt_comma: %empty | ',' ;
+
+opt_params:
+	  %empty                            { $$ = NULL; }
+	| params
+	;
+
+params:
+	  name                              { $$ = name_chain(ctx, NULL, $1); }
+	| params ',' name                   { $$ = name_chain(ctx, $1, $3); }
+	;
+
+rule:
+	  rule_body END
+	;
+
+rule_head:
+	  RULE name                          { $$ = rule_new(ctx, @$, $2); }
+	| RULE name STRING                   { $$ = rule_new(ctx, @$, $2); rule_doc(ctx, $$, $3); }
+	;
+
+rule_body:
+	  rule_head ON types opt_as          { $$ = $1; rule_on_types(ctx, $$, $3, $4); }
+	| rule_head ON ANY opt_as            { $$ = $1; rule_on_any(ctx, $$, $4); }
+	| rule_body clause                   { $$ = $1; rule_clause(ctx, $$, $2); }
+	| rule_body ONCE                     { $$ = $1; rule_once(ctx, $$, @2, NULL); }
+	| rule_body ONCE PER expr            { $$ = $1; rule_once(ctx, $$, @2, $4); }
+	| rule_body LIMIT expr PER CUSTOMER PER expr { $$ = $1; rule_limit(ctx, $$, @2, $3, $7); }
+	| rule_body PRIORITY expr            { $$ = $1; rule_priority(ctx, $$, @2, $3); }
+	| rule_body HOLDOUT expr             { $$ = $1; rule_holdout(ctx, $$, @2, $3); }
+	;
+
+types:
+	  name                               { $$ = name_chain(ctx, NULL, $1); }
+	| types '|' name                     { $$ = name_chain(ctx, $1, $3); }
+	;
+
+opt_as:
+	  %empty                             { $$ = (struct ast_name){0}; }
+	| AS name                            { $$ = $2; }
+	;
+
+clause:
+	  WHEN expr                          { $$ = clause_new(ctx, @$, C_WHEN, (struct ast_name){0}, $2); }
+	| UNLESS expr                        { $$ = clause_new(ctx, @$, C_UNLESS, (struct ast_name){0}, $2); }
+	| LET name '=' expr                  { $$ = clause_new(ctx, @$, C_LET, $2, $4); }
+	| EMIT name opt_field_inits          { $$ = clause_emit(ctx, @$, $2, $3); }
+	| SET CUSTOMER '.' name '=' expr     { $$ = clause_new(ctx, @$, C_SET, $4, $6); }
+	| TAG expr                           { $$ = clause_new(ctx, @$, C_TAG, (struct ast_name){0}, $2); }
+	| UNTAG expr                         { $$ = clause_new(ctx, @$, C_UNTAG, (struct ast_name){0}, $2); }
+	;
+
+opt_field_inits:
+	  %empty                             { $$ = NULL; }
+	| '{' '}'                            { $$ = NULL; }
+	| '{' field_inits opt_comma '}'      { $$ = $2; }
+	;
+
+field_inits:
+	  name ':' expr                      { $$ = field_chain(ctx, NULL, $1, $3); }
+	| field_inits ',' name ':' expr      { $$ = field_chain(ctx, $1, $3, $5); }
+	;
+
+test:
+	  test_body END
+	;
+
+test_body:
+	  TEST STRING                        { $$ = test_new(ctx, @$, $2); }
+	| test_body step                     { $$ = $1; test_step(ctx, $$, $2); }
+	;
+
+step:
+	  GIVEN name opt_field_inits         { $$ = step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; }
+	| GIVEN name opt_field_inits AT expr { $$ = step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; $$->at = $5; }
+	| GIVEN name opt_field_inits AFTER expr { $$ = step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; $$->after = $5; }
+	| ADVANCE expr                       { $$ = step_new(ctx, @$, TS_ADVANCE); $$->expr = $2; }
+	| EXPECT name opt_field_inits        { $$ = step_new(ctx, @$, TS_EXPECT); $$->name = $2; $$->fields = $3; }
+	| EXPECT NO name                     { $$ = step_new(ctx, @$, TS_EXPECT_NO); $$->name = $3; }
+	| EXPECT STAGE name '.' name EQ name { $$ = step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $7; }
+	| EXPECT CUSTOMER '.' name EQ expr   { $$ = step_new(ctx, @$, TS_EXPECT_EXPR); $$->name = $4; $$->expr = $6; }
+	;
+
+name:
+	  IDENT
+	| STRING                             { $$ = str_to_name(ctx, @1, $1); }
+	;
+
+expr:
+	  postfix
+	| expr OR expr                       { $$ = ast_binop(ctx, @$, OP_OR, $1, $3); }
+	| expr AND expr                      { $$ = ast_binop(ctx, @$, OP_AND, $1, $3); }
+	| NOT expr                           { $$ = ast_unop(ctx, @$, OP_NOT, $2); }
+	| expr EQ expr                       { $$ = ast_binop(ctx, @$, OP_EQ, $1, $3); }
+	| expr NE expr                       { $$ = ast_binop(ctx, @$, OP_NE, $1, $3); }
+	| expr '<' expr                      { $$ = ast_binop(ctx, @$, OP_LT, $1, $3); }
+	| expr LE expr                       { $$ = ast_binop(ctx, @$, OP_LE, $1, $3); }
+	| expr '>' expr                      { $$ = ast_binop(ctx, @$, OP_GT, $1, $3); }
+	| expr GE expr                       { $$ = ast_binop(ctx, @$, OP_GE, $1, $3); }
+	| expr IN expr                       { $$ = ast_binop(ctx, @$, OP_IN, $1, $3); }
+	| expr HAS expr                      { $$ = ast_binop(ctx, @$, OP_HAS, $1, $3); }
+	| expr MATCH REGEX                   { $$ = ast_match(ctx, @$, 0, $1, $3); }
+	| expr NMATCH REGEX                  { $$ = ast_match(ctx, @$, 1, $1, $3); }
+	| expr COALESCE expr                 { $$ = ast_binop(ctx, @$, OP_COALESCE, $1, $3); }
+	| expr '+' expr                      { $$ = ast_binop(ctx, @$, OP_ADD, $1, $3); }
+	| expr '-' expr                      { $$ = ast_binop(ctx, @$, OP_SUB, $1, $3); }
+	| expr '*' expr                      { $$ = ast_binop(ctx, @$, OP_MUL, $1, $3); }
+	| expr '/' expr                      { $$ = ast_binop(ctx, @$, OP_DIV, $1, $3); }
+	| expr '%' expr                      { $$ = ast_binop(ctx, @$, OP_MOD, $1, $3); }
+	| '-' expr %prec UNARY               { $$ = ast_unop(ctx, @$, OP_NEG, $2); }
+	;
+
+postfix:
+	  primary
+	| postfix '.' IDENT                  { $$ = ast_field(ctx, @$, $1, $3); }
+	| postfix '[' STRING ']'             { $$ = ast_quoted_field(ctx, @$, $1, str_to_name(ctx, @3, $3)); }
+	| IDENT '(' opt_args ')'             { $$ = ast_call(ctx, @$, $1, $3); }
+	;
+
+primary:
+	  INT                                { $$ = ast_int(ctx, @$, $1); }
+	| FLOAT                              { $$ = ast_float(ctx, @$, $1); }
+	| PERCENT                            { $$ = ast_float(ctx, @$, $1); }
+	| DURATION                           { $$ = ast_dur(ctx, @$, $1); }
+	| TIME                               { $$ = ast_time(ctx, @$, $1); }
+	| STRING                             { $$ = ast_string(ctx, @$, $1); }
+	| TRUE                               { $$ = ast_bool(ctx, @$, 1); }
+	| FALSE                              { $$ = ast_bool(ctx, @$, 0); }
+	| NUL                                { $$ = ast_new(ctx, A_NULL, @$); }
+	| IDENT                              { $$ = ast_name(ctx, @$, $1); }
+	| CUSTOMER                           { $$ = ast_new(ctx, A_CUSTOMER, @$); }
+	| EVENT                              { $$ = ast_new(ctx, A_EVENT, @$); }
+	| '(' expr ')'                       { $$ = $2; }
+	| '[' ']'                            { $$ = ast_list(ctx, @$, NULL); }
+	| '[' list_items opt_comma ']'       { $$ = ast_list(ctx, @$, $2); }
+	;
+
+list_items:
+	  expr                               { $$ = ast_chain(NULL, $1); }
+	| list_items ',' expr                { $$ = ast_chain($1, $3); }
+	;
+
+opt_args:
+	  %empty                             { $$ = NULL; }
+	| args
+	;
+
+args:
+	  expr                               { $$ = ast_chain(NULL, $1); }
+	| args ',' expr                      { $$ = ast_chain($1, $3); }
+	;
+
+%%
+
+void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg)
+{
+	(void)scanner;
+	diag_report(ctx->diag, DIAG_ERROR, *loc, "%s", msg);
+	ctx->errors++;
+}

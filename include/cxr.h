@@ -1,0 +1,82 @@
+/* cxr.h: run customer-experience rules over event logs.
+ *
+ * The whole public interface of the cxr library.  A handle holds one
+ * compiled script and the state of one run; there is no global state, so
+ * a program may hold several handles (in different threads too).
+ *
+ *   cxr *h = cxr_new();
+ *   cxr_on_output(h, write_fn, ud);           // responses, as JSON Lines
+ *   if (cxr_compile_file(h, "rules.cxr") == 0)
+ *       cxr_run_files(h, paths, npaths);      // read, order by time, run
+ *   cxr_summary(h, write_fn, ud);
+ *   cxr_free(h);
+ *
+ * Messages (compile errors, runtime errors, rejected input) go to the
+ * diagnostics callback, stderr-ready text with file:line:col.
+ */
+#ifndef CXR_H
+#define CXR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cxr cxr;
+
+/* Where text goes: p[0..n) is not NUL-terminated. */
+typedef void (*cxr_write_fn)(void *ud, const char *p, size_t n);
+
+enum cxr_format { CXR_JSONL, CXR_CSV };
+
+/* Exit statuses, as the command line uses them. */
+enum cxr_status { CXR_OK = 0, CXR_RULE_FAILURES = 1, CXR_INPUT_ERROR = 2 };
+
+cxr *cxr_new(void);
+void cxr_free(cxr *h);
+
+void cxr_on_diagnostic(cxr *h, cxr_write_fn fn, void *ud);
+void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud);
+void cxr_on_reject(cxr *h, cxr_write_fn fn, void *ud);
+void cxr_set_format(cxr *h, enum cxr_format f);
+void cxr_set_color(cxr *h, int on);
+/* Stop at the first rejected record (the run then returns CXR_INPUT_ERROR). */
+void cxr_set_strict(cxr *h, int on);
+
+/* Compile a script; imports are resolved against its folder and the
+ * embedded stdlib.  Returns the number of errors (0: ready to run). */
+int cxr_compile_file(cxr *h, const char *path);
+int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len);
+int cxr_warnings(const cxr *h);
+
+/* Read every file ("-" is stdin), order the events by time (ties keep
+ * input order), run the rules and write the responses.  Returns a
+ * cxr_status. */
+int cxr_run_files(cxr *h, const char *const *paths, int npaths);
+
+/* Feed one JSON object as an event of the running stream, in time order
+ * (the caller orders); `source` and `line` name it in messages. */
+int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint64_t line);
+
+/* The bytecode of every rule, with the effect of each instruction. */
+void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud);
+
+/* The run summary as text (events, rejects, responses per rule). */
+void cxr_summary(cxr *h, cxr_write_fn fn, void *ud);
+
+struct cxr_counts {
+	uint64_t events;         /* accepted events */
+	uint64_t rejected;       /* records rejected */
+	uint64_t responses;      /* responses written */
+	uint64_t runtime_errors; /* handlers stopped by a runtime error */
+	uint64_t customers;
+};
+void cxr_counts(const cxr *h, struct cxr_counts *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,465 @@
+/* ast.c: constructors called from the grammar actions (see parse.h).
+ *
+ * They only build nodes and lists; checks that need the whole script
+ * (names, types) are left to compile.c.
+ */
+#include <string.h>
+
+#include "parse.h"
+
+struct ast *ast_new(struct parse_ctx *c, int kind, struct loc loc)
+{
+	struct ast *n = arena_zalloc(c->arena, sizeof *n);
+	n->kind = (uint8_t)kind;
+	n->loc = loc;
+	return n;
+}
+
+struct ast *ast_int(struct parse_ctx *c, struct loc loc, int64_t i)
+{
+	struct ast *n = ast_new(c, A_INT, loc);
+	n->v.i = i;
+	return n;
+}
+
+struct ast *ast_float(struct parse_ctx *c, struct loc loc, double f)
+{
+	struct ast *n = ast_new(c, A_FLOAT, loc);
+	n->v.f = f;
+	return n;
+}
+
+struct ast *ast_bool(struct parse_ctx *c, struct loc loc, int b)
+{
+	struct ast *n = ast_new(c, A_BOOL, loc);
+	n->v.i = b;
+	return n;
+}
+
+struct ast *ast_time(struct parse_ctx *c, struct loc loc, int64_t ns)
+{
+	struct ast *n = ast_new(c, A_TIME, loc);
+	n->v.i = ns;
+	return n;
+}
+
+struct ast *ast_dur(struct parse_ctx *c, struct loc loc, int64_t ns)
+{
+	struct ast *n = ast_new(c, A_DUR, loc);
+	n->v.i = ns;
+	return n;
+}
+
+static struct ast *str_node(struct parse_ctx *c, struct loc loc, const char *s, uint32_t len)
+{
+	struct ast *n = ast_new(c, A_STR, loc);
+	n->s = s;
+	n->len = len;
+	return n;
+}
+
+/* A string literal: plain text, or an interpolation whose {expr} parts
+ * are parsed here by a nested parser positioned at the part's location. */
+struct ast *ast_string(struct parse_ctx *c, struct loc loc, struct str_lit lit)
+{
+	if (lit.nparts == 1 && !lit.parts[0].is_expr)
+		return str_node(c, loc, lit.parts[0].s, lit.parts[0].len);
+	struct ast *n = ast_new(c, A_INTERP, loc);
+	n->kids = arena_alloc(c->arena, sizeof *n->kids * (size_t)lit.nparts);
+	for (int i = 0; i < lit.nparts; i++) {
+		struct str_part *p = &lit.parts[i];
+		struct ast *kid;
+		if (!p->is_expr) {
+			kid = str_node(c, p->loc, p->s, p->len);
+		} else {
+			struct parse_ctx sub = *c;
+			sub.expr = NULL;
+			sub.errors = 0;
+			sub.start_line = p->loc.first_line;
+			sub.start_col = p->loc.first_column;
+			if (p->len == 0) {
+				diag_report(c->diag, DIAG_ERROR, p->loc, "empty {} in string (write \\{ for a brace)");
+				c->errors++;
+				kid = str_node(c, p->loc, "", 0);
+			} else if (parse_expr(&sub, p->s, p->len) || !sub.expr) {
+				c->errors += sub.errors ? sub.errors : 1;
+				kid = str_node(c, p->loc, "", 0);
+			} else {
+				kid = sub.expr;
+			}
+		}
+		n->kids[n->nkids++] = kid;
+	}
+	return n;
+}
+
+struct ast_name str_to_name(struct parse_ctx *c, struct loc loc, struct str_lit lit)
+{
+	struct ast_name n = {"", 0, loc};
+	if (lit.nparts == 1 && !lit.parts[0].is_expr) {
+		n.s = lit.parts[0].s;
+		n.len = lit.parts[0].len;
+	} else {
+		diag_report(c->diag, DIAG_ERROR, loc, "a quoted name cannot hold {expressions}");
+		c->errors++;
+	}
+	return n;
+}
+
+struct ast *ast_name(struct parse_ctx *c, struct loc loc, struct ast_name nm)
+{
+	struct ast *n = ast_new(c, A_NAME, loc);
+	n->s = nm.s;
+	n->len = nm.len;
+	return n;
+}
+
+struct ast *ast_custvar(struct parse_ctx *c, struct loc loc, struct ast_name nm)
+{
+	struct ast *n = ast_new(c, A_CUSTVAR, loc);
+	n->s = nm.s;
+	n->len = nm.len;
+	return n;
+}
+
+struct ast *ast_field(struct parse_ctx *c, struct loc loc, struct ast *obj, struct ast_name nm)
+{
+	if (obj->kind == A_CUSTOMER)
+		return ast_custvar(c, loc, nm);
+	struct ast *n = ast_new(c, A_FIELD, loc);
+	n->a = obj;
+	n->s = nm.s;
+	n->len = nm.len;
+	return n;
+}
+
+struct ast *ast_chain(struct ast *list, struct ast *item)
+{
+	/* Chained newest first; close_chain reverses. */
+	item->next = list;
+	return item;
+}
+
+static void close_chain(struct parse_ctx *c, struct ast *n, struct ast *chain)
+{
+	int count = 0;
+	for (struct ast *p = chain; p; p = p->next)
+		count++;
+	n->kids = arena_alloc(c->arena, sizeof *n->kids * (size_t)(count ? count : 1));
+	n->nkids = count;
+	int i = count;
+	for (struct ast *p = chain, *next; p; p = next) {
+		next = p->next;
+		p->next = NULL;
+		n->kids[--i] = p;
+	}
+}
+
+struct ast *ast_list(struct parse_ctx *c, struct loc loc, struct ast *chain)
+{
+	struct ast *n = ast_new(c, A_LIST, loc);
+	close_chain(c, n, chain);
+	return n;
+}
+
+struct ast *ast_call(struct parse_ctx *c, struct loc loc, struct ast_name nm, struct ast *args)
+{
+	struct ast *n = ast_new(c, A_CALL, loc);
+	n->s = nm.s;
+	n->len = nm.len;
+	close_chain(c, n, args);
+	return n;
+}
+
+struct ast *ast_unop(struct parse_ctx *c, struct loc loc, int op, struct ast *a)
+{
+	struct ast *n = ast_new(c, A_UNOP, loc);
+	n->op = (uint8_t)op;
+	n->a = a;
+	return n;
+}
+
+struct ast *ast_binop(struct parse_ctx *c, struct loc loc, int op, struct ast *a, struct ast *b)
+{
+	struct ast *n = ast_new(c, A_BINOP, loc);
+	n->op = (uint8_t)op;
+	n->a = a;
+	n->b = b;
+	return n;
+}
+
+struct ast *ast_match(struct parse_ctx *c, struct loc loc, int negate, struct ast *a, struct str_lit re)
+{
+	struct ast *n = ast_new(c, A_MATCH, loc);
+	n->op = negate ? OP_NOT : OP_NONE;
+	n->a = a;
+	n->s = re.parts[0].s;
+	n->len = re.parts[0].len;
+	n->flags = re.nparts > 1 ? re.parts[1].s : "";
+	return n;
+}
+
+struct ast_name *name_chain(struct parse_ctx *c, struct ast_name *list, struct ast_name n)
+{
+	/* A NULL-terminated array grown by copying: lists of names are short. */
+	int count = 0;
+	while (list && list[count].s)
+		count++;
+	struct ast_name *out = arena_zalloc(c->arena, sizeof *out * (size_t)(count + 2));
+	if (count)
+		memcpy(out, list, sizeof *out * (size_t)count);
+	out[count] = n;
+	return out;
+}
+
+static int names_count(const struct ast_name *list)
+{
+	int count = 0;
+	while (list && list[count].s)
+		count++;
+	return count;
+}
+
+struct ast_rule *rule_new(struct parse_ctx *c, struct loc loc, struct ast_name name)
+{
+	struct ast_rule *r = arena_zalloc(c->arena, sizeof *r);
+	r->name = name;
+	r->loc = loc;
+	return r;
+}
+
+void rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc)
+{
+	struct ast_name n = str_to_name(c, r->loc, doc);
+	r->doc = n.s;
+}
+
+void rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *types, struct ast_name as)
+{
+	(void)c;
+	r->trigger = T_EVENTS;
+	r->types = types;
+	r->ntypes = names_count(types);
+	r->as = as;
+}
+
+void rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as)
+{
+	(void)c;
+	r->trigger = T_ANY;
+	r->as = as;
+}
+
+struct ast_clause *clause_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name, struct ast *e)
+{
+	struct ast_clause *cl = arena_zalloc(c->arena, sizeof *cl);
+	cl->kind = (uint8_t)kind;
+	cl->loc = loc;
+	cl->name = name;
+	cl->expr = e;
+	return cl;
+}
+
+struct ast_field_init *field_chain(struct parse_ctx *c, struct ast_field_init *list, struct ast_name n, struct ast *value)
+{
+	int count = 0;
+	while (list && list[count].name.s)
+		count++;
+	struct ast_field_init *out = arena_zalloc(c->arena, sizeof *out * (size_t)(count + 2));
+	if (count)
+		memcpy(out, list, sizeof *out * (size_t)count);
+	out[count].name = n;
+	out[count].value = value;
+	return out;
+}
+
+struct ast_clause *clause_emit(struct parse_ctx *c, struct loc loc, struct ast_name name, struct ast_field_init *fields)
+{
+	struct ast_clause *cl = clause_new(c, loc, C_EMIT, name, NULL);
+	cl->fields = fields;
+	while (fields && fields[cl->nfields].name.s)
+		cl->nfields++;
+	return cl;
+}
+
+void rule_clause(struct parse_ctx *c, struct ast_rule *r, struct ast_clause *cl)
+{
+	(void)c;
+	struct ast_clause **p = &r->clauses;
+	while (*p)
+		p = &(*p)->next;
+	*p = cl;
+}
+
+static void modifier_twice(struct parse_ctx *c, struct loc loc, const char *what)
+{
+	diag_report(c->diag, DIAG_ERROR, loc, "'%s' is given twice in this rule", what);
+	c->errors++;
+}
+
+void rule_once(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *key)
+{
+	if (r->has_once)
+		modifier_twice(c, loc, "once");
+	r->has_once = 1;
+	r->once_key = key;
+	r->once_loc = loc;
+}
+
+/* Modifiers take constant numbers; anything else is reported here, with
+ * the location of the offending expression. */
+static int const_int(struct parse_ctx *c, struct ast *e, const char *what, int64_t *out)
+{
+	if (e->kind == A_INT) {
+		*out = e->v.i;
+		return 0;
+	}
+	diag_report(c->diag, DIAG_ERROR, e->loc, "%s must be a whole number written in the rule", what);
+	c->errors++;
+	return -1;
+}
+
+void rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n, struct ast *per)
+{
+	if (r->has_limit)
+		modifier_twice(c, loc, "limit");
+	r->has_limit = 1;
+	r->limit_loc = loc;
+	const_int(c, n, "the limit", &r->limit_n);
+	if (per->kind == A_DUR && per->v.i > 0) {
+		r->limit_per = per->v.i;
+	} else {
+		diag_report(c->diag, DIAG_ERROR, per->loc, "the limit's window must be a positive duration such as 7d");
+		c->errors++;
+	}
+}
+
+void rule_priority(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n)
+{
+	if (r->has_priority)
+		modifier_twice(c, loc, "priority");
+	r->has_priority = 1;
+	if (n->kind == A_UNOP && n->op == OP_NEG && n->a->kind == A_INT) {
+		r->priority = -n->a->v.i;
+		return;
+	}
+	const_int(c, n, "the priority", &r->priority);
+}
+
+void rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *pct)
+{
+	if (r->has_holdout)
+		modifier_twice(c, loc, "holdout");
+	r->has_holdout = 1;
+	if (pct->kind == A_FLOAT && pct->v.f >= 0 && pct->v.f <= 1) {
+		r->holdout = pct->v.f;
+	} else {
+		diag_report(c->diag, DIAG_ERROR, pct->loc, "holdout takes a percentage from 0%% to 100%%, such as 10%%");
+		c->errors++;
+	}
+}
+
+#define APPEND(list, item)                                                    \
+	do {                                                                  \
+		struct ast_script *s_ = c->script;                            \
+		if (!s_->list##_tail)                                         \
+			s_->list##_tail = &s_->list;                          \
+		*s_->list##_tail = (item);                                    \
+		s_->list##_tail = &(item)->next;                              \
+	} while (0)
+
+void script_rule(struct parse_ctx *c, struct ast_rule *r) { APPEND(rules, r); }
+
+void script_import(struct parse_ctx *c, struct loc loc, struct str_lit path)
+{
+	struct ast_name n = str_to_name(c, loc, path);
+	struct ast_import *im = arena_zalloc(c->arena, sizeof *im);
+	im->path = n.s;
+	im->len = n.len;
+	im->loc = loc;
+	APPEND(imports, im);
+}
+
+void script_setting(struct parse_ctx *c, struct ast_name name, struct ast *value)
+{
+	struct ast_setting *st = arena_zalloc(c->arena, sizeof *st);
+	st->name = name;
+	st->value = value;
+	APPEND(settings, st);
+}
+
+void script_const(struct parse_ctx *c, struct ast_name name, struct ast *value)
+{
+	struct ast_const *k = arena_zalloc(c->arena, sizeof *k);
+	k->name = name;
+	k->value = value;
+	APPEND(consts, k);
+}
+
+struct ast_event *event_new(struct parse_ctx *c, struct ast_name name)
+{
+	struct ast_event *e = arena_zalloc(c->arena, sizeof *e);
+	e->name = name;
+	return e;
+}
+
+void event_field(struct parse_ctx *c, struct ast_event *e, struct ast_name field, struct ast_name type)
+{
+	struct ast_schema_field *f = arena_alloc(c->arena, sizeof *f * (size_t)(e->nfields + 1));
+	if (e->nfields)
+		memcpy(f, e->fields, sizeof *f * (size_t)e->nfields);
+	f[e->nfields].name = field;
+	f[e->nfields].type = type;
+	e->fields = f;
+	e->nfields++;
+}
+
+void script_event(struct parse_ctx *c, struct ast_event *e) { APPEND(events, e); }
+
+void script_fn(struct parse_ctx *c, struct ast_name name, struct ast_name *params, struct ast *body)
+{
+	struct ast_fn *f = arena_zalloc(c->arena, sizeof *f);
+	f->name = name;
+	f->params = params;
+	f->nparams = names_count(params);
+	f->body = body;
+	APPEND(fns, f);
+}
+
+struct ast_test *test_new(struct parse_ctx *c, struct loc loc, struct str_lit name)
+{
+	struct ast_test *t = arena_zalloc(c->arena, sizeof *t);
+	t->name = str_to_name(c, loc, name).s;
+	t->loc = loc;
+	return t;
+}
+
+struct ast_test_step *step_new(struct parse_ctx *c, struct loc loc, int kind)
+{
+	struct ast_test_step *s = arena_zalloc(c->arena, sizeof *s);
+	s->kind = (uint8_t)kind;
+	s->loc = loc;
+	return s;
+}
+
+void test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s)
+{
+	(void)c;
+	struct ast_test_step **p = &t->steps;
+	while (*p)
+		p = &(*p)->next;
+	*p = s;
+	for (struct ast_field_init *f = s->fields; f && f->name.s; f++)
+		s->nfields++;
+}
+
+void script_test(struct parse_ctx *c, struct ast_test *t) { APPEND(tests, t); }
+
+/* x["name"]: always a data field, even when the name is time, type or
+ * customer, which x.name reserves for the event's own properties. */
+struct ast *ast_quoted_field(struct parse_ctx *c, struct loc loc, struct ast *obj, struct ast_name nm)
+{
+	struct ast *n = ast_field(c, loc, obj, nm);
+	n->flags = "quoted";
+	return n;
+}

@@ -1,0 +1,203 @@
+/* ast.h: the syntax tree of a cxr script.
+ *
+ * The parser builds it with one constructor call per grammar action; the
+ * checker and code generator (compile.c) walk it.  Every node lives in the
+ * program's arena and carries a source location.
+ */
+#ifndef CXR_AST_H
+#define CXR_AST_H
+
+#include <stdint.h>
+
+#include "mem.h"
+
+struct loc {
+	int first_line, first_column; /* 1-based */
+	int last_line, last_column;   /* inclusive end */
+	int file;                     /* index into the program's source files */
+};
+
+enum ast_kind {
+	A_NULL,
+	A_BOOL,     /* i */
+	A_INT,      /* i */
+	A_FLOAT,    /* f */
+	A_STR,      /* s, len */
+	A_INTERP,   /* kids: parts, strings and expressions, concatenated */
+	A_TIME,     /* i: ns */
+	A_DUR,      /* i: ns */
+	A_LIST,     /* kids */
+	A_NAME,     /* s: a let, const, binding, fn parameter */
+	A_FIELD,    /* a.s: field s of a (a may be a binding, `event` or a field) */
+	A_CUSTVAR,  /* customer.s */
+	A_CUSTOMER, /* the current customer key */
+	A_EVENT,    /* the current event */
+	A_CALL,     /* s(kids) */
+	A_UNOP,     /* op a */
+	A_BINOP,    /* a op b */
+	A_MATCH,    /* a =~ /s/flags (op is '~' or '!') */
+};
+
+/* Operators of A_UNOP and A_BINOP. */
+enum ast_op {
+	OP_NONE,
+	OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_NEG, OP_NOT,
+	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+	OP_AND, OP_OR, OP_COALESCE, OP_IN, OP_HAS,
+};
+
+struct ast {
+	uint8_t kind;        /* enum ast_kind */
+	uint8_t op;          /* enum ast_op */
+	struct loc loc;
+	struct ast *a, *b;   /* operands */
+	struct ast *next;    /* chains list items and arguments while parsing */
+	struct ast **kids;   /* list items, call arguments, interpolation parts */
+	int nkids;
+	const char *s;       /* name, string value or regex source */
+	uint32_t len;
+	const char *flags;   /* regex flags */
+	union {
+		int64_t i;
+		double f;
+	} v;
+};
+
+/* A name with its location: rule names, event types, bindings. */
+struct ast_name {
+	const char *s;
+	uint32_t len;
+	struct loc loc;
+};
+
+enum clause_kind {
+	C_WHEN,   /* expr */
+	C_UNLESS, /* expr */
+	C_LET,    /* name = expr */
+	C_EMIT,   /* name { fields } */
+	C_SET,    /* customer.name = expr */
+	C_TAG,    /* expr */
+	C_UNTAG,  /* expr */
+};
+
+struct ast_field_init {
+	struct ast_name name;
+	struct ast *value;
+};
+
+struct ast_clause {
+	uint8_t kind; /* enum clause_kind */
+	struct loc loc;
+	struct ast_name name;          /* let, emit, set */
+	struct ast *expr;              /* when, unless, let, set, tag, untag */
+	struct ast_field_init *fields; /* emit */
+	int nfields;
+	struct ast_clause *next;
+};
+
+enum trigger_kind {
+	T_EVENTS, /* on A | B ... */
+	T_ANY,    /* on any */
+};
+
+struct ast_rule {
+	struct ast_name name;
+	const char *doc;
+	struct loc loc;
+	uint8_t trigger;          /* enum trigger_kind */
+	struct ast_name *types;   /* event types of T_EVENTS */
+	int ntypes;
+	struct ast_name as;       /* binding name; s == NULL when absent */
+	struct ast_clause *clauses;
+	/* modifiers */
+	int has_once;
+	struct ast *once_key;     /* NULL: once per customer */
+	struct loc once_loc;
+	int has_limit;
+	int64_t limit_n;
+	int64_t limit_per;        /* ns */
+	struct loc limit_loc;
+	int has_priority;
+	int64_t priority;
+	int has_holdout;
+	double holdout;           /* fraction 0..1 */
+	struct ast_rule *next;
+};
+
+struct ast_schema_field {
+	struct ast_name name;
+	struct ast_name type;
+};
+
+struct ast_event {
+	struct ast_name name;
+	struct ast_schema_field *fields;
+	int nfields;
+	struct ast_event *next;
+};
+
+struct ast_const {
+	struct ast_name name;
+	struct ast *value;
+	struct ast_const *next;
+};
+
+struct ast_fn {
+	struct ast_name name;
+	struct ast_name *params;
+	int nparams;
+	struct ast *body;
+	struct ast_fn *next;
+};
+
+struct ast_setting {
+	struct ast_name name; /* key, time, type, lateness, late, delimiter, format */
+	struct ast *value;
+	struct ast_setting *next;
+};
+
+struct ast_import {
+	const char *path;
+	uint32_t len;
+	struct loc loc;
+	struct ast_import *next;
+};
+
+enum test_step_kind {
+	TS_GIVEN,   /* name {fields} [at expr | after expr] */
+	TS_ADVANCE, /* expr */
+	TS_EXPECT,  /* name {fields} */
+	TS_EXPECT_NO,
+	TS_EXPECT_STAGE, /* journey.stage */
+	TS_EXPECT_EXPR,  /* expr */
+};
+
+struct ast_test_step {
+	uint8_t kind;
+	struct loc loc;
+	struct ast_name name, name2;
+	struct ast_field_init *fields;
+	int nfields;
+	struct ast *at, *after, *expr;
+	struct ast_test_step *next;
+};
+
+struct ast_test {
+	const char *name;
+	struct loc loc;
+	struct ast_test_step *steps;
+	struct ast_test *next;
+};
+
+/* A parsed script: lists kept in source order. */
+struct ast_script {
+	struct ast_import *imports, **imports_tail;
+	struct ast_setting *settings, **settings_tail;
+	struct ast_const *consts, **consts_tail;
+	struct ast_event *events, **events_tail;
+	struct ast_fn *fns, **fns_tail;
+	struct ast_rule *rules, **rules_tail;
+	struct ast_test *tests, **tests_tail;
+};
+
+#endif

@@ -1,0 +1,1464 @@
+/* compile.c: from the AST to bytecode, checking names and types.
+ *
+ * One pass per rule: each clause is checked and its code emitted at once,
+ * with the static type of every expression (TY_ANY where only the data
+ * will tell).  Errors are reported and compilation goes on, so that one
+ * run lists every problem.  Constants are evaluated here by the VM itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "parse.h"
+#include "prog.h"
+#include "stdlib_scripts.h"
+#include "vm.h"
+
+const char *const ty_name[] = {"any", "null", "bool", "int", "float", "string", "time", "duration", "list"};
+
+const struct op_info op_info[OPC__COUNT] = {
+#define OP(name, operand, pops, pushes, effect) {#name, OPND_##operand, pops, pushes, effect},
+#include "opcodes.h"
+#undef OP
+};
+
+struct named_const {
+	struct ast_name name;
+	struct val value;
+	enum ty type;
+	int used;
+	int from_stdlib;
+};
+
+struct named_fn {
+	struct ast_fn *fn;
+	int active; /* being expanded: a call now would recurse */
+	int used;
+	int from_stdlib;
+};
+
+struct local {
+	struct ast_name name;
+	int slot;
+	enum ty type;
+	int used;
+	int is_param;
+};
+
+struct comp {
+	struct prog *p;
+	struct diag *d;
+	struct ast_script script;
+	int *stdlib_files; /* file indexes that are stdlib scripts */
+	int nstdlib_files;
+	struct named_const *consts;
+	int nconsts;
+	struct named_fn *fns;
+	int nfns;
+	/* the rule being compiled */
+	struct ast_rule *rule;
+	int rule_index;
+	int *as_types; /* type indexes of the trigger, for schemas */
+	int nas_types;
+	struct local *scope;
+	int nscope, capscope;
+	int nlocals;
+	int guards;
+	int in_const; /* compiling a constant: no event, no customer */
+	struct buf tmp;
+};
+
+static void error(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void error(struct comp *c, struct loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vreport(c->d, DIAG_ERROR, loc, fmt, ap);
+	va_end(ap);
+}
+
+static void warning(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warning(struct comp *c, struct loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vreport(c->d, DIAG_WARNING, loc, fmt, ap);
+	va_end(ap);
+}
+
+static int name_is(const struct ast_name *n, const char *s)
+{
+	return n->len == strlen(s) && memcmp(n->s, s, n->len) == 0;
+}
+
+static int names_equal(const char *a, size_t na, const char *b, size_t nb)
+{
+	return na == nb && memcmp(a, b, na) == 0;
+}
+
+static int is_stdlib_file(struct comp *c, int file)
+{
+	for (int i = 0; i < c->nstdlib_files; i++)
+		if (c->stdlib_files[i] == file)
+			return 1;
+	return 0;
+}
+
+/* ---- code emission ---- */
+
+static uint32_t emit(struct comp *c, enum opcode op, uint32_t a, struct loc loc)
+{
+	struct prog *p = c->p;
+	if (a > OPERAND_MAX) {
+		error(c, loc, "script too large: operand %u out of range", a);
+		a = 0;
+	}
+	if (p->ncode == p->capcode) {
+		p->capcode = p->capcode ? p->capcode * 2 : 256;
+		p->code = mem_realloc(p->code, sizeof *p->code * p->capcode);
+		p->lines = mem_realloc(p->lines, sizeof *p->lines * p->capcode);
+	}
+	p->code[p->ncode] = INSN(op, a);
+	p->lines[p->ncode] = loc;
+	return p->ncode++;
+}
+
+static void patch(struct comp *c, uint32_t at)
+{
+	c->p->code[at] = INSN(INSN_OP(c->p->code[at]), c->p->ncode);
+}
+
+static uint32_t add_const(struct comp *c, struct val v)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->nconsts; i++) {
+		const struct val *k = &p->consts[i];
+		if (k->kind != v.kind || k->flags != v.flags)
+			continue;
+		if (v.kind == V_STR ? (k->len == v.len && memcmp(k->u.s, v.u.s, v.len) == 0)
+				    : (v.kind != V_LIST && k->u.i == v.u.i))
+			return (uint32_t)i;
+	}
+	p->consts = mem_realloc(p->consts, sizeof *p->consts * (size_t)(p->nconsts + 1));
+	if (v.kind == V_STR)
+		v.u.s = arena_strndup(&p->arena, v.u.s, v.len);
+	p->consts[p->nconsts] = v;
+	return (uint32_t)p->nconsts++;
+}
+
+/* Copy a value (strings, lists) into the prog's arena. */
+static struct val keep_value(struct comp *c, struct val v)
+{
+	if (v.kind == V_STR || v.kind == V_ERR) {
+		v.u.s = arena_strndup(&c->p->arena, v.u.s, v.kind == V_STR ? v.len : strlen(v.u.s));
+	} else if (v.kind == V_LIST) {
+		struct val *items = arena_alloc(&c->p->arena, sizeof *items * (v.len ? v.len : 1));
+		for (uint32_t i = 0; i < v.len; i++)
+			items[i] = keep_value(c, v.u.items[i]);
+		v.u.items = items;
+	}
+	return v;
+}
+
+/* ---- names: slots, types, variables ---- */
+
+static int slot_for(struct comp *c, const struct ast_name *segs, int nseg)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->nslots; i++) {
+		struct slot *s = &p->slots[i];
+		if (s->nseg != nseg)
+			continue;
+		int same = 1;
+		for (int k = 0; k < nseg && same; k++)
+			same = names_equal(s->segs[k], s->lens[k], segs[k].s, segs[k].len);
+		if (same)
+			return i;
+	}
+	p->slots = mem_realloc(p->slots, sizeof *p->slots * (size_t)(p->nslots + 1));
+	struct slot *s = &p->slots[p->nslots];
+	s->nseg = nseg;
+	s->segs = arena_alloc(&p->arena, sizeof *s->segs * (size_t)nseg);
+	s->lens = arena_alloc(&p->arena, sizeof *s->lens * (size_t)nseg);
+	struct buf path = {0};
+	for (int k = 0; k < nseg; k++) {
+		s->segs[k] = arena_strndup(&p->arena, segs[k].s, segs[k].len);
+		s->lens[k] = segs[k].len;
+		if (k)
+			buf_addc(&path, '.');
+		buf_add(&path, segs[k].s, segs[k].len);
+	}
+	s->path = arena_strndup(&p->arena, path.p, path.len);
+	buf_free(&path);
+	return p->nslots++;
+}
+
+int prog_type_find(const struct prog *p, const char *s, size_t n)
+{
+	for (int i = 0; i < p->ntypes; i++)
+		if (names_equal(p->types[i].name, p->types[i].len, s, n))
+			return i;
+	return -1;
+}
+
+static int type_intern(struct comp *c, const char *s, size_t n)
+{
+	struct prog *p = c->p;
+	int i = prog_type_find(p, s, n);
+	if (i >= 0)
+		return i;
+	p->types = mem_realloc(p->types, sizeof *p->types * (size_t)(p->ntypes + 1));
+	struct evtype *t = &p->types[p->ntypes];
+	memset(t, 0, sizeof *t);
+	t->name = arena_strndup(&p->arena, s, n);
+	t->len = (uint32_t)n;
+	return p->ntypes++;
+}
+
+static int var_for(struct comp *c, const char *s, size_t n)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->nvars; i++)
+		if (names_equal(p->vars[i], strlen(p->vars[i]), s, n))
+			return i;
+	p->vars = mem_realloc(p->vars, sizeof *p->vars * (size_t)(p->nvars + 1));
+	p->vars[p->nvars] = arena_strndup(&p->arena, s, n);
+	return p->nvars++;
+}
+
+static int column_for(struct comp *c, const char *s, size_t n)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->ncolumns; i++)
+		if (names_equal(p->columns[i], strlen(p->columns[i]), s, n))
+			return i;
+	p->columns = mem_realloc(p->columns, sizeof *p->columns * (size_t)(p->ncolumns + 1));
+	p->columns[p->ncolumns] = arena_strndup(&p->arena, s, n);
+	return p->ncolumns++;
+}
+
+static const struct {
+	const char *name;
+	enum ty type;
+} schema_types[] = {
+	{"string", TY_STR}, {"int", TY_INT},       {"float", TY_FLOAT},   {"bool", TY_BOOL},
+	{"time", TY_TIME},  {"duration", TY_DUR},  {"number", TY_FLOAT},
+};
+
+/* ---- scopes ---- */
+
+static struct local *scope_find(struct comp *c, const char *s, size_t n)
+{
+	for (int i = c->nscope - 1; i >= 0; i--)
+		if (names_equal(c->scope[i].name.s, c->scope[i].name.len, s, n))
+			return &c->scope[i];
+	return NULL;
+}
+
+static struct local *scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param)
+{
+	if (c->nscope == c->capscope) {
+		c->capscope = c->capscope ? c->capscope * 2 : 16;
+		c->scope = mem_realloc(c->scope, sizeof *c->scope * (size_t)c->capscope);
+	}
+	struct local *l = &c->scope[c->nscope++];
+	l->name = name;
+	l->slot = c->nlocals++;
+	l->type = type;
+	l->used = 0;
+	l->is_param = is_param;
+	return l;
+}
+
+static struct named_const *const_find(struct comp *c, const char *s, size_t n)
+{
+	for (int i = 0; i < c->nconsts; i++)
+		if (names_equal(c->consts[i].name.s, c->consts[i].name.len, s, n))
+			return &c->consts[i];
+	return NULL;
+}
+
+static struct named_fn *fn_find(struct comp *c, const char *s, size_t n)
+{
+	for (int i = 0; i < c->nfns; i++)
+		if (names_equal(c->fns[i].fn->name.s, c->fns[i].fn->name.len, s, n))
+			return &c->fns[i];
+	return NULL;
+}
+
+static int builtin_find(const char *s, size_t n)
+{
+	for (int i = 0; i < nbuiltins; i++)
+		if (names_equal(builtins[i].name, strlen(builtins[i].name), s, n))
+			return i;
+	return -1;
+}
+
+/* ---- expressions ---- */
+
+static enum ty comp_expr(struct comp *c, struct ast *e);
+
+static int is_num(enum ty t) { return t == TY_INT || t == TY_FLOAT; }
+
+/* The static type of a binary operation, or -1 when the types cannot go
+ * together (an error the user must see at compile time). */
+static int binop_type(int op, enum ty a, enum ty b)
+{
+	if (a == TY_ANY || b == TY_ANY || a == TY_NULL || b == TY_NULL) {
+		switch (op) {
+		case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+			if ((a == TY_TIME && b == TY_DUR) || (a == TY_DUR && b == TY_TIME))
+				return TY_TIME;
+			return TY_ANY;
+		default:
+			return TY_BOOL;
+		}
+	}
+	switch (op) {
+	case OP_ADD:
+		if (is_num(a) && is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if ((a == TY_TIME && b == TY_DUR) || (a == TY_DUR && b == TY_TIME))
+			return TY_TIME;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_DUR;
+		if (a == TY_STR && b == TY_STR)
+			return TY_STR;
+		if (a == TY_LIST && b == TY_LIST)
+			return TY_LIST;
+		return -1;
+	case OP_SUB:
+		if (is_num(a) && is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if (a == TY_TIME && b == TY_TIME)
+			return TY_DUR;
+		if (a == TY_TIME && b == TY_DUR)
+			return TY_TIME;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_DUR;
+		return -1;
+	case OP_MUL:
+		if (is_num(a) && is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if ((a == TY_DUR && is_num(b)) || (is_num(a) && b == TY_DUR))
+			return TY_DUR;
+		return -1;
+	case OP_DIV:
+		if (is_num(a) && is_num(b))
+			return TY_FLOAT;
+		if (a == TY_DUR && is_num(b))
+			return TY_DUR;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_FLOAT;
+		return -1;
+	case OP_MOD:
+		if (is_num(a) && is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_DUR;
+		return -1;
+	case OP_EQ: case OP_NE:
+		if (a == b || (is_num(a) && is_num(b)))
+			return TY_BOOL;
+		return -1;
+	case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+		if ((a == b && a != TY_BOOL && a != TY_LIST) || (is_num(a) && is_num(b)))
+			return TY_BOOL;
+		return -1;
+	case OP_IN:
+		return b == TY_LIST ? TY_BOOL : -1;
+	case OP_HAS:
+		return a == TY_LIST ? TY_BOOL : -1;
+	}
+	return -1;
+}
+
+static const char *op_text(int op)
+{
+	static const char *const text[] = {
+		[OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%",
+		[OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">",
+		[OP_GE] = ">=", [OP_IN] = "in", [OP_HAS] = "has",
+	};
+	return text[op] ? text[op] : "?";
+}
+
+static void binop_error(struct comp *c, struct ast *e, enum ty a, enum ty b)
+{
+	const char *hint = "";
+	if ((a == TY_DUR && is_num(b)) || (is_num(a) && b == TY_DUR))
+		hint = " (write a duration with its unit, such as 10m)";
+	else if ((a == TY_TIME && is_num(b)) || (is_num(a) && b == TY_TIME))
+		hint = " (a time compares with a time; add or subtract durations such as 10m)";
+	else if (a == TY_TIME && b == TY_TIME && e->op == OP_ADD)
+		hint = " (subtracting two times gives a duration)";
+	else if (e->op == OP_IN)
+		hint = " ('in' looks for an item in a list; use contains() for text)";
+	error(c, e->loc, "type error: %s %s %s", ty_name[a], op_text(e->op), ty_name[b]);
+	if (*hint)
+		diag_report(c->d, DIAG_NOTE, e->loc, "%s", hint + 2 /* skip " (" */);
+}
+
+static const enum opcode binop_opcode[] = {
+	[OP_ADD] = OPC_ADD, [OP_SUB] = OPC_SUB, [OP_MUL] = OPC_MUL, [OP_DIV] = OPC_DIV, [OP_MOD] = OPC_MOD,
+	[OP_EQ] = OPC_EQ, [OP_NE] = OPC_NE, [OP_LT] = OPC_LT, [OP_LE] = OPC_LE, [OP_GT] = OPC_GT,
+	[OP_GE] = OPC_GE, [OP_IN] = OPC_IN, [OP_HAS] = OPC_HAS,
+};
+
+static void unknown_name(struct comp *c, struct ast *e)
+{
+	struct suggest sg;
+	suggest_init(&sg, e->s, e->len);
+	for (int i = 0; i < c->nscope; i++)
+		suggest_try(&sg, c->scope[i].name.s, c->scope[i].name.len);
+	for (int i = 0; i < c->nconsts; i++)
+		suggest_try(&sg, c->consts[i].name.s, c->consts[i].name.len);
+	if (c->rule && c->rule->as.s)
+		suggest_try(&sg, c->rule->as.s, c->rule->as.len);
+	error(c, e->loc, "unknown name '%.*s'%s", (int)e->len, e->s, suggest_hint(&sg, &c->tmp));
+}
+
+/* The schema type of field `name` on the trigger's event types: TY_ANY
+ * when any of them has no schema; -1 (after an error) when every type is
+ * declared and none has the field. */
+static int schema_field_type(struct comp *c, struct ast *e, const struct ast_name *segs, int nseg)
+{
+	if (c->nas_types == 0 || nseg != 1)
+		return TY_ANY;
+	int found = -2;
+	for (int i = 0; i < c->nas_types; i++) {
+		struct evtype *t = &c->p->types[c->as_types[i]];
+		if (!t->declared)
+			return TY_ANY;
+		for (int k = 0; k < t->nfields; k++) {
+			if (names_equal(t->fields[k].name, strlen(t->fields[k].name), segs[0].s, segs[0].len)) {
+				int ft = (int)t->fields[k].type;
+				found = found == -2 || found == ft ? ft : TY_ANY;
+			}
+		}
+	}
+	if (found != -2)
+		return found;
+	struct suggest sg;
+	suggest_init(&sg, segs[0].s, segs[0].len);
+	for (int i = 0; i < c->nas_types; i++) {
+		struct evtype *t = &c->p->types[c->as_types[i]];
+		for (int k = 0; k < t->nfields; k++)
+			suggest_try(&sg, t->fields[k].name, strlen(t->fields[k].name));
+	}
+	suggest_try(&sg, "time", 4);
+	suggest_try(&sg, "type", 4);
+	suggest_try(&sg, "customer", 8);
+	struct evtype *t0 = &c->p->types[c->as_types[0]];
+	error(c, e->loc, "unknown field '%.*s' of event %s%s", (int)segs[0].len, segs[0].s, t0->name,
+	      suggest_hint(&sg, &c->tmp));
+	return -1;
+}
+
+/* field: (binding | event) ('.' name | '[' "name" ']')+ */
+static enum ty comp_field(struct comp *c, struct ast *e)
+{
+	struct ast_name segs[32];
+	int nseg = 0;
+	struct ast *root = e;
+	int quoted = 0;
+	while (root->kind == A_FIELD) {
+		if (nseg == 32) {
+			error(c, e->loc, "field path is deeper than 32 levels");
+			return TY_ANY;
+		}
+		segs[nseg].s = root->s;
+		segs[nseg].len = root->len;
+		segs[nseg].loc = root->loc;
+		quoted = root->flags != NULL;
+		nseg++;
+		root = root->a;
+	}
+	/* segs were collected from the outside in */
+	for (int i = 0; i < nseg / 2; i++) {
+		struct ast_name t = segs[i];
+		segs[i] = segs[nseg - 1 - i];
+		segs[nseg - 1 - i] = t;
+	}
+	int ok = root->kind == A_EVENT ||
+		 (root->kind == A_NAME && c->rule && c->rule->as.s &&
+		  names_equal(root->s, root->len, c->rule->as.s, c->rule->as.len) && !scope_find(c, root->s, root->len));
+	if (c->in_const) {
+		error(c, e->loc, "a constant cannot read an event");
+		return TY_ANY;
+	}
+	if (!ok) {
+		if (root->kind == A_NAME && !scope_find(c, root->s, root->len) && !const_find(c, root->s, root->len)) {
+			unknown_name(c, root);
+		} else {
+			error(c, e->loc, "only events have fields: '%.*s' is not the rule's event%s", (int)root->len,
+			      root->s ? root->s : "", c->rule && c->rule->as.s ? "" : " (name it with 'as')");
+		}
+		return TY_ANY;
+	}
+	if (nseg == 1 && !quoted) {
+		if (name_is(&segs[0], "time")) {
+			emit(c, OPC_EVTIME, 0, e->loc);
+			return TY_TIME;
+		}
+		if (name_is(&segs[0], "type")) {
+			emit(c, OPC_EVTYPE, 0, e->loc);
+			return TY_STR;
+		}
+		if (name_is(&segs[0], "customer")) {
+			emit(c, OPC_EVKEY, 0, e->loc);
+			return TY_STR;
+		}
+	}
+	int ft = schema_field_type(c, e, segs, nseg);
+	emit(c, OPC_FIELD, (uint32_t)slot_for(c, segs, nseg), e->loc);
+	if (ft < 0)
+		return TY_ANY;
+	if (ft != TY_ANY && ft != TY_STR)
+		emit(c, OPC_CONV, (uint32_t)ft, e->loc);
+	return (enum ty)ft;
+}
+
+/* Builtin argument signatures: one letter per argument (see builtins.c). */
+static int arg_fits(char want, enum ty got)
+{
+	switch (want) {
+	case 'd': return got == TY_ANY || got == TY_NULL || got == TY_DUR;
+	case 't': return got == TY_ANY || got == TY_NULL || got == TY_TIME;
+	case 'n': return got == TY_ANY || got == TY_NULL || is_num(got);
+	case 's': return got == TY_ANY || got == TY_NULL || got == TY_STR;
+	case 'l': return got == TY_ANY || got == TY_NULL || got == TY_LIST;
+	default: return 1;
+	}
+}
+
+static const char *sig_name(char want)
+{
+	switch (want) {
+	case 'd': return "a duration";
+	case 't': return "a time";
+	case 'n': return "a number";
+	case 's': return "a string";
+	case 'l': return "a list";
+	default: return "a value";
+	}
+}
+
+extern const char *const builtin_sigs[];
+
+static enum ty comp_call(struct comp *c, struct ast *e)
+{
+	struct named_fn *f = fn_find(c, e->s, e->len);
+	if (f) {
+		struct ast_fn *fn = f->fn;
+		f->used = 1;
+		if (e->nkids != fn->nparams) {
+			error(c, e->loc, "%.*s() takes %d argument%s, %d given", (int)e->len, e->s, fn->nparams,
+			      fn->nparams == 1 ? "" : "s", e->nkids);
+			return TY_ANY;
+		}
+		if (f->active) {
+			error(c, e->loc, "%.*s() calls itself; functions cannot recurse", (int)e->len, e->s);
+			return TY_ANY;
+		}
+		/* A call expands the body inline, its parameters bound to locals
+		 * that hide every outer name but constants. */
+		int slots[64];
+		if (fn->nparams > 64) {
+			error(c, e->loc, "too many parameters");
+			return TY_ANY;
+		}
+		enum ty types[64];
+		for (int i = 0; i < fn->nparams; i++) {
+			types[i] = comp_expr(c, e->kids[i]);
+			slots[i] = c->nlocals++;
+		}
+		for (int i = fn->nparams - 1; i >= 0; i--)
+			emit(c, OPC_SETLOCAL, (uint32_t)slots[i], e->loc);
+		int saved_nscope = c->nscope;
+		struct ast_rule *saved_rule = c->rule;
+		int saved_nas = c->nas_types;
+		/* Inside a function only its parameters and constants are visible. */
+		struct local *saved_scope = c->scope;
+		int saved_cap = c->capscope;
+		c->scope = NULL;
+		c->nscope = c->capscope = 0;
+		c->rule = NULL;
+		c->nas_types = 0;
+		for (int i = 0; i < fn->nparams; i++) {
+			struct local *l = scope_add(c, fn->params[i], types[i], 1);
+			c->nlocals--;
+			l->slot = slots[i];
+		}
+		f->active = 1;
+		int saved_const = c->in_const;
+		c->in_const = 0;
+		enum ty t = comp_expr(c, fn->body);
+		c->in_const = saved_const;
+		f->active = 0;
+		mem_free(c->scope);
+		c->scope = saved_scope;
+		c->capscope = saved_cap;
+		c->nscope = saved_nscope;
+		c->rule = saved_rule;
+		c->nas_types = saved_nas;
+		return t;
+	}
+	int b = builtin_find(e->s, e->len);
+	if (b < 0) {
+		struct suggest sg;
+		suggest_init(&sg, e->s, e->len);
+		for (int i = 0; i < nbuiltins; i++)
+			suggest_try(&sg, builtins[i].name, strlen(builtins[i].name));
+		for (int i = 0; i < c->nfns; i++)
+			suggest_try(&sg, c->fns[i].fn->name.s, c->fns[i].fn->name.len);
+		error(c, e->loc, "unknown function '%.*s'%s", (int)e->len, e->s, suggest_hint(&sg, &c->tmp));
+		return TY_ANY;
+	}
+	const struct builtin *bi = &builtins[b];
+	if (e->nkids < bi->min_args || (bi->max_args >= 0 && e->nkids > bi->max_args)) {
+		if (bi->min_args == bi->max_args)
+			error(c, e->loc, "%s() takes %d argument%s, %d given", bi->name, bi->min_args,
+			      bi->min_args == 1 ? "" : "s", e->nkids);
+		else if (bi->max_args < 0)
+			error(c, e->loc, "%s() takes at least %d arguments, %d given", bi->name, bi->min_args, e->nkids);
+		else
+			error(c, e->loc, "%s() takes %d to %d arguments, %d given", bi->name, bi->min_args,
+			      bi->max_args, e->nkids);
+		return bi->result;
+	}
+	const char *sig = builtin_sigs[b];
+	for (int i = 0; i < e->nkids; i++) {
+		enum ty t = comp_expr(c, e->kids[i]);
+		size_t siglen = strlen(sig);
+		char want = siglen ? sig[(size_t)i < siglen ? (size_t)i : siglen - 1] : 'a';
+		if (!arg_fits(want, t))
+			error(c, e->kids[i]->loc, "%s() takes %s, not %s", bi->name, sig_name(want), ty_name[t]);
+	}
+	if (e->nkids > 255) {
+		error(c, e->loc, "too many arguments");
+		return TY_ANY;
+	}
+	emit(c, OPC_CALL, CALL_OPERAND(b, e->nkids), e->loc);
+	return bi->result;
+}
+
+static enum ty comp_match(struct comp *c, struct ast *e)
+{
+	enum ty t = comp_expr(c, e->a);
+	if (t != TY_ANY && t != TY_STR && t != TY_NULL)
+		error(c, e->a->loc, "=~ matches text, not %s", ty_name[t]);
+	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	for (const char *f = e->flags; *f; f++) {
+		switch (*f) {
+		case 'i': opts |= PCRE2_CASELESS; break;
+		case 'm': opts |= PCRE2_MULTILINE; break;
+		case 's': opts |= PCRE2_DOTALL; break;
+		case 'x': opts |= PCRE2_EXTENDED; break;
+		default: error(c, e->loc, "unknown regex flag '%c' (flags: i m s x)", *f);
+		}
+	}
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)e->s, e->len, opts, &errcode, &erroff, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(errcode, msg, sizeof msg);
+		error(c, e->loc, "bad regex /%.*s/: %s at offset %zu", (int)e->len, e->s, (char *)msg, (size_t)erroff);
+		return TY_BOOL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* best effort: interpreted when JIT is unavailable */
+	struct prog *p = c->p;
+	p->regex = mem_realloc(p->regex, sizeof *p->regex * (size_t)(p->nregex + 1));
+	p->regex[p->nregex] = re;
+	emit(c, OPC_MATCH, (uint32_t)p->nregex++, e->loc);
+	if (e->op == OP_NOT)
+		emit(c, OPC_NOT, 0, e->loc);
+	return TY_BOOL;
+}
+
+static enum ty comp_expr(struct comp *c, struct ast *e)
+{
+	switch (e->kind) {
+	case A_NULL:
+		emit(c, OPC_NUL, 0, e->loc);
+		return TY_NULL;
+	case A_BOOL:
+		emit(c, OPC_CONST, add_const(c, val_bool((int)e->v.i)), e->loc);
+		return TY_BOOL;
+	case A_INT:
+		emit(c, OPC_CONST, add_const(c, val_int(e->v.i)), e->loc);
+		return TY_INT;
+	case A_FLOAT:
+		emit(c, OPC_CONST, add_const(c, val_float(e->v.f)), e->loc);
+		return TY_FLOAT;
+	case A_STR:
+		emit(c, OPC_CONST, add_const(c, val_str(e->s, e->len)), e->loc);
+		return TY_STR;
+	case A_TIME:
+		emit(c, OPC_CONST, add_const(c, val_time(e->v.i)), e->loc);
+		return TY_TIME;
+	case A_DUR:
+		emit(c, OPC_CONST, add_const(c, val_dur(e->v.i)), e->loc);
+		return TY_DUR;
+	case A_INTERP:
+		for (int i = 0; i < e->nkids; i++)
+			comp_expr(c, e->kids[i]);
+		emit(c, OPC_CONCAT, (uint32_t)e->nkids, e->loc);
+		return TY_STR;
+	case A_LIST:
+		for (int i = 0; i < e->nkids; i++)
+			comp_expr(c, e->kids[i]);
+		emit(c, OPC_LIST, (uint32_t)e->nkids, e->loc);
+		return TY_LIST;
+	case A_NAME: {
+		struct local *l = scope_find(c, e->s, e->len);
+		if (l) {
+			l->used = 1;
+			emit(c, OPC_LOCAL, (uint32_t)l->slot, e->loc);
+			return l->type;
+		}
+		struct named_const *k = const_find(c, e->s, e->len);
+		if (k) {
+			k->used = 1;
+			emit(c, OPC_CONST, add_const(c, k->value), e->loc);
+			return k->type;
+		}
+		if (c->rule && c->rule->as.s && names_equal(e->s, e->len, c->rule->as.s, c->rule->as.len)) {
+			error(c, e->loc, "'%.*s' is the whole event; name one of its fields, such as %.*s.time",
+			      (int)e->len, e->s, (int)e->len, e->s);
+			return TY_ANY;
+		}
+		if (fn_find(c, e->s, e->len) || builtin_find(e->s, e->len) >= 0) {
+			error(c, e->loc, "'%.*s' is a function; call it with ()", (int)e->len, e->s);
+			return TY_ANY;
+		}
+		unknown_name(c, e);
+		return TY_ANY;
+	}
+	case A_FIELD:
+		return comp_field(c, e);
+	case A_CUSTVAR:
+		if (c->in_const) {
+			error(c, e->loc, "a constant cannot read customer state");
+			return TY_ANY;
+		}
+		if (e->len == 4 && memcmp(e->s, "tags", 4) == 0) {
+			emit(c, OPC_TAGS, 0, e->loc);
+			return TY_LIST;
+		}
+		emit(c, OPC_VAR, (uint32_t)var_for(c, e->s, e->len), e->loc);
+		return TY_ANY;
+	case A_CUSTOMER:
+		if (c->in_const) {
+			error(c, e->loc, "a constant cannot read the customer");
+			return TY_ANY;
+		}
+		emit(c, OPC_EVKEY, 0, e->loc);
+		return TY_STR;
+	case A_EVENT:
+		error(c, e->loc, "'event' is the whole event; name one of its fields, such as event.time");
+		return TY_ANY;
+	case A_CALL:
+		return comp_call(c, e);
+	case A_MATCH:
+		return comp_match(c, e);
+	case A_UNOP: {
+		enum ty t = comp_expr(c, e->a);
+		if (e->op == OP_NOT) {
+			emit(c, OPC_NOT, 0, e->loc);
+			return TY_BOOL;
+		}
+		if (t != TY_ANY && t != TY_NULL && !is_num(t) && t != TY_DUR)
+			error(c, e->loc, "type error: cannot negate %s", ty_name[t]);
+		emit(c, OPC_NEG, 0, e->loc);
+		return t;
+	}
+	case A_BINOP: {
+		if (e->op == OP_AND || e->op == OP_OR) {
+			comp_expr(c, e->a);
+			uint32_t j = emit(c, e->op == OP_AND ? OPC_ANDJ : OPC_ORJ, 0, e->loc);
+			comp_expr(c, e->b);
+			emit(c, OPC_TRUTH, 0, e->loc);
+			patch(c, j);
+			return TY_BOOL;
+		}
+		if (e->op == OP_COALESCE) {
+			enum ty a = comp_expr(c, e->a);
+			uint32_t j = emit(c, OPC_COALJ, 0, e->loc);
+			enum ty b = comp_expr(c, e->b);
+			patch(c, j);
+			return a == b ? a : a == TY_NULL ? b : TY_ANY;
+		}
+		enum ty a = comp_expr(c, e->a);
+		enum ty b = comp_expr(c, e->b);
+		int t = binop_type(e->op, a, b);
+		if (t < 0) {
+			binop_error(c, e, a, b);
+			t = TY_ANY;
+		}
+		emit(c, binop_opcode[e->op], 0, e->loc);
+		return (enum ty)t;
+	}
+	}
+	return TY_ANY;
+}
+
+/* ---- top-level forms ---- */
+
+static enum ty ty_of_value(const struct val *v)
+{
+	switch (v->kind) {
+	case V_NULL: return TY_NULL;
+	case V_BOOL: return TY_BOOL;
+	case V_INT: return TY_INT;
+	case V_FLOAT: return TY_FLOAT;
+	case V_STR: return TY_STR;
+	case V_TIME: return TY_TIME;
+	case V_DUR: return TY_DUR;
+	case V_LIST: return TY_LIST;
+	default: return TY_ANY;
+	}
+}
+
+/* Evaluate an expression now, with the VM, for a const or a setting. */
+static int eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
+{
+	int errors = c->d->errors;
+	uint32_t entry = c->p->ncode;
+	int saved_locals = c->nlocals;
+	c->in_const = 1;
+	enum ty t = comp_expr(c, e);
+	c->in_const = 0;
+	emit(c, OPC_HALT, 0, e->loc);
+	int ok = c->d->errors == errors;
+	if (ok) {
+		struct arena scratch = {0};
+		c->p->max_stack = c->p->max_stack < 256 ? 256 : c->p->max_stack;
+		c->p->max_locals = c->p->max_locals < c->nlocals + 1 ? c->nlocals + 1 : c->p->max_locals;
+		struct vm *vm = vm_new(c->p, NULL, &scratch);
+		struct val v;
+		if (vm_eval(vm, entry, &v) != VM_FIRED || v.kind == V_ERR) {
+			error(c, e->loc, "%s", v.kind == V_ERR ? v.u.s : "cannot evaluate this constant");
+			ok = 0;
+		} else {
+			*out = keep_value(c, v);
+			*type = t == TY_ANY ? ty_of_value(out) : t;
+		}
+		vm_free(vm);
+		arena_free(&scratch);
+	}
+	c->p->ncode = entry; /* the code served once */
+	c->nlocals = saved_locals;
+	return ok ? 0 : -1;
+}
+
+static void comp_const(struct comp *c, struct ast_const *k)
+{
+	if (const_find(c, k->name.s, k->name.len)) {
+		error(c, k->name.loc, "constant '%.*s' is defined twice", (int)k->name.len, k->name.s);
+		return;
+	}
+	struct named_const nc = {k->name, val_null(), TY_NULL, 0, is_stdlib_file(c, k->name.loc.file)};
+	if (eval_now(c, k->value, &nc.value, &nc.type) < 0)
+		nc.type = TY_ANY;
+	c->consts = mem_realloc(c->consts, sizeof *c->consts * (size_t)(c->nconsts + 1));
+	c->consts[c->nconsts++] = nc;
+}
+
+/* A name given as a bare word or a string in the input block. */
+static int setting_name(struct comp *c, struct ast_setting *s, struct ast_name *out)
+{
+	struct ast *v = s->value;
+	if (v->kind == A_NAME || v->kind == A_STR) {
+		out->s = v->s;
+		out->len = v->len;
+		out->loc = v->loc;
+		return 0;
+	}
+	if (v->kind == A_CUSTOMER) {
+		out->s = "customer";
+		out->len = 8;
+		out->loc = v->loc;
+		return 0;
+	}
+	error(c, v->loc, "'%.*s' takes a field name (a word or a \"quoted name\")", (int)s->name.len, s->name.s);
+	return -1;
+}
+
+static void field_slot(struct comp *c, int slot, struct ast_name n)
+{
+	/* A dotted name in the input block reaches into nested objects. */
+	struct ast_name segs[32];
+	int nseg = 0;
+	const char *p = n.s, *end = n.s + n.len;
+	while (p <= end && nseg < 32) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		if (!dot || n.loc.first_line == 0)
+			dot = end;
+		segs[nseg].s = p;
+		segs[nseg].len = (uint32_t)(dot - p);
+		nseg++;
+		p = dot + 1;
+	}
+	struct slot *s = &c->p->slots[slot];
+	s->nseg = nseg;
+	s->segs = arena_alloc(&c->p->arena, sizeof *s->segs * (size_t)nseg);
+	s->lens = arena_alloc(&c->p->arena, sizeof *s->lens * (size_t)nseg);
+	for (int k = 0; k < nseg; k++) {
+		s->segs[k] = arena_strndup(&c->p->arena, segs[k].s, segs[k].len);
+		s->lens[k] = segs[k].len;
+	}
+	s->path = arena_strndup(&c->p->arena, n.s, n.len);
+}
+
+static void comp_settings(struct comp *c)
+{
+	struct ast_name key = {"customer", 8, {0}}, time = {"ts", 2, {0}}, type = {"type", 4, {0}};
+	static const char *const known[] = {"key", "time", "type", "lateness", "late", "format", "delimiter"};
+	for (struct ast_setting *s = c->script.settings; s; s = s->next) {
+		struct ast_name v;
+		if (name_is(&s->name, "key")) {
+			if (setting_name(c, s, &v) == 0)
+				key = v;
+		} else if (name_is(&s->name, "time")) {
+			if (setting_name(c, s, &v) == 0)
+				time = v;
+		} else if (name_is(&s->name, "type")) {
+			if (setting_name(c, s, &v) == 0)
+				type = v;
+		} else if (name_is(&s->name, "lateness")) {
+			if (s->value->kind == A_DUR && s->value->v.i >= 0)
+				c->p->lateness = s->value->v.i;
+			else
+				error(c, s->value->loc, "lateness takes a duration such as 2m");
+		} else if (name_is(&s->name, "late")) {
+			if (setting_name(c, s, &v) == 0 && name_is(&v, "reject"))
+				c->p->late = LATE_REJECT;
+			else if (name_is(&v, "process"))
+				c->p->late = LATE_PROCESS;
+			else
+				error(c, s->value->loc, "late takes reject or process");
+		} else if (name_is(&s->name, "format")) {
+			if (setting_name(c, s, &v) == 0 && (name_is(&v, "csv")))
+				c->p->format = FMT_CSV;
+			else if (name_is(&v, "jsonl") || name_is(&v, "json"))
+				c->p->format = FMT_JSONL;
+			else
+				error(c, s->value->loc, "format takes jsonl or csv");
+		} else if (name_is(&s->name, "delimiter")) {
+			if (s->value->kind == A_STR && s->value->len == 1)
+				c->p->delim = s->value->s[0];
+			else
+				error(c, s->value->loc, "delimiter takes one character in quotes, such as \";\"");
+		} else {
+			struct suggest sg;
+			suggest_init(&sg, s->name.s, s->name.len);
+			for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+				suggest_try(&sg, known[i], strlen(known[i]));
+			error(c, s->name.loc, "unknown input setting '%.*s'%s", (int)s->name.len, s->name.s,
+			      suggest_hint(&sg, &c->tmp));
+		}
+	}
+	field_slot(c, SLOT_KEY, key);
+	field_slot(c, SLOT_TIME, time);
+	field_slot(c, SLOT_TYPE, type);
+}
+
+static void comp_event(struct comp *c, struct ast_event *ev)
+{
+	int t = type_intern(c, ev->name.s, ev->name.len);
+	struct evtype *et = &c->p->types[t];
+	if (et->declared) {
+		error(c, ev->name.loc, "event %s is declared twice", et->name);
+		return;
+	}
+	et->declared = 1;
+	et->fields = arena_zalloc(&c->p->arena, sizeof *et->fields * (size_t)(ev->nfields ? ev->nfields : 1));
+	for (int i = 0; i < ev->nfields; i++) {
+		struct ast_schema_field *f = &ev->fields[i];
+		int found = -1;
+		for (size_t k = 0; k < sizeof schema_types / sizeof schema_types[0]; k++)
+			if (name_is(&f->type, schema_types[k].name))
+				found = (int)k;
+		if (found < 0) {
+			struct suggest sg;
+			suggest_init(&sg, f->type.s, f->type.len);
+			for (size_t k = 0; k < sizeof schema_types / sizeof schema_types[0]; k++)
+				suggest_try(&sg, schema_types[k].name, strlen(schema_types[k].name));
+			error(c, f->type.loc, "unknown type '%.*s' (types: string int float bool time duration)%s",
+			      (int)f->type.len, f->type.s, suggest_hint(&sg, &c->tmp));
+			continue;
+		}
+		for (int k = 0; k < et->nfields; k++)
+			if (names_equal(et->fields[k].name, strlen(et->fields[k].name), f->name.s, f->name.len))
+				error(c, f->name.loc, "field '%.*s' is declared twice", (int)f->name.len, f->name.s);
+		et->fields[et->nfields].name = arena_strndup(&c->p->arena, f->name.s, f->name.len);
+		et->fields[et->nfields].type = schema_types[found].type;
+		et->nfields++;
+	}
+}
+
+static void comp_fn(struct comp *c, struct ast_fn *fn)
+{
+	if (fn_find(c, fn->name.s, fn->name.len)) {
+		error(c, fn->name.loc, "function '%.*s' is defined twice", (int)fn->name.len, fn->name.s);
+		return;
+	}
+	if (builtin_find(fn->name.s, fn->name.len) >= 0) {
+		error(c, fn->name.loc, "'%.*s' is a built-in function; choose another name", (int)fn->name.len,
+		      fn->name.s);
+		return;
+	}
+	for (int i = 0; i < fn->nparams; i++)
+		for (int k = 0; k < i; k++)
+			if (names_equal(fn->params[i].s, fn->params[i].len, fn->params[k].s, fn->params[k].len))
+				error(c, fn->params[i].loc, "parameter '%.*s' is named twice", (int)fn->params[i].len,
+				      fn->params[i].s);
+	c->fns = mem_realloc(c->fns, sizeof *c->fns * (size_t)(c->nfns + 1));
+	c->fns[c->nfns].fn = fn;
+	c->fns[c->nfns].active = 0;
+	c->fns[c->nfns].used = 0;
+	c->fns[c->nfns].from_stdlib = is_stdlib_file(c, fn->name.loc.file);
+	c->nfns++;
+}
+
+static int is_response(int kind) { return kind == C_EMIT || kind == C_SET || kind == C_TAG || kind == C_UNTAG; }
+
+static void comp_emit(struct comp *c, struct ast_clause *cl)
+{
+	static const char *const reserved[] = {"action", "rule", "customer", "at"};
+	struct prog *p = c->p;
+	struct emit_desc d = {0};
+	d.action = arena_strndup(&p->arena, cl->name.s, cl->name.len);
+	d.nfields = cl->nfields;
+	d.names = arena_alloc(&p->arena, sizeof *d.names * (size_t)(cl->nfields + 1));
+	d.cols = arena_alloc(&p->arena, sizeof *d.cols * (size_t)(cl->nfields + 1));
+	for (int i = 0; i < cl->nfields; i++) {
+		struct ast_field_init *f = &cl->fields[i];
+		for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
+			if (name_is(&f->name, reserved[k]))
+				error(c, f->name.loc, "'%s' is set by cxr on every response; choose another field name",
+				      reserved[k]);
+		for (int k = 0; k < i; k++)
+			if (names_equal(d.names[k], strlen(d.names[k]), f->name.s, f->name.len))
+				error(c, f->name.loc, "field '%.*s' is given twice", (int)f->name.len, f->name.s);
+		d.names[i] = arena_strndup(&p->arena, f->name.s, f->name.len);
+		d.cols[i] = column_for(c, f->name.s, f->name.len);
+		comp_expr(c, f->value);
+	}
+	p->emits = mem_realloc(p->emits, sizeof *p->emits * (size_t)(p->nemits + 1));
+	p->emits[p->nemits] = d;
+	emit(c, OPC_EMIT, (uint32_t)p->nemits++, cl->loc);
+}
+
+/* rule: name trigger (guard | let)* modifiers-check response+ FIRE */
+static void comp_rule(struct comp *c, struct ast_rule *r, int index)
+{
+	struct prog *p = c->p;
+	struct rule_info *ri = &p->rules[index];
+	memset(ri, 0, sizeof *ri);
+	ri->name = arena_strndup(&p->arena, r->name.s, r->name.len);
+	ri->doc = r->doc;
+	ri->loc = r->loc;
+	ri->priority = r->priority;
+	ri->once = r->has_once;
+	ri->limit_n = r->has_limit ? r->limit_n : 0;
+	ri->limit_per = r->limit_per;
+	ri->holdout = r->holdout;
+	for (int i = 0; i < index; i++)
+		if (strcmp(p->rules[i].name, ri->name) == 0)
+			error(c, r->name.loc, "rule '%s' is defined twice (first at line %d)", ri->name,
+			      p->rules[i].loc.first_line);
+
+	c->rule = r;
+	c->rule_index = index;
+	c->nscope = 0;
+	c->nlocals = 0;
+	c->guards = 0;
+	c->nas_types = 0;
+	mem_free(c->as_types);
+	c->as_types = mem_alloc(sizeof *c->as_types * (size_t)(r->ntypes + 1));
+	if (r->trigger == T_EVENTS) {
+		int any_declared = 0;
+		for (int i = 0; i < p->ntypes; i++)
+			any_declared |= p->types[i].declared;
+		for (int i = 0; i < r->ntypes; i++) {
+			int t = type_intern(c, r->types[i].s, r->types[i].len);
+			p = c->p;
+			c->as_types[c->nas_types++] = t;
+			if (any_declared && !p->types[t].declared) {
+				struct suggest sg;
+				suggest_init(&sg, r->types[i].s, r->types[i].len);
+				for (int k = 0; k < p->ntypes; k++)
+					if (p->types[k].declared)
+						suggest_try(&sg, p->types[k].name, p->types[k].len);
+				if (sg.best)
+					warning(c, r->types[i].loc, "event type '%.*s' is not declared%s",
+						(int)r->types[i].len, r->types[i].s, suggest_hint(&sg, &c->tmp));
+			}
+		}
+	}
+	ri = &p->rules[index];
+	ri->entry = p->ncode;
+
+	int responded = 0;
+	for (struct ast_clause *cl = r->clauses; cl; cl = cl->next) {
+		if (!is_response(cl->kind) && responded) {
+			error(c, cl->loc, "guards and lets come before the responses (emit, set, tag, untag)");
+			continue;
+		}
+		if (is_response(cl->kind) && !responded) {
+			responded = 1;
+			/* The caps are checked once the guards have passed. */
+			if (r->has_once) {
+				if (r->once_key)
+					comp_expr(c, r->once_key);
+				else
+					emit(c, OPC_NUL, 0, r->once_loc);
+				emit(c, OPC_ONCE, 0, r->once_loc);
+			}
+			if (r->has_limit)
+				emit(c, OPC_LIMIT, 0, r->limit_loc);
+		}
+		switch (cl->kind) {
+		case C_WHEN:
+		case C_UNLESS: {
+			enum ty t = comp_expr(c, cl->expr);
+			if (t != TY_BOOL && t != TY_ANY && t != TY_NULL)
+				warning(c, cl->expr->loc, "this guard is %s, not a condition: it always holds",
+					ty_name[t]);
+			if (cl->kind == C_UNLESS)
+				emit(c, OPC_NOT, 0, cl->loc);
+			if (cl->expr->kind == A_BOOL && cl->expr->v.i == (cl->kind == C_UNLESS))
+				warning(c, cl->loc, "rule '%s' can never fire: this guard is always false", ri->name);
+			emit(c, OPC_GUARD, (uint32_t)c->guards++, cl->loc);
+			break;
+		}
+		case C_LET: {
+			enum ty t = comp_expr(c, cl->expr);
+			if (scope_find(c, cl->name.s, cl->name.len))
+				error(c, cl->name.loc, "'%.*s' is already defined in this rule", (int)cl->name.len,
+				      cl->name.s);
+			struct local *l = scope_add(c, cl->name, t, 0);
+			emit(c, OPC_SETLOCAL, (uint32_t)l->slot, cl->loc);
+			break;
+		}
+		case C_EMIT:
+			comp_emit(c, cl);
+			break;
+		case C_SET:
+			if (name_is(&cl->name, "tags")) {
+				error(c, cl->name.loc, "customer.tags changes with tag and untag");
+				break;
+			}
+			comp_expr(c, cl->expr);
+			emit(c, OPC_SETVAR, (uint32_t)var_for(c, cl->name.s, cl->name.len), cl->loc);
+			break;
+		case C_TAG:
+		case C_UNTAG: {
+			enum ty t = comp_expr(c, cl->expr);
+			if (t != TY_ANY && t != TY_STR)
+				error(c, cl->expr->loc, "a tag is a string, not %s", ty_name[t]);
+			emit(c, cl->kind == C_TAG ? OPC_TAG : OPC_UNTAG, 0, cl->loc);
+			break;
+		}
+		}
+	}
+	if (!responded)
+		error(c, r->name.loc, "rule '%s' has no response (emit, set, tag or untag)", ri->name);
+	if (r->has_limit && r->limit_n == 0)
+		warning(c, r->limit_loc, "rule '%s' can never fire: its limit is 0", ri->name);
+	emit(c, OPC_FIRE, 0, r->loc);
+	emit(c, OPC_HALT, 0, r->loc);
+	for (int i = 0; i < c->nscope; i++)
+		if (!c->scope[i].used && !c->scope[i].is_param)
+			warning(c, c->scope[i].name.loc, "'%.*s' is never used", (int)c->scope[i].name.len,
+				c->scope[i].name.s);
+	p->rules[index].nlocals = c->nlocals;
+	if (c->nlocals > p->max_locals)
+		p->max_locals = c->nlocals;
+	if (r->trigger == T_ANY) {
+		p->any_rules = mem_realloc(p->any_rules, sizeof *p->any_rules * (size_t)(p->nany_rules + 1));
+		p->any_rules[p->nany_rules++] = index;
+	} else {
+		for (int i = 0; i < c->nas_types; i++) {
+			struct evtype *t = &p->types[c->as_types[i]];
+			int dup = 0;
+			for (int k = 0; k < t->nrules; k++)
+				dup |= t->rules[k] == index;
+			if (dup)
+				continue;
+			t->rules = mem_realloc(t->rules, sizeof *t->rules * (size_t)(t->nrules + 1));
+			t->rules[t->nrules++] = index;
+		}
+	}
+	c->rule = NULL;
+}
+
+/* ---- the bytecode verifier ---- */
+
+/* Walk each handler once: operands in range, stack depth consistent at
+ * every jump target, never negative.  Records the deepest stack. */
+static int verify(struct comp *c, uint32_t entry, uint32_t *end)
+{
+	struct prog *p = c->p;
+	int *depth_at = mem_alloc(sizeof *depth_at * (p->ncode + 1));
+	for (uint32_t i = 0; i <= p->ncode; i++)
+		depth_at[i] = -1;
+	int depth = 0, ok = 1;
+	uint32_t pc;
+	for (pc = entry; pc < p->ncode && ok; pc++) {
+		uint32_t w = p->code[pc];
+		unsigned op = INSN_OP(w);
+		uint32_t a = INSN_A(w);
+		if (op >= OPC__COUNT) {
+			ok = 0;
+			break;
+		}
+		if (depth_at[pc] >= 0 && depth_at[pc] != depth && pc != entry) {
+			/* A jump lands here: both paths must agree. */
+			ok = 0;
+			break;
+		}
+		const struct op_info *oi = &op_info[op];
+		int pops = oi->pops;
+		if (op == OPC_CALL)
+			pops = (int)(a & 0xFF);
+		else if (op == OPC_LIST || op == OPC_CONCAT)
+			pops = (int)a;
+		else if (op == OPC_EMIT)
+			pops = a < (uint32_t)p->nemits ? p->emits[a].nfields : 0;
+		switch (oi->operand) {
+		case OPND_K: ok = a < (uint32_t)p->nconsts; break;
+		case OPND_L: ok = a < (uint32_t)p->max_locals; break;
+		case OPND_S: ok = a < (uint32_t)p->nslots; break;
+		case OPND_V: ok = a < (uint32_t)p->nvars; break;
+		case OPND_J: ok = a > pc && a <= p->ncode; break;
+		case OPND_R: ok = a < (uint32_t)p->nregex; break;
+		case OPND_E: ok = a < (uint32_t)p->nemits; break;
+		case OPND_B: ok = (a >> 8) < (uint32_t)nbuiltins; break;
+		case OPND_T: ok = a <= TY_LIST; break;
+		default: break;
+		}
+		if (!ok)
+			break;
+		depth -= pops;
+		if (depth < 0) {
+			ok = 0;
+			break;
+		}
+		if (oi->operand == OPND_J) {
+			/* ANDJ, ORJ, COALJ jump with their operand still on the stack. */
+			int at_target = op == OPC_JUMP ? depth : depth + 1;
+			if (depth_at[a] >= 0 && depth_at[a] != at_target) {
+				ok = 0;
+				break;
+			}
+			depth_at[a] = at_target;
+		}
+		depth += oi->pushes;
+		if (depth > p->max_stack)
+			p->max_stack = depth;
+		if (op == OPC_HALT)
+			break;
+	}
+	if (!ok)
+		diag_report(c->d, DIAG_ERROR, pc < p->ncode ? p->lines[pc] : (struct loc){0},
+			    "internal error: bytecode check failed at instruction %u", pc);
+	*end = pc;
+	mem_free(depth_at);
+	return ok ? 0 : -1;
+}
+
+/* ---- driver ---- */
+
+static int load_script(struct comp *c, const char *name, const char *text, size_t len, int stdlib)
+{
+	int file = diag_add_file(c->d, name, text, len);
+	if (stdlib) {
+		c->stdlib_files = mem_realloc(c->stdlib_files, sizeof(int) * (size_t)(c->nstdlib_files + 1));
+		c->stdlib_files[c->nstdlib_files++] = file;
+	}
+	struct parse_ctx ctx = {0};
+	ctx.arena = &c->p->arena;
+	ctx.diag = c->d;
+	ctx.file = file;
+	ctx.script = &c->script;
+	/* Parse from the diag's copy: the AST points into it. */
+	return parse_script(&ctx, c->d->files[file].text, len);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	if (!b.p)
+		buf_add(&b, "", 0);
+	*len = b.len;
+	return b.p;
+}
+
+static void comp_imports(struct comp *c)
+{
+	const char **done = NULL;
+	int ndone = 0;
+	for (struct ast_import *im = c->script.imports; im; im = im->next) {
+		int seen = 0;
+		for (int i = 0; i < ndone; i++)
+			seen |= strcmp(done[i], im->path) == 0;
+		if (seen)
+			continue;
+		done = mem_realloc(done, sizeof *done * (size_t)(ndone + 1));
+		done[ndone++] = im->path;
+		const struct stdlib_script *s = stdlib_find(im->path);
+		if (s) {
+			struct buf name = {0};
+			buf_printf(&name, "<stdlib/%s>", s->name);
+			load_script(c, name.p, s->text, strlen(s->text), 1);
+			buf_free(&name);
+			continue;
+		}
+		/* A path is relative to the importing script's folder. */
+		struct buf path = {0};
+		const char *from = c->d->files[im->loc.file].name;
+		const char *slash = strrchr(from, '/');
+		if (im->path[0] != '/' && slash && from[0] != '<')
+			buf_add(&path, from, (size_t)(slash - from + 1));
+		buf_adds(&path, im->path);
+		size_t len;
+		char *text = read_file(path.p, &len);
+		if (!text) {
+			struct suggest sg;
+			suggest_init(&sg, im->path, im->len);
+			for (int i = 0; stdlib_scripts[i].name; i++)
+				suggest_try(&sg, stdlib_scripts[i].name, strlen(stdlib_scripts[i].name));
+			error(c, im->loc, "cannot import \"%s\": no stdlib script of that name and no file %s%s",
+			      im->path, path.p, suggest_hint(&sg, &c->tmp));
+		} else {
+			load_script(c, path.p, text, len, 0);
+			mem_free(text);
+		}
+		buf_free(&path);
+	}
+	mem_free(done);
+}
+
+/* Firing order on one event: higher priority first, then source order. */
+static void sort_handlers(struct prog *p, int *list, int n)
+{
+	/* insertion sort: lists are short, and it is stable */
+	for (int i = 1; i < n; i++) {
+		int r = list[i], k = i;
+		while (k > 0 && p->rules[list[k - 1]].priority < p->rules[r].priority) {
+			list[k] = list[k - 1];
+			k--;
+		}
+		list[k] = r;
+	}
+}
+
+int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
+{
+	struct comp c = {0};
+	c.p = p;
+	c.d = p->diag;
+	int errors0 = c.d->errors;
+	load_script(&c, name, text, len, 0);
+	comp_imports(&c);
+	if (c.d->errors > errors0)
+		goto done;
+
+	/* slots 0-2: key, time, type */
+	p->slots = mem_realloc(p->slots, sizeof *p->slots * SLOT_FIRST_FIELD);
+	memset(p->slots, 0, sizeof *p->slots * SLOT_FIRST_FIELD);
+	p->nslots = SLOT_FIRST_FIELD;
+	comp_settings(&c);
+	for (struct ast_event *e = c.script.events; e; e = e->next)
+		comp_event(&c, e);
+	for (struct ast_fn *f = c.script.fns; f; f = f->next)
+		comp_fn(&c, f);
+	for (struct ast_const *k = c.script.consts; k; k = k->next)
+		comp_const(&c, k);
+	int nrules = 0;
+	for (struct ast_rule *r = c.script.rules; r; r = r->next)
+		nrules++;
+	p->rules = mem_alloc(sizeof *p->rules * (size_t)(nrules ? nrules : 1));
+	p->nrules = nrules;
+	int i = 0;
+	for (struct ast_rule *r = c.script.rules; r; r = r->next)
+		comp_rule(&c, r, i++);
+	for (struct ast_test *t = c.script.tests; t; t = t->next)
+		p->ntests++;
+	for (int k = 0; k < c.nconsts; k++)
+		if (!c.consts[k].used && !c.consts[k].from_stdlib)
+			warning(&c, c.consts[k].name.loc, "constant '%.*s' is never used", (int)c.consts[k].name.len,
+				c.consts[k].name.s);
+	for (int k = 0; k < c.nfns; k++)
+		if (!c.fns[k].used && !c.fns[k].from_stdlib)
+			warning(&c, c.fns[k].fn->name.loc, "function '%.*s' is never used",
+				(int)c.fns[k].fn->name.len, c.fns[k].fn->name.s);
+	if (c.d->errors > errors0)
+		goto done;
+	for (int t = 0; t < p->ntypes; t++)
+		sort_handlers(p, p->types[t].rules, p->types[t].nrules);
+	sort_handlers(p, p->any_rules, p->nany_rules);
+	for (int r = 0; r < p->nrules; r++) {
+		uint32_t end;
+		if (verify(&c, p->rules[r].entry, &end) < 0)
+			break;
+	}
+done:
+	mem_free(c.consts);
+	mem_free(c.fns);
+	mem_free(c.scope);
+	mem_free(c.as_types);
+	mem_free(c.stdlib_files);
+	buf_free(&c.tmp);
+	return c.d->errors - errors0;
+}
+
+struct prog *prog_new(struct diag *diag)
+{
+	struct prog *p = mem_alloc(sizeof *p);
+	p->diag = diag;
+	p->delim = ',';
+	p->late = LATE_REJECT;
+	return p;
+}
+
+void prog_free(struct prog *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nregex; i++)
+		pcre2_code_free(p->regex[i]);
+	for (int i = 0; i < p->ntypes; i++)
+		mem_free(p->types[i].rules);
+	mem_free(p->regex);
+	mem_free(p->types);
+	mem_free(p->any_rules);
+	mem_free(p->rules);
+	mem_free(p->code);
+	mem_free(p->lines);
+	mem_free(p->consts);
+	mem_free(p->emits);
+	mem_free(p->vars);
+	mem_free(p->columns);
+	mem_free(p->slots);
+	arena_free(&p->arena);
+	mem_free(p);
+}

@@ -1,0 +1,223 @@
+/* cxr.c: the public interface (include/cxr.h) over prog, engine and
+ * ingest.  Nothing here is global: every piece of state hangs off the
+ * handle. */
+#include "cxr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ingest.h"
+#include "json.h"
+#include "prog.h"
+
+struct cxr {
+	struct diag diag;
+	struct prog *prog;
+	struct engine *engine;
+	struct store store;   /* for cxr_feed_json: the projection */
+	int store_ready;
+	cxr_write_fn out, rejects;
+	void *out_ud, *rejects_ud;
+	enum cxr_format format;
+	int strict;
+	int compiled;
+};
+
+cxr *cxr_new(void)
+{
+	cxr *h = mem_alloc(sizeof *h);
+	diag_init(&h->diag);
+	return h;
+}
+
+void cxr_free(cxr *h)
+{
+	if (!h)
+		return;
+	if (h->store_ready)
+		store_free(&h->store);
+	engine_free(h->engine);
+	prog_free(h->prog);
+	diag_free(&h->diag);
+	mem_free(h);
+}
+
+void cxr_on_diagnostic(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->diag.sink = fn;
+	h->diag.ud = ud;
+}
+
+static void engine_setup(cxr *h)
+{
+	struct engine *e = h->engine;
+	if (!e)
+		return;
+	e->out = h->out;
+	e->out_ud = h->out_ud;
+	e->rejects = h->rejects;
+	e->rejects_ud = h->rejects_ud;
+	e->format = h->format == CXR_CSV ? OUT_CSV : OUT_JSONL;
+}
+
+void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->out = fn;
+	h->out_ud = ud;
+	engine_setup(h);
+}
+
+void cxr_on_reject(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->rejects = fn;
+	h->rejects_ud = ud;
+	engine_setup(h);
+}
+
+void cxr_set_format(cxr *h, enum cxr_format f)
+{
+	h->format = f;
+	engine_setup(h);
+}
+
+void cxr_set_color(cxr *h, int on) { h->diag.color = on; }
+void cxr_set_strict(cxr *h, int on) { h->strict = on; }
+
+int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
+{
+	engine_free(h->engine);
+	prog_free(h->prog);
+	h->engine = NULL;
+	h->prog = prog_new(&h->diag);
+	h->diag.warnings = 0;
+	int errors = prog_compile(h->prog, name, text, len);
+	h->compiled = errors == 0;
+	if (h->compiled) {
+		h->engine = engine_new(h->prog, &h->diag);
+		engine_setup(h);
+	}
+	return errors;
+}
+
+int cxr_compile_file(cxr *h, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		diag_plain(&h->diag, "cxr: cannot open %s: %s", path, strerror(errno));
+		return 1;
+	}
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		diag_plain(&h->diag, "cxr: cannot read %s", path);
+		buf_free(&b);
+		return 1;
+	}
+	int errors = cxr_compile_string(h, path, b.p ? b.p : "", b.len);
+	buf_free(&b);
+	return errors;
+}
+
+int cxr_warnings(const cxr *h) { return h->diag.warnings; }
+
+int cxr_run_files(cxr *h, const char *const *paths, int npaths)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	struct store st;
+	store_init(&st, h->prog);
+	st.strict = h->strict;
+	int status = CXR_OK;
+	for (int i = 0; i < npaths; i++) {
+		int rc = store_read(h->engine, &st, paths[i]);
+		if (rc < 0) {
+			status = CXR_INPUT_ERROR;
+			break;
+		}
+	}
+	if (status == CXR_OK) {
+		store_sort(&st);
+		for (size_t i = 0; i < st.n; i++)
+			engine_event(h->engine, &st.evs[i]);
+		if (h->engine->runtime_errors)
+			status = CXR_RULE_FAILURES;
+	}
+	store_free(&st);
+	return status;
+}
+
+int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint64_t line)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	if (!h->store_ready) {
+		store_init(&h->store, h->prog);
+		h->store_ready = 1;
+	}
+	struct engine *e = h->engine;
+	uint32_t file = engine_file(e, source ? source : "<input>");
+	struct arena_mark mark = arena_mark(&h->store.data);
+	size_t before = h->store.n;
+	int rc = store_read_json_line(e, &h->store, file, line, json, len);
+	for (size_t i = before; i < h->store.n; i++)
+		engine_event(e, &h->store.evs[i]);
+	h->store.n = before;
+	arena_reset(&h->store.data, mark);
+	return rc;
+}
+
+void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud)
+{
+	if (!h->prog)
+		return;
+	struct buf b = {0};
+	prog_disasm(h->prog, &b);
+	fn(ud, b.p ? b.p : "", b.len);
+	buf_free(&b);
+}
+
+void cxr_counts(const cxr *h, struct cxr_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!h->engine)
+		return;
+	out->events = h->engine->events;
+	out->rejected = h->engine->rejected;
+	out->responses = h->engine->responses;
+	out->runtime_errors = h->engine->runtime_errors;
+	out->customers = h->engine->ncusts;
+}
+
+void cxr_summary(cxr *h, cxr_write_fn fn, void *ud)
+{
+	struct engine *e = h->engine;
+	if (!e)
+		return;
+	struct buf b = {0};
+	buf_printf(&b, "cxr: %llu events from %u input%s, %llu rejected, %llu customers, %llu responses",
+		   (unsigned long long)e->events, e->nfiles, e->nfiles == 1 ? "" : "s",
+		   (unsigned long long)e->rejected, (unsigned long long)e->ncusts, (unsigned long long)e->responses);
+	if (e->runtime_errors)
+		buf_printf(&b, ", %llu runtime errors", (unsigned long long)e->runtime_errors);
+	buf_addc(&b, '\n');
+	for (int r = 0; r < h->prog->nrules; r++) {
+		const struct rule_stats *s = &e->stats[r];
+		buf_printf(&b, "  rule %s: %llu fired", h->prog->rules[r].name, (unsigned long long)s->fired);
+		if (s->deduped)
+			buf_printf(&b, ", %llu deduped", (unsigned long long)s->deduped);
+		if (s->capped)
+			buf_printf(&b, ", %llu capped", (unsigned long long)s->capped);
+		if (s->errors)
+			buf_printf(&b, ", %llu errors", (unsigned long long)s->errors);
+		buf_addc(&b, '\n');
+	}
+	fn(ud, b.p, b.len);
+	buf_free(&b);
+}

@@ -1,0 +1,188 @@
+/* diag.c: diagnostics and "did you mean" (see diag.h). */
+#include "diag.h"
+
+#include <string.h>
+
+void diag_init(struct diag *d)
+{
+	memset(d, 0, sizeof *d);
+}
+
+void diag_free(struct diag *d)
+{
+	for (int i = 0; i < d->nfiles; i++) {
+		mem_free(d->files[i].name);
+		mem_free(d->files[i].text);
+	}
+	mem_free(d->files);
+	buf_free(&d->msg);
+	d->files = NULL;
+	d->nfiles = 0;
+}
+
+int diag_add_file(struct diag *d, const char *name, const char *text, size_t len)
+{
+	d->files = mem_realloc(d->files, sizeof *d->files * (size_t)(d->nfiles + 1));
+	struct srcfile *f = &d->files[d->nfiles];
+	f->name = mem_strndup(name, strlen(name));
+	f->text = mem_strndup(text, len);
+	f->len = len;
+	return d->nfiles++;
+}
+
+static const char *level_name[] = {"error", "warning", "note"};
+static const char *level_color[] = {"\033[1;31m", "\033[1;35m", "\033[1;36m"};
+
+void diag_where(struct diag *d, struct buf *b, struct loc loc)
+{
+	const char *name = loc.file >= 0 && loc.file < d->nfiles ? d->files[loc.file].name : "?";
+	buf_printf(b, "%s:%d", name, loc.first_line);
+}
+
+/* Append the source line of loc and a caret line under the token. */
+static void show_line(struct diag *d, struct loc loc)
+{
+	if (loc.file < 0 || loc.file >= d->nfiles || loc.first_line < 1)
+		return;
+	const struct srcfile *f = &d->files[loc.file];
+	const char *p = f->text, *end = f->text + f->len;
+	for (int line = 1; line < loc.first_line && p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return;
+		p = nl + 1;
+	}
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	size_t n = (size_t)(eol - p);
+	if (n && p[n - 1] == '\r')
+		n--;
+	struct buf *b = &d->msg;
+	buf_printf(b, "%5d | ", loc.first_line);
+	buf_add(b, p, n);
+	buf_adds(b, "\n      | ");
+	/* Tabs in the prefix stay tabs so that the caret lines up. */
+	int col = loc.first_column > 0 ? loc.first_column : 1;
+	for (int i = 1; i < col && (size_t)(i - 1) < n; i++)
+		buf_addc(b, p[i - 1] == '\t' ? '\t' : ' ');
+	int width = 1;
+	if (loc.last_line == loc.first_line && loc.last_column >= col)
+		width = loc.last_column - col + 1;
+	if (d->color)
+		buf_adds(b, "\033[1;32m");
+	buf_addc(b, '^');
+	for (int i = 1; i < width; i++)
+		buf_addc(b, '~');
+	if (d->color)
+		buf_adds(b, "\033[0m");
+	buf_addc(b, '\n');
+}
+
+void diag_vreport(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, va_list ap)
+{
+	if (level == DIAG_ERROR)
+		d->errors++;
+	else if (level == DIAG_WARNING)
+		d->warnings++;
+	buf_clear(&d->msg);
+	if (d->color)
+		buf_adds(&d->msg, "\033[1m");
+	if (loc.file >= 0 && loc.file < d->nfiles)
+		buf_printf(&d->msg, "%s:%d:%d: ", d->files[loc.file].name, loc.first_line, loc.first_column);
+	if (d->color)
+		buf_printf(&d->msg, "%s%s:\033[0m\033[1m ", level_color[level], level_name[level]);
+	else
+		buf_printf(&d->msg, "%s: ", level_name[level]);
+	buf_vprintf(&d->msg, fmt, ap);
+	if (d->color)
+		buf_adds(&d->msg, "\033[0m");
+	buf_addc(&d->msg, '\n');
+	show_line(d, loc);
+	if (d->sink)
+		d->sink(d->ud, d->msg.p, d->msg.len);
+}
+
+void diag_report(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vreport(d, level, loc, fmt, ap);
+	va_end(ap);
+}
+
+void diag_plain(struct diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_clear(&d->msg);
+	buf_vprintf(&d->msg, fmt, ap);
+	buf_addc(&d->msg, '\n');
+	va_end(ap);
+	if (d->sink)
+		d->sink(d->ud, d->msg.p, d->msg.len);
+}
+
+void suggest_init(struct suggest *sg, const char *want, size_t wantlen)
+{
+	sg->want = want;
+	sg->wantlen = wantlen;
+	sg->best = NULL;
+	sg->bestlen = 0;
+	sg->dist = 1 << 30;
+}
+
+/* Levenshtein distance with a row of at most 64 columns; longer names are
+ * compared on their first 63 bytes, which is plenty for a hint. */
+static int edit_distance(const char *a, size_t na, const char *b, size_t nb)
+{
+	int row[64];
+	if (na > 63)
+		na = 63;
+	if (nb > 63)
+		nb = 63;
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= na; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= nb; j++) {
+			int up = row[j];
+			int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			int best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[nb];
+}
+
+void suggest_try(struct suggest *sg, const char *cand, size_t len)
+{
+	if (!cand || (len == sg->wantlen && memcmp(cand, sg->want, len) == 0))
+		return;
+	int d = edit_distance(sg->want, sg->wantlen, cand, len);
+	/* Only close names are worth suggesting: a third of the length. */
+	int limit = (int)(sg->wantlen > len ? sg->wantlen : len) / 3;
+	if (limit < 1)
+		limit = 1;
+	if (d <= limit && d < sg->dist) {
+		sg->dist = d;
+		sg->best = cand;
+		sg->bestlen = len;
+	}
+}
+
+const char *suggest_hint(struct suggest *sg, struct buf *b)
+{
+	buf_clear(b);
+	if (sg->best)
+		buf_printf(b, "; did you mean '%.*s'?", (int)sg->bestlen, sg->best);
+	else
+		buf_adds(b, "");
+	return b->p;
+}

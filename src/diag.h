@@ -1,0 +1,60 @@
+/* diag.h: compile diagnostics with source lines and carets.
+ *
+ * A diag keeps the text of every source file it has seen, so that any
+ * later stage (parser, checker, code generator, VM) can point at a
+ * location: "rules.cxr:5:12: error: ...", the source line, a caret.
+ */
+#ifndef CXR_DIAG_H
+#define CXR_DIAG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "ast.h"
+#include "mem.h"
+
+struct srcfile {
+	char *name; /* as given: "rules.cxr", "<stdlib/cx>" */
+	char *text; /* NUL-terminated copy */
+	size_t len;
+};
+
+typedef void (*diag_fn)(void *ud, const char *msg, size_t len);
+
+enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
+
+struct diag {
+	struct srcfile *files;
+	int nfiles;
+	int errors, warnings;
+	diag_fn sink; /* where finished messages go */
+	void *ud;
+	int color;    /* use ANSI colours */
+	struct buf msg;
+};
+
+void diag_init(struct diag *d);
+void diag_free(struct diag *d);
+int diag_add_file(struct diag *d, const char *name, const char *text, size_t len);
+void diag_report(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void diag_vreport(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, va_list ap);
+/* A message with no source location ("cxr: ..."). */
+void diag_plain(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The file name and line of a location, "rules.cxr:12". */
+void diag_where(struct diag *d, struct buf *b, struct loc loc);
+
+/* "Did you mean": feed candidates, keep the closest one. */
+struct suggest {
+	const char *want;
+	size_t wantlen;
+	const char *best;
+	size_t bestlen;
+	int dist;
+};
+void suggest_init(struct suggest *sg, const char *want, size_t wantlen);
+void suggest_try(struct suggest *sg, const char *cand, size_t len);
+/* "; did you mean 'x'?" or "" */
+const char *suggest_hint(struct suggest *sg, struct buf *b);
+
+#endif

@@ -1,0 +1,512 @@
+/* engine.c: per-customer state, dispatch of events to handlers, output.
+ *
+ * Customers live in one array indexed through an open-addressing table on
+ * the key's hash.  Their variables, tags, dedupe keys and caps are created
+ * on first use, so that a customer no rule has touched costs one entry.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "timeutil.h"
+#include "vm.h"
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+struct engine *engine_new(const struct prog *p, struct diag *d)
+{
+	struct engine *e = mem_alloc(sizeof *e);
+	e->prog = p;
+	e->diag = d;
+	e->stats = mem_alloc(sizeof *e->stats * (size_t)(p->nrules + 1));
+	e->vm = vm_new(p, e, &e->scratch);
+	e->cust_mask = 1023;
+	e->cust_index = mem_alloc(sizeof *e->cust_index * (e->cust_mask + 1));
+	return e;
+}
+
+static void rule_state_free(struct rule_state *rs)
+{
+	while (rs) {
+		struct rule_state *next = rs->next;
+		for (uint32_t i = 0; i < rs->nkeys; i++)
+			mem_free(rs->keys[i]);
+		mem_free(rs->keys);
+		mem_free(rs->fired);
+		mem_free(rs);
+		rs = next;
+	}
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	for (uint32_t i = 0; i < e->ncusts; i++) {
+		struct customer *c = &e->custs[i];
+		if (c->vars) {
+			for (int k = 0; k < e->prog->nvars; k++)
+				mem_free(c->vars[k].mem);
+			mem_free(c->vars);
+		}
+		for (uint32_t k = 0; k < c->ntags; k++)
+			mem_free(c->tags[k]);
+		mem_free(c->tags);
+		rule_state_free(c->rules);
+	}
+	mem_free(e->custs);
+	mem_free(e->cust_index);
+	arena_free(&e->keys);
+	arena_free(&e->scratch);
+	buf_free(&e->line);
+	buf_free(&e->once_key);
+	vm_free(e->vm);
+	mem_free(e->stats);
+	for (uint32_t i = 0; i < e->nfiles; i++)
+		mem_free((char *)e->files[i]);
+	mem_free(e->files);
+	mem_free(e);
+}
+
+static void cust_grow(struct engine *e)
+{
+	uint32_t mask = e->cust_mask * 2 + 1;
+	uint32_t *index = mem_alloc(sizeof *index * (mask + 1));
+	for (uint32_t i = 0; i < e->ncusts; i++) {
+		uint64_t h = hash_bytes(e->custs[i].key, e->custs[i].keylen);
+		uint32_t slot = (uint32_t)h & mask;
+		while (index[slot])
+			slot = (slot + 1) & mask;
+		index[slot] = i + 1;
+	}
+	mem_free(e->cust_index);
+	e->cust_index = index;
+	e->cust_mask = mask;
+}
+
+uint32_t engine_customer(struct engine *e, const char *key, size_t len)
+{
+	uint64_t h = hash_bytes(key, len);
+	uint32_t slot = (uint32_t)h & e->cust_mask;
+	for (;;) {
+		uint32_t i = e->cust_index[slot];
+		if (!i)
+			break;
+		struct customer *c = &e->custs[i - 1];
+		if (c->keylen == len && memcmp(c->key, key, len) == 0)
+			return i - 1;
+		slot = (slot + 1) & e->cust_mask;
+	}
+	if (e->ncusts == e->capcusts) {
+		e->capcusts = e->capcusts ? e->capcusts * 2 : 1024;
+		e->custs = mem_realloc(e->custs, sizeof *e->custs * e->capcusts);
+	}
+	struct customer *c = &e->custs[e->ncusts];
+	memset(c, 0, sizeof *c);
+	c->key = arena_strndup(&e->keys, key, len);
+	c->keylen = (uint32_t)len;
+	e->cust_index[slot] = ++e->ncusts;
+	if (e->ncusts * 2 > e->cust_mask)
+		cust_grow(e);
+	return e->ncusts - 1;
+}
+
+uint32_t engine_file(struct engine *e, const char *name)
+{
+	for (uint32_t i = 0; i < e->nfiles; i++)
+		if (strcmp(e->files[i], name) == 0)
+			return i;
+	e->files = mem_realloc(e->files, sizeof *e->files * (e->nfiles + 1));
+	e->files[e->nfiles] = mem_strndup(name, strlen(name));
+	return e->nfiles++;
+}
+
+/* ---- customer state used by the VM ---- */
+
+static struct rule_state *rule_state(struct customer *c, int rule, int create)
+{
+	for (struct rule_state *rs = c->rules; rs; rs = rs->next)
+		if (rs->rule == rule)
+			return rs;
+	if (!create)
+		return NULL;
+	struct rule_state *rs = mem_alloc(sizeof *rs);
+	rs->rule = rule;
+	rs->next = c->rules;
+	c->rules = rs;
+	return rs;
+}
+
+/* The dedupe key as text, with its kind, so that 1 and "1" differ. */
+static void key_text(struct buf *b, const struct val *v)
+{
+	buf_clear(b);
+	buf_addc(b, (char)('a' + v->kind));
+	val_render_json(b, v);
+}
+
+static int key_find(const struct rule_state *rs, const char *k, uint32_t *at)
+{
+	uint32_t lo = 0, hi = rs->nkeys;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		int c = strcmp(rs->keys[mid], k);
+		if (c == 0) {
+			*at = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return 0;
+}
+
+int engine_once(struct vm *vm, struct val key)
+{
+	struct engine *e = vm->eng;
+	key_text(&vm->tmp, &key);
+	struct rule_state *rs = rule_state(vm->cust, vm->rule, 0);
+	uint32_t at;
+	if (rs && key_find(rs, vm->tmp.p, &at)) {
+		e->stats[vm->rule].deduped++;
+		return 0;
+	}
+	/* Remember the key until FIRE: a later cap may still stop the rule. */
+	buf_clear(&e->once_key);
+	buf_add(&e->once_key, vm->tmp.p, vm->tmp.len);
+	e->has_once_key = 1;
+	return 1;
+}
+
+int engine_limit(struct vm *vm)
+{
+	struct engine *e = vm->eng;
+	const struct rule_info *ri = &e->prog->rules[vm->rule];
+	struct rule_state *rs = rule_state(vm->cust, vm->rule, 0);
+	if (!rs || rs->nfired < (uint32_t)ri->limit_n)
+		return 1;
+	/* The ring is full: the oldest firing must have left the window. */
+	int64_t oldest = rs->fired[rs->head];
+	if (vm->ev->time - oldest < ri->limit_per) {
+		e->stats[vm->rule].capped++;
+		return 0;
+	}
+	return 1;
+}
+
+void engine_fire(struct vm *vm)
+{
+	struct engine *e = vm->eng;
+	const struct rule_info *ri = &e->prog->rules[vm->rule];
+	e->stats[vm->rule].fired++;
+	if (!e->has_once_key && !ri->limit_n)
+		return;
+	struct rule_state *rs = rule_state(vm->cust, vm->rule, 1);
+	if (e->has_once_key) {
+		uint32_t at;
+		if (!key_find(rs, e->once_key.p, &at)) {
+			if (rs->nkeys == rs->capkeys) {
+				rs->capkeys = rs->capkeys ? rs->capkeys * 2 : 4;
+				rs->keys = mem_realloc(rs->keys, sizeof *rs->keys * rs->capkeys);
+			}
+			memmove(rs->keys + at + 1, rs->keys + at, sizeof *rs->keys * (rs->nkeys - at));
+			rs->keys[at] = mem_strndup(e->once_key.p, e->once_key.len);
+			rs->nkeys++;
+		}
+		e->has_once_key = 0;
+	}
+	if (ri->limit_n > 0) {
+		uint32_t n = (uint32_t)ri->limit_n;
+		if (!rs->fired)
+			rs->fired = mem_alloc(sizeof *rs->fired * n);
+		if (rs->nfired < n) {
+			rs->fired[(rs->head + rs->nfired) % n] = vm->ev->time;
+			rs->nfired++;
+		} else {
+			rs->fired[rs->head] = vm->ev->time;
+			rs->head = (rs->head + 1) % n;
+		}
+	}
+}
+
+/* A deep copy of v in one allocation: strings and lists included. */
+static size_t clone_size(const struct val *v)
+{
+	if (v->kind == V_STR)
+		return (size_t)v->len + 1;
+	if (v->kind != V_LIST)
+		return 0;
+	size_t n = sizeof(struct val) * v->len;
+	for (uint32_t i = 0; i < v->len; i++)
+		n += clone_size(&v->u.items[i]);
+	return n;
+}
+
+static struct val clone_into(const struct val *v, char **mem)
+{
+	struct val out = *v;
+	if (v->kind == V_STR) {
+		memcpy(*mem, v->u.s, v->len);
+		(*mem)[v->len] = 0;
+		out.u.s = *mem;
+		*mem += v->len + 1;
+	} else if (v->kind == V_LIST) {
+		struct val *items = (struct val *)(void *)*mem;
+		*mem += sizeof(struct val) * v->len;
+		for (uint32_t i = 0; i < v->len; i++)
+			items[i] = clone_into(&v->u.items[i], mem);
+		out.u.items = items;
+	}
+	return out;
+}
+
+void engine_setvar(struct vm *vm, int var, struct val v)
+{
+	struct customer *c = vm->cust;
+	if (!c->vars)
+		c->vars = mem_alloc(sizeof *c->vars * (size_t)vm->p->nvars);
+	struct owned *o = &c->vars[var];
+	mem_free(o->mem);
+	o->mem = NULL;
+	size_t n = clone_size(&v);
+	if (n) {
+		/* Lists hold struct val: keep the block aligned for them. */
+		o->mem = mem_alloc(n + 8);
+		char *p = o->mem;
+		v = clone_into(&v, &p);
+	}
+	o->v = v;
+}
+
+struct val engine_getvar(struct vm *vm, int var)
+{
+	struct customer *c = vm->cust;
+	return c->vars ? c->vars[var].v : val_null();
+}
+
+struct val engine_tags(struct vm *vm)
+{
+	struct customer *c = vm->cust;
+	struct val v = {0};
+	v.kind = V_LIST;
+	v.len = c->ntags;
+	struct val *items = arena_alloc(vm->scratch, sizeof *items * (c->ntags + 1));
+	for (uint32_t i = 0; i < c->ntags; i++)
+		items[i] = val_str(c->tags[i], strlen(c->tags[i]));
+	v.u.items = items;
+	return v;
+}
+
+void engine_tag(struct vm *vm, struct val tag, int add)
+{
+	struct customer *c = vm->cust;
+	buf_clear(&vm->tmp);
+	val_render_text(&vm->tmp, &tag);
+	const char *t = vm->tmp.p ? vm->tmp.p : "";
+	uint32_t at = 0;
+	while (at < c->ntags && strcmp(c->tags[at], t) < 0)
+		at++;
+	int present = at < c->ntags && strcmp(c->tags[at], t) == 0;
+	if (add && !present) {
+		c->tags = mem_realloc(c->tags, sizeof *c->tags * (c->ntags + 1));
+		memmove(c->tags + at + 1, c->tags + at, sizeof *c->tags * (c->ntags - at));
+		c->tags[at] = mem_strndup(t, strlen(t));
+		c->ntags++;
+	} else if (!add && present) {
+		mem_free(c->tags[at]);
+		memmove(c->tags + at, c->tags + at + 1, sizeof *c->tags * (c->ntags - at - 1));
+		c->ntags--;
+	}
+}
+
+/* ---- output ---- */
+
+/* A CSV cell: quoted when needed; a leading = + - @ (or tab, CR) gets a
+ * ' in front, so that no spreadsheet runs the cell as a formula. */
+static void csv_cell(struct buf *b, const char *s, size_t n)
+{
+	int guard = n && strchr("=+-@\t\r", s[0]);
+	int quote = guard;
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+	if (!quote) {
+		buf_add(b, s, n);
+		return;
+	}
+	buf_addc(b, '"');
+	if (guard)
+		buf_addc(b, '\'');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf_addc(b, '"');
+		buf_addc(b, s[i]);
+	}
+	buf_addc(b, '"');
+}
+
+static void csv_value(struct buf *b, struct buf *tmp, const struct val *v)
+{
+	if (v->kind == V_NULL)
+		return;
+	buf_clear(tmp);
+	if (v->kind == V_LIST)
+		val_render_json(tmp, v);
+	else
+		val_render_text(tmp, v);
+	csv_cell(b, tmp->p ? tmp->p : "", tmp->len);
+}
+
+void engine_emit(struct vm *vm, int desc, struct val *fields)
+{
+	struct engine *e = vm->eng;
+	const struct prog *p = e->prog;
+	const struct emit_desc *d = &p->emits[desc];
+	const struct rule_info *ri = &p->rules[vm->rule];
+	struct buf *b = &e->line;
+	struct buf at = {0};
+	time_format(&at, vm->ev->time);
+	buf_clear(b);
+	if (e->format == OUT_CSV) {
+		if (!e->header_written) {
+			buf_adds(b, "action,rule,customer,at");
+			for (int i = 0; i < p->ncolumns; i++) {
+				buf_addc(b, ',');
+				csv_cell(b, p->columns[i], strlen(p->columns[i]));
+			}
+			buf_addc(b, '\n');
+			e->header_written = 1;
+		}
+		csv_cell(b, d->action, strlen(d->action));
+		buf_addc(b, ',');
+		csv_cell(b, ri->name, strlen(ri->name));
+		buf_addc(b, ',');
+		csv_cell(b, vm->cust->key, vm->cust->keylen);
+		buf_addc(b, ',');
+		buf_add(b, at.p, at.len);
+		for (int col = 0; col < p->ncolumns; col++) {
+			buf_addc(b, ',');
+			for (int i = 0; i < d->nfields; i++)
+				if (d->cols[i] == col)
+					csv_value(b, &vm->tmp, &fields[i]);
+		}
+	} else {
+		buf_adds(b, "{\"action\":");
+		json_write_str(b, d->action, strlen(d->action));
+		buf_adds(b, ",\"rule\":");
+		json_write_str(b, ri->name, strlen(ri->name));
+		buf_adds(b, ",\"customer\":");
+		json_write_str(b, vm->cust->key, vm->cust->keylen);
+		buf_adds(b, ",\"at\":\"");
+		buf_add(b, at.p, at.len);
+		buf_addc(b, '"');
+		for (int i = 0; i < d->nfields; i++) {
+			buf_addc(b, ',');
+			json_write_str(b, d->names[i], strlen(d->names[i]));
+			buf_addc(b, ':');
+			val_render_json(b, &fields[i]);
+		}
+		buf_addc(b, '}');
+	}
+	buf_addc(b, '\n');
+	buf_free(&at);
+	e->responses++;
+	if (e->out)
+		e->out(e->out_ud, b->p, b->len);
+}
+
+void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
+		   const char *raw, size_t rawlen)
+{
+	e->rejected++;
+	const char *name = file < e->nfiles ? e->files[file] : "-";
+	if (e->rejected <= 10) {
+		if (col)
+			diag_plain(e->diag, "%s:%llu:%zu: reject: %s", name, (unsigned long long)line, col, reason);
+		else
+			diag_plain(e->diag, "%s:%llu: reject: %s", name, (unsigned long long)line, reason);
+	} else if (e->rejected == 11) {
+		diag_plain(e->diag, "cxr: more rejected records: the count is in the summary%s",
+			   e->rejects ? ", each one in the rejects file" : "; --rejects FILE keeps them all");
+	}
+	if (!e->rejects)
+		return;
+	struct buf b = {0};
+	buf_adds(&b, "{\"file\":");
+	json_write_str(&b, name, strlen(name));
+	buf_printf(&b, ",\"line\":%llu", (unsigned long long)line);
+	if (col)
+		buf_printf(&b, ",\"col\":%zu", col);
+	buf_adds(&b, ",\"reason\":");
+	json_write_str(&b, reason, strlen(reason));
+	buf_adds(&b, ",\"raw\":");
+	/* A huge record is kept whole: nothing is dropped without a trace. */
+	json_write_str(&b, raw ? raw : "", raw ? rawlen : 0);
+	buf_adds(&b, "}\n");
+	e->rejects(e->rejects_ud, b.p, b.len);
+	buf_free(&b);
+}
+
+static void runtime_error(struct engine *e, const struct event *ev, int rule)
+{
+	struct vm *vm = e->vm;
+	e->runtime_errors++;
+	e->stats[rule].errors++;
+	if (e->stats[rule].errors > 5) {
+		if (e->stats[rule].errors == 6)
+			diag_plain(e->diag, "cxr: rule %s: more runtime errors, counted in the summary",
+				   e->prog->rules[rule].name);
+		return;
+	}
+	struct buf where = {0};
+	diag_where(e->diag, &where, e->prog->lines[vm->err_pc]);
+	diag_plain(e->diag, "%s: runtime error in rule %s: %s (event %s:%llu)", where.p, e->prog->rules[rule].name,
+		   vm->err.u.s, ev->file < e->nfiles ? e->files[ev->file] : "-", (unsigned long long)ev->line);
+	buf_free(&where);
+}
+
+int engine_event(struct engine *e, const struct event *ev)
+{
+	const struct prog *p = e->prog;
+	struct vm *vm = e->vm;
+	int errors = 0;
+	e->events++;
+	vm->ev = ev;
+	vm->cust = &e->custs[ev->cust];
+	struct arena_mark mark = arena_mark(&e->scratch);
+	const int *rules = p->any_rules;
+	int nrules = p->nany_rules;
+	/* Typed handlers come first, merged with `on any` ones by priority. */
+	const int *typed = ev->type >= 0 ? p->types[ev->type].rules : NULL;
+	int ntyped = ev->type >= 0 ? p->types[ev->type].nrules : 0;
+	int i = 0, k = 0;
+	while (i < ntyped || k < nrules) {
+		int r;
+		if (k >= nrules || (i < ntyped && (p->rules[typed[i]].priority > p->rules[rules[k]].priority ||
+						   (p->rules[typed[i]].priority == p->rules[rules[k]].priority &&
+						    typed[i] < rules[k]))))
+			r = typed[i++];
+		else
+			r = rules[k++];
+		e->has_once_key = 0;
+		if (vm_run_rule(vm, r) == VM_ERROR) {
+			runtime_error(e, ev, r);
+			errors++;
+		}
+	}
+	arena_reset(&e->scratch, mark);
+	return errors;
+}

@@ -1,0 +1,107 @@
+/* engine.h: runtime state of a run: customers, the event store, output.
+ *
+ * An engine runs one prog over events in time order.  All state lives
+ * here (nothing global), per customer where the language says so.
+ */
+#ifndef CXR_ENGINE_H
+#define CXR_ENGINE_H
+
+#include <stdint.h>
+
+#include "mem.h"
+#include "prog.h"
+#include "value.h"
+
+/* One input event, with only the fields the prog reads (its slots). */
+struct event {
+	int64_t time;          /* ns */
+	uint32_t cust;         /* customer index */
+	int32_t type;          /* index into prog types, or -1 */
+	struct val type_name;  /* the type as written (null when absent) */
+	struct val *slots;     /* prog->nslots values */
+	uint32_t file;         /* index into the engine's file names */
+	uint64_t line;         /* line where the record starts */
+};
+
+/* A string or list owned by a customer record (copied out of the event). */
+struct owned {
+	struct val v;
+	void *mem;
+};
+
+/* Dedupe keys and frequency caps of one rule for one customer. */
+struct rule_state {
+	int rule;
+	char **keys;      /* `once per` keys seen, as canonical text */
+	uint32_t nkeys, capkeys;
+	int64_t *fired;   /* ring of the last limit_n firing times */
+	uint32_t nfired, head;
+	struct rule_state *next;
+};
+
+struct customer {
+	const char *key;
+	uint32_t keylen;
+	struct owned *vars;      /* prog->nvars, allocated on first `set` */
+	char **tags;             /* sorted, owned */
+	uint32_t ntags;
+	struct rule_state *rules; /* created on first firing of a capped or deduped rule */
+};
+
+struct rule_stats {
+	uint64_t fired, deduped, capped, errors;
+};
+
+typedef void (*write_fn)(void *ud, const char *p, size_t n);
+
+enum out_format { OUT_JSONL, OUT_CSV };
+
+struct engine {
+	const struct prog *prog;
+	struct diag *diag;
+
+	/* customers: open addressing on key hash -> index in custs */
+	struct customer *custs;
+	uint32_t ncusts, capcusts;
+	uint32_t *cust_index;    /* slots hold index + 1; 0 is empty */
+	uint32_t cust_mask;
+	struct arena keys;       /* customer key bytes */
+
+	/* output */
+	enum out_format format;
+	write_fn out;
+	void *out_ud;
+	int header_written;
+	write_fn rejects;
+	void *rejects_ud;
+	struct buf line;         /* the response being rendered */
+	struct buf once_key;     /* dedupe key of the running handler, recorded when it fires */
+	int has_once_key;
+
+	/* per-run statistics */
+	uint64_t events, rejected, responses, runtime_errors;
+	struct rule_stats *stats;
+
+	/* the VM's working memory, sized from the prog */
+	struct vm *vm;
+	struct arena scratch;    /* reset after every event */
+
+	const char **files;      /* input names for messages */
+	uint32_t nfiles;
+};
+
+struct engine *engine_new(const struct prog *p, struct diag *d);
+void engine_free(struct engine *e);
+uint32_t engine_customer(struct engine *e, const char *key, size_t len);
+uint32_t engine_file(struct engine *e, const char *name);
+/* Run every handler of the event's type; returns the number of runtime
+ * errors it caused. */
+int engine_event(struct engine *e, const struct event *ev);
+void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
+		   const char *raw, size_t rawlen);
+
+/* Rendering shared by responses, the REPL and tests. */
+void val_render_json(struct buf *b, const struct val *v);
+void val_render_text(struct buf *b, const struct val *v);
+
+#endif

@@ -1,0 +1,250 @@
+/* main.c: the cxr command line, over the library in include/cxr.h.
+ *
+ * One table of subcommands; each parses its own options.  Exit codes:
+ * 0 success, 1 rule failures, 2 usage, script or input errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cxr.h"
+
+static void write_file(void *ud, const char *p, size_t n) { fwrite(p, 1, n, (FILE *)ud); }
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "cxr: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(cxr --help lists the commands)\n");
+	return CXR_INPUT_ERROR;
+}
+
+/* Colour only on a terminal, and never with NO_COLOR set. */
+static int want_color(int fd)
+{
+	const char *no = getenv("NO_COLOR");
+	return isatty(fd) && !(no && *no);
+}
+
+static cxr *open_handle(void)
+{
+	cxr *h = cxr_new();
+	cxr_on_diagnostic(h, write_file, stderr);
+	cxr_set_color(h, want_color(2));
+	return h;
+}
+
+static int compile_or_report(cxr *h, const char *script)
+{
+	int errors = cxr_compile_file(h, script);
+	if (errors) {
+		fprintf(stderr, "cxr: %s: %d error%s\n", script, errors, errors == 1 ? "" : "s");
+		return CXR_INPUT_ERROR;
+	}
+	return CXR_OK;
+}
+
+static const char run_help[] =
+	"usage: cxr run RULES.cxr [EVENTS...|-] [options]\n"
+	"  Run the rules over event logs (JSON Lines or CSV, by extension; - or none\n"
+	"  reads stdin) in time order, and write the responses as JSON Lines.\n"
+	"  -o, --output FILE     write responses to FILE instead of stdout\n"
+	"  --format jsonl|csv    response format (default jsonl)\n"
+	"  --rejects FILE        write rejected input records there, as JSON Lines\n"
+	"  --strict              stop at the first rejected record (exit 2)\n"
+	"  --quiet               no summary on stderr\n";
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
+	int strict = 0, quiet = 0;
+	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+	int ninputs = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(run_help, stdout);
+			free(inputs);
+			return CXR_OK;
+		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--format") ||
+			   !strcmp(a, "--rejects")) {
+			if (i + 1 >= argc) {
+				free(inputs);
+				return usage_error("%s needs a value", a);
+			}
+			const char *v = argv[++i];
+			if (a[1] == 'o' || !strcmp(a, "--output"))
+				out_path = v;
+			else if (!strcmp(a, "--format"))
+				format = v;
+			else
+				rejects_path = v;
+		} else if (!strcmp(a, "--strict")) {
+			strict = 1;
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			quiet = 1;
+		} else if (a[0] == '-' && a[1]) {
+			free(inputs);
+			return usage_error("unknown option %s for run", a);
+		} else if (!script) {
+			script = a;
+		} else {
+			inputs[ninputs++] = a;
+		}
+	}
+	if (!script) {
+		free(inputs);
+		fputs(run_help, stderr);
+		return CXR_INPUT_ERROR;
+	}
+	if (strcmp(format, "jsonl") && strcmp(format, "csv")) {
+		free(inputs);
+		return usage_error("--format takes jsonl or csv, not %s", format);
+	}
+	if (!ninputs)
+		inputs[ninputs++] = "-";
+	cxr *h = open_handle();
+	int status = compile_or_report(h, script);
+	FILE *out = stdout, *rejects = NULL;
+	if (status == CXR_OK && out_path && !(out = fopen(out_path, "w"))) {
+		fprintf(stderr, "cxr: cannot write %s: %s\n", out_path, strerror(errno));
+		status = CXR_INPUT_ERROR;
+		out = stdout;
+	}
+	if (status == CXR_OK && rejects_path && !(rejects = fopen(rejects_path, "w"))) {
+		fprintf(stderr, "cxr: cannot write %s: %s\n", rejects_path, strerror(errno));
+		status = CXR_INPUT_ERROR;
+	}
+	if (status == CXR_OK) {
+		cxr_on_output(h, write_file, out);
+		if (rejects)
+			cxr_on_reject(h, write_file, rejects);
+		cxr_set_format(h, !strcmp(format, "csv") ? CXR_CSV : CXR_JSONL);
+		cxr_set_strict(h, strict);
+		status = cxr_run_files(h, inputs, ninputs);
+		fflush(out);
+		if (!quiet)
+			cxr_summary(h, write_file, stderr);
+	}
+	if (out != stdout && fclose(out) != 0) {
+		fprintf(stderr, "cxr: cannot write %s: %s\n", out_path, strerror(errno));
+		status = CXR_INPUT_ERROR;
+	} else if (out == stdout && fflush(stdout) != 0) {
+		fprintf(stderr, "cxr: cannot write the output: %s\n", strerror(errno));
+		status = CXR_INPUT_ERROR;
+	}
+	if (rejects)
+		fclose(rejects);
+	cxr_free(h);
+	free(inputs);
+	return status;
+}
+
+static int one_script(int argc, char **argv, const char *help, const char **script)
+{
+	*script = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(help, stdout);
+			return -1;
+		}
+		if (argv[i][0] == '-' && argv[i][1]) {
+			usage_error("unknown option %s", argv[i]);
+			return CXR_INPUT_ERROR;
+		}
+		if (*script) {
+			usage_error("one script at a time (got %s too)", argv[i]);
+			return CXR_INPUT_ERROR;
+		}
+		*script = argv[i];
+	}
+	if (!*script) {
+		fputs(help, stderr);
+		return CXR_INPUT_ERROR;
+	}
+	return CXR_OK;
+}
+
+static const char check_help[] =
+	"usage: cxr check RULES.cxr\n"
+	"  Compile the rules; print errors and warnings as FILE:LINE:COL with the\n"
+	"  source line.  Exit 0 when the script compiles, 2 when it does not.\n";
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *script;
+	int rc = one_script(argc, argv, check_help, &script);
+	if (rc)
+		return rc < 0 ? CXR_OK : rc;
+	cxr *h = open_handle();
+	int status = compile_or_report(h, script);
+	if (status == CXR_OK)
+		fprintf(stderr, "cxr: %s: ok%s\n", script, cxr_warnings(h) ? " (with warnings)" : "");
+	cxr_free(h);
+	return status;
+}
+
+static const char disasm_help[] =
+	"usage: cxr disasm RULES.cxr\n"
+	"  Print the bytecode of every rule: address, source line, instruction,\n"
+	"  operand and what the instruction does.\n";
+
+static int cmd_disasm(int argc, char **argv)
+{
+	const char *script;
+	int rc = one_script(argc, argv, disasm_help, &script);
+	if (rc)
+		return rc < 0 ? CXR_OK : rc;
+	cxr *h = open_handle();
+	int status = compile_or_report(h, script);
+	if (status == CXR_OK)
+		cxr_disasm(h, write_file, stdout);
+	cxr_free(h);
+	return status;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
+	{"check", cmd_check, "check RULES.cxr               compile only: errors and warnings"},
+	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
+};
+
+static void help(FILE *f)
+{
+	fputs("cxr: customer-experience rules over event logs\n\nusage:\n", f);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  cxr %s\n", commands[i].summary);
+	fputs("\n`cxr COMMAND --help` tells more.  Exit codes: 0 success, 1 rule failures,\n"
+	      "2 usage, script or input errors.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		help(stderr);
+		return CXR_INPUT_ERROR;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		help(stdout);
+		return CXR_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 2, argv + 2);
+	const char *best = NULL;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (argv[1][0] == commands[i].name[0])
+			best = commands[i].name;
+	fprintf(stderr, "cxr: unknown command '%s'", argv[1]);
+	if (best)
+		fprintf(stderr, "; did you mean '%s'?", best);
+	fputc('\n', stderr);
+	help(stderr);
+	return CXR_INPUT_ERROR;
+}

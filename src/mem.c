@@ -1,0 +1,166 @@
+/* mem.c: allocation funnel, buffers and arenas (see mem.h). */
+#include "mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void mem_fail(size_t n)
+{
+	/* Out of memory is the one condition cxr cannot report as a value. */
+	fprintf(stderr, "cxr: out of memory (asked for %zu bytes)\n", n);
+	abort();
+}
+
+void *mem_alloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	if (!p)
+		mem_fail(n);
+	return p;
+}
+
+void *mem_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		mem_fail(n);
+	return q;
+}
+
+void mem_free(void *p) { free(p); }
+
+char *mem_strndup(const char *s, size_t n)
+{
+	char *p = mem_alloc(n + 1);
+	memcpy(p, s, n);
+	return p;
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	b->p = mem_realloc(b->p, cap);
+	b->cap = cap;
+}
+
+void buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+void buf_addc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = 0;
+}
+
+void buf_adds(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_free(struct buf *b)
+{
+	mem_free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+struct arena_chunk {
+	struct arena_chunk *next; /* older chunk */
+	size_t size;              /* usable bytes after the header */
+	char *data;
+};
+
+#define ARENA_MIN_CHUNK (64 * 1024)
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if ((size_t)(a->end - a->cur) < n || !a->cur) {
+		size_t size = n > ARENA_MIN_CHUNK ? n : ARENA_MIN_CHUNK;
+		struct arena_chunk *c = mem_alloc(sizeof *c + size + 8);
+		c->size = size;
+		c->data = (char *)(((uintptr_t)(c + 1) + 7) & ~(uintptr_t)7);
+		c->next = a->head;
+		a->head = c;
+		a->cur = c->data;
+		a->end = c->data + size;
+		a->bytes += size;
+	}
+	void *p = a->cur;
+	a->cur += n;
+	return p;
+}
+
+void *arena_zalloc(struct arena *a, size_t n)
+{
+	void *p = arena_alloc(a, n);
+	memset(p, 0, n);
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	if (n)
+		memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+struct arena_mark arena_mark(struct arena *a)
+{
+	struct arena_mark m = {a->head, a->cur};
+	return m;
+}
+
+void arena_reset(struct arena *a, struct arena_mark m)
+{
+	while (a->head && a->head != m.head) {
+		struct arena_chunk *c = a->head;
+		a->head = c->next;
+		a->bytes -= c->size;
+		mem_free(c);
+	}
+	if (a->head) {
+		a->cur = m.cur;
+		a->end = a->head->data + a->head->size;
+	} else {
+		a->cur = a->end = NULL;
+	}
+}
+
+void arena_free(struct arena *a)
+{
+	struct arena_mark none = {NULL, NULL};
+	arena_reset(a, none);
+}

@@ -1,0 +1,57 @@
+/* mem.h: the one allocation funnel, a growable byte buffer and an arena.
+ *
+ * Every allocation in cxr goes through mem_alloc/mem_realloc so that
+ * running out of memory has exactly one (fatal) outcome.  Arenas hand out
+ * memory that is released all at once: the AST and compiler use one per
+ * program, the run loop resets one per event, so the hot path never calls
+ * malloc.
+ */
+#ifndef CXR_MEM_H
+#define CXR_MEM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *mem_alloc(size_t n);            /* zeroed; never returns NULL */
+void *mem_realloc(void *p, size_t n); /* never returns NULL */
+void mem_free(void *p);
+char *mem_strndup(const char *s, size_t n);
+
+/* A growable byte buffer; always NUL-terminated after the first write. */
+struct buf {
+	char *p;    /* bytes */
+	size_t len; /* bytes used */
+	size_t cap; /* bytes allocated */
+};
+
+void buf_reserve(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_addc(struct buf *b, char c);
+void buf_adds(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_free(struct buf *b);
+static inline void buf_clear(struct buf *b) { b->len = 0; if (b->p) b->p[0] = 0; }
+
+/* A chunked bump allocator: pointers stay valid until reset or free. */
+struct arena_chunk;
+struct arena {
+	struct arena_chunk *head; /* newest chunk first */
+	char *cur, *end;          /* free space in the head chunk */
+	size_t bytes;             /* total allocated in chunks, for statistics */
+};
+
+struct arena_mark {
+	struct arena_chunk *head;
+	char *cur;
+};
+
+void *arena_alloc(struct arena *a, size_t n); /* 8-aligned, not zeroed */
+void *arena_zalloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
+struct arena_mark arena_mark(struct arena *a);
+void arena_reset(struct arena *a, struct arena_mark m); /* frees chunks newer than m */
+void arena_free(struct arena *a);
+
+#endif

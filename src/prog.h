@@ -1,0 +1,160 @@
+/* prog.h: a compiled script, as the VM runs it.
+ *
+ * The compiler (compile.c) fills a prog from the AST; after that the prog
+ * is read-only, so that one prog can serve several engines (threads, the
+ * REPL's replays).  Runtime state lives in struct engine (engine.h).
+ */
+#ifndef CXR_PROG_H
+#define CXR_PROG_H
+
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "ast.h"
+#include "diag.h"
+#include "mem.h"
+#include "value.h"
+
+enum opcode {
+#define OP(name, operand, pops, pushes, effect) OPC_##name,
+#include "opcodes.h"
+#undef OP
+	OPC__COUNT
+};
+
+enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T };
+
+struct op_info {
+	const char *name;
+	enum operand_kind operand;
+	int pops, pushes; /* -1: given by the operand */
+	const char *effect;
+};
+extern const struct op_info op_info[OPC__COUNT];
+
+/* An instruction is one word: the opcode in the low 8 bits, the operand
+ * in the high 24. */
+#define INSN(op, a) ((uint32_t)(op) | ((uint32_t)(a) << 8))
+#define INSN_OP(w) ((w) & 0xFF)
+#define INSN_A(w) ((w) >> 8)
+#define OPERAND_MAX 0xFFFFFF
+/* CALL packs the builtin and its argument count. */
+#define CALL_OPERAND(id, argc) (((uint32_t)(id) << 8) | (uint32_t)(argc))
+
+/* Static types: what the compiler knows of a value. */
+enum ty { TY_ANY, TY_NULL, TY_BOOL, TY_INT, TY_FLOAT, TY_STR, TY_TIME, TY_DUR, TY_LIST };
+extern const char *const ty_name[];
+
+/* A field read from events: key path segments, e.g. a.b or "org:resource". */
+struct slot {
+	const char **segs;
+	size_t *lens;
+	int nseg;
+	char *path; /* segments joined with '.', NUL-terminated: the CSV column */
+};
+
+/* Slots 0-2 are always the key, the time and the type. */
+enum { SLOT_KEY, SLOT_TIME, SLOT_TYPE, SLOT_FIRST_FIELD };
+
+struct schema_field {
+	const char *name;
+	enum ty type;
+};
+
+struct evtype {
+	const char *name;
+	uint32_t len;
+	struct schema_field *fields; /* from an `event` declaration, or NULL */
+	int nfields;
+	int declared;
+	int *rules;                  /* handlers, in firing order */
+	int nrules;
+};
+
+struct rule_info {
+	const char *name;
+	const char *doc;
+	struct loc loc;
+	uint32_t entry;       /* first instruction */
+	int64_t priority;
+	int nlocals;
+	int once;             /* has a dedupe key */
+	int64_t limit_n;      /* 0: no cap */
+	int64_t limit_per;    /* ns */
+	double holdout;
+};
+
+struct emit_desc {
+	const char *action;
+	int nfields;
+	const char **names;
+	int *cols; /* column of each field in CSV output */
+};
+
+/* A builtin function: one row per function in builtins.c. */
+struct vm;
+typedef struct val (*builtin_fn)(struct vm *vm, struct val *args, int n);
+struct builtin {
+	const char *name;
+	int min_args, max_args;
+	enum ty result;
+	builtin_fn fn;
+	const char *doc;
+};
+extern const struct builtin builtins[];
+extern const int nbuiltins;
+
+enum late_policy { LATE_REJECT, LATE_PROCESS };
+enum input_format { FMT_AUTO, FMT_JSONL, FMT_CSV };
+
+struct prog {
+	struct arena arena;
+	struct diag *diag;       /* not owned */
+
+	/* input block */
+	enum input_format format;
+	char delim;
+	int64_t lateness;
+	enum late_policy late;
+
+	struct slot *slots;
+	int nslots;
+
+	struct evtype *types;    /* interned event types named by the script */
+	int ntypes;
+	int *any_rules;          /* `on any` handlers, in firing order */
+	int nany_rules;
+
+	struct rule_info *rules;
+	int nrules;
+
+	uint32_t *code;
+	struct loc *lines;       /* the source location of each instruction */
+	uint32_t ncode, capcode;
+
+	struct val *consts;
+	int nconsts;
+	pcre2_code **regex;
+	int nregex;
+	struct emit_desc *emits;
+	int nemits;
+	const char **vars;       /* customer variable names */
+	int nvars;
+	const char **columns;    /* CSV output columns after action,rule,customer,at */
+	int ncolumns;
+
+	int max_stack;
+	int max_locals;
+	int ntests;              /* test blocks seen (run by `cxr test`) */
+};
+
+struct prog *prog_new(struct diag *diag);
+void prog_free(struct prog *p);
+/* Compile a script (and its imports) into p; returns the error count. */
+int prog_compile(struct prog *p, const char *name, const char *text, size_t len);
+int prog_type_find(const struct prog *p, const char *s, size_t n);
+void prog_disasm(const struct prog *p, struct buf *out);
+
+#endif

@@ -1,0 +1,540 @@
+/* source.c: block reader, line splitter and CSV record parser (see source.h).
+ *
+ * Design.  Input is read with read(2) into one buffer, a block at a time
+ * (1 MiB by default).  Lines and records are handed out as pointers into
+ * that buffer, so the run loop never allocates per line.  When a record
+ * straddles the end of the buffer, the unfinished tail is moved to the
+ * front (compaction) and the next block is read behind it; when a single
+ * record is larger than the whole buffer, the buffer doubles.  Because the
+ * buffer may move while a record is being parsed, the CSV parser keeps
+ * offsets relative to the record start and turns them into pointers only
+ * once the record is complete.
+ *
+ * CSV cells are zero-copy whenever possible: an unquoted cell, and a
+ * quoted cell without "" escapes, point straight into the block buffer.
+ * Only a quoted cell that contains "" is decoded, into a scratch buffer
+ * owned by the source that is reused for every record.
+ *
+ * Decisions (RFC 4180 leaves these open or does not cover them):
+ *  - lines end at LF or CRLF; a lone CR is data, also at end of input;
+ *  - src_line returns the bytes as they are (a BOM included); src_csv
+ *    skips a UTF-8 BOM at the start of input;
+ *  - src_csv skips empty lines (no bytes before the LF/CRLF); a line of
+ *    blanks is a record with one cell of blanks;
+ *  - blanks around cells are kept; a quote must be the first byte of a
+ *    cell to open a quoted cell;
+ *  - after a malformed record, parsing resumes at the line after the one
+ *    on which the error was found; a quote still open at end of input
+ *    makes the rest of the input one malformed record;
+ *  - cells are not NUL-terminated and may hold NUL bytes.
+ */
+#include "source.h"
+
+#include "mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SRC_BLOCK (1u << 20)
+
+/* Where a cell's bytes are while its record is still being parsed. */
+struct src_span {
+	size_t off;     /* from the record start, or from the scratch start */
+	size_t len;
+	int in_scratch; /* decoded into s->scratch (the cell held "") */
+	int quoted;
+};
+
+struct source {
+	int fd;            /* -1 for a memory source */
+	int owns_fd;       /* close fd in src_close (not for stdin) */
+	const char *data;  /* the bytes: own, or the caller's memory */
+	char *own;         /* block buffer of a file source */
+	size_t cap;        /* bytes allocated in own */
+	size_t start;      /* first byte not yet handed out */
+	size_t end;        /* bytes of data that are valid */
+	size_t block;      /* wanted size of one read */
+	int eof;           /* read returned 0, or a memory source */
+	int failed;        /* a read error happened: every later call fails */
+	int bom_done;      /* the BOM check of src_csv has run */
+	uint64_t lineno;   /* lines consumed so far */
+	char delim;        /* CSV delimiter */
+	struct buf scratch;         /* decoded quoted cells of the current record */
+	struct csv_cell *cells;     /* cells of the current record */
+	struct src_span *spans;     /* the same cells as offsets, while parsing */
+	size_t ncap;                /* entries allocated in cells and spans */
+	struct buf err;             /* text of the last read error */
+};
+
+static const char src_err_quote_in_field[] = "quote inside an unquoted field";
+static const char src_err_after_quote[] = "unexpected character after closing quote";
+static const char src_err_open_quote[] = "quoted field not closed before end of input";
+
+static struct source *src_new(void)
+{
+	struct source *s = mem_alloc(sizeof *s);
+	s->fd = -1;
+	s->data = ""; /* never NULL: NULL + 0 is undefined behaviour */
+	s->block = SRC_BLOCK;
+	s->delim = ',';
+	return s;
+}
+
+struct source *src_open(const char *path, char *errbuf, size_t errlen)
+{
+	int fd;
+	int owns = 1;
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+		owns = 0;
+	} else {
+		do
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		while (fd < 0 && errno == EINTR);
+		if (fd < 0) {
+			if (errbuf && errlen)
+				snprintf(errbuf, errlen, "%s", strerror(errno));
+			return NULL;
+		}
+		/* Only a hint: the kernel may read ahead more eagerly. */
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	struct source *s = src_new();
+	s->fd = fd;
+	s->owns_fd = owns;
+	return s;
+}
+
+struct source *src_open_mem(const char *p, size_t n)
+{
+	struct source *s = src_new();
+	if (p)
+		s->data = p;
+	s->end = p ? n : 0;
+	s->eof = 1;
+	return s;
+}
+
+void src_close(struct source *s)
+{
+	if (!s)
+		return;
+	if (s->owns_fd && s->fd >= 0)
+		close(s->fd);
+	mem_free(s->own);
+	mem_free(s->cells);
+	mem_free(s->spans);
+	buf_free(&s->scratch);
+	buf_free(&s->err);
+	mem_free(s);
+}
+
+void src_csv_delim(struct source *s, char delim) { s->delim = delim; }
+
+void src_set_block(struct source *s, size_t n) { s->block = n ? n : 1; }
+
+const char *src_error(const struct source *s)
+{
+	return s->err.p ? s->err.p : "no error";
+}
+
+/* Read more bytes behind s->end: 1 if some came, 0 at end of input, -1 on
+ * a read error.  Moves the unconsumed bytes to the front first, so the
+ * offsets of anything not yet consumed, taken from s->start, stay valid. */
+static int src_fill(struct source *s)
+{
+	if (s->failed)
+		return -1;
+	if (s->eof)
+		return 0;
+	if (s->start > 0) {
+		size_t keep = s->end - s->start;
+		if (keep)
+			memmove(s->own, s->own + s->start, keep);
+		s->start = 0;
+		s->end = keep;
+	}
+	size_t room = s->cap - s->end;
+	if (room == 0 || room < s->block / 2) {
+		/* The unfinished record fills the buffer: grow it, doubling so
+		 * that a record of n bytes costs O(n) copying in all. */
+		size_t cap = s->cap * 2;
+		if (cap < s->end + s->block)
+			cap = s->end + s->block;
+		s->own = mem_realloc(s->own, cap);
+		s->cap = cap;
+		s->data = s->own;
+		room = cap - s->end;
+	}
+	ssize_t n;
+	do
+		n = read(s->fd, s->own + s->end, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		buf_clear(&s->err);
+		buf_adds(&s->err, strerror(errno));
+		s->failed = 1;
+		return -1;
+	}
+	if (n == 0) {
+		s->eof = 1;
+		return 0;
+	}
+	s->end += (size_t)n;
+	return 1;
+}
+
+/* Make the byte at offset i from s->start available: 1 if it is, 0 if the
+ * input ends before it, -1 on a read error. */
+static int src_need(struct source *s, size_t i)
+{
+	while (s->end - s->start <= i) {
+		int r = src_fill(s);
+		if (r <= 0)
+			return r;
+	}
+	return 1;
+}
+
+/* Find the next LF at or after offset from (from s->start).  Returns 1
+ * with its offset in *at, 0 at end of input with *at the number of bytes
+ * left, -1 on a read error.  Bytes already searched are not searched
+ * again after a read, so a huge line costs one pass. */
+static int src_find_lf(struct source *s, size_t from, size_t *at)
+{
+	for (;;) {
+		const char *p = s->data + s->start;
+		size_t avail = s->end - s->start;
+		if (from < avail) {
+			const char *lf = memchr(p + from, '\n', avail - from);
+			if (lf) {
+				*at = (size_t)(lf - p);
+				return 1;
+			}
+			from = avail;
+		}
+		int r = src_fill(s);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			*at = s->end - s->start;
+			return 0;
+		}
+	}
+}
+
+int src_line(struct source *s, const char **line, size_t *len, uint64_t *lineno)
+{
+	size_t at;
+	int r = src_find_lf(s, 0, &at);
+	if (r < 0)
+		return -1;
+	if (r == 0 && at == 0)
+		return 0;
+	const char *p = s->data + s->start;
+	size_t n = at;
+	if (r == 1) {
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		s->start += at + 1;
+	} else {
+		s->start += at; /* the last line, without a newline */
+	}
+	*line = p;
+	*len = n;
+	*lineno = ++s->lineno;
+	return 1;
+}
+
+/* Room for cell number i in cells and spans. */
+static void src_cell_room(struct source *s, size_t i)
+{
+	if (i < s->ncap)
+		return;
+	size_t cap = s->ncap ? s->ncap * 2 : 32;
+	s->cells = mem_realloc(s->cells, cap * sizeof *s->cells);
+	s->spans = mem_realloc(s->spans, cap * sizeof *s->spans);
+	s->ncap = cap;
+}
+
+/* The common record: one line without any quote.  Its cells point into
+ * the buffer; the line is complete in the buffer, so nothing moves. */
+static void src_csv_plain(struct source *s, const char *p, size_t n, struct csv_record *rec)
+{
+	const char *e = p + n;
+	size_t nc = 0;
+	for (;;) {
+		const char *d = memchr(p, s->delim, (size_t)(e - p));
+		src_cell_room(s, nc);
+		struct csv_cell *c = &s->cells[nc++];
+		c->p = p;
+		c->len = (size_t)((d ? d : e) - p);
+		c->quoted = 0;
+		if (!d)
+			break;
+		p = d + 1;
+	}
+	rec->cells = s->cells;
+	rec->ncells = nc;
+}
+
+/* Count the LFs in p[0..n). */
+static uint64_t src_count_lf(const char *p, size_t n)
+{
+	uint64_t k = 0;
+	const char *e = p + n;
+	while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
+/* The general record: quoted cells, possibly spanning lines.  All
+ * positions are offsets from s->start because src_need may move the
+ * buffer.  Returns 1 (rec filled, error or not) or -1 on a read error. */
+static int src_csv_quoted(struct source *s, struct csv_record *rec)
+{
+	const char delim = s->delim;
+	size_t i = 0;        /* parse position */
+	uint64_t lfs = 0;    /* LFs passed inside quoted cells */
+	size_t nc = 0;
+	size_t rawlen, used; /* bytes of the record without / with its terminator */
+	const char *error = NULL;
+	size_t error_at = 0;   /* offset of the error */
+	uint64_t error_lf = 0; /* LFs before the error: 0 means the first line */
+	int r;
+
+	buf_clear(&s->scratch);
+	for (;;) {
+		/* One cell per turn; i is at its first byte. */
+		src_cell_room(s, nc);
+		struct src_span *sp = &s->spans[nc];
+		if ((r = src_need(s, i)) < 0)
+			return -1;
+		if (r == 1 && s->data[s->start + i] == '"') {
+			size_t open = i++;
+			uint64_t open_lf = lfs;
+			size_t content = i;
+			int copying = 0;
+			sp->quoted = 1;
+			sp->in_scratch = 0;
+			for (;;) {
+				if ((r = src_need(s, i)) < 0)
+					return -1;
+				if (r == 0) {
+					error = src_err_open_quote;
+					error_at = open;
+					error_lf = open_lf;
+					goto open_at_end;
+				}
+				const char *p = s->data + s->start;
+				size_t avail = s->end - s->start;
+				const char *q = memchr(p + i, '"', avail - i);
+				size_t stop = q ? (size_t)(q - p) : avail;
+				lfs += src_count_lf(p + i, stop - i);
+				if (copying)
+					buf_add(&s->scratch, p + i, stop - i);
+				i = stop;
+				if (!q)
+					continue;
+				if ((r = src_need(s, i + 1)) < 0)
+					return -1;
+				if (r == 1 && s->data[s->start + i + 1] == '"') {
+					/* "" is one quote: from here on the cell
+					 * is no longer a plain run of the input. */
+					if (!copying) {
+						copying = 1;
+						sp->in_scratch = 1;
+						sp->off = s->scratch.len;
+						buf_add(&s->scratch, s->data + s->start + content, i - content);
+					}
+					buf_addc(&s->scratch, '"');
+					i += 2;
+					continue;
+				}
+				break; /* the closing quote */
+			}
+			if (copying) {
+				sp->len = s->scratch.len - sp->off;
+			} else {
+				sp->off = content;
+				sp->len = i - content;
+			}
+			i++;
+			nc++;
+			/* Only a delimiter or the end of the record may follow. */
+			if ((r = src_need(s, i)) < 0)
+				return -1;
+			if (r == 0) {
+				rawlen = used = i;
+				break;
+			}
+			char c = s->data[s->start + i];
+			if (c == delim) {
+				i++;
+				continue;
+			}
+			if (c == '\n') {
+				rawlen = i;
+				used = i + 1;
+				break;
+			}
+			if (c == '\r') {
+				if ((r = src_need(s, i + 1)) < 0)
+					return -1;
+				if (r == 1 && s->data[s->start + i + 1] == '\n') {
+					rawlen = i;
+					used = i + 2;
+					break;
+				}
+			}
+			error = src_err_after_quote;
+			error_at = i;
+			error_lf = lfs;
+			goto skip_line;
+		}
+		/* An unquoted cell runs to a delimiter, LF or end of input. */
+		size_t begin = i;
+		int stop = 0; /* what ended the cell: 0 end of input, else the byte */
+		for (;;) {
+			if ((r = src_need(s, i)) < 0)
+				return -1;
+			if (r == 0)
+				break;
+			const char *p = s->data + s->start;
+			size_t avail = s->end - s->start;
+			while (i < avail && p[i] != delim && p[i] != '\n' && p[i] != '"')
+				i++;
+			if (i < avail) {
+				stop = (unsigned char)p[i];
+				break;
+			}
+		}
+		if (stop == '"') {
+			error = src_err_quote_in_field;
+			error_at = i;
+			error_lf = lfs;
+			goto skip_line;
+		}
+		sp->quoted = 0;
+		sp->in_scratch = 0;
+		sp->off = begin;
+		sp->len = i - begin;
+		nc++;
+		if (stop == 0) {
+			rawlen = used = i;
+			break;
+		}
+		if (stop == '\n') {
+			/* CRLF: the CR is the terminator's, not the cell's. */
+			if (i > begin && s->data[s->start + i - 1] == '\r')
+				sp->len--;
+			rawlen = sp->off + sp->len;
+			used = i + 1;
+			break;
+		}
+		i++; /* the delimiter */
+	}
+
+	/* A complete record: offsets become pointers (nothing moves now). */
+	for (size_t k = 0; k < nc; k++) {
+		const struct src_span *sp = &s->spans[k];
+		s->cells[k].p = (sp->in_scratch ? s->scratch.p : s->data + s->start) + sp->off;
+		s->cells[k].len = sp->len;
+		s->cells[k].quoted = sp->quoted;
+	}
+	rec->cells = s->cells;
+	rec->ncells = nc;
+	rec->raw = s->data + s->start;
+	rec->rawlen = rawlen;
+	s->start += used;
+	s->lineno += lfs + 1;
+	return 1;
+
+skip_line:
+	/* Resume at the line after the one where the error was found. */
+	{
+		size_t lf;
+		if ((r = src_find_lf(s, error_at, &lf)) < 0)
+			return -1;
+		rawlen = lf;
+		used = lf;
+		if (r == 1) {
+			used = lf + 1;
+			if (lf > 0 && s->data[s->start + lf - 1] == '\r')
+				rawlen--;
+		}
+		lfs += 1;
+	}
+	goto malformed;
+
+open_at_end:
+	/* Everything up to the end of input belongs to the open quote. */
+	rawlen = used = s->end - s->start;
+	if (rawlen > 0 && s->data[s->start + rawlen - 1] == '\n') {
+		rawlen--;
+		if (rawlen > 0 && s->data[s->start + rawlen - 1] == '\r')
+			rawlen--;
+	} else {
+		lfs += 1; /* the last line had no LF of its own */
+	}
+
+malformed:
+	rec->cells = s->cells;
+	rec->ncells = 0;
+	rec->raw = s->data + s->start;
+	rec->rawlen = rawlen;
+	rec->error = error;
+	/* The column is on the record's first line; 0 when the error lies on
+	 * a later line of a record that spans lines. */
+	rec->error_col = error_lf == 0 ? error_at + 1 : 0;
+	s->start += used;
+	s->lineno += lfs;
+	return 1;
+}
+
+int src_csv(struct source *s, struct csv_record *rec)
+{
+	int r;
+	rec->error = NULL;
+	rec->error_col = 0;
+	if (!s->bom_done) {
+		s->bom_done = 1;
+		if (s->lineno == 0) {
+			if ((r = src_need(s, 2)) < 0)
+				return -1;
+			if (r == 1 && memcmp(s->data + s->start, "\xEF\xBB\xBF", 3) == 0)
+				s->start += 3;
+		}
+	}
+	for (;;) {
+		size_t lf;
+		if ((r = src_find_lf(s, 0, &lf)) < 0)
+			return -1;
+		if (r == 0 && lf == 0)
+			return 0;
+		const char *p = s->data + s->start;
+		size_t n = lf;
+		if (r == 1 && n > 0 && p[n - 1] == '\r')
+			n--;
+		if (r == 1 && n == 0) {
+			/* An empty line is no record (not one empty cell). */
+			s->start += lf + 1;
+			s->lineno++;
+			continue;
+		}
+		rec->line = s->lineno + 1;
+		if (memchr(p, '"', n) != NULL)
+			return src_csv_quoted(s, rec);
+		src_csv_plain(s, p, n, rec);
+		rec->raw = p;
+		rec->rawlen = n;
+		s->start += r == 1 ? lf + 1 : lf;
+		s->lineno++;
+		return 1;
+	}
+}

@@ -1,0 +1,64 @@
+/* source.h: reading input files in large blocks, as lines or CSV records.
+ *
+ * A source wraps a file descriptor (a file or stdin) and hands out records
+ * that stay valid until the next call.  Lines and records may be of any
+ * size (the buffer grows) and may hold any bytes, NUL included.
+ */
+#ifndef CXR_SOURCE_H
+#define CXR_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct source;
+
+/* Open a file by path ("-" is stdin).  Returns NULL and fills errbuf
+ * (strerror text) when it cannot be opened. */
+struct source *src_open(const char *path, char *errbuf, size_t errlen);
+/* A source over bytes in memory (not copied; they must outlive it). */
+struct source *src_open_mem(const char *p, size_t n);
+void src_close(struct source *s);
+
+/* Next line without its "\n" or "\r\n".  Returns 1 with *line, *len and
+ * *lineno (1-based), or 0 at end of input, or -1 on a read error (errbuf).
+ * A final line without a newline is returned as a line. */
+int src_line(struct source *s, const char **line, size_t *len, uint64_t *lineno);
+
+/* CSV (RFC 4180). */
+struct csv_cell {
+	const char *p; /* decoded bytes (quotes removed, "" turned into ") */
+	size_t len;
+	int quoted; /* the cell was written in quotes: "" is an empty string, not a missing value */
+};
+
+struct csv_record {
+	struct csv_cell *cells;
+	size_t ncells;
+	uint64_t line;    /* line where the record starts (1-based) */
+	const char *raw;  /* the record's raw bytes, for reject records */
+	size_t rawlen;
+	const char *error; /* NULL, or why the record is malformed (static text) */
+	size_t error_col;  /* 1-based column of the error on the record's first line */
+};
+
+/* Set the delimiter (default ','). */
+void src_csv_delim(struct source *s, char delim);
+
+/* Next CSV record.  A leading UTF-8 BOM is skipped; CRLF and LF both end
+ * records; a quoted cell may hold delimiters, quotes ("") and newlines;
+ * the last record needs no final newline; an empty line is skipped.  A
+ * malformed record (a quote inside an unquoted cell, text after a closing
+ * quote, a quote left open at end of input) is returned with rec->error
+ * set and reading resumes at the next line.  Returns 1, 0 at end, -1 on a
+ * read error. */
+int src_csv(struct source *s, struct csv_record *rec);
+
+/* The last read error as text. */
+const char *src_error(const struct source *s);
+
+/* For tests: the size of each read(2) (default 1 MiB).  A block of a few
+ * bytes makes nearly every line and record straddle a block boundary, so
+ * the buffer's compaction and growth run on small inputs. */
+void src_set_block(struct source *s, size_t n);
+
+#endif
