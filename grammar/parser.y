@@ -6,7 +6,8 @@
  */
 %define api.pure full
 %define api.location.type {struct loc}
-%define parse.error detailed
+%define parse.error custom
+%define parse.lac full
 %locations
 %expect 0
 %lex-param {void *scanner}
@@ -22,6 +23,7 @@ void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg
 }
 
 %code {
+#include <string.h>
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                        \
 	do {                                                               \
 		if (N) {                                                   \
@@ -275,6 +277,54 @@ args:
 	;
 
 %%
+
+/* "unexpected 'emit', expected an expression": token names come from
+ * the %token aliases; a long list that holds expression starters is said
+ * as "an expression". */
+static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, struct parse_ctx *ctx)
+{
+	(void)scanner;
+	enum { MAX = YYNTOKENS };
+	yysymbol_kind_t expected[MAX];
+	int n = yypcontext_expected_tokens(pctx, expected, MAX);
+	yysymbol_kind_t got = yypcontext_token(pctx);
+	/* An unterminated string already said why the script ended early. */
+	if (got == YYSYMBOL_YYEOF && ctx->errors)
+		return 0;
+	struct buf msg = {0};
+	if (got == YYSYMBOL_YYEOF)
+		buf_adds(&msg, "unexpected end of script");
+	else
+	{
+		buf_adds(&msg, "unexpected ");
+		parse_token_name(&msg, yysymbol_name(got), 0);
+	}
+	int expr = 0;
+	for (int i = 0; i < n && n > 0; i++)
+		expr |= expected[i] == YYSYMBOL_INT;
+	/* A long list is said by its closers: what usually went missing. */
+	if (n > 6 && !expr) {
+		int k = 0;
+		for (int i = 0; i < n; i++)
+			if (expected[i] == YYSYMBOL_END || expected[i] == YYSYMBOL_YYEOF ||
+			    strchr(",)]}", yysymbol_name(expected[i])[1]))
+				expected[k++] = expected[i];
+		n = k;
+	}
+	if (expr) {
+		buf_adds(&msg, ", expected an expression");
+	} else if (n > 0 && n <= 6) {
+		buf_adds(&msg, ", expected ");
+		for (int i = 0; i < n; i++) {
+			buf_adds(&msg, i == 0 ? "" : i == n - 1 ? " or " : ", ");
+			parse_token_name(&msg, yysymbol_name(expected[i]), 1);
+		}
+	}
+	diag_report(ctx->diag, DIAG_ERROR, *yypcontext_location(pctx), "%s", msg.p);
+	ctx->errors++;
+	buf_free(&msg);
+	return 0;
+}
 
 void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg)
 {

@@ -325,7 +325,8 @@ void rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct 
 		modifier_twice(c, loc, "limit");
 	r->has_limit = 1;
 	r->limit_loc = loc;
-	const_int(c, n, "the limit", &r->limit_n);
+	if (const_int(c, n, "the limit", &r->limit_n) < 0)
+		r->limit_n = -1; /* reported; no second message about it */
 	if (per->kind == A_DUR && per->v.i > 0) {
 		r->limit_per = per->v.i;
 	} else {
@@ -462,4 +463,33 @@ struct ast *ast_quoted_field(struct parse_ctx *c, struct loc loc, struct ast *ob
 	struct ast *n = ast_field(c, loc, obj, nm);
 	n->flags = "quoted";
 	return n;
+}
+
+/* Bison's names for tokens, as a user reads them: keywords and
+ * punctuation in quotes ('emit', '{'), classes as words ("a name" when
+ * article is set, else "name"). */
+void parse_token_name(struct buf *out, const char *name, int article)
+{
+	static const struct {
+		const char *bison, *user;
+	} classes[] = {
+		{"integer", "a number"}, {"number", "a number"}, {"duration", "a duration"},
+		{"time", "a time"}, {"percentage", "a percentage"}, {"string", "a string"},
+		{"regex", "a regex"}, {"name", "a name"},
+	};
+	size_t n = strlen(name);
+	if (n >= 2 && name[0] == '"') {
+		name++;
+		n -= 2;
+	}
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+		if (strlen(classes[i].bison) == n && memcmp(name, classes[i].bison, n) == 0) {
+			buf_adds(out, classes[i].user + (article ? 0 : 2));
+			return;
+		}
+	}
+	if (name[0] == '\'')
+		buf_add(out, name, n);
+	else
+		buf_printf(out, "'%.*s'", (int)n, name);
 }

@@ -386,18 +386,25 @@ static const char *op_text(int op)
 
 static void binop_error(struct comp *c, struct ast *e, enum ty a, enum ty b)
 {
-	const char *hint = "";
+	const char *hint = NULL;
 	if ((a == TY_DUR && is_num(b)) || (is_num(a) && b == TY_DUR))
-		hint = " (write a duration with its unit, such as 10m)";
+		hint = "write a duration with its unit, such as 10m";
 	else if ((a == TY_TIME && is_num(b)) || (is_num(a) && b == TY_TIME))
-		hint = " (a time compares with a time; add or subtract durations such as 10m)";
+		hint = "a time compares with a time, and moves by a duration such as 10m";
 	else if (a == TY_TIME && b == TY_TIME && e->op == OP_ADD)
-		hint = " (subtracting two times gives a duration)";
+		hint = "subtracting two times gives a duration";
 	else if (e->op == OP_IN)
-		hint = " ('in' looks for an item in a list; use contains() for text)";
-	error(c, e->loc, "type error: %s %s %s", ty_name[a], op_text(e->op), ty_name[b]);
-	if (*hint)
-		diag_report(c->d, DIAG_NOTE, e->loc, "%s", hint + 2 /* skip " (" */);
+		hint = "'in' looks for an item in a list; contains() looks inside text";
+	switch (e->op) {
+	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+		error(c, e->loc, "type error: cannot compare %s with %s using '%s'", ty_name[a], ty_name[b],
+		      op_text(e->op));
+		break;
+	default:
+		error(c, e->loc, "type error: cannot apply '%s' to %s and %s", op_text(e->op), ty_name[a], ty_name[b]);
+	}
+	if (hint)
+		diag_report(c->d, DIAG_NOTE, e->loc, "%s", hint);
 }
 
 static const enum opcode binop_opcode[] = {
@@ -1064,7 +1071,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	ri->loc = r->loc;
 	ri->priority = r->priority;
 	ri->once = r->has_once;
-	ri->limit_n = r->has_limit ? r->limit_n : 0;
+	ri->limit_n = r->has_limit && r->limit_n > 0 ? r->limit_n : 0; /* LIMIT is only emitted with a limit */
 	ri->limit_per = r->limit_per;
 	ri->holdout = r->holdout;
 	for (int i = 0; i < index; i++)
@@ -1168,7 +1175,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	}
 	if (!responded)
 		error(c, r->name.loc, "rule '%s' has no response (emit, set, tag or untag)", ri->name);
-	if (r->has_limit && r->limit_n == 0)
+	if (r->has_limit && r->limit_n == 0 && r->limit_per > 0)
 		warning(c, r->limit_loc, "rule '%s' can never fire: its limit is 0", ri->name);
 	emit(c, OPC_FIRE, 0, r->loc);
 	emit(c, OPC_HALT, 0, r->loc);
@@ -1250,7 +1257,8 @@ static int verify(struct comp *c, uint32_t entry, uint32_t *end)
 			break;
 		}
 		if (oi->operand == OPND_J) {
-			/* ANDJ, ORJ, COALJ jump with their operand still on the stack. */
+			/* ANDJ, ORJ, COALJ pop when they fall through and jump with
+			 * their operand still on the stack. */
 			int at_target = op == OPC_JUMP ? depth : depth + 1;
 			if (depth_at[a] >= 0 && depth_at[a] != at_target) {
 				ok = 0;
@@ -1379,8 +1387,8 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	int errors0 = c.d->errors;
 	load_script(&c, name, text, len, 0);
 	comp_imports(&c);
-	if (c.d->errors > errors0)
-		goto done;
+	/* Syntax errors drop the broken forms; the rest is still checked, so
+	 * one run reports every problem. */
 
 	/* slots 0-2: key, time, type */
 	p->slots = mem_realloc(p->slots, sizeof *p->slots * SLOT_FIRST_FIELD);

@@ -132,33 +132,34 @@ void suggest_init(struct suggest *sg, const char *want, size_t wantlen)
 	sg->dist = 1 << 30;
 }
 
-/* Levenshtein distance with a row of at most 64 columns; longer names are
- * compared on their first 63 bytes, which is plenty for a hint. */
+/* Edit distance where swapping two neighbours counts as one edit (the
+ * optimal string alignment variant of Damerau-Levenshtein): "delya" is one
+ * step from "delay".  Names are compared on their first 63 bytes. */
 static int edit_distance(const char *a, size_t na, const char *b, size_t nb)
 {
-	int row[64];
+	int d[64][64];
 	if (na > 63)
 		na = 63;
 	if (nb > 63)
 		nb = 63;
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = (int)i;
 	for (size_t j = 0; j <= nb; j++)
-		row[j] = (int)j;
+		d[0][j] = (int)j;
 	for (size_t i = 1; i <= na; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
 		for (size_t j = 1; j <= nb; j++) {
-			int up = row[j];
 			int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			int best = diag + cost;
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			int best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
 	}
-	return row[nb];
+	return d[na][nb];
 }
 
 void suggest_try(struct suggest *sg, const char *cand, size_t len)

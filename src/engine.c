@@ -197,6 +197,10 @@ int engine_limit(struct vm *vm)
 	struct engine *e = vm->eng;
 	const struct rule_info *ri = &e->prog->rules[vm->rule];
 	struct rule_state *rs = rule_state(vm->cust, vm->rule, 0);
+	if (ri->limit_n == 0) {
+		e->stats[vm->rule].capped++; /* `limit 0`: never */
+		return 0;
+	}
 	if (!rs || rs->nfired < (uint32_t)ri->limit_n)
 		return 1;
 	/* The ring is full: the oldest firing must have left the window. */

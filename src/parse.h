@@ -40,6 +40,9 @@ int parse_script(struct parse_ctx *ctx, const char *text, size_t len);
 /* Parse one expression (an interpolation part, a REPL line). */
 int parse_expr(struct parse_ctx *ctx, const char *text, size_t len);
 
+/* Append a token's name as users read it: 'emit', '{', a name. */
+void parse_token_name(struct buf *out, const char *bison_name, int article);
+
 /* AST constructors called from grammar actions (ast.c). */
 struct ast *ast_new(struct parse_ctx *c, int kind, struct loc loc);
 struct ast *ast_int(struct parse_ctx *c, struct loc loc, int64_t i);

@@ -81,7 +81,7 @@ struct rule_info {
 	int64_t priority;
 	int nlocals;
 	int once;             /* has a dedupe key */
-	int64_t limit_n;      /* 0: no cap */
+	int64_t limit_n;      /* firings allowed per window (with a LIMIT instruction) */
 	int64_t limit_per;    /* ns */
 	double holdout;
 };

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""golden.py: run the golden cases of tests/golden/*.test against ./cxr.
+
+A .test file holds cases in the spirit of jq.test:
+
+    === name of the case
+    args: run rules.cxr events.jsonl --format csv     (optional)
+    --- rules.cxr
+    rule ...
+    --- events.jsonl
+    {...}
+    --- stdout
+    {...}
+    --- stderr          exact text, or
+    --- stderr~         lines that must each appear somewhere in stderr
+    --- status
+    0
+
+Every block but the case header names a file written into a fresh
+folder, except stdout, stderr, stderr~ and status, which are
+expectations.  Without an args line the command is
+`run rules.cxr EVENTS...` over the event files in block order.  stdout is
+always compared exactly (an absent block means: no output); status
+defaults to 0.  Prints one line per failure and ends with
+`golden: N passed, N failed`.
+"""
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+EXPECT = {"stdout", "stderr", "stderr~", "status"}
+
+
+def parse(path):
+    cases, case, block = [], None, None
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.startswith("=== "):
+                case = {"name": line[4:].strip(), "file": path, "line": lineno,
+                        "blocks": [], "args": None}
+                cases.append(case)
+                block = None
+            elif case is None:
+                continue
+            elif line.startswith("args:") and block is None:
+                case["args"] = line[5:].strip()
+            elif line.startswith("--- "):
+                block = [line[4:].strip(), []]
+                case["blocks"].append(block)
+            elif block is not None:
+                block[1].append(line)
+    # Blank lines between cases separate; they are not part of a block.
+    for case in cases:
+        for block in case["blocks"]:
+            while block[1] and block[1][-1].strip() == "":
+                block[1].pop()
+    return cases
+
+
+def run_case(cxr, case):
+    files = [(n, "".join(t)) for n, t in case["blocks"] if n not in EXPECT]
+    want = {n: "".join(t) for n, t in case["blocks"] if n in EXPECT}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in files:
+            full = os.path.join(tmp, name)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(text.encode("utf-8"))
+        if case["args"] is not None:
+            args = shlex.split(case["args"])
+        else:
+            events = [n for n, _ in files if re.search(r"\.(jsonl|csv|json|tsv)$", n)]
+            args = ["run", "rules.cxr"] + events
+        stdin = None
+        if "stdin" in dict(files):
+            stdin = dict(files)["stdin"].encode("utf-8")
+        env = dict(os.environ, NO_COLOR="1")
+        try:
+            p = subprocess.run([cxr] + args, cwd=tmp, input=stdin, capture_output=True, timeout=60, env=env)
+        except subprocess.TimeoutExpired:
+            return ["timed out"]
+        out = p.stdout.decode("utf-8", "replace")
+        err = p.stderr.decode("utf-8", "replace")
+        problems = []
+        status = int(want.get("status", "0").strip() or 0)
+        if p.returncode != status:
+            problems.append("exit status %d, want %d" % (p.returncode, status))
+        if p.returncode < 0 or "Sanitizer" in err:
+            problems.append("crashed or sanitizer report")
+        if out != want.get("stdout", ""):
+            problems.append("stdout differs:\n--- want\n%s--- got\n%s" % (want.get("stdout", ""), out))
+        if "stderr" in want and err != want["stderr"]:
+            problems.append("stderr differs:\n--- want\n%s--- got\n%s" % (want["stderr"], err))
+        for line in want.get("stderr~", "").splitlines():
+            if line.strip() and line not in err:
+                problems.append("stderr lacks: %s\n--- got\n%s" % (line, err))
+        # Files that the command writes are compared with blocks named NAME.want.
+        for name, text in case["blocks"]:
+            if name.endswith(".want"):
+                target = os.path.join(tmp, name[:-5])
+                got = open(target, encoding="utf-8", errors="replace").read() if os.path.exists(target) else "(missing)"
+                if got != "".join(text):
+                    problems.append("%s differs:\n--- want\n%s--- got\n%s" % (name[:-5], "".join(text), got))
+        return problems
+
+
+def main():
+    cxr = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./cxr")
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+    passed = failed = 0
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".test"):
+            continue
+        for case in parse(os.path.join(folder, name)):
+            problems = run_case(cxr, case)
+            if problems:
+                failed += 1
+                print("FAIL %s:%d: %s" % (name, case["line"], case["name"]))
+                for pr in problems:
+                    print("  " + pr.replace("\n", "\n  "))
+            else:
+                passed += 1
+    print("golden: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+#!/bin/sh
+# run.sh: every test of cxr; the last line is "N passed, N failed".
+# Each part prints its own "NAME: N passed, N failed" line; this adds
+# them up.  BUILD names the build folder (build, or build-asan).
+BUILD=${BUILD:-build}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+part() {
+	"$@" >>"$log" 2>&1 || status=1
+	tail -n 1 "$log" | grep -q 'passed, [0-9]* failed' || {
+		echo "$*: ended without a count" >>"$log"
+		echo "$*: 0 passed, 1 failed" >>"$log"
+		status=1
+	}
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] && part "$t"
+done
+part python3 tests/golden.py ./cxr
+part sh tests/conformance/rfc3339.sh "$BUILD/tests/timeparse_cli"
+part sh tests/conformance/json_suite.sh "$BUILD/tests/jsoncheck"
+part python3 tests/conformance/csv_suite.py "$BUILD/tests/csvdump"
+part sh tests/conformance/cli_inputs.sh ./cxr
+part python3 tests/reallogs.py ./cxr
+
+# Show failures in full, then the per-part counts and the total.
+grep -v ': [0-9]* passed, 0 failed$' "$log" | grep -v '^ok ' | head -400
+grep -E '^[A-Za-z0-9_./ -]+: [0-9]+ passed, [0-9]+ failed' "$log"
+grep -Eo '[0-9]+ passed, [0-9]+ failed' "$log" |
+	awk '{p += $1; f += $3} END {printf "%d passed, %d failed\n", p, f; exit (f > 0)}' || status=1
+exit $status
