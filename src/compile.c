@@ -874,88 +874,100 @@ static void comp_const(struct comp *c, struct ast_const *k)
 	c->consts[c->nconsts++] = nc;
 }
 
-/* A name given as a bare word or a string in the input block. */
-static int setting_name(struct comp *c, struct ast_setting *s, struct ast_name *out)
+/* A field named in the input block: a word, a "quoted name" (taken
+ * whole, dots included) or a dotted path into nested objects. */
+static int setting_field(struct comp *c, struct ast_setting *st, struct ast_name *segs, int *nseg)
 {
-	struct ast *v = s->value;
-	if (v->kind == A_NAME || v->kind == A_STR) {
-		out->s = v->s;
-		out->len = v->len;
-		out->loc = v->loc;
+	struct ast *v = st->value;
+	int n = 0;
+	while (v->kind == A_FIELD && n < 31) {
+		segs[n].s = v->s;
+		segs[n].len = v->len;
+		segs[n].loc = v->loc;
+		n++;
+		v = v->a;
+	}
+	if (v->kind == A_NAME || v->kind == A_STR || v->kind == A_CUSTOMER) {
+		segs[n].s = v->kind == A_CUSTOMER ? "customer" : v->s;
+		segs[n].len = v->kind == A_CUSTOMER ? 8 : v->len;
+		segs[n].loc = v->loc;
+		n++;
+		for (int i = 0; i < n / 2; i++) {
+			struct ast_name t = segs[i];
+			segs[i] = segs[n - 1 - i];
+			segs[n - 1 - i] = t;
+		}
+		*nseg = n;
 		return 0;
 	}
-	if (v->kind == A_CUSTOMER) {
-		out->s = "customer";
-		out->len = 8;
-		out->loc = v->loc;
-		return 0;
-	}
-	error(c, v->loc, "'%.*s' takes a field name (a word or a \"quoted name\")", (int)s->name.len, s->name.s);
+	error(c, st->value->loc, "'%.*s' takes a field name: a word, a \"quoted name\" or a path such as user.id",
+	      (int)st->name.len, st->name.s);
 	return -1;
 }
 
-static void field_slot(struct comp *c, int slot, struct ast_name n)
+/* One word of the input block: late = reject, format = csv. */
+static int setting_word(struct ast_setting *st, const char *word)
 {
-	/* A dotted name in the input block reaches into nested objects. */
-	struct ast_name segs[32];
-	int nseg = 0;
-	const char *p = n.s, *end = n.s + n.len;
-	while (p <= end && nseg < 32) {
-		const char *dot = memchr(p, '.', (size_t)(end - p));
-		if (!dot || n.loc.first_line == 0)
-			dot = end;
-		segs[nseg].s = p;
-		segs[nseg].len = (uint32_t)(dot - p);
-		nseg++;
-		p = dot + 1;
-	}
+	struct ast *v = st->value;
+	return (v->kind == A_NAME || v->kind == A_STR) && v->len == strlen(word) && memcmp(v->s, word, v->len) == 0;
+}
+
+static void field_slot(struct comp *c, int slot, const struct ast_name *segs, int nseg)
+{
 	struct slot *s = &c->p->slots[slot];
+	struct buf path = {0};
 	s->nseg = nseg;
 	s->segs = arena_alloc(&c->p->arena, sizeof *s->segs * (size_t)nseg);
 	s->lens = arena_alloc(&c->p->arena, sizeof *s->lens * (size_t)nseg);
 	for (int k = 0; k < nseg; k++) {
 		s->segs[k] = arena_strndup(&c->p->arena, segs[k].s, segs[k].len);
 		s->lens[k] = segs[k].len;
+		if (k)
+			buf_addc(&path, '.');
+		buf_add(&path, segs[k].s, segs[k].len);
 	}
-	s->path = arena_strndup(&c->p->arena, n.s, n.len);
+	s->path = arena_strndup(&c->p->arena, path.p, path.len);
+	buf_free(&path);
 }
 
 static void comp_settings(struct comp *c)
 {
-	struct ast_name key = {"customer", 8, {0}}, time = {"ts", 2, {0}}, type = {"type", 4, {0}};
 	static const char *const known[] = {"key", "time", "type", "lateness", "late", "format", "delimiter"};
+	static const char *const field_default[] = {"customer", "ts", "type"};
+	struct ast_name fields[3][32];
+	int nfields[3] = {1, 1, 1};
+	for (int i = 0; i < 3; i++) {
+		fields[i][0].s = field_default[i];
+		fields[i][0].len = (uint32_t)strlen(field_default[i]);
+	}
 	for (struct ast_setting *s = c->script.settings; s; s = s->next) {
-		struct ast_name v;
-		if (name_is(&s->name, "key")) {
-			if (setting_name(c, s, &v) == 0)
-				key = v;
-		} else if (name_is(&s->name, "time")) {
-			if (setting_name(c, s, &v) == 0)
-				time = v;
-		} else if (name_is(&s->name, "type")) {
-			if (setting_name(c, s, &v) == 0)
-				type = v;
+		int which = name_is(&s->name, "key") ? SLOT_KEY : name_is(&s->name, "time") ? SLOT_TIME
+			    : name_is(&s->name, "type") ? SLOT_TYPE : -1;
+		if (which >= 0) {
+			int n;
+			if (setting_field(c, s, fields[which], &n) == 0)
+				nfields[which] = n;
 		} else if (name_is(&s->name, "lateness")) {
 			if (s->value->kind == A_DUR && s->value->v.i >= 0)
 				c->p->lateness = s->value->v.i;
 			else
 				error(c, s->value->loc, "lateness takes a duration such as 2m");
 		} else if (name_is(&s->name, "late")) {
-			if (setting_name(c, s, &v) == 0 && name_is(&v, "reject"))
+			if (setting_word(s, "reject"))
 				c->p->late = LATE_REJECT;
-			else if (name_is(&v, "process"))
+			else if (setting_word(s, "process"))
 				c->p->late = LATE_PROCESS;
 			else
 				error(c, s->value->loc, "late takes reject or process");
 		} else if (name_is(&s->name, "format")) {
-			if (setting_name(c, s, &v) == 0 && (name_is(&v, "csv")))
+			if (setting_word(s, "csv"))
 				c->p->format = FMT_CSV;
-			else if (name_is(&v, "jsonl") || name_is(&v, "json"))
+			else if (setting_word(s, "jsonl") || setting_word(s, "json"))
 				c->p->format = FMT_JSONL;
 			else
 				error(c, s->value->loc, "format takes jsonl or csv");
 		} else if (name_is(&s->name, "delimiter")) {
-			if (s->value->kind == A_STR && s->value->len == 1)
+			if (s->value->kind == A_STR && s->value->len == 1 && !strchr("\"\r\n", s->value->s[0]))
 				c->p->delim = s->value->s[0];
 			else
 				error(c, s->value->loc, "delimiter takes one character in quotes, such as \";\"");
@@ -968,11 +980,9 @@ static void comp_settings(struct comp *c)
 			      suggest_hint(&sg, &c->tmp));
 		}
 	}
-	field_slot(c, SLOT_KEY, key);
-	field_slot(c, SLOT_TIME, time);
-	field_slot(c, SLOT_TYPE, type);
+	for (int i = 0; i < 3; i++)
+		field_slot(c, i, fields[i], nfields[i]);
 }
-
 static void comp_event(struct comp *c, struct ast_event *ev)
 {
 	int t = type_intern(c, ev->name.s, ev->name.len);

@@ -205,7 +205,8 @@ void cxr_summary(cxr *h, cxr_write_fn fn, void *ud)
 		   (unsigned long long)e->events, e->nfiles, e->nfiles == 1 ? "" : "s",
 		   (unsigned long long)e->rejected, (unsigned long long)e->ncusts, (unsigned long long)e->responses);
 	if (e->runtime_errors)
-		buf_printf(&b, ", %llu runtime errors", (unsigned long long)e->runtime_errors);
+		buf_printf(&b, ", %llu runtime error%s", (unsigned long long)e->runtime_errors,
+			   e->runtime_errors == 1 ? "" : "s");
 	buf_addc(&b, '\n');
 	for (int r = 0; r < h->prog->nrules; r++) {
 		const struct rule_stats *s = &e->stats[r];
@@ -215,7 +216,7 @@ void cxr_summary(cxr *h, cxr_write_fn fn, void *ud)
 		if (s->capped)
 			buf_printf(&b, ", %llu capped", (unsigned long long)s->capped);
 		if (s->errors)
-			buf_printf(&b, ", %llu errors", (unsigned long long)s->errors);
+			buf_printf(&b, ", %llu runtime error%s", (unsigned long long)s->errors, s->errors == 1 ? "" : "s");
 		buf_addc(&b, '\n');
 	}
 	fn(ud, b.p, b.len);

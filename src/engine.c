@@ -340,10 +340,12 @@ void engine_tag(struct vm *vm, struct val tag, int add)
 /* ---- output ---- */
 
 /* A CSV cell: quoted when needed; a leading = + - @ (or tab, CR) gets a
- * ' in front, so that no spreadsheet runs the cell as a formula. */
+ * ' in front, so that no spreadsheet runs the cell as a formula.  A plain
+ * number such as -5 is left alone: it cannot be a formula. */
 static void csv_cell(struct buf *b, const char *s, size_t n)
 {
-	int guard = n && strchr("=+-@\t\r", s[0]);
+	struct val number, text = val_str(s, n);
+	int guard = n && strchr("=+-@\t\r", s[0]) && !val_as_number(&text, &number);
 	int quote = guard;
 	for (size_t i = 0; i < n && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "source.h"
 #include "timeutil.h"
+#include "vm.h"
 
 void store_init(struct store *st, const struct prog *p)
 {
@@ -75,6 +76,9 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		return why->p;
 	}
 	const char *msg;
+	struct val number;
+	if (t->kind == V_STR && (t->flags & VF_DATA) && val_as_number(t, &number))
+		t = &number; /* a CSV cell of epoch seconds or ms */
 	switch (t->kind) {
 	case V_STR:
 		if (time_parse(t->u.s, t->len, 0, &ev->time, &msg) < 0) {
@@ -232,9 +236,9 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 		if (ncols > 12)
 			buf_adds(&cols, ", ...");
-		diag_plain(e->diag, "%s:1: %s: no column '%s' for the %s%s; name it with input { %s = \"...\" } (columns: %s)",
+		diag_plain(e->diag, "%s:1: %s: no column '%s' for the %s%s (columns: %s; input { %s = ... } names the column)",
 			   e->files[file], s == SLOT_TYPE ? "warning" : "error", p->slots[s].path, role[s],
-			   suggest_hint(&sg, &hint), setting[s], cols.p ? cols.p : "none");
+			   suggest_hint(&sg, &hint), cols.p ? cols.p : "none", setting[s]);
 		buf_free(&hint);
 		buf_free(&cols);
 		if (s != SLOT_TYPE)

@@ -780,9 +780,12 @@ static const char *proj_object(struct scan *sc, const char *p, const struct jnod
 		if (!esc) {
 			kid = jnode_find(n, k, (size_t)(q - k));
 		} else {
-			/* Rare: compare the decoded key; it stays in the event arena. */
+			/* Rare: compare the decoded key, then give its copy back
+			 * (the arena may be one that keeps the event's values). */
+			struct arena_mark mk = arena_mark(sc->a);
 			char *dk = arena_alloc(sc->a, (size_t)(q - k) + 1);
 			kid = jnode_find(n, dk, (size_t)(str_decode(k, q, dk) - dk));
+			arena_reset(sc->a, mk);
 		}
 		p = skip_ws(q + 1, end);
 		if (p >= end || *p != ':')

@@ -125,7 +125,7 @@ static int cmd_run(int argc, char **argv)
 		cxr_set_strict(h, strict);
 		status = cxr_run_files(h, inputs, ninputs);
 		fflush(out);
-		if (!quiet)
+		if (!quiet && status != CXR_INPUT_ERROR)
 			cxr_summary(h, write_file, stderr);
 	}
 	if (out != stdout && fclose(out) != 0) {
