@@ -8,6 +8,7 @@
 # ---- settings ----
 CC       ?= cc
 BUILD    ?= build
+BIN      ?= cxr
 OPT      ?= -O2
 WARN     ?= -Wall -Wextra -Werror
 CFLAGS   ?= $(OPT) -g
@@ -27,7 +28,7 @@ UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/te
 TEST_TOOLS = $(BUILD)/tests/timeparse_cli $(BUILD)/tests/jsoncheck $(BUILD)/tests/csvdump
 
 .PHONY: all test example deps sanitize bench clean
-all: deps cxr
+all: deps $(BIN)
 
 # Missing Debian packages are installed when we are root, and named
 # exactly otherwise.
@@ -47,7 +48,7 @@ $(BUILD)/.deps:
 		fi; \
 	fi; touch $@
 
-cxr: $(BUILD)/main.o $(BUILD)/libcxr.a
+$(BIN): $(BUILD)/main.o $(BUILD)/libcxr.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libcxr.a: $(LIB_OBJ)
@@ -81,14 +82,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcxr.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcxr.a $(LDLIBS)
 
 test: all $(UNIT_TESTS) $(TEST_TOOLS)
-	@BUILD=$(BUILD) sh tests/run.sh
+	@BUILD=$(BUILD) CXR=./$(BIN) sh tests/run.sh
 
 example: all
 	./cxr run examples/cinema.cxr examples/cinema.jsonl
 
 sanitize:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) BUILD=build-asan BIN=build-asan/cxr \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
 clean:
 	rm -rf build build-asan cxr

@@ -145,14 +145,16 @@ struct arena_mark arena_mark(struct arena *a)
 
 void arena_reset(struct arena *a, struct arena_mark m)
 {
-	while (a->head && a->head != m.head) {
+	/* A mark taken on an empty arena keeps the oldest chunk: an arena
+	 * reset after every event must not free and zero a chunk each time. */
+	while (a->head && a->head != m.head && (m.head || a->head->next)) {
 		struct arena_chunk *c = a->head;
 		a->head = c->next;
 		a->bytes -= c->size;
 		mem_free(c);
 	}
 	if (a->head) {
-		a->cur = m.cur;
+		a->cur = m.head ? m.cur : a->head->data;
 		a->end = a->head->data + a->head->size;
 	} else {
 		a->cur = a->end = NULL;
@@ -161,6 +163,11 @@ void arena_reset(struct arena *a, struct arena_mark m)
 
 void arena_free(struct arena *a)
 {
-	struct arena_mark none = {NULL, NULL};
-	arena_reset(a, none);
+	while (a->head) {
+		struct arena_chunk *c = a->head;
+		a->head = c->next;
+		mem_free(c);
+	}
+	a->cur = a->end = NULL;
+	a->bytes = 0;
 }

@@ -1,8 +1,10 @@
 #!/bin/sh
 # run.sh: every test of cxr; the last line is "N passed, N failed".
 # Each part prints its own "NAME: N passed, N failed" line; this adds
-# them up.  BUILD names the build folder (build, or build-asan).
+# them up.  BUILD names the build folder (build, or build-asan), CXR the
+# binary under test.
 BUILD=${BUILD:-build}
+CXR=${CXR:-./cxr}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
@@ -19,12 +21,13 @@ part() {
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] && part "$t"
 done
-part python3 tests/golden.py ./cxr
+part python3 tests/golden.py "$CXR"
 part sh tests/conformance/rfc3339.sh "$BUILD/tests/timeparse_cli"
 part sh tests/conformance/json_suite.sh "$BUILD/tests/jsoncheck"
 part python3 tests/conformance/csv_suite.py "$BUILD/tests/csvdump"
-part sh tests/conformance/cli_inputs.sh ./cxr
-part python3 tests/reallogs.py ./cxr
+part python3 tests/conformance/cli_inputs.py "$CXR"
+part sh tests/examples.sh "$CXR"
+part python3 tests/reallogs.py "$CXR"
 
 # Show failures in full, then the per-part counts and the total.
 grep -v ': [0-9]* passed, 0 failed$' "$log" | grep -v '^ok ' | head -400

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""reallogs.py: the examples over real logs, checked against Python.
+
+Each check runs an example with ./cxr over a log in ../shared/data and
+computes the same answer here, independently, with the standard library.
+Without ../shared/data the checks are skipped (and say so).  Ends with
+`reallogs: N passed, N failed`.
+"""
+import csv
+import datetime
+import json
+import math
+import os
+import subprocess
+import sys
+
+DATA = "../shared/data"
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL reallogs: %s %s" % (name, detail))
+
+
+def run(cxr, script, *inputs):
+    p = subprocess.run([cxr, "run", script, *inputs, "--quiet"], capture_output=True, text=True)
+    if p.returncode != 0:
+        print("FAIL reallogs: %s exited %d: %s" % (script, p.returncode, p.stderr[:500]))
+        return None
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def parse_time(text):
+    """RFC 3339 or naive (UTC) to an aware datetime."""
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc)
+
+
+def late_deliveries(path):
+    """(customer, order) -> (days late, voucher value) for late deliveries."""
+    if path.endswith(".csv"):
+        rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+    else:
+        rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+    out = {}
+    for r in rows:
+        if r["event_type"] != "order_delivered":
+            continue
+        at, promised = parse_time(r["timestamp"]), parse_time(r["estimated_delivery"])
+        if at.date() > promised.date() and (r["customer_id"], r["order_id"]) not in out:
+            days = math.ceil((at - promised).total_seconds() / 86400)
+            value = float(r["order_value"]) * 0.1
+            out[(r["customer_id"], r["order_id"])] = (days, math.floor(value + 0.5))
+    return out
+
+
+def check_late_delivery(cxr):
+    for name in ("olist3000_events.csv", "olist3000_events.jsonl"):
+        path = os.path.join(DATA, "olist", name)
+        got = run(cxr, "examples/late_delivery.cxr", path)
+        if got is None:
+            check("late_delivery on " + name, False)
+            continue
+        want = late_deliveries(path)
+        mine = {(r["customer"], r["order"]): (r["days_late"], r["value"]) for r in got}
+        check("late_delivery on %s: %d vouchers" % (name, len(want)), len(got) == len(want) and mine == want,
+              "got %d, want %d; differing: %s" % (len(got), len(want),
+                                                    sorted(set(mine.items()) ^ set(want.items()))[:5]))
+        times = [r["at"] for r in got]
+        check("late_delivery on %s: output in time order" % name, times == sorted(times))
+
+
+def helpdesk_expected(path):
+    rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+    # time order, ties in file order: the order cxr promises
+    order = sorted(range(len(rows)), key=lambda i: (parse_time(rows[i]["time:timestamp"]), i))
+    opened, resolved, slow, reopened = {}, {}, {}, {}
+    for i in order:
+        r = rows[i]
+        case, act, t = r["case:concept:name"], r["concept:name"], parse_time(r["time:timestamp"])
+        opened.setdefault(case, t)
+        if act == "Resolve ticket":
+            if t - opened[case] > datetime.timedelta(days=7) and case not in slow:
+                slow[case] = (t - opened[case]).days
+            resolved[case] = t
+        if act == "Take in charge ticket" and case in resolved and case not in reopened:
+            reopened[case] = True
+    return slow, reopened
+
+
+def check_helpdesk(cxr):
+    path = os.path.join(DATA, "logs", "helpdesk.csv")
+    got = run(cxr, "examples/helpdesk.cxr", path)
+    if got is None:
+        check("helpdesk", False)
+        return
+    slow, reopened = helpdesk_expected(path)
+    mine_slow = {r["customer"]: r["waited_days"] for r in got if r["action"] == "follow_up_call"}
+    mine_reopened = {r["customer"] for r in got if r["action"] == "reopened_apology"}
+    check("helpdesk: %d slow resolutions" % len(slow), mine_slow == slow,
+          "got %d, want %d" % (len(mine_slow), len(slow)))
+    check("helpdesk: %d reopened tickets" % len(reopened), mine_reopened == set(reopened),
+          "got %d, want %d" % (len(mine_reopened), len(reopened)))
+
+
+def check_all_logs_read(cxr):
+    """Every real log reads without a reject under a catch-all rule."""
+    rules = ("input { key = \"case:concept:name\"  type = \"concept:name\"  time = \"time:timestamp\" }\n"
+             "rule all\n  on any as e\n  emit seen\nend\n")
+    script = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cxr_reallogs_%d.cxr" % os.getpid())
+    with open(script, "w") as f:
+        f.write(rules)
+    try:
+        for name in sorted(os.listdir(os.path.join(DATA, "logs"))):
+            if not name.endswith(".csv") or "broken" in name:
+                continue
+            path = os.path.join(DATA, "logs", name)
+            with open(path, encoding="utf-8", newline="") as f:
+                rows = sum(1 for _ in csv.DictReader(f))
+            p = subprocess.run([cxr, "run", script, path], capture_output=True, text=True)
+            lines = p.stdout.count("\n")
+            check("%s: %d events, none rejected" % (name, rows),
+                  p.returncode == 0 and lines == rows and " 0 rejected" in p.stderr,
+                  "status %d, %d responses; %s" % (p.returncode, lines, p.stderr.strip()[:300]))
+    finally:
+        os.unlink(script)
+
+
+def main():
+    cxr = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./cxr")
+    if not os.path.isdir(DATA):
+        print("reallogs: skipped (../shared/data absent)")
+        print("reallogs: 0 passed, 0 failed")
+        return 0
+    check_late_delivery(cxr)
+    check_helpdesk(cxr)
+    check_all_logs_read(cxr)
+    print("reallogs: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
