@@ -194,8 +194,40 @@ static int slot_for(struct comp *c, const struct ast_name *segs, int nseg)
 	return p->nslots++;
 }
 
+static uint32_t type_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* After compilation, event types are found through an open-addressing
+ * table: every input event looks its type up once. */
+static void type_index_build(struct prog *p)
+{
+	uint32_t size = 16;
+	while (size < (uint32_t)p->ntypes * 2)
+		size *= 2;
+	p->type_mask = size - 1;
+	p->type_index = mem_alloc(sizeof *p->type_index * size);
+	for (int i = 0; i < p->ntypes; i++) {
+		uint32_t slot = type_hash(p->types[i].name, p->types[i].len) & p->type_mask;
+		while (p->type_index[slot])
+			slot = (slot + 1) & p->type_mask;
+		p->type_index[slot] = (uint32_t)i + 1;
+	}
+}
+
 int prog_type_find(const struct prog *p, const char *s, size_t n)
 {
+	if (p->type_index) {
+		uint32_t slot = type_hash(s, n) & p->type_mask;
+		for (uint32_t i; (i = p->type_index[slot]) != 0; slot = (slot + 1) & p->type_mask)
+			if (names_equal(p->types[i - 1].name, p->types[i - 1].len, s, n))
+				return (int)i - 1;
+		return -1;
+	}
 	for (int i = 0; i < p->ntypes; i++)
 		if (names_equal(p->types[i].name, p->types[i].len, s, n))
 			return i;
@@ -600,10 +632,13 @@ static enum ty comp_call(struct comp *c, struct ast *e)
 		}
 		f->active = 1;
 		int saved_const = c->in_const;
+		int errors = c->d->errors;
 		c->in_const = 0;
 		enum ty t = comp_expr(c, fn->body);
 		c->in_const = saved_const;
 		f->active = 0;
+		if (c->d->errors > errors)
+			diag_report(c->d, DIAG_NOTE, e->loc, "in this call of %.*s()", (int)e->len, e->s);
 		mem_free(c->scope);
 		c->scope = saved_scope;
 		c->capscope = saved_cap;
@@ -1434,6 +1469,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	for (int t = 0; t < p->ntypes; t++)
 		sort_handlers(p, p->types[t].rules, p->types[t].nrules);
 	sort_handlers(p, p->any_rules, p->nany_rules);
+	type_index_build(p);
 	for (int r = 0; r < p->nrules; r++) {
 		uint32_t end;
 		if (verify(&c, p->rules[r].entry, &end) < 0)
@@ -1468,6 +1504,7 @@ void prog_free(struct prog *p)
 		mem_free(p->types[i].rules);
 	mem_free(p->regex);
 	mem_free(p->types);
+	mem_free(p->type_index);
 	mem_free(p->any_rules);
 	mem_free(p->rules);
 	mem_free(p->code);

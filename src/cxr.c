@@ -215,6 +215,8 @@ void cxr_summary(cxr *h, cxr_write_fn fn, void *ud)
 			buf_printf(&b, ", %llu deduped", (unsigned long long)s->deduped);
 		if (s->capped)
 			buf_printf(&b, ", %llu capped", (unsigned long long)s->capped);
+		if (s->held_out)
+			buf_printf(&b, ", %llu held out", (unsigned long long)s->held_out);
 		if (s->errors)
 			buf_printf(&b, ", %llu runtime error%s", (unsigned long long)s->errors, s->errors == 1 ? "" : "s");
 		buf_addc(&b, '\n');

@@ -175,6 +175,18 @@ static int key_find(const struct rule_state *rs, const char *k, uint32_t *at)
 	return 0;
 }
 
+/* `holdout P%`: a stable hash of the rule and the customer puts a share P
+ * of customers in the control group, the same ones on every run. */
+static int held_out(const struct rule_info *ri, const struct customer *c)
+{
+	if (ri->holdout <= 0)
+		return 0;
+	uint64_t h = hash_bytes(ri->name, strlen(ri->name));
+	h ^= hash_bytes(c->key, c->keylen) * 0x9E3779B97F4A7C15ULL;
+	h ^= h >> 31;
+	return (double)(h % 1000000) < ri->holdout * 1000000.0;
+}
+
 int engine_once(struct vm *vm, struct val key)
 {
 	struct engine *e = vm->eng;
@@ -217,6 +229,8 @@ void engine_fire(struct vm *vm)
 	struct engine *e = vm->eng;
 	const struct rule_info *ri = &e->prog->rules[vm->rule];
 	e->stats[vm->rule].fired++;
+	if (held_out(ri, vm->cust))
+		e->stats[vm->rule].held_out++;
 	if (!e->has_once_key && !ri->limit_n)
 		return;
 	struct rule_state *rs = rule_state(vm->cust, vm->rule, 1);
@@ -382,6 +396,8 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 	const struct prog *p = e->prog;
 	const struct emit_desc *d = &p->emits[desc];
 	const struct rule_info *ri = &p->rules[vm->rule];
+	if (held_out(ri, vm->cust))
+		return; /* the rule ran; the customer sees nothing */
 	struct buf *b = &e->line;
 	struct buf at = {0};
 	time_format(&at, vm->ev->time);

@@ -49,7 +49,7 @@ struct customer {
 };
 
 struct rule_stats {
-	uint64_t fired, deduped, capped, errors;
+	uint64_t fired, deduped, capped, held_out, errors;
 };
 
 typedef void (*write_fn)(void *ud, const char *p, size_t n);

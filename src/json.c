@@ -413,7 +413,7 @@ static char *str_decode(const char *p, const char *q, char *o)
 }
 
 /* Copy [p, q) into the arena as a string value: the decoded body of a
- * JSON string (flags VF_DATA) or raw JSON text (flags 0). */
+ * JSON string (flags VF_DATA) or raw JSON text (flags VF_JSON). */
 static const char *str_store(struct scan *sc, const char *p, const char *q, bool esc, uint8_t flags,
 			     struct val *v)
 {
@@ -693,7 +693,7 @@ static const char *value_load(struct scan *sc, const char *p, int depth, struct 
 	case '{':
 	case '[':
 		q = skip_value(sc, p, depth);
-		if (!q || !str_store(sc, p, q, false, 0, v))
+		if (!q || !str_store(sc, p, q, false, VF_JSON, v))
 			return NULL;
 		return q;
 	case 't':
@@ -743,7 +743,7 @@ static const char *proj_value(struct scan *sc, const char *p, const struct jnode
 		if (depth >= JSON_MAX_DEPTH)
 			return fail_here(sc, p, "nesting deeper than 512 levels");
 		q = proj_object(sc, p + 1, n, depth + 1, slots);
-		if (!q || (n->nslots && !str_store(sc, p, q, false, 0, &v)))
+		if (!q || (n->nslots && !str_store(sc, p, q, false, VF_JSON, &v)))
 			return NULL;
 	} else if (n->nslots) {
 		if (p >= sc->end)

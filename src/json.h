@@ -34,7 +34,8 @@ struct json_error {
  * null, true/false as V_BOOL, numbers as V_INT when integral and within
  * int64 (no fraction or exponent) else V_FLOAT, strings as V_STR with
  * flags VF_DATA, decoded into the arena.  An object or array that a
- * projection names is stored as V_STR holding its raw JSON text.  On a
+ * projection names is stored as V_STR (flags VF_JSON) holding its raw
+ * JSON text.  On a
  * duplicate key the last one wins.  Nesting deeper than 512 levels is an
  * error.  Returns 0, or -1 and fills *err. */
 int json_scan_event(const struct json_proj *p, const char *s, size_t n, struct val *slots,

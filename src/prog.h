@@ -124,6 +124,8 @@ struct prog {
 
 	struct evtype *types;    /* interned event types named by the script */
 	int ntypes;
+	uint32_t *type_index;    /* hash of type names: index + 1, 0 is empty */
+	uint32_t type_mask;
 	int *any_rules;          /* `on any` handlers, in firing order */
 	int nany_rules;
 

@@ -25,6 +25,7 @@ enum val_kind {
 /* Flags on a value. */
 enum {
 	VF_DATA = 1, /* string read from input data: compares as a number when it is one (awk) */
+	VF_JSON = 2, /* string holding the JSON text of an input object or array: output as JSON */
 };
 
 struct val {

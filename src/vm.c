@@ -433,7 +433,10 @@ void val_render_json(struct buf *b, const struct val *v)
 {
 	switch (v->kind) {
 	case V_STR:
-		json_write_str(b, v->u.s, v->len);
+		if (v->flags & VF_JSON)
+			buf_add(b, v->u.s, v->len); /* an input object or array, as it was */
+		else
+			json_write_str(b, v->u.s, v->len);
 		break;
 	case V_TIME:
 	case V_DUR: {

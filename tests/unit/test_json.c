@@ -77,7 +77,7 @@ static int is_str(struct val v, const char *want, size_t n)
 	      (f)->slots[k].len, (f)->slots[k].kind == V_STR ? (int)(f)->slots[k].len : 0,  \
 	      (f)->slots[k].kind == V_STR ? (f)->slots[k].u.s : "", (want))
 #define CHECK_SLOT_RAW(f, k, want)                                                   \
-	CHECK(is_str((f)->slots[k], (want), strlen(want)) && (f)->slots[k].flags == 0,   \
+	CHECK(is_str((f)->slots[k], (want), strlen(want)) && (f)->slots[k].flags == VF_JSON,   \
 	      "slot %d: kind %d '%.*s', want raw '%s'", (k), (f)->slots[k].kind,             \
 	      (f)->slots[k].kind == V_STR ? (int)(f)->slots[k].len : 0,                     \
 	      (f)->slots[k].kind == V_STR ? (f)->slots[k].u.s : "", (want))
