@@ -24,7 +24,7 @@ LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/vm.c src/builtins.c \
           src/json.c src/source.c src/timeutil.c
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
-UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source
+UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api
 TEST_TOOLS = $(BUILD)/tests/timeparse_cli $(BUILD)/tests/jsoncheck $(BUILD)/tests/csvdump
 
 .PHONY: all test example deps sanitize bench clean
@@ -88,7 +88,7 @@ example: all
 	./cxr run examples/cinema.cxr examples/cinema.jsonl
 
 sanitize:
-	$(MAKE) BUILD=build-asan BIN=build-asan/cxr \
+	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/cxr \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
 clean:

@@ -108,6 +108,27 @@ def check_helpdesk(cxr):
           "got %d, want %d" % (len(mine_reopened), len(reopened)))
 
 
+def check_loans(cxr):
+    path = os.path.join(DATA, "logs", "bpic2012.csv")
+    got = run(cxr, "examples/loans.cxr", path)
+    if got is None:
+        check("loans", False)
+        return
+    rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+    order = sorted(range(len(rows)), key=lambda i: (parse_time(rows[i]["time:timestamp"]), i))
+    calls, want = {}, {}
+    for i in order:
+        r = rows[i]
+        case = r["case:concept:name"]
+        if r["concept:name"] == "W_Nabellen offertes" and r["lifecycle:transition"] == "COMPLETE":
+            calls[case] = calls.get(case, 0) + 1
+        if r["concept:name"] == "A_CANCELLED" and calls.get(case, 0) >= 3 and case not in want:
+            want[case] = (calls[case], r["case:AMOUNT_REQ"])
+    mine = {r["customer"]: (r["calls"], r["amount"]) for r in got}
+    check("loans: %d cancellations after 3+ calls" % len(want), mine == want and len(got) == len(want),
+          "got %d, want %d" % (len(got), len(want)))
+
+
 def check_all_logs_read(cxr):
     """Every real log reads without a reject under a catch-all rule."""
     rules = ("input { key = \"case:concept:name\"  type = \"concept:name\"  time = \"time:timestamp\" }\n"
@@ -139,6 +160,7 @@ def main():
         return 0
     check_late_delivery(cxr)
     check_helpdesk(cxr)
+    check_loans(cxr)
     check_all_logs_read(cxr)
     print("reallogs: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -1,0 +1,144 @@
+/* test_api.c: the library as an embedding program uses it, through
+ * include/cxr.h only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cxr.h"
+
+struct sink {
+	char text[8192];
+	size_t len;
+	int calls;
+};
+
+static void collect(void *ud, const char *p, size_t n)
+{
+	struct sink *s = ud;
+	size_t room = sizeof s->text - 1 - s->len;
+	if (n > room)
+		n = room;
+	memcpy(s->text + s->len, p, n);
+	s->len += n;
+	s->text[s->len] = 0;
+	s->calls++;
+}
+
+static const char rules[] =
+	"event film_started { scheduled: time  started: time  session: string }\n"
+	"rule late\n"
+	"  on film_started as f\n"
+	"  when f.started - f.scheduled >= 10m\n"
+	"  emit voucher { session: f.session, late: f.started - f.scheduled }\n"
+	"  once per f.session\n"
+	"end\n";
+
+static void test_feed(void)
+{
+	struct sink out = {0}, diag = {0};
+	cxr *h = cxr_new();
+	cxr_on_output(h, collect, &out);
+	cxr_on_diagnostic(h, collect, &diag);
+	CHECK(cxr_compile_string(h, "inline.cxr", rules, strlen(rules)) == 0, "%s", diag.text);
+	const char *ev = "{\"customer\":\"c1\",\"ts\":\"2026-03-01T19:13:00Z\",\"type\":\"film_started\","
+			 "\"session\":\"s1\",\"scheduled\":\"2026-03-01T19:00:00Z\",\"started\":\"2026-03-01T19:13:00Z\"}";
+	CHECK(cxr_feed_json(h, ev, strlen(ev), "feed", 1) == 0, "feed");
+	CHECK(cxr_feed_json(h, ev, strlen(ev), "feed", 2) == 0, "feed again");
+	CHECK_STR(out.text, "{\"action\":\"voucher\",\"rule\":\"late\",\"customer\":\"c1\",\"at\":\"2026-03-01T19:13:00Z\","
+			    "\"session\":\"s1\",\"late\":\"13m\"}\n");
+	CHECK(out.calls == 1, "once per session: %d responses", out.calls);
+
+	/* A bad record is a reject, named by the source and line given. */
+	CHECK(cxr_feed_json(h, "{\"customer\":", 12, "feed", 3) == 0, "a reject is not a failure");
+	CHECK(strstr(diag.text, "feed:3:13: reject: unexpected end of input") != NULL, "diag: %s", diag.text);
+	struct cxr_counts n;
+	cxr_counts(h, &n);
+	CHECK(n.events == 2 && n.rejected == 1 && n.responses == 1 && n.customers == 1,
+	      "counts %llu %llu %llu %llu", (unsigned long long)n.events, (unsigned long long)n.rejected,
+	      (unsigned long long)n.responses, (unsigned long long)n.customers);
+	cxr_free(h);
+}
+
+static void test_compile_errors(void)
+{
+	struct sink diag = {0};
+	cxr *h = cxr_new();
+	cxr_on_diagnostic(h, collect, &diag);
+	const char *bad = "rule r\n  on x as e\n  emit y { a: e.n + }\nend\nrule q on x emit z { b: nope } end\n";
+	CHECK(cxr_compile_string(h, "bad.cxr", bad, strlen(bad)) == 2, "two errors: %s", diag.text);
+	CHECK(strstr(diag.text, "bad.cxr:3:21: error: unexpected '}', expected an expression") != NULL, "%s",
+	      diag.text);
+	CHECK(strstr(diag.text, "bad.cxr:5:25: error: unknown name 'nope'") != NULL, "%s", diag.text);
+	/* Running an uncompiled handle is an input error, not a crash. */
+	const char *none[] = {"/nonexistent"};
+	CHECK(cxr_run_files(h, none, 1) == CXR_INPUT_ERROR, "run without a program");
+	CHECK(cxr_feed_json(h, "{}", 2, "x", 1) == CXR_INPUT_ERROR, "feed without a program");
+	cxr_free(h);
+}
+
+static void test_run_files_and_csv(void)
+{
+	char dir[] = "/tmp/cxr_api_XXXXXX";
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	char a[256], b[256];
+	snprintf(a, sizeof a, "%s/a.csv", dir);
+	snprintf(b, sizeof b, "%s/b.jsonl", dir);
+	FILE *f = fopen(a, "w");
+	fputs("customer,ts,type,session,scheduled,started\n"
+	      "c2,2026-03-01T20:30:00Z,film_started,s2,2026-03-01T20:00:00Z,2026-03-01T20:30:00Z\n", f);
+	fclose(f);
+	f = fopen(b, "w");
+	fputs("{\"customer\":\"c1\",\"ts\":\"2026-03-01T19:13:00Z\",\"type\":\"film_started\",\"session\":\"s1\","
+	      "\"scheduled\":\"2026-03-01T19:00:00Z\",\"started\":\"2026-03-01T19:13:00Z\"}\n", f);
+	fclose(f);
+	struct sink out = {0}, diag = {0};
+	cxr *h = cxr_new();
+	cxr_on_output(h, collect, &out);
+	cxr_on_diagnostic(h, collect, &diag);
+	cxr_set_format(h, CXR_CSV);
+	CHECK(cxr_compile_string(h, "inline.cxr", rules, strlen(rules)) == 0, "%s", diag.text);
+	const char *paths[] = {a, b};
+	CHECK(cxr_run_files(h, paths, 2) == CXR_OK, "%s", diag.text);
+	/* Merged by time: b's event (19:13) comes before a's (20:30). */
+	CHECK_STR(out.text, "action,rule,customer,at,session,late\n"
+			    "voucher,late,c1,2026-03-01T19:13:00Z,s1,13m\n"
+			    "voucher,late,c2,2026-03-01T20:30:00Z,s2,30m\n");
+	struct sink dis = {0};
+	cxr_disasm(h, collect, &dis);
+	CHECK(strstr(dis.text, "rule late (line 2, 0 locals)") && strstr(dis.text, "CONV      to time"), "%s",
+	      dis.text);
+	cxr_free(h);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
+static void test_two_handles(void)
+{
+	/* No global state: two handles with different scripts run side by side. */
+	struct sink o1 = {0}, o2 = {0};
+	cxr *h1 = cxr_new(), *h2 = cxr_new();
+	cxr_on_output(h1, collect, &o1);
+	cxr_on_output(h2, collect, &o2);
+	const char *r1 = "rule one on x emit a end\n", *r2 = "rule two on x emit b end\n";
+	CHECK(cxr_compile_string(h1, "1.cxr", r1, strlen(r1)) == 0, "h1");
+	CHECK(cxr_compile_string(h2, "2.cxr", r2, strlen(r2)) == 0, "h2");
+	const char *ev = "{\"customer\":\"c\",\"ts\":0,\"type\":\"x\"}";
+	cxr_feed_json(h1, ev, strlen(ev), "e", 1);
+	cxr_feed_json(h2, ev, strlen(ev), "e", 1);
+	CHECK_STR(o1.text, "{\"action\":\"a\",\"rule\":\"one\",\"customer\":\"c\",\"at\":\"1970-01-01T00:00:00Z\"}\n");
+	CHECK_STR(o2.text, "{\"action\":\"b\",\"rule\":\"two\",\"customer\":\"c\",\"at\":\"1970-01-01T00:00:00Z\"}\n");
+	cxr_free(h1);
+	cxr_free(h2);
+}
+
+int main(void)
+{
+	test_feed();
+	test_compile_errors();
+	test_run_files_and_csv();
+	test_two_handles();
+	return check_summary("api");
+}
