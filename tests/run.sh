@@ -26,6 +26,7 @@ part sh tests/conformance/rfc3339.sh "$BUILD/tests/timeparse_cli"
 part sh tests/conformance/json_suite.sh "$BUILD/tests/jsoncheck"
 part python3 tests/conformance/csv_suite.py "$BUILD/tests/csvdump"
 part python3 tests/conformance/cli_inputs.py "$CXR"
+part python3 tests/conformance/script_fuzz.py "$CXR"
 part sh tests/examples.sh "$CXR"
 part python3 tests/reallogs.py "$CXR"
 
