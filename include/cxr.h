@@ -42,6 +42,8 @@ void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud);
 void cxr_on_reject(cxr *h, cxr_write_fn fn, void *ud);
 void cxr_set_format(cxr *h, enum cxr_format f);
 void cxr_set_color(cxr *h, int on);
+/* Write every VM instruction executed to the diagnostics callback. */
+void cxr_set_trace(cxr *h, int on);
 /* Stop at the first rejected record (the run then returns CXR_INPUT_ERROR). */
 void cxr_set_strict(cxr *h, int on);
 

@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "json.h"
 #include "prog.h"
+#include "vm.h"
 
 struct cxr {
 	struct diag diag;
@@ -22,6 +23,7 @@ struct cxr {
 	void *out_ud, *rejects_ud;
 	enum cxr_format format;
 	int strict;
+	int trace;
 	int compiled;
 };
 
@@ -60,6 +62,7 @@ static void engine_setup(cxr *h)
 	e->rejects = h->rejects;
 	e->rejects_ud = h->rejects_ud;
 	e->format = h->format == CXR_CSV ? OUT_CSV : OUT_JSONL;
+	e->vm->trace = h->trace ? &h->diag : NULL;
 }
 
 void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud)
@@ -84,6 +87,12 @@ void cxr_set_format(cxr *h, enum cxr_format f)
 
 void cxr_set_color(cxr *h, int on) { h->diag.color = on; }
 void cxr_set_strict(cxr *h, int on) { h->strict = on; }
+
+void cxr_set_trace(cxr *h, int on)
+{
+	h->trace = on;
+	engine_setup(h);
+}
 
 int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 {

@@ -54,12 +54,13 @@ static const char run_help[] =
 	"  --format jsonl|csv    response format (default jsonl)\n"
 	"  --rejects FILE        write rejected input records there, as JSON Lines\n"
 	"  --strict              stop at the first rejected record (exit 2)\n"
+	"  --trace               print every VM instruction executed to stderr\n"
 	"  --quiet               no summary on stderr\n";
 
 static int cmd_run(int argc, char **argv)
 {
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
-	int strict = 0, quiet = 0;
+	int strict = 0, quiet = 0, trace = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	int ninputs = 0;
 	for (int i = 0; i < argc; i++) {
@@ -83,6 +84,8 @@ static int cmd_run(int argc, char **argv)
 				rejects_path = v;
 		} else if (!strcmp(a, "--strict")) {
 			strict = 1;
+		} else if (!strcmp(a, "--trace")) {
+			trace = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -123,6 +126,9 @@ static int cmd_run(int argc, char **argv)
 			cxr_on_reject(h, write_file, rejects);
 		cxr_set_format(h, !strcmp(format, "csv") ? CXR_CSV : CXR_JSONL);
 		cxr_set_strict(h, strict);
+		cxr_set_trace(h, trace);
+		if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
+			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 		status = cxr_run_files(h, inputs, ninputs);
 		fflush(out);
 		if (!quiet && status != CXR_INPUT_ERROR)

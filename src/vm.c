@@ -505,6 +505,25 @@ struct val engine_tags(struct vm *vm);
 void engine_tag(struct vm *vm, struct val tag, int add);
 void engine_fire(struct vm *vm);
 
+/* --trace: one line per instruction, with the stack's top after it. */
+static void trace_insn(struct vm *vm, uint32_t pc, const struct val *sp)
+{
+	const struct prog *p = vm->p;
+	struct buf *b = &vm->trace->msg;
+	struct buf top = {0};
+	if (sp > vm->stack)
+		val_render_json(&top, &sp[-1]);
+	buf_clear(b);
+	buf_printf(b, "trace: %s %04u line %d %-9s", vm->rule >= 0 ? p->rules[vm->rule].name : "-", pc,
+		   p->lines[pc].first_line, op_info[INSN_OP(p->code[pc])].name);
+	if (op_info[INSN_OP(p->code[pc])].operand != OPND_NONE)
+		buf_printf(b, " %u", INSN_A(p->code[pc]));
+	buf_printf(b, "  (before: depth %d, top %s)\n", (int)(sp - vm->stack), top.p ? top.p : "-");
+	buf_free(&top);
+	if (vm->trace->sink)
+		vm->trace->sink(vm->trace->ud, b->p, b->len);
+}
+
 static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 {
 	const struct prog *p = vm->p;
@@ -524,6 +543,8 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 	} while (0)
 
 	for (;;) {
+		if (__builtin_expect(vm->trace != NULL, 0))
+			trace_insn(vm, pc, sp);
 		uint32_t w = code[pc++];
 		uint32_t a = INSN_A(w);
 		switch ((enum opcode)INSN_OP(w)) {

@@ -8,6 +8,7 @@
 #ifndef CXR_VM_H
 #define CXR_VM_H
 
+#include "diag.h"
 #include "engine.h"
 #include "prog.h"
 
@@ -25,6 +26,7 @@ struct vm {
 	uint32_t err_pc;             /* where a runtime error stopped the handler */
 	struct val err;              /* the error, or null */
 	struct buf tmp;
+	struct diag *trace;          /* where --trace writes each instruction, or NULL */
 };
 
 enum vm_result { VM_FIRED, VM_SKIPPED, VM_ERROR };
