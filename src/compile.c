@@ -1343,28 +1343,6 @@ static int load_script(struct comp *c, const char *name, const char *text, size_
 	return parse_script(&ctx, c->d->files[file].text, len);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		buf_free(&b);
-		return NULL;
-	}
-	if (!b.p)
-		buf_add(&b, "", 0);
-	*len = b.len;
-	return b.p;
-}
-
 static void comp_imports(struct comp *c)
 {
 	const char **done = NULL;
@@ -1393,7 +1371,7 @@ static void comp_imports(struct comp *c)
 			buf_add(&path, from, (size_t)(slash - from + 1));
 		buf_adds(&path, im->path);
 		size_t len;
-		char *text = read_file(path.p, &len);
+		char *text = mem_read_file(path.p, &len);
 		if (!text) {
 			struct suggest sg;
 			suggest_init(&sg, im->path, im->len);

@@ -112,25 +112,14 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 
 int cxr_compile_file(cxr *h, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		diag_plain(&h->diag, "cxr: cannot open %s: %s", path, strerror(errno));
+	size_t len;
+	char *text = mem_read_file(path, &len);
+	if (!text) {
+		diag_plain(&h->diag, "cxr: cannot read %s: %s", path, strerror(errno));
 		return 1;
 	}
-	struct buf b = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		diag_plain(&h->diag, "cxr: cannot read %s", path);
-		buf_free(&b);
-		return 1;
-	}
-	int errors = cxr_compile_string(h, path, b.p ? b.p : "", b.len);
-	buf_free(&b);
+	int errors = cxr_compile_string(h, path, text, len);
+	mem_free(text);
 	return errors;
 }
 

@@ -1,6 +1,7 @@
 /* mem.c: allocation funnel, buffers and arenas (see mem.h). */
 #include "mem.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,30 @@ void buf_free(struct buf *b)
 	mem_free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+}
+
+char *mem_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	int failed = ferror(f);
+	int saved = errno;
+	fclose(f);
+	if (failed) {
+		buf_free(&b);
+		errno = saved ? saved : EIO;
+		return NULL;
+	}
+	if (!b.p)
+		buf_add(&b, "", 0);
+	*len = b.len;
+	return b.p;
 }
 
 struct arena_chunk {

@@ -17,6 +17,8 @@ void *mem_alloc(size_t n);            /* zeroed; never returns NULL */
 void *mem_realloc(void *p, size_t n); /* never returns NULL */
 void mem_free(void *p);
 char *mem_strndup(const char *s, size_t n);
+/* A whole file, NUL-terminated, in one allocation; NULL with errno set. */
+char *mem_read_file(const char *path, size_t *len);
 
 /* A growable byte buffer; always NUL-terminated after the first write. */
 struct buf {
