@@ -77,6 +77,17 @@ struct cxr_counts {
 };
 void cxr_counts(const cxr *h, struct cxr_counts *out);
 
+/* `cxr stats`: profile event logs before writing rules for them (types,
+ * fields with their types and fill rate, customers, time span, formats,
+ * order) and suggest an input block and event schemas.  Needs no script.
+ * Writes a text report (or JSON with as_json) and returns a cxr_status. */
+struct cxr_stats_options {
+	const char *key, *time, *type; /* field names; NULL: guess from the log */
+	int as_json;
+};
+int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_options *opt, cxr_write_fn out,
+	      void *out_ud, cxr_write_fn diag, void *diag_ud);
+
 #ifdef __cplusplus
 }
 #endif
