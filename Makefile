@@ -19,7 +19,7 @@ BISON    ?= bison
 DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3
 
 # ---- sources ----
-LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/vm.c src/builtins.c \
+LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/compile_expr.c src/vm.c src/builtins.c \
           src/engine.c src/ingest.c src/disasm.c src/cxr.c \
           src/json.c src/source.c src/timeutil.c
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c

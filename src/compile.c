@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comp.h"
 #include "engine.h"
-#include "parse.h"
-#include "prog.h"
 #include "stdlib_scripts.h"
 #include "vm.h"
 
@@ -23,54 +22,8 @@ const struct op_info op_info[OPC__COUNT] = {
 #undef OP
 };
 
-struct named_const {
-	struct ast_name name;
-	struct val value;
-	enum ty type;
-	int used;
-	int from_stdlib;
-};
-
-struct named_fn {
-	struct ast_fn *fn;
-	int active; /* being expanded: a call now would recurse */
-	int used;
-	int from_stdlib;
-};
-
-struct local {
-	struct ast_name name;
-	int slot;
-	enum ty type;
-	int used;
-	int is_param;
-};
-
-struct comp {
-	struct prog *p;
-	struct diag *d;
-	struct ast_script script;
-	int *stdlib_files; /* file indexes that are stdlib scripts */
-	int nstdlib_files;
-	struct named_const *consts;
-	int nconsts;
-	struct named_fn *fns;
-	int nfns;
-	/* the rule being compiled */
-	struct ast_rule *rule;
-	int rule_index;
-	int *as_types; /* type indexes of the trigger, for schemas */
-	int nas_types;
-	struct local *scope;
-	int nscope, capscope;
-	int nlocals;
-	int guards;
-	int in_const; /* compiling a constant: no event, no customer */
-	struct buf tmp;
-};
-
-static void error(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void error(struct comp *c, struct loc loc, const char *fmt, ...)
+void comp_error(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void comp_error(struct comp *c, struct loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -78,8 +31,8 @@ static void error(struct comp *c, struct loc loc, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void warning(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void warning(struct comp *c, struct loc loc, const char *fmt, ...)
+void comp_warning(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void comp_warning(struct comp *c, struct loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -87,12 +40,12 @@ static void warning(struct comp *c, struct loc loc, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int name_is(const struct ast_name *n, const char *s)
+int comp_name_is(const struct ast_name *n, const char *s)
 {
 	return n->len == strlen(s) && memcmp(n->s, s, n->len) == 0;
 }
 
-static int names_equal(const char *a, size_t na, const char *b, size_t nb)
+int comp_names_equal(const char *a, size_t na, const char *b, size_t nb)
 {
 	return na == nb && memcmp(a, b, na) == 0;
 }
@@ -107,11 +60,11 @@ static int is_stdlib_file(struct comp *c, int file)
 
 /* ---- code emission ---- */
 
-static uint32_t emit(struct comp *c, enum opcode op, uint32_t a, struct loc loc)
+uint32_t comp_op(struct comp *c, enum opcode op, uint32_t a, struct loc loc)
 {
 	struct prog *p = c->p;
 	if (a > OPERAND_MAX) {
-		error(c, loc, "script too large: operand %u out of range", a);
+		comp_error(c, loc, "script too large: operand %u out of range", a);
 		a = 0;
 	}
 	if (p->ncode == p->capcode) {
@@ -124,12 +77,12 @@ static uint32_t emit(struct comp *c, enum opcode op, uint32_t a, struct loc loc)
 	return p->ncode++;
 }
 
-static void patch(struct comp *c, uint32_t at)
+void comp_patch(struct comp *c, uint32_t at)
 {
 	c->p->code[at] = INSN(INSN_OP(c->p->code[at]), c->p->ncode);
 }
 
-static uint32_t add_const(struct comp *c, struct val v)
+uint32_t comp_konst(struct comp *c, struct val v)
 {
 	struct prog *p = c->p;
 	for (int i = 0; i < p->nconsts; i++) {
@@ -163,7 +116,7 @@ static struct val keep_value(struct comp *c, struct val v)
 
 /* ---- names: slots, types, variables ---- */
 
-static int slot_for(struct comp *c, const struct ast_name *segs, int nseg)
+int comp_slot(struct comp *c, const struct ast_name *segs, int nseg)
 {
 	struct prog *p = c->p;
 	for (int i = 0; i < p->nslots; i++) {
@@ -172,7 +125,7 @@ static int slot_for(struct comp *c, const struct ast_name *segs, int nseg)
 			continue;
 		int same = 1;
 		for (int k = 0; k < nseg && same; k++)
-			same = names_equal(s->segs[k], s->lens[k], segs[k].s, segs[k].len);
+			same = comp_names_equal(s->segs[k], s->lens[k], segs[k].s, segs[k].len);
 		if (same)
 			return i;
 	}
@@ -224,17 +177,17 @@ int prog_type_find(const struct prog *p, const char *s, size_t n)
 	if (p->type_index) {
 		uint32_t slot = type_hash(s, n) & p->type_mask;
 		for (uint32_t i; (i = p->type_index[slot]) != 0; slot = (slot + 1) & p->type_mask)
-			if (names_equal(p->types[i - 1].name, p->types[i - 1].len, s, n))
+			if (comp_names_equal(p->types[i - 1].name, p->types[i - 1].len, s, n))
 				return (int)i - 1;
 		return -1;
 	}
 	for (int i = 0; i < p->ntypes; i++)
-		if (names_equal(p->types[i].name, p->types[i].len, s, n))
+		if (comp_names_equal(p->types[i].name, p->types[i].len, s, n))
 			return i;
 	return -1;
 }
 
-static int type_intern(struct comp *c, const char *s, size_t n)
+int comp_type_intern(struct comp *c, const char *s, size_t n)
 {
 	struct prog *p = c->p;
 	int i = prog_type_find(p, s, n);
@@ -248,11 +201,11 @@ static int type_intern(struct comp *c, const char *s, size_t n)
 	return p->ntypes++;
 }
 
-static int var_for(struct comp *c, const char *s, size_t n)
+int comp_var(struct comp *c, const char *s, size_t n)
 {
 	struct prog *p = c->p;
 	for (int i = 0; i < p->nvars; i++)
-		if (names_equal(p->vars[i], strlen(p->vars[i]), s, n))
+		if (comp_names_equal(p->vars[i], strlen(p->vars[i]), s, n))
 			return i;
 	p->vars = mem_realloc(p->vars, sizeof *p->vars * (size_t)(p->nvars + 1));
 	p->vars[p->nvars] = arena_strndup(&p->arena, s, n);
@@ -263,7 +216,7 @@ static int column_for(struct comp *c, const char *s, size_t n)
 {
 	struct prog *p = c->p;
 	for (int i = 0; i < p->ncolumns; i++)
-		if (names_equal(p->columns[i], strlen(p->columns[i]), s, n))
+		if (comp_names_equal(p->columns[i], strlen(p->columns[i]), s, n))
 			return i;
 	p->columns = mem_realloc(p->columns, sizeof *p->columns * (size_t)(p->ncolumns + 1));
 	p->columns[p->ncolumns] = arena_strndup(&p->arena, s, n);
@@ -277,575 +230,6 @@ static const struct {
 	{"string", TY_STR}, {"int", TY_INT},       {"float", TY_FLOAT},   {"bool", TY_BOOL},
 	{"time", TY_TIME},  {"duration", TY_DUR},  {"number", TY_FLOAT},
 };
-
-/* ---- scopes ---- */
-
-static struct local *scope_find(struct comp *c, const char *s, size_t n)
-{
-	for (int i = c->nscope - 1; i >= 0; i--)
-		if (names_equal(c->scope[i].name.s, c->scope[i].name.len, s, n))
-			return &c->scope[i];
-	return NULL;
-}
-
-static struct local *scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param)
-{
-	if (c->nscope == c->capscope) {
-		c->capscope = c->capscope ? c->capscope * 2 : 16;
-		c->scope = mem_realloc(c->scope, sizeof *c->scope * (size_t)c->capscope);
-	}
-	struct local *l = &c->scope[c->nscope++];
-	l->name = name;
-	l->slot = c->nlocals++;
-	l->type = type;
-	l->used = 0;
-	l->is_param = is_param;
-	return l;
-}
-
-static struct named_const *const_find(struct comp *c, const char *s, size_t n)
-{
-	for (int i = 0; i < c->nconsts; i++)
-		if (names_equal(c->consts[i].name.s, c->consts[i].name.len, s, n))
-			return &c->consts[i];
-	return NULL;
-}
-
-static struct named_fn *fn_find(struct comp *c, const char *s, size_t n)
-{
-	for (int i = 0; i < c->nfns; i++)
-		if (names_equal(c->fns[i].fn->name.s, c->fns[i].fn->name.len, s, n))
-			return &c->fns[i];
-	return NULL;
-}
-
-static int builtin_find(const char *s, size_t n)
-{
-	for (int i = 0; i < nbuiltins; i++)
-		if (names_equal(builtins[i].name, strlen(builtins[i].name), s, n))
-			return i;
-	return -1;
-}
-
-/* ---- expressions ---- */
-
-static enum ty comp_expr(struct comp *c, struct ast *e);
-
-static int is_num(enum ty t) { return t == TY_INT || t == TY_FLOAT; }
-
-/* The static type of a binary operation, or -1 when the types cannot go
- * together (an error the user must see at compile time). */
-static int binop_type(int op, enum ty a, enum ty b)
-{
-	if (a == TY_ANY || b == TY_ANY || a == TY_NULL || b == TY_NULL) {
-		switch (op) {
-		case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
-			if ((a == TY_TIME && b == TY_DUR) || (a == TY_DUR && b == TY_TIME))
-				return TY_TIME;
-			return TY_ANY;
-		default:
-			return TY_BOOL;
-		}
-	}
-	switch (op) {
-	case OP_ADD:
-		if (is_num(a) && is_num(b))
-			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
-		if ((a == TY_TIME && b == TY_DUR) || (a == TY_DUR && b == TY_TIME))
-			return TY_TIME;
-		if (a == TY_DUR && b == TY_DUR)
-			return TY_DUR;
-		if (a == TY_STR && b == TY_STR)
-			return TY_STR;
-		if (a == TY_LIST && b == TY_LIST)
-			return TY_LIST;
-		return -1;
-	case OP_SUB:
-		if (is_num(a) && is_num(b))
-			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
-		if (a == TY_TIME && b == TY_TIME)
-			return TY_DUR;
-		if (a == TY_TIME && b == TY_DUR)
-			return TY_TIME;
-		if (a == TY_DUR && b == TY_DUR)
-			return TY_DUR;
-		return -1;
-	case OP_MUL:
-		if (is_num(a) && is_num(b))
-			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
-		if ((a == TY_DUR && is_num(b)) || (is_num(a) && b == TY_DUR))
-			return TY_DUR;
-		return -1;
-	case OP_DIV:
-		if (is_num(a) && is_num(b))
-			return TY_FLOAT;
-		if (a == TY_DUR && is_num(b))
-			return TY_DUR;
-		if (a == TY_DUR && b == TY_DUR)
-			return TY_FLOAT;
-		return -1;
-	case OP_MOD:
-		if (is_num(a) && is_num(b))
-			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
-		if (a == TY_DUR && b == TY_DUR)
-			return TY_DUR;
-		return -1;
-	case OP_EQ: case OP_NE:
-		if (a == b || (is_num(a) && is_num(b)))
-			return TY_BOOL;
-		return -1;
-	case OP_LT: case OP_LE: case OP_GT: case OP_GE:
-		if ((a == b && a != TY_BOOL && a != TY_LIST) || (is_num(a) && is_num(b)))
-			return TY_BOOL;
-		return -1;
-	case OP_IN:
-		return b == TY_LIST ? TY_BOOL : -1;
-	case OP_HAS:
-		return a == TY_LIST ? TY_BOOL : -1;
-	}
-	return -1;
-}
-
-static const char *op_text(int op)
-{
-	static const char *const text[] = {
-		[OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%",
-		[OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">",
-		[OP_GE] = ">=", [OP_IN] = "in", [OP_HAS] = "has",
-	};
-	return text[op] ? text[op] : "?";
-}
-
-static void binop_error(struct comp *c, struct ast *e, enum ty a, enum ty b)
-{
-	const char *hint = NULL;
-	if ((a == TY_DUR && is_num(b)) || (is_num(a) && b == TY_DUR))
-		hint = "write a duration with its unit, such as 10m";
-	else if ((a == TY_TIME && is_num(b)) || (is_num(a) && b == TY_TIME))
-		hint = "a time compares with a time, and moves by a duration such as 10m";
-	else if (a == TY_TIME && b == TY_TIME && e->op == OP_ADD)
-		hint = "subtracting two times gives a duration";
-	else if (e->op == OP_IN)
-		hint = "'in' looks for an item in a list; contains() looks inside text";
-	switch (e->op) {
-	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
-		error(c, e->loc, "type error: cannot compare %s with %s using '%s'", ty_name[a], ty_name[b],
-		      op_text(e->op));
-		break;
-	default:
-		error(c, e->loc, "type error: cannot apply '%s' to %s and %s", op_text(e->op), ty_name[a], ty_name[b]);
-	}
-	if (hint)
-		diag_report(c->d, DIAG_NOTE, e->loc, "%s", hint);
-}
-
-static const enum opcode binop_opcode[] = {
-	[OP_ADD] = OPC_ADD, [OP_SUB] = OPC_SUB, [OP_MUL] = OPC_MUL, [OP_DIV] = OPC_DIV, [OP_MOD] = OPC_MOD,
-	[OP_EQ] = OPC_EQ, [OP_NE] = OPC_NE, [OP_LT] = OPC_LT, [OP_LE] = OPC_LE, [OP_GT] = OPC_GT,
-	[OP_GE] = OPC_GE, [OP_IN] = OPC_IN, [OP_HAS] = OPC_HAS,
-};
-
-static void unknown_name(struct comp *c, struct ast *e)
-{
-	struct suggest sg;
-	suggest_init(&sg, e->s, e->len);
-	for (int i = 0; i < c->nscope; i++)
-		suggest_try(&sg, c->scope[i].name.s, c->scope[i].name.len);
-	for (int i = 0; i < c->nconsts; i++)
-		suggest_try(&sg, c->consts[i].name.s, c->consts[i].name.len);
-	if (c->rule && c->rule->as.s)
-		suggest_try(&sg, c->rule->as.s, c->rule->as.len);
-	error(c, e->loc, "unknown name '%.*s'%s", (int)e->len, e->s, suggest_hint(&sg, &c->tmp));
-}
-
-/* The schema type of field `name` on the trigger's event types: TY_ANY
- * when any of them has no schema; -1 (after an error) when every type is
- * declared and none has the field. */
-static int schema_field_type(struct comp *c, struct ast *e, const struct ast_name *segs, int nseg)
-{
-	if (c->nas_types == 0 || nseg != 1)
-		return TY_ANY;
-	int found = -2;
-	for (int i = 0; i < c->nas_types; i++) {
-		struct evtype *t = &c->p->types[c->as_types[i]];
-		if (!t->declared)
-			return TY_ANY;
-		for (int k = 0; k < t->nfields; k++) {
-			if (names_equal(t->fields[k].name, strlen(t->fields[k].name), segs[0].s, segs[0].len)) {
-				int ft = (int)t->fields[k].type;
-				found = found == -2 || found == ft ? ft : TY_ANY;
-			}
-		}
-	}
-	if (found != -2)
-		return found;
-	struct suggest sg;
-	suggest_init(&sg, segs[0].s, segs[0].len);
-	for (int i = 0; i < c->nas_types; i++) {
-		struct evtype *t = &c->p->types[c->as_types[i]];
-		for (int k = 0; k < t->nfields; k++)
-			suggest_try(&sg, t->fields[k].name, strlen(t->fields[k].name));
-	}
-	suggest_try(&sg, "time", 4);
-	suggest_try(&sg, "type", 4);
-	suggest_try(&sg, "customer", 8);
-	struct evtype *t0 = &c->p->types[c->as_types[0]];
-	error(c, e->loc, "unknown field '%.*s' of event %s%s", (int)segs[0].len, segs[0].s, t0->name,
-	      suggest_hint(&sg, &c->tmp));
-	return -1;
-}
-
-/* field: (binding | event) ('.' name | '[' "name" ']')+ */
-static enum ty comp_field(struct comp *c, struct ast *e)
-{
-	struct ast_name segs[32];
-	int nseg = 0;
-	struct ast *root = e;
-	int quoted = 0;
-	while (root->kind == A_FIELD) {
-		if (nseg == 32) {
-			error(c, e->loc, "field path is deeper than 32 levels");
-			return TY_ANY;
-		}
-		segs[nseg].s = root->s;
-		segs[nseg].len = root->len;
-		segs[nseg].loc = root->loc;
-		quoted = root->flags != NULL;
-		nseg++;
-		root = root->a;
-	}
-	/* segs were collected from the outside in */
-	for (int i = 0; i < nseg / 2; i++) {
-		struct ast_name t = segs[i];
-		segs[i] = segs[nseg - 1 - i];
-		segs[nseg - 1 - i] = t;
-	}
-	int ok = root->kind == A_EVENT ||
-		 (root->kind == A_NAME && c->rule && c->rule->as.s &&
-		  names_equal(root->s, root->len, c->rule->as.s, c->rule->as.len) && !scope_find(c, root->s, root->len));
-	if (c->in_const) {
-		error(c, e->loc, "a constant cannot read an event");
-		return TY_ANY;
-	}
-	if (!ok) {
-		if (root->kind == A_NAME && !scope_find(c, root->s, root->len) && !const_find(c, root->s, root->len)) {
-			unknown_name(c, root);
-		} else {
-			error(c, e->loc, "only events have fields: '%.*s' is not the rule's event%s", (int)root->len,
-			      root->s ? root->s : "", c->rule && c->rule->as.s ? "" : " (name it with 'as')");
-		}
-		return TY_ANY;
-	}
-	if (nseg == 1 && !quoted) {
-		if (name_is(&segs[0], "time")) {
-			emit(c, OPC_EVTIME, 0, e->loc);
-			return TY_TIME;
-		}
-		if (name_is(&segs[0], "type")) {
-			emit(c, OPC_EVTYPE, 0, e->loc);
-			return TY_STR;
-		}
-		if (name_is(&segs[0], "customer")) {
-			emit(c, OPC_EVKEY, 0, e->loc);
-			return TY_STR;
-		}
-	}
-	int ft = schema_field_type(c, e, segs, nseg);
-	emit(c, OPC_FIELD, (uint32_t)slot_for(c, segs, nseg), e->loc);
-	if (ft < 0)
-		return TY_ANY;
-	if (ft != TY_ANY && ft != TY_STR)
-		emit(c, OPC_CONV, (uint32_t)ft, e->loc);
-	return (enum ty)ft;
-}
-
-/* Builtin argument signatures: one letter per argument (see builtins.c). */
-static int arg_fits(char want, enum ty got)
-{
-	switch (want) {
-	case 'd': return got == TY_ANY || got == TY_NULL || got == TY_DUR;
-	case 't': return got == TY_ANY || got == TY_NULL || got == TY_TIME;
-	case 'n': return got == TY_ANY || got == TY_NULL || is_num(got);
-	case 's': return got == TY_ANY || got == TY_NULL || got == TY_STR;
-	case 'l': return got == TY_ANY || got == TY_NULL || got == TY_LIST;
-	default: return 1;
-	}
-}
-
-static const char *sig_name(char want)
-{
-	switch (want) {
-	case 'd': return "a duration";
-	case 't': return "a time";
-	case 'n': return "a number";
-	case 's': return "a string";
-	case 'l': return "a list";
-	default: return "a value";
-	}
-}
-
-extern const char *const builtin_sigs[];
-
-static enum ty comp_call(struct comp *c, struct ast *e)
-{
-	struct named_fn *f = fn_find(c, e->s, e->len);
-	if (f) {
-		struct ast_fn *fn = f->fn;
-		f->used = 1;
-		if (e->nkids != fn->nparams) {
-			error(c, e->loc, "%.*s() takes %d argument%s, %d given", (int)e->len, e->s, fn->nparams,
-			      fn->nparams == 1 ? "" : "s", e->nkids);
-			return TY_ANY;
-		}
-		if (f->active) {
-			error(c, e->loc, "%.*s() calls itself; functions cannot recurse", (int)e->len, e->s);
-			return TY_ANY;
-		}
-		/* A call expands the body inline, its parameters bound to locals
-		 * that hide every outer name but constants. */
-		int slots[64];
-		if (fn->nparams > 64) {
-			error(c, e->loc, "too many parameters");
-			return TY_ANY;
-		}
-		enum ty types[64];
-		for (int i = 0; i < fn->nparams; i++) {
-			types[i] = comp_expr(c, e->kids[i]);
-			slots[i] = c->nlocals++;
-		}
-		for (int i = fn->nparams - 1; i >= 0; i--)
-			emit(c, OPC_SETLOCAL, (uint32_t)slots[i], e->loc);
-		int saved_nscope = c->nscope;
-		struct ast_rule *saved_rule = c->rule;
-		int saved_nas = c->nas_types;
-		/* Inside a function only its parameters and constants are visible. */
-		struct local *saved_scope = c->scope;
-		int saved_cap = c->capscope;
-		c->scope = NULL;
-		c->nscope = c->capscope = 0;
-		c->rule = NULL;
-		c->nas_types = 0;
-		for (int i = 0; i < fn->nparams; i++) {
-			struct local *l = scope_add(c, fn->params[i], types[i], 1);
-			c->nlocals--;
-			l->slot = slots[i];
-		}
-		f->active = 1;
-		int saved_const = c->in_const;
-		int errors = c->d->errors;
-		c->in_const = 0;
-		enum ty t = comp_expr(c, fn->body);
-		c->in_const = saved_const;
-		f->active = 0;
-		if (c->d->errors > errors)
-			diag_report(c->d, DIAG_NOTE, e->loc, "in this call of %.*s()", (int)e->len, e->s);
-		mem_free(c->scope);
-		c->scope = saved_scope;
-		c->capscope = saved_cap;
-		c->nscope = saved_nscope;
-		c->rule = saved_rule;
-		c->nas_types = saved_nas;
-		return t;
-	}
-	int b = builtin_find(e->s, e->len);
-	if (b < 0) {
-		struct suggest sg;
-		suggest_init(&sg, e->s, e->len);
-		for (int i = 0; i < nbuiltins; i++)
-			suggest_try(&sg, builtins[i].name, strlen(builtins[i].name));
-		for (int i = 0; i < c->nfns; i++)
-			suggest_try(&sg, c->fns[i].fn->name.s, c->fns[i].fn->name.len);
-		error(c, e->loc, "unknown function '%.*s'%s", (int)e->len, e->s, suggest_hint(&sg, &c->tmp));
-		return TY_ANY;
-	}
-	const struct builtin *bi = &builtins[b];
-	if (e->nkids < bi->min_args || (bi->max_args >= 0 && e->nkids > bi->max_args)) {
-		if (bi->min_args == bi->max_args)
-			error(c, e->loc, "%s() takes %d argument%s, %d given", bi->name, bi->min_args,
-			      bi->min_args == 1 ? "" : "s", e->nkids);
-		else if (bi->max_args < 0)
-			error(c, e->loc, "%s() takes at least %d arguments, %d given", bi->name, bi->min_args, e->nkids);
-		else
-			error(c, e->loc, "%s() takes %d to %d arguments, %d given", bi->name, bi->min_args,
-			      bi->max_args, e->nkids);
-		return bi->result;
-	}
-	const char *sig = builtin_sigs[b];
-	for (int i = 0; i < e->nkids; i++) {
-		enum ty t = comp_expr(c, e->kids[i]);
-		size_t siglen = strlen(sig);
-		char want = siglen ? sig[(size_t)i < siglen ? (size_t)i : siglen - 1] : 'a';
-		if (!arg_fits(want, t))
-			error(c, e->kids[i]->loc, "%s() takes %s, not %s", bi->name, sig_name(want), ty_name[t]);
-	}
-	if (e->nkids > 255) {
-		error(c, e->loc, "too many arguments");
-		return TY_ANY;
-	}
-	emit(c, OPC_CALL, CALL_OPERAND(b, e->nkids), e->loc);
-	return bi->result;
-}
-
-static enum ty comp_match(struct comp *c, struct ast *e)
-{
-	enum ty t = comp_expr(c, e->a);
-	if (t != TY_ANY && t != TY_STR && t != TY_NULL)
-		error(c, e->a->loc, "=~ matches text, not %s", ty_name[t]);
-	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
-	for (const char *f = e->flags; *f; f++) {
-		switch (*f) {
-		case 'i': opts |= PCRE2_CASELESS; break;
-		case 'm': opts |= PCRE2_MULTILINE; break;
-		case 's': opts |= PCRE2_DOTALL; break;
-		case 'x': opts |= PCRE2_EXTENDED; break;
-		default: error(c, e->loc, "unknown regex flag '%c' (flags: i m s x)", *f);
-		}
-	}
-	int errcode;
-	PCRE2_SIZE erroff;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)e->s, e->len, opts, &errcode, &erroff, NULL);
-	if (!re) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(errcode, msg, sizeof msg);
-		error(c, e->loc, "bad regex /%.*s/: %s at offset %zu", (int)e->len, e->s, (char *)msg, (size_t)erroff);
-		return TY_BOOL;
-	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* best effort: interpreted when JIT is unavailable */
-	struct prog *p = c->p;
-	p->regex = mem_realloc(p->regex, sizeof *p->regex * (size_t)(p->nregex + 1));
-	p->regex[p->nregex] = re;
-	emit(c, OPC_MATCH, (uint32_t)p->nregex++, e->loc);
-	if (e->op == OP_NOT)
-		emit(c, OPC_NOT, 0, e->loc);
-	return TY_BOOL;
-}
-
-static enum ty comp_expr(struct comp *c, struct ast *e)
-{
-	switch (e->kind) {
-	case A_NULL:
-		emit(c, OPC_NUL, 0, e->loc);
-		return TY_NULL;
-	case A_BOOL:
-		emit(c, OPC_CONST, add_const(c, val_bool((int)e->v.i)), e->loc);
-		return TY_BOOL;
-	case A_INT:
-		emit(c, OPC_CONST, add_const(c, val_int(e->v.i)), e->loc);
-		return TY_INT;
-	case A_FLOAT:
-		emit(c, OPC_CONST, add_const(c, val_float(e->v.f)), e->loc);
-		return TY_FLOAT;
-	case A_STR:
-		emit(c, OPC_CONST, add_const(c, val_str(e->s, e->len)), e->loc);
-		return TY_STR;
-	case A_TIME:
-		emit(c, OPC_CONST, add_const(c, val_time(e->v.i)), e->loc);
-		return TY_TIME;
-	case A_DUR:
-		emit(c, OPC_CONST, add_const(c, val_dur(e->v.i)), e->loc);
-		return TY_DUR;
-	case A_INTERP:
-		for (int i = 0; i < e->nkids; i++)
-			comp_expr(c, e->kids[i]);
-		emit(c, OPC_CONCAT, (uint32_t)e->nkids, e->loc);
-		return TY_STR;
-	case A_LIST:
-		for (int i = 0; i < e->nkids; i++)
-			comp_expr(c, e->kids[i]);
-		emit(c, OPC_LIST, (uint32_t)e->nkids, e->loc);
-		return TY_LIST;
-	case A_NAME: {
-		struct local *l = scope_find(c, e->s, e->len);
-		if (l) {
-			l->used = 1;
-			emit(c, OPC_LOCAL, (uint32_t)l->slot, e->loc);
-			return l->type;
-		}
-		struct named_const *k = const_find(c, e->s, e->len);
-		if (k) {
-			k->used = 1;
-			emit(c, OPC_CONST, add_const(c, k->value), e->loc);
-			return k->type;
-		}
-		if (c->rule && c->rule->as.s && names_equal(e->s, e->len, c->rule->as.s, c->rule->as.len)) {
-			error(c, e->loc, "'%.*s' is the whole event; name one of its fields, such as %.*s.time",
-			      (int)e->len, e->s, (int)e->len, e->s);
-			return TY_ANY;
-		}
-		if (fn_find(c, e->s, e->len) || builtin_find(e->s, e->len) >= 0) {
-			error(c, e->loc, "'%.*s' is a function; call it with ()", (int)e->len, e->s);
-			return TY_ANY;
-		}
-		unknown_name(c, e);
-		return TY_ANY;
-	}
-	case A_FIELD:
-		return comp_field(c, e);
-	case A_CUSTVAR:
-		if (c->in_const) {
-			error(c, e->loc, "a constant cannot read customer state");
-			return TY_ANY;
-		}
-		if (e->len == 4 && memcmp(e->s, "tags", 4) == 0) {
-			emit(c, OPC_TAGS, 0, e->loc);
-			return TY_LIST;
-		}
-		emit(c, OPC_VAR, (uint32_t)var_for(c, e->s, e->len), e->loc);
-		return TY_ANY;
-	case A_CUSTOMER:
-		if (c->in_const) {
-			error(c, e->loc, "a constant cannot read the customer");
-			return TY_ANY;
-		}
-		emit(c, OPC_EVKEY, 0, e->loc);
-		return TY_STR;
-	case A_EVENT:
-		error(c, e->loc, "'event' is the whole event; name one of its fields, such as event.time");
-		return TY_ANY;
-	case A_CALL:
-		return comp_call(c, e);
-	case A_MATCH:
-		return comp_match(c, e);
-	case A_UNOP: {
-		enum ty t = comp_expr(c, e->a);
-		if (e->op == OP_NOT) {
-			emit(c, OPC_NOT, 0, e->loc);
-			return TY_BOOL;
-		}
-		if (t != TY_ANY && t != TY_NULL && !is_num(t) && t != TY_DUR)
-			error(c, e->loc, "type error: cannot negate %s", ty_name[t]);
-		emit(c, OPC_NEG, 0, e->loc);
-		return t;
-	}
-	case A_BINOP: {
-		if (e->op == OP_AND || e->op == OP_OR) {
-			comp_expr(c, e->a);
-			uint32_t j = emit(c, e->op == OP_AND ? OPC_ANDJ : OPC_ORJ, 0, e->loc);
-			comp_expr(c, e->b);
-			emit(c, OPC_TRUTH, 0, e->loc);
-			patch(c, j);
-			return TY_BOOL;
-		}
-		if (e->op == OP_COALESCE) {
-			enum ty a = comp_expr(c, e->a);
-			uint32_t j = emit(c, OPC_COALJ, 0, e->loc);
-			enum ty b = comp_expr(c, e->b);
-			patch(c, j);
-			return a == b ? a : a == TY_NULL ? b : TY_ANY;
-		}
-		enum ty a = comp_expr(c, e->a);
-		enum ty b = comp_expr(c, e->b);
-		int t = binop_type(e->op, a, b);
-		if (t < 0) {
-			binop_error(c, e, a, b);
-			t = TY_ANY;
-		}
-		emit(c, binop_opcode[e->op], 0, e->loc);
-		return (enum ty)t;
-	}
-	}
-	return TY_ANY;
-}
 
 /* ---- top-level forms ---- */
 
@@ -873,7 +257,7 @@ static int eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *typ
 	c->in_const = 1;
 	enum ty t = comp_expr(c, e);
 	c->in_const = 0;
-	emit(c, OPC_HALT, 0, e->loc);
+	comp_op(c, OPC_HALT, 0, e->loc);
 	int ok = c->d->errors == errors;
 	if (ok) {
 		struct arena scratch = {0};
@@ -882,7 +266,7 @@ static int eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *typ
 		struct vm *vm = vm_new(c->p, NULL, &scratch);
 		struct val v;
 		if (vm_eval(vm, entry, &v) != VM_FIRED || v.kind == V_ERR) {
-			error(c, e->loc, "%s", v.kind == V_ERR ? v.u.s : "cannot evaluate this constant");
+			comp_error(c, e->loc, "%s", v.kind == V_ERR ? v.u.s : "cannot evaluate this constant");
 			ok = 0;
 		} else {
 			*out = keep_value(c, v);
@@ -898,8 +282,8 @@ static int eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *typ
 
 static void comp_const(struct comp *c, struct ast_const *k)
 {
-	if (const_find(c, k->name.s, k->name.len)) {
-		error(c, k->name.loc, "constant '%.*s' is defined twice", (int)k->name.len, k->name.s);
+	if (comp_const_find(c, k->name.s, k->name.len)) {
+		comp_error(c, k->name.loc, "constant '%.*s' is defined twice", (int)k->name.len, k->name.s);
 		return;
 	}
 	struct named_const nc = {k->name, val_null(), TY_NULL, 0, is_stdlib_file(c, k->name.loc.file)};
@@ -935,7 +319,7 @@ static int setting_field(struct comp *c, struct ast_setting *st, struct ast_name
 		*nseg = n;
 		return 0;
 	}
-	error(c, st->value->loc, "'%.*s' takes a field name: a word, a \"quoted name\" or a path such as user.id",
+	comp_error(c, st->value->loc, "'%.*s' takes a field name: a word, a \"quoted name\" or a path such as user.id",
 	      (int)st->name.len, st->name.s);
 	return -1;
 }
@@ -976,42 +360,42 @@ static void comp_settings(struct comp *c)
 		fields[i][0].len = (uint32_t)strlen(field_default[i]);
 	}
 	for (struct ast_setting *s = c->script.settings; s; s = s->next) {
-		int which = name_is(&s->name, "key") ? SLOT_KEY : name_is(&s->name, "time") ? SLOT_TIME
-			    : name_is(&s->name, "type") ? SLOT_TYPE : -1;
+		int which = comp_name_is(&s->name, "key") ? SLOT_KEY : comp_name_is(&s->name, "time") ? SLOT_TIME
+			    : comp_name_is(&s->name, "type") ? SLOT_TYPE : -1;
 		if (which >= 0) {
 			int n;
 			if (setting_field(c, s, fields[which], &n) == 0)
 				nfields[which] = n;
-		} else if (name_is(&s->name, "lateness")) {
+		} else if (comp_name_is(&s->name, "lateness")) {
 			if (s->value->kind == A_DUR && s->value->v.i >= 0)
 				c->p->lateness = s->value->v.i;
 			else
-				error(c, s->value->loc, "lateness takes a duration such as 2m");
-		} else if (name_is(&s->name, "late")) {
+				comp_error(c, s->value->loc, "lateness takes a duration such as 2m");
+		} else if (comp_name_is(&s->name, "late")) {
 			if (setting_word(s, "reject"))
 				c->p->late = LATE_REJECT;
 			else if (setting_word(s, "process"))
 				c->p->late = LATE_PROCESS;
 			else
-				error(c, s->value->loc, "late takes reject or process");
-		} else if (name_is(&s->name, "format")) {
+				comp_error(c, s->value->loc, "late takes reject or process");
+		} else if (comp_name_is(&s->name, "format")) {
 			if (setting_word(s, "csv"))
 				c->p->format = FMT_CSV;
 			else if (setting_word(s, "jsonl") || setting_word(s, "json"))
 				c->p->format = FMT_JSONL;
 			else
-				error(c, s->value->loc, "format takes jsonl or csv");
-		} else if (name_is(&s->name, "delimiter")) {
+				comp_error(c, s->value->loc, "format takes jsonl or csv");
+		} else if (comp_name_is(&s->name, "delimiter")) {
 			if (s->value->kind == A_STR && s->value->len == 1 && !strchr("\"\r\n", s->value->s[0]))
 				c->p->delim = s->value->s[0];
 			else
-				error(c, s->value->loc, "delimiter takes one character in quotes, such as \";\"");
+				comp_error(c, s->value->loc, "delimiter takes one character in quotes, such as \";\"");
 		} else {
 			struct suggest sg;
 			suggest_init(&sg, s->name.s, s->name.len);
 			for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 				suggest_try(&sg, known[i], strlen(known[i]));
-			error(c, s->name.loc, "unknown input setting '%.*s'%s", (int)s->name.len, s->name.s,
+			comp_error(c, s->name.loc, "unknown input setting '%.*s'%s", (int)s->name.len, s->name.s,
 			      suggest_hint(&sg, &c->tmp));
 		}
 	}
@@ -1020,10 +404,10 @@ static void comp_settings(struct comp *c)
 }
 static void comp_event(struct comp *c, struct ast_event *ev)
 {
-	int t = type_intern(c, ev->name.s, ev->name.len);
+	int t = comp_type_intern(c, ev->name.s, ev->name.len);
 	struct evtype *et = &c->p->types[t];
 	if (et->declared) {
-		error(c, ev->name.loc, "event %s is declared twice", et->name);
+		comp_error(c, ev->name.loc, "event %s is declared twice", et->name);
 		return;
 	}
 	et->declared = 1;
@@ -1032,20 +416,20 @@ static void comp_event(struct comp *c, struct ast_event *ev)
 		struct ast_schema_field *f = &ev->fields[i];
 		int found = -1;
 		for (size_t k = 0; k < sizeof schema_types / sizeof schema_types[0]; k++)
-			if (name_is(&f->type, schema_types[k].name))
+			if (comp_name_is(&f->type, schema_types[k].name))
 				found = (int)k;
 		if (found < 0) {
 			struct suggest sg;
 			suggest_init(&sg, f->type.s, f->type.len);
 			for (size_t k = 0; k < sizeof schema_types / sizeof schema_types[0]; k++)
 				suggest_try(&sg, schema_types[k].name, strlen(schema_types[k].name));
-			error(c, f->type.loc, "unknown type '%.*s' (types: string int float bool time duration)%s",
+			comp_error(c, f->type.loc, "unknown type '%.*s' (types: string int float bool time duration)%s",
 			      (int)f->type.len, f->type.s, suggest_hint(&sg, &c->tmp));
 			continue;
 		}
 		for (int k = 0; k < et->nfields; k++)
-			if (names_equal(et->fields[k].name, strlen(et->fields[k].name), f->name.s, f->name.len))
-				error(c, f->name.loc, "field '%.*s' is declared twice", (int)f->name.len, f->name.s);
+			if (comp_names_equal(et->fields[k].name, strlen(et->fields[k].name), f->name.s, f->name.len))
+				comp_error(c, f->name.loc, "field '%.*s' is declared twice", (int)f->name.len, f->name.s);
 		et->fields[et->nfields].name = arena_strndup(&c->p->arena, f->name.s, f->name.len);
 		et->fields[et->nfields].type = schema_types[found].type;
 		et->nfields++;
@@ -1054,19 +438,19 @@ static void comp_event(struct comp *c, struct ast_event *ev)
 
 static void comp_fn(struct comp *c, struct ast_fn *fn)
 {
-	if (fn_find(c, fn->name.s, fn->name.len)) {
-		error(c, fn->name.loc, "function '%.*s' is defined twice", (int)fn->name.len, fn->name.s);
+	if (comp_fn_find(c, fn->name.s, fn->name.len)) {
+		comp_error(c, fn->name.loc, "function '%.*s' is defined twice", (int)fn->name.len, fn->name.s);
 		return;
 	}
-	if (builtin_find(fn->name.s, fn->name.len) >= 0) {
-		error(c, fn->name.loc, "'%.*s' is a built-in function; choose another name", (int)fn->name.len,
+	if (comp_builtin_find(fn->name.s, fn->name.len) >= 0) {
+		comp_error(c, fn->name.loc, "'%.*s' is a built-in function; choose another name", (int)fn->name.len,
 		      fn->name.s);
 		return;
 	}
 	for (int i = 0; i < fn->nparams; i++)
 		for (int k = 0; k < i; k++)
-			if (names_equal(fn->params[i].s, fn->params[i].len, fn->params[k].s, fn->params[k].len))
-				error(c, fn->params[i].loc, "parameter '%.*s' is named twice", (int)fn->params[i].len,
+			if (comp_names_equal(fn->params[i].s, fn->params[i].len, fn->params[k].s, fn->params[k].len))
+				comp_error(c, fn->params[i].loc, "parameter '%.*s' is named twice", (int)fn->params[i].len,
 				      fn->params[i].s);
 	c->fns = mem_realloc(c->fns, sizeof *c->fns * (size_t)(c->nfns + 1));
 	c->fns[c->nfns].fn = fn;
@@ -1090,19 +474,19 @@ static void comp_emit(struct comp *c, struct ast_clause *cl)
 	for (int i = 0; i < cl->nfields; i++) {
 		struct ast_field_init *f = &cl->fields[i];
 		for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
-			if (name_is(&f->name, reserved[k]))
-				error(c, f->name.loc, "'%s' is set by cxr on every response; choose another field name",
+			if (comp_name_is(&f->name, reserved[k]))
+				comp_error(c, f->name.loc, "'%s' is set by cxr on every response; choose another field name",
 				      reserved[k]);
 		for (int k = 0; k < i; k++)
-			if (names_equal(d.names[k], strlen(d.names[k]), f->name.s, f->name.len))
-				error(c, f->name.loc, "field '%.*s' is given twice", (int)f->name.len, f->name.s);
+			if (comp_names_equal(d.names[k], strlen(d.names[k]), f->name.s, f->name.len))
+				comp_error(c, f->name.loc, "field '%.*s' is given twice", (int)f->name.len, f->name.s);
 		d.names[i] = arena_strndup(&p->arena, f->name.s, f->name.len);
 		d.cols[i] = column_for(c, f->name.s, f->name.len);
 		comp_expr(c, f->value);
 	}
 	p->emits = mem_realloc(p->emits, sizeof *p->emits * (size_t)(p->nemits + 1));
 	p->emits[p->nemits] = d;
-	emit(c, OPC_EMIT, (uint32_t)p->nemits++, cl->loc);
+	comp_op(c, OPC_EMIT, (uint32_t)p->nemits++, cl->loc);
 }
 
 /* rule: name trigger (guard | let)* modifiers-check response+ FIRE */
@@ -1121,7 +505,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	ri->holdout = r->holdout;
 	for (int i = 0; i < index; i++)
 		if (strcmp(p->rules[i].name, ri->name) == 0)
-			error(c, r->name.loc, "rule '%s' is defined twice (first at line %d)", ri->name,
+			comp_error(c, r->name.loc, "rule '%s' is defined twice (first at line %d)", ri->name,
 			      p->rules[i].loc.first_line);
 
 	c->rule = r;
@@ -1137,7 +521,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 		for (int i = 0; i < p->ntypes; i++)
 			any_declared |= p->types[i].declared;
 		for (int i = 0; i < r->ntypes; i++) {
-			int t = type_intern(c, r->types[i].s, r->types[i].len);
+			int t = comp_type_intern(c, r->types[i].s, r->types[i].len);
 			p = c->p;
 			c->as_types[c->nas_types++] = t;
 			if (any_declared && !p->types[t].declared) {
@@ -1147,7 +531,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 					if (p->types[k].declared)
 						suggest_try(&sg, p->types[k].name, p->types[k].len);
 				if (sg.best)
-					warning(c, r->types[i].loc, "event type '%.*s' is not declared%s",
+					comp_warning(c, r->types[i].loc, "event type '%.*s' is not declared%s",
 						(int)r->types[i].len, r->types[i].s, suggest_hint(&sg, &c->tmp));
 			}
 		}
@@ -1158,7 +542,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	int responded = 0;
 	for (struct ast_clause *cl = r->clauses; cl; cl = cl->next) {
 		if (!is_response(cl->kind) && responded) {
-			error(c, cl->loc, "guards and lets come before the responses (emit, set, tag, untag)");
+			comp_error(c, cl->loc, "guards and lets come before the responses (emit, set, tag, untag)");
 			continue;
 		}
 		if (is_response(cl->kind) && !responded) {
@@ -1168,65 +552,65 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 				if (r->once_key)
 					comp_expr(c, r->once_key);
 				else
-					emit(c, OPC_NUL, 0, r->once_loc);
-				emit(c, OPC_ONCE, 0, r->once_loc);
+					comp_op(c, OPC_NUL, 0, r->once_loc);
+				comp_op(c, OPC_ONCE, 0, r->once_loc);
 			}
 			if (r->has_limit)
-				emit(c, OPC_LIMIT, 0, r->limit_loc);
+				comp_op(c, OPC_LIMIT, 0, r->limit_loc);
 		}
 		switch (cl->kind) {
 		case C_WHEN:
 		case C_UNLESS: {
 			enum ty t = comp_expr(c, cl->expr);
 			if (t != TY_BOOL && t != TY_ANY && t != TY_NULL)
-				warning(c, cl->expr->loc, "this guard is %s, not a condition: it always holds",
+				comp_warning(c, cl->expr->loc, "this guard is %s, not a condition: it always holds",
 					ty_name[t]);
 			if (cl->kind == C_UNLESS)
-				emit(c, OPC_NOT, 0, cl->loc);
+				comp_op(c, OPC_NOT, 0, cl->loc);
 			if (cl->expr->kind == A_BOOL && cl->expr->v.i == (cl->kind == C_UNLESS))
-				warning(c, cl->loc, "rule '%s' can never fire: this guard is always false", ri->name);
-			emit(c, OPC_GUARD, (uint32_t)c->guards++, cl->loc);
+				comp_warning(c, cl->loc, "rule '%s' can never fire: this guard is always false", ri->name);
+			comp_op(c, OPC_GUARD, (uint32_t)c->guards++, cl->loc);
 			break;
 		}
 		case C_LET: {
 			enum ty t = comp_expr(c, cl->expr);
-			if (scope_find(c, cl->name.s, cl->name.len))
-				error(c, cl->name.loc, "'%.*s' is already defined in this rule", (int)cl->name.len,
+			if (comp_scope_find(c, cl->name.s, cl->name.len))
+				comp_error(c, cl->name.loc, "'%.*s' is already defined in this rule", (int)cl->name.len,
 				      cl->name.s);
-			struct local *l = scope_add(c, cl->name, t, 0);
-			emit(c, OPC_SETLOCAL, (uint32_t)l->slot, cl->loc);
+			struct local *l = comp_scope_add(c, cl->name, t, 0);
+			comp_op(c, OPC_SETLOCAL, (uint32_t)l->slot, cl->loc);
 			break;
 		}
 		case C_EMIT:
 			comp_emit(c, cl);
 			break;
 		case C_SET:
-			if (name_is(&cl->name, "tags")) {
-				error(c, cl->name.loc, "customer.tags changes with tag and untag");
+			if (comp_name_is(&cl->name, "tags")) {
+				comp_error(c, cl->name.loc, "customer.tags changes with tag and untag");
 				break;
 			}
 			comp_expr(c, cl->expr);
-			emit(c, OPC_SETVAR, (uint32_t)var_for(c, cl->name.s, cl->name.len), cl->loc);
+			comp_op(c, OPC_SETVAR, (uint32_t)comp_var(c, cl->name.s, cl->name.len), cl->loc);
 			break;
 		case C_TAG:
 		case C_UNTAG: {
 			enum ty t = comp_expr(c, cl->expr);
 			if (t != TY_ANY && t != TY_STR)
-				error(c, cl->expr->loc, "a tag is a string, not %s", ty_name[t]);
-			emit(c, cl->kind == C_TAG ? OPC_TAG : OPC_UNTAG, 0, cl->loc);
+				comp_error(c, cl->expr->loc, "a tag is a string, not %s", ty_name[t]);
+			comp_op(c, cl->kind == C_TAG ? OPC_TAG : OPC_UNTAG, 0, cl->loc);
 			break;
 		}
 		}
 	}
 	if (!responded)
-		error(c, r->name.loc, "rule '%s' has no response (emit, set, tag or untag)", ri->name);
+		comp_error(c, r->name.loc, "rule '%s' has no response (emit, set, tag or untag)", ri->name);
 	if (r->has_limit && r->limit_n == 0 && r->limit_per > 0)
-		warning(c, r->limit_loc, "rule '%s' can never fire: its limit is 0", ri->name);
-	emit(c, OPC_FIRE, 0, r->loc);
-	emit(c, OPC_HALT, 0, r->loc);
+		comp_warning(c, r->limit_loc, "rule '%s' can never fire: its limit is 0", ri->name);
+	comp_op(c, OPC_FIRE, 0, r->loc);
+	comp_op(c, OPC_HALT, 0, r->loc);
 	for (int i = 0; i < c->nscope; i++)
 		if (!c->scope[i].used && !c->scope[i].is_param)
-			warning(c, c->scope[i].name.loc, "'%.*s' is never used", (int)c->scope[i].name.len,
+			comp_warning(c, c->scope[i].name.loc, "'%.*s' is never used", (int)c->scope[i].name.len,
 				c->scope[i].name.s);
 	p->rules[index].nlocals = c->nlocals;
 	if (c->nlocals > p->max_locals)
@@ -1377,7 +761,7 @@ static void comp_imports(struct comp *c)
 			suggest_init(&sg, im->path, im->len);
 			for (int i = 0; stdlib_scripts[i].name; i++)
 				suggest_try(&sg, stdlib_scripts[i].name, strlen(stdlib_scripts[i].name));
-			error(c, im->loc, "cannot import \"%s\": no stdlib script of that name and no file %s%s",
+			comp_error(c, im->loc, "cannot import \"%s\": no stdlib script of that name and no file %s%s",
 			      im->path, path.p, suggest_hint(&sg, &c->tmp));
 		} else {
 			load_script(c, path.p, text, len, 0);
@@ -1436,11 +820,11 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		p->ntests++;
 	for (int k = 0; k < c.nconsts; k++)
 		if (!c.consts[k].used && !c.consts[k].from_stdlib)
-			warning(&c, c.consts[k].name.loc, "constant '%.*s' is never used", (int)c.consts[k].name.len,
+			comp_warning(&c, c.consts[k].name.loc, "constant '%.*s' is never used", (int)c.consts[k].name.len,
 				c.consts[k].name.s);
 	for (int k = 0; k < c.nfns; k++)
 		if (!c.fns[k].used && !c.fns[k].from_stdlib)
-			warning(&c, c.fns[k].fn->name.loc, "function '%.*s' is never used",
+			comp_warning(&c, c.fns[k].fn->name.loc, "function '%.*s' is never used",
 				(int)c.fns[k].fn->name.len, c.fns[k].fn->name.s);
 	if (c.d->errors > errors0)
 		goto done;

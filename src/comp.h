@@ -1,0 +1,83 @@
+/* comp.h: what the two halves of the compiler share.
+ *
+ * compile.c handles the top-level forms, rules, the verifier and the
+ * driver; compile_expr.c checks and compiles expressions.  Both work on a
+ * struct comp, which lives only while one script compiles.
+ */
+#ifndef CXR_COMP_H
+#define CXR_COMP_H
+
+#include "parse.h"
+#include "prog.h"
+
+struct named_const {
+	struct ast_name name;
+	struct val value;
+	enum ty type;
+	int used;
+	int from_stdlib;
+};
+
+struct named_fn {
+	struct ast_fn *fn;
+	int active; /* being expanded: a call now would recurse */
+	int used;
+	int from_stdlib;
+};
+
+struct local {
+	struct ast_name name;
+	int slot;
+	enum ty type;
+	int used;
+	int is_param;
+};
+
+struct comp {
+	struct prog *p;
+	struct diag *d;
+	struct ast_script script;
+	int *stdlib_files; /* file indexes that are stdlib scripts */
+	int nstdlib_files;
+	struct named_const *consts;
+	int nconsts;
+	struct named_fn *fns;
+	int nfns;
+	/* the rule being compiled */
+	struct ast_rule *rule;
+	int rule_index;
+	int *as_types; /* type indexes of the trigger, for schemas */
+	int nas_types;
+	struct local *scope;
+	int nscope, capscope;
+	int nlocals;
+	int guards;
+	int in_const; /* compiling a constant: no event, no customer */
+	struct buf tmp;
+};
+
+void comp_error(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void comp_warning(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int comp_name_is(const struct ast_name *n, const char *s);
+int comp_names_equal(const char *a, size_t na, const char *b, size_t nb);
+
+/* code */
+uint32_t comp_op(struct comp *c, enum opcode op, uint32_t a, struct loc loc);
+void comp_patch(struct comp *c, uint32_t at); /* the jump at `at` lands here */
+uint32_t comp_konst(struct comp *c, struct val v);
+
+/* names */
+int comp_slot(struct comp *c, const struct ast_name *segs, int nseg);
+int comp_var(struct comp *c, const char *s, size_t n);
+int comp_type_intern(struct comp *c, const char *s, size_t n);
+struct local *comp_scope_find(struct comp *c, const char *s, size_t n);
+struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param);
+struct named_const *comp_const_find(struct comp *c, const char *s, size_t n);
+struct named_fn *comp_fn_find(struct comp *c, const char *s, size_t n);
+int comp_builtin_find(const char *s, size_t n);
+
+/* Compile an expression; returns its static type. */
+enum ty comp_expr(struct comp *c, struct ast *e);
+static inline int ty_is_num(enum ty t) { return t == TY_INT || t == TY_FLOAT; }
+
+#endif

@@ -1,0 +1,576 @@
+/* compile_expr.c: checking and compiling expressions (see comp.h).
+ *
+ * Each expression is compiled once, post-order, and returns its static
+ * type: TY_ANY where only the data will tell.  Type errors are reported
+ * where both sides are known, with a note on how to write it instead.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "comp.h"
+
+/* ---- scopes ---- */
+
+struct local *comp_scope_find(struct comp *c, const char *s, size_t n)
+{
+	for (int i = c->nscope - 1; i >= 0; i--)
+		if (comp_names_equal(c->scope[i].name.s, c->scope[i].name.len, s, n))
+			return &c->scope[i];
+	return NULL;
+}
+
+struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param)
+{
+	if (c->nscope == c->capscope) {
+		c->capscope = c->capscope ? c->capscope * 2 : 16;
+		c->scope = mem_realloc(c->scope, sizeof *c->scope * (size_t)c->capscope);
+	}
+	struct local *l = &c->scope[c->nscope++];
+	l->name = name;
+	l->slot = c->nlocals++;
+	l->type = type;
+	l->used = 0;
+	l->is_param = is_param;
+	return l;
+}
+
+struct named_const *comp_const_find(struct comp *c, const char *s, size_t n)
+{
+	for (int i = 0; i < c->nconsts; i++)
+		if (comp_names_equal(c->consts[i].name.s, c->consts[i].name.len, s, n))
+			return &c->consts[i];
+	return NULL;
+}
+
+struct named_fn *comp_fn_find(struct comp *c, const char *s, size_t n)
+{
+	for (int i = 0; i < c->nfns; i++)
+		if (comp_names_equal(c->fns[i].fn->name.s, c->fns[i].fn->name.len, s, n))
+			return &c->fns[i];
+	return NULL;
+}
+
+int comp_builtin_find(const char *s, size_t n)
+{
+	for (int i = 0; i < nbuiltins; i++)
+		if (comp_names_equal(builtins[i].name, strlen(builtins[i].name), s, n))
+			return i;
+	return -1;
+}
+
+/* ---- expressions ---- */
+
+
+/* The static type of a binary operation, or -1 when the types cannot go
+ * together (an error the user must see at compile time). */
+static int binop_type(int op, enum ty a, enum ty b)
+{
+	if (a == TY_ANY || b == TY_ANY || a == TY_NULL || b == TY_NULL) {
+		switch (op) {
+		case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+			if ((a == TY_TIME && b == TY_DUR) || (a == TY_DUR && b == TY_TIME))
+				return TY_TIME;
+			return TY_ANY;
+		default:
+			return TY_BOOL;
+		}
+	}
+	switch (op) {
+	case OP_ADD:
+		if (ty_is_num(a) && ty_is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if ((a == TY_TIME && b == TY_DUR) || (a == TY_DUR && b == TY_TIME))
+			return TY_TIME;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_DUR;
+		if (a == TY_STR && b == TY_STR)
+			return TY_STR;
+		if (a == TY_LIST && b == TY_LIST)
+			return TY_LIST;
+		return -1;
+	case OP_SUB:
+		if (ty_is_num(a) && ty_is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if (a == TY_TIME && b == TY_TIME)
+			return TY_DUR;
+		if (a == TY_TIME && b == TY_DUR)
+			return TY_TIME;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_DUR;
+		return -1;
+	case OP_MUL:
+		if (ty_is_num(a) && ty_is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if ((a == TY_DUR && ty_is_num(b)) || (ty_is_num(a) && b == TY_DUR))
+			return TY_DUR;
+		return -1;
+	case OP_DIV:
+		if (ty_is_num(a) && ty_is_num(b))
+			return TY_FLOAT;
+		if (a == TY_DUR && ty_is_num(b))
+			return TY_DUR;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_FLOAT;
+		return -1;
+	case OP_MOD:
+		if (ty_is_num(a) && ty_is_num(b))
+			return a == TY_INT && b == TY_INT ? TY_INT : TY_FLOAT;
+		if (a == TY_DUR && b == TY_DUR)
+			return TY_DUR;
+		return -1;
+	case OP_EQ: case OP_NE:
+		if (a == b || (ty_is_num(a) && ty_is_num(b)))
+			return TY_BOOL;
+		return -1;
+	case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+		if ((a == b && a != TY_BOOL && a != TY_LIST) || (ty_is_num(a) && ty_is_num(b)))
+			return TY_BOOL;
+		return -1;
+	case OP_IN:
+		return b == TY_LIST ? TY_BOOL : -1;
+	case OP_HAS:
+		return a == TY_LIST ? TY_BOOL : -1;
+	}
+	return -1;
+}
+
+static const char *op_text(int op)
+{
+	static const char *const text[] = {
+		[OP_ADD] = "+", [OP_SUB] = "-", [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%",
+		[OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">",
+		[OP_GE] = ">=", [OP_IN] = "in", [OP_HAS] = "has",
+	};
+	return text[op] ? text[op] : "?";
+}
+
+static void binop_error(struct comp *c, struct ast *e, enum ty a, enum ty b)
+{
+	const char *hint = NULL;
+	if ((a == TY_DUR && ty_is_num(b)) || (ty_is_num(a) && b == TY_DUR))
+		hint = "write a duration with its unit, such as 10m";
+	else if ((a == TY_TIME && ty_is_num(b)) || (ty_is_num(a) && b == TY_TIME))
+		hint = "a time compares with a time, and moves by a duration such as 10m";
+	else if (a == TY_TIME && b == TY_TIME && e->op == OP_ADD)
+		hint = "subtracting two times gives a duration";
+	else if (e->op == OP_IN)
+		hint = "'in' looks for an item in a list; contains() looks inside text";
+	switch (e->op) {
+	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+		comp_error(c, e->loc, "type error: cannot compare %s with %s using '%s'", ty_name[a], ty_name[b],
+		      op_text(e->op));
+		break;
+	default:
+		comp_error(c, e->loc, "type error: cannot apply '%s' to %s and %s", op_text(e->op), ty_name[a], ty_name[b]);
+	}
+	if (hint)
+		diag_report(c->d, DIAG_NOTE, e->loc, "%s", hint);
+}
+
+static const enum opcode binop_opcode[] = {
+	[OP_ADD] = OPC_ADD, [OP_SUB] = OPC_SUB, [OP_MUL] = OPC_MUL, [OP_DIV] = OPC_DIV, [OP_MOD] = OPC_MOD,
+	[OP_EQ] = OPC_EQ, [OP_NE] = OPC_NE, [OP_LT] = OPC_LT, [OP_LE] = OPC_LE, [OP_GT] = OPC_GT,
+	[OP_GE] = OPC_GE, [OP_IN] = OPC_IN, [OP_HAS] = OPC_HAS,
+};
+
+static void unknown_name(struct comp *c, struct ast *e)
+{
+	struct suggest sg;
+	suggest_init(&sg, e->s, e->len);
+	for (int i = 0; i < c->nscope; i++)
+		suggest_try(&sg, c->scope[i].name.s, c->scope[i].name.len);
+	for (int i = 0; i < c->nconsts; i++)
+		suggest_try(&sg, c->consts[i].name.s, c->consts[i].name.len);
+	if (c->rule && c->rule->as.s)
+		suggest_try(&sg, c->rule->as.s, c->rule->as.len);
+	comp_error(c, e->loc, "unknown name '%.*s'%s", (int)e->len, e->s, suggest_hint(&sg, &c->tmp));
+}
+
+/* The schema type of field `name` on the trigger's event types: TY_ANY
+ * when any of them has no schema; -1 (after an error) when every type is
+ * declared and none has the field. */
+static int schema_field_type(struct comp *c, struct ast *e, const struct ast_name *segs, int nseg)
+{
+	if (c->nas_types == 0 || nseg != 1)
+		return TY_ANY;
+	int found = -2;
+	for (int i = 0; i < c->nas_types; i++) {
+		struct evtype *t = &c->p->types[c->as_types[i]];
+		if (!t->declared)
+			return TY_ANY;
+		for (int k = 0; k < t->nfields; k++) {
+			if (comp_names_equal(t->fields[k].name, strlen(t->fields[k].name), segs[0].s, segs[0].len)) {
+				int ft = (int)t->fields[k].type;
+				found = found == -2 || found == ft ? ft : TY_ANY;
+			}
+		}
+	}
+	if (found != -2)
+		return found;
+	struct suggest sg;
+	suggest_init(&sg, segs[0].s, segs[0].len);
+	for (int i = 0; i < c->nas_types; i++) {
+		struct evtype *t = &c->p->types[c->as_types[i]];
+		for (int k = 0; k < t->nfields; k++)
+			suggest_try(&sg, t->fields[k].name, strlen(t->fields[k].name));
+	}
+	suggest_try(&sg, "time", 4);
+	suggest_try(&sg, "type", 4);
+	suggest_try(&sg, "customer", 8);
+	struct evtype *t0 = &c->p->types[c->as_types[0]];
+	comp_error(c, e->loc, "unknown field '%.*s' of event %s%s", (int)segs[0].len, segs[0].s, t0->name,
+	      suggest_hint(&sg, &c->tmp));
+	return -1;
+}
+
+/* field: (binding | event) ('.' name | '[' "name" ']')+ */
+static enum ty comp_field(struct comp *c, struct ast *e)
+{
+	struct ast_name segs[32];
+	int nseg = 0;
+	struct ast *root = e;
+	int quoted = 0;
+	while (root->kind == A_FIELD) {
+		if (nseg == 32) {
+			comp_error(c, e->loc, "field path is deeper than 32 levels");
+			return TY_ANY;
+		}
+		segs[nseg].s = root->s;
+		segs[nseg].len = root->len;
+		segs[nseg].loc = root->loc;
+		quoted = root->flags != NULL;
+		nseg++;
+		root = root->a;
+	}
+	/* segs were collected from the outside in */
+	for (int i = 0; i < nseg / 2; i++) {
+		struct ast_name t = segs[i];
+		segs[i] = segs[nseg - 1 - i];
+		segs[nseg - 1 - i] = t;
+	}
+	int ok = root->kind == A_EVENT ||
+		 (root->kind == A_NAME && c->rule && c->rule->as.s &&
+		  comp_names_equal(root->s, root->len, c->rule->as.s, c->rule->as.len) && !comp_scope_find(c, root->s, root->len));
+	if (c->in_const) {
+		comp_error(c, e->loc, "a constant cannot read an event");
+		return TY_ANY;
+	}
+	if (!ok) {
+		if (root->kind == A_NAME && !comp_scope_find(c, root->s, root->len) && !comp_const_find(c, root->s, root->len)) {
+			unknown_name(c, root);
+		} else {
+			comp_error(c, e->loc, "only events have fields: '%.*s' is not the rule's event%s", (int)root->len,
+			      root->s ? root->s : "", c->rule && c->rule->as.s ? "" : " (name it with 'as')");
+		}
+		return TY_ANY;
+	}
+	if (nseg == 1 && !quoted) {
+		if (comp_name_is(&segs[0], "time")) {
+			comp_op(c, OPC_EVTIME, 0, e->loc);
+			return TY_TIME;
+		}
+		if (comp_name_is(&segs[0], "type")) {
+			comp_op(c, OPC_EVTYPE, 0, e->loc);
+			return TY_STR;
+		}
+		if (comp_name_is(&segs[0], "customer")) {
+			comp_op(c, OPC_EVKEY, 0, e->loc);
+			return TY_STR;
+		}
+	}
+	int ft = schema_field_type(c, e, segs, nseg);
+	comp_op(c, OPC_FIELD, (uint32_t)comp_slot(c, segs, nseg), e->loc);
+	if (ft < 0)
+		return TY_ANY;
+	if (ft != TY_ANY && ft != TY_STR)
+		comp_op(c, OPC_CONV, (uint32_t)ft, e->loc);
+	return (enum ty)ft;
+}
+
+/* Builtin argument signatures: one letter per argument (see builtins.c). */
+static int arg_fits(char want, enum ty got)
+{
+	switch (want) {
+	case 'd': return got == TY_ANY || got == TY_NULL || got == TY_DUR;
+	case 't': return got == TY_ANY || got == TY_NULL || got == TY_TIME;
+	case 'n': return got == TY_ANY || got == TY_NULL || ty_is_num(got);
+	case 's': return got == TY_ANY || got == TY_NULL || got == TY_STR;
+	case 'l': return got == TY_ANY || got == TY_NULL || got == TY_LIST;
+	default: return 1;
+	}
+}
+
+static const char *sig_name(char want)
+{
+	switch (want) {
+	case 'd': return "a duration";
+	case 't': return "a time";
+	case 'n': return "a number";
+	case 's': return "a string";
+	case 'l': return "a list";
+	default: return "a value";
+	}
+}
+
+extern const char *const builtin_sigs[];
+
+static enum ty comp_call(struct comp *c, struct ast *e)
+{
+	struct named_fn *f = comp_fn_find(c, e->s, e->len);
+	if (f) {
+		struct ast_fn *fn = f->fn;
+		f->used = 1;
+		if (e->nkids != fn->nparams) {
+			comp_error(c, e->loc, "%.*s() takes %d argument%s, %d given", (int)e->len, e->s, fn->nparams,
+			      fn->nparams == 1 ? "" : "s", e->nkids);
+			return TY_ANY;
+		}
+		if (f->active) {
+			comp_error(c, e->loc, "%.*s() calls itself; functions cannot recurse", (int)e->len, e->s);
+			return TY_ANY;
+		}
+		/* A call expands the body inline, its parameters bound to locals
+		 * that hide every outer name but constants. */
+		int slots[64];
+		if (fn->nparams > 64) {
+			comp_error(c, e->loc, "too many parameters");
+			return TY_ANY;
+		}
+		enum ty types[64];
+		for (int i = 0; i < fn->nparams; i++) {
+			types[i] = comp_expr(c, e->kids[i]);
+			slots[i] = c->nlocals++;
+		}
+		for (int i = fn->nparams - 1; i >= 0; i--)
+			comp_op(c, OPC_SETLOCAL, (uint32_t)slots[i], e->loc);
+		int saved_nscope = c->nscope;
+		struct ast_rule *saved_rule = c->rule;
+		int saved_nas = c->nas_types;
+		/* Inside a function only its parameters and constants are visible. */
+		struct local *saved_scope = c->scope;
+		int saved_cap = c->capscope;
+		c->scope = NULL;
+		c->nscope = c->capscope = 0;
+		c->rule = NULL;
+		c->nas_types = 0;
+		for (int i = 0; i < fn->nparams; i++) {
+			struct local *l = comp_scope_add(c, fn->params[i], types[i], 1);
+			c->nlocals--;
+			l->slot = slots[i];
+		}
+		f->active = 1;
+		int saved_const = c->in_const;
+		int errors = c->d->errors;
+		c->in_const = 0;
+		enum ty t = comp_expr(c, fn->body);
+		c->in_const = saved_const;
+		f->active = 0;
+		if (c->d->errors > errors)
+			diag_report(c->d, DIAG_NOTE, e->loc, "in this call of %.*s()", (int)e->len, e->s);
+		mem_free(c->scope);
+		c->scope = saved_scope;
+		c->capscope = saved_cap;
+		c->nscope = saved_nscope;
+		c->rule = saved_rule;
+		c->nas_types = saved_nas;
+		return t;
+	}
+	int b = comp_builtin_find(e->s, e->len);
+	if (b < 0) {
+		struct suggest sg;
+		suggest_init(&sg, e->s, e->len);
+		for (int i = 0; i < nbuiltins; i++)
+			suggest_try(&sg, builtins[i].name, strlen(builtins[i].name));
+		for (int i = 0; i < c->nfns; i++)
+			suggest_try(&sg, c->fns[i].fn->name.s, c->fns[i].fn->name.len);
+		comp_error(c, e->loc, "unknown function '%.*s'%s", (int)e->len, e->s, suggest_hint(&sg, &c->tmp));
+		return TY_ANY;
+	}
+	const struct builtin *bi = &builtins[b];
+	if (e->nkids < bi->min_args || (bi->max_args >= 0 && e->nkids > bi->max_args)) {
+		if (bi->min_args == bi->max_args)
+			comp_error(c, e->loc, "%s() takes %d argument%s, %d given", bi->name, bi->min_args,
+			      bi->min_args == 1 ? "" : "s", e->nkids);
+		else if (bi->max_args < 0)
+			comp_error(c, e->loc, "%s() takes at least %d arguments, %d given", bi->name, bi->min_args, e->nkids);
+		else
+			comp_error(c, e->loc, "%s() takes %d to %d arguments, %d given", bi->name, bi->min_args,
+			      bi->max_args, e->nkids);
+		return bi->result;
+	}
+	const char *sig = builtin_sigs[b];
+	for (int i = 0; i < e->nkids; i++) {
+		enum ty t = comp_expr(c, e->kids[i]);
+		size_t siglen = strlen(sig);
+		char want = siglen ? sig[(size_t)i < siglen ? (size_t)i : siglen - 1] : 'a';
+		if (!arg_fits(want, t))
+			comp_error(c, e->kids[i]->loc, "%s() takes %s, not %s", bi->name, sig_name(want), ty_name[t]);
+	}
+	if (e->nkids > 255) {
+		comp_error(c, e->loc, "too many arguments");
+		return TY_ANY;
+	}
+	comp_op(c, OPC_CALL, CALL_OPERAND(b, e->nkids), e->loc);
+	return bi->result;
+}
+
+static enum ty comp_match(struct comp *c, struct ast *e)
+{
+	enum ty t = comp_expr(c, e->a);
+	if (t != TY_ANY && t != TY_STR && t != TY_NULL)
+		comp_error(c, e->a->loc, "=~ matches text, not %s", ty_name[t]);
+	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	for (const char *f = e->flags; *f; f++) {
+		switch (*f) {
+		case 'i': opts |= PCRE2_CASELESS; break;
+		case 'm': opts |= PCRE2_MULTILINE; break;
+		case 's': opts |= PCRE2_DOTALL; break;
+		case 'x': opts |= PCRE2_EXTENDED; break;
+		default: comp_error(c, e->loc, "unknown regex flag '%c' (flags: i m s x)", *f);
+		}
+	}
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)e->s, e->len, opts, &errcode, &erroff, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(errcode, msg, sizeof msg);
+		comp_error(c, e->loc, "bad regex /%.*s/: %s at offset %zu", (int)e->len, e->s, (char *)msg, (size_t)erroff);
+		return TY_BOOL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* best effort: interpreted when JIT is unavailable */
+	struct prog *p = c->p;
+	p->regex = mem_realloc(p->regex, sizeof *p->regex * (size_t)(p->nregex + 1));
+	p->regex[p->nregex] = re;
+	comp_op(c, OPC_MATCH, (uint32_t)p->nregex++, e->loc);
+	if (e->op == OP_NOT)
+		comp_op(c, OPC_NOT, 0, e->loc);
+	return TY_BOOL;
+}
+
+enum ty comp_expr(struct comp *c, struct ast *e)
+{
+	switch (e->kind) {
+	case A_NULL:
+		comp_op(c, OPC_NUL, 0, e->loc);
+		return TY_NULL;
+	case A_BOOL:
+		comp_op(c, OPC_CONST, comp_konst(c, val_bool((int)e->v.i)), e->loc);
+		return TY_BOOL;
+	case A_INT:
+		comp_op(c, OPC_CONST, comp_konst(c, val_int(e->v.i)), e->loc);
+		return TY_INT;
+	case A_FLOAT:
+		comp_op(c, OPC_CONST, comp_konst(c, val_float(e->v.f)), e->loc);
+		return TY_FLOAT;
+	case A_STR:
+		comp_op(c, OPC_CONST, comp_konst(c, val_str(e->s, e->len)), e->loc);
+		return TY_STR;
+	case A_TIME:
+		comp_op(c, OPC_CONST, comp_konst(c, val_time(e->v.i)), e->loc);
+		return TY_TIME;
+	case A_DUR:
+		comp_op(c, OPC_CONST, comp_konst(c, val_dur(e->v.i)), e->loc);
+		return TY_DUR;
+	case A_INTERP:
+		for (int i = 0; i < e->nkids; i++)
+			comp_expr(c, e->kids[i]);
+		comp_op(c, OPC_CONCAT, (uint32_t)e->nkids, e->loc);
+		return TY_STR;
+	case A_LIST:
+		for (int i = 0; i < e->nkids; i++)
+			comp_expr(c, e->kids[i]);
+		comp_op(c, OPC_LIST, (uint32_t)e->nkids, e->loc);
+		return TY_LIST;
+	case A_NAME: {
+		struct local *l = comp_scope_find(c, e->s, e->len);
+		if (l) {
+			l->used = 1;
+			comp_op(c, OPC_LOCAL, (uint32_t)l->slot, e->loc);
+			return l->type;
+		}
+		struct named_const *k = comp_const_find(c, e->s, e->len);
+		if (k) {
+			k->used = 1;
+			comp_op(c, OPC_CONST, comp_konst(c, k->value), e->loc);
+			return k->type;
+		}
+		if (c->rule && c->rule->as.s && comp_names_equal(e->s, e->len, c->rule->as.s, c->rule->as.len)) {
+			comp_error(c, e->loc, "'%.*s' is the whole event; name one of its fields, such as %.*s.time",
+			      (int)e->len, e->s, (int)e->len, e->s);
+			return TY_ANY;
+		}
+		if (comp_fn_find(c, e->s, e->len) || comp_builtin_find(e->s, e->len) >= 0) {
+			comp_error(c, e->loc, "'%.*s' is a function; call it with ()", (int)e->len, e->s);
+			return TY_ANY;
+		}
+		unknown_name(c, e);
+		return TY_ANY;
+	}
+	case A_FIELD:
+		return comp_field(c, e);
+	case A_CUSTVAR:
+		if (c->in_const) {
+			comp_error(c, e->loc, "a constant cannot read customer state");
+			return TY_ANY;
+		}
+		if (e->len == 4 && memcmp(e->s, "tags", 4) == 0) {
+			comp_op(c, OPC_TAGS, 0, e->loc);
+			return TY_LIST;
+		}
+		comp_op(c, OPC_VAR, (uint32_t)comp_var(c, e->s, e->len), e->loc);
+		return TY_ANY;
+	case A_CUSTOMER:
+		if (c->in_const) {
+			comp_error(c, e->loc, "a constant cannot read the customer");
+			return TY_ANY;
+		}
+		comp_op(c, OPC_EVKEY, 0, e->loc);
+		return TY_STR;
+	case A_EVENT:
+		comp_error(c, e->loc, "'event' is the whole event; name one of its fields, such as event.time");
+		return TY_ANY;
+	case A_CALL:
+		return comp_call(c, e);
+	case A_MATCH:
+		return comp_match(c, e);
+	case A_UNOP: {
+		enum ty t = comp_expr(c, e->a);
+		if (e->op == OP_NOT) {
+			comp_op(c, OPC_NOT, 0, e->loc);
+			return TY_BOOL;
+		}
+		if (t != TY_ANY && t != TY_NULL && !ty_is_num(t) && t != TY_DUR)
+			comp_error(c, e->loc, "type error: cannot negate %s", ty_name[t]);
+		comp_op(c, OPC_NEG, 0, e->loc);
+		return t;
+	}
+	case A_BINOP: {
+		if (e->op == OP_AND || e->op == OP_OR) {
+			comp_expr(c, e->a);
+			uint32_t j = comp_op(c, e->op == OP_AND ? OPC_ANDJ : OPC_ORJ, 0, e->loc);
+			comp_expr(c, e->b);
+			comp_op(c, OPC_TRUTH, 0, e->loc);
+			comp_patch(c, j);
+			return TY_BOOL;
+		}
+		if (e->op == OP_COALESCE) {
+			enum ty a = comp_expr(c, e->a);
+			uint32_t j = comp_op(c, OPC_COALJ, 0, e->loc);
+			enum ty b = comp_expr(c, e->b);
+			comp_patch(c, j);
+			return a == b ? a : a == TY_NULL ? b : TY_ANY;
+		}
+		enum ty a = comp_expr(c, e->a);
+		enum ty b = comp_expr(c, e->b);
+		int t = binop_type(e->op, a, b);
+		if (t < 0) {
+			binop_error(c, e, a, b);
+			t = TY_ANY;
+		}
+		comp_op(c, binop_opcode[e->op], 0, e->loc);
+		return (enum ty)t;
+	}
+	}
+	return TY_ANY;
+}
