@@ -20,7 +20,7 @@ DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev p
 
 # ---- sources ----
 LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/compile_expr.c src/vm.c src/builtins.c \
-          src/engine.c src/ingest.c src/disasm.c src/cxr.c \
+          src/engine.c src/pattern.c src/ingest.c src/disasm.c src/cxr.c \
           src/json.c src/source.c src/timeutil.c
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)

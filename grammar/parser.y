@@ -52,6 +52,8 @@ void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg
 	struct ast_event *event;
 	struct ast_test *test;
 	struct ast_test_step *step;
+	struct ast_journey *journey;
+	struct ast_decl *decl;
 }
 
 %token START_SCRIPT START_EXPR
@@ -67,15 +69,22 @@ void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg
 %token ON "on" ONCE "once" OR "or" PER "per" PRIORITY "priority" HOLDOUT "holdout"
 %token RULE "rule" SET "set" STAGE "stage" TAG "tag" TEST "test" TRUE "true"
 %token UNLESS "unless" UNTAG "untag" WHEN "when"
+%token THEN "then" WITHIN "within" WHERE "where" ENTER "enter" EXIT "exit" STUCK "stuck" FOR "for"
+%token BREACH "breach" JOURNEY "journey" MOVE "move" TO "to" OBSERVE "observe" BY "by"
+%token METRIC "metric" SLA "sla" GOAL "goal" BUDGET "budget" SPEND "spend"
 
 %type <ast> expr primary postfix args opt_args list_items
 %type <name> name opt_as
-%type <names> types params opt_params
+%type <names> types params opt_params stage_types
+%type <i> opt_no
+%type <ast> opt_where opt_by_expr
 %type <rule> rule rule_head rule_body
 %type <clause> clause
 %type <fields> field_inits opt_field_inits
 %type <event> event_decl schema_fields
 %type <test> test test_body
+%type <journey> journey_body
+%type <decl> decl
 %type <step> step
 
 %left OR
@@ -107,6 +116,8 @@ toplevel:
 	| FN name '(' opt_params ')' '=' expr { script_fn(ctx, $2, $4, $7); }
 	| rule                               { script_rule(ctx, $1); }
 	| test                               { script_test(ctx, $1); }
+	| JOURNEY name '{' journey_body '}'  { $4->name = $2; script_journey(ctx, $4); }
+	| decl                               { script_decl(ctx, $1); }
 	| error END
 	;
 
@@ -136,6 +147,34 @@ params:
 	| params ',' name                   { $$ = name_chain(ctx, $1, $3); }
 	;
 
+journey_body:
+	  %empty                             { $$ = journey_new(ctx, (struct ast_name){0}); }
+	| journey_body STAGE name ON stage_types { $$ = $1; journey_stage(ctx, $$, $3, $5); }
+	;
+
+stage_types:
+	  name                               { $$ = name_chain(ctx, NULL, $1); }
+	| stage_types ',' name               { $$ = name_chain(ctx, $1, $3); }
+	;
+
+decl:
+	  METRIC name ':' name               { $$ = decl_new(ctx, @$, D_METRIC, $2); $$->agg = $4; }
+	| METRIC name ':' name BY name       { $$ = decl_new(ctx, @$, D_METRIC, $2); $$->agg = $4; $$->by = $6; }
+	| SLA name ':' types opt_as ARROW types opt_as opt_where WITHIN expr FOR expr opt_by_expr
+	                                     { $$ = decl_new(ctx, @$, D_SLA, $2);
+	                                       $$->from = decl_step(ctx, $4, $5, NULL, NULL);
+	                                       $$->to = decl_step(ctx, $7, $8, $9, $11);
+	                                       $$->target = $13; $$->by_expr = $14; }
+	| GOAL name ':' types WITHIN expr    { $$ = decl_new(ctx, @$, D_GOAL, $2);
+	                                       $$->to = decl_step(ctx, $4, (struct ast_name){0}, NULL, $6); }
+	| BUDGET name ':' expr PER expr      { $$ = decl_new(ctx, @$, D_BUDGET, $2); $$->amount = $4; $$->per = $6; }
+	;
+
+opt_by_expr:
+	  %empty                             { $$ = NULL; }
+	| BY expr                            { $$ = $2; }
+	;
+
 rule:
 	  rule_body END
 	;
@@ -148,12 +187,29 @@ rule_head:
 rule_body:
 	  rule_head ON types opt_as          { $$ = $1; rule_on_types(ctx, $$, $3, $4); }
 	| rule_head ON ANY opt_as            { $$ = $1; rule_on_any(ctx, $$, $4); }
+	| rule_head ON INT types opt_as WITHIN expr { $$ = $1; rule_on_repeat(ctx, $$, ast_int(ctx, @3, $3), $4, $5, $7); }
+	| rule_head ON ENTER name '.' name   { $$ = $1; rule_on_stage(ctx, $$, T_ENTER, $4, $6, NULL); }
+	| rule_head ON EXIT name '.' name    { $$ = $1; rule_on_stage(ctx, $$, T_EXIT, $4, $6, NULL); }
+	| rule_head ON STUCK name '.' name FOR expr { $$ = $1; rule_on_stage(ctx, $$, T_STUCK, $4, $6, $8); }
+	| rule_head ON BREACH name           { $$ = $1; rule_on_stage(ctx, $$, T_BREACH, $4, (struct ast_name){0}, NULL); }
+	| rule_body THEN opt_no types opt_as opt_where WITHIN expr
+	                                     { $$ = $1; rule_then(ctx, $$, @2, (int)$3, $4, $5, $6, $8); }
 	| rule_body clause                   { $$ = $1; rule_clause(ctx, $$, $2); }
 	| rule_body ONCE                     { $$ = $1; rule_once(ctx, $$, @2, NULL); }
 	| rule_body ONCE PER expr            { $$ = $1; rule_once(ctx, $$, @2, $4); }
 	| rule_body LIMIT expr PER CUSTOMER PER expr { $$ = $1; rule_limit(ctx, $$, @2, $3, $7); }
 	| rule_body PRIORITY expr            { $$ = $1; rule_priority(ctx, $$, @2, $3); }
 	| rule_body HOLDOUT expr             { $$ = $1; rule_holdout(ctx, $$, @2, $3); }
+	;
+
+opt_no:
+	  %empty                             { $$ = 0; }
+	| NO                                 { $$ = 1; }
+	;
+
+opt_where:
+	  %empty                             { $$ = NULL; }
+	| WHERE expr                         { $$ = $2; }
 	;
 
 types:
@@ -174,6 +230,9 @@ clause:
 	| SET CUSTOMER '.' name '=' expr     { $$ = clause_new(ctx, @$, C_SET, $4, $6); }
 	| TAG expr                           { $$ = clause_new(ctx, @$, C_TAG, (struct ast_name){0}, $2); }
 	| UNTAG expr                         { $$ = clause_new(ctx, @$, C_UNTAG, (struct ast_name){0}, $2); }
+	| MOVE name TO name                  { $$ = clause_new(ctx, @$, C_MOVE, $2, NULL); $$->name2 = $4; }
+	| OBSERVE name expr opt_by_expr      { $$ = clause_new(ctx, @$, C_OBSERVE, $2, $3); $$->expr2 = $4; }
+	| SPEND name                         { $$ = clause_new(ctx, @$, C_SPEND, $2, NULL); }
 	;
 
 opt_field_inits:

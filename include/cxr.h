@@ -42,6 +42,9 @@ void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud);
 void cxr_on_reject(cxr *h, cxr_write_fn fn, void *ud);
 void cxr_set_format(cxr *h, enum cxr_format f);
 void cxr_set_color(cxr *h, int on);
+/* At the end of input, fire every pending timer (absences, expiries),
+ * not only those due by the last event's time. */
+void cxr_set_flush(cxr *h, int on);
 /* Write every VM instruction executed to the diagnostics callback. */
 void cxr_set_trace(cxr *h, int on);
 /* Stop at the first rejected record (the run then returns CXR_INPUT_ERROR). */
@@ -61,6 +64,10 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths);
 /* Feed one JSON object as an event of the running stream, in time order
  * (the caller orders); `source` and `line` name it in messages. */
 int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint64_t line);
+
+/* End of a fed stream: fire the timers due by the last event's time (all
+ * of them with cxr_set_flush). */
+void cxr_finish(cxr *h);
 
 /* The bytecode of every rule, with the effect of each instruction. */
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud);

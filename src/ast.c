@@ -234,20 +234,74 @@ void rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc)
 	r->doc = n.s;
 }
 
+static struct ast_step *rule_add_step(struct parse_ctx *c, struct ast_rule *r)
+{
+	struct ast_step *steps = arena_zalloc(c->arena, sizeof *steps * (size_t)(r->nsteps + 1));
+	if (r->nsteps)
+		memcpy(steps, r->steps, sizeof *steps * (size_t)r->nsteps);
+	r->steps = steps;
+	return &r->steps[r->nsteps++];
+}
+
 void rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *types, struct ast_name as)
 {
-	(void)c;
 	r->trigger = T_EVENTS;
-	r->types = types;
-	r->ntypes = names_count(types);
-	r->as = as;
+	struct ast_step *st = rule_add_step(c, r);
+	st->types = types;
+	st->ntypes = names_count(types);
+	st->as = as;
+	st->loc = types[0].loc;
 }
 
 void rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as)
 {
-	(void)c;
 	r->trigger = T_ANY;
-	r->as = as;
+	struct ast_step *st = rule_add_step(c, r);
+	st->as = as;
+	st->loc = r->loc;
+}
+
+void rule_on_repeat(struct parse_ctx *c, struct ast_rule *r, struct ast *n, struct ast_name *types, struct ast_name as,
+		    struct ast *within)
+{
+	rule_on_types(c, r, types, as);
+	r->trigger = T_REPEAT;
+	r->repeat_n = n;
+	r->steps[0].within = within;
+}
+
+void rule_on_stage(struct parse_ctx *c, struct ast_rule *r, int kind, struct ast_name journey, struct ast_name stage,
+		   struct ast *stuck_for)
+{
+	struct ast_step *st = rule_add_step(c, r);
+	st->loc = journey.loc;
+	r->trigger = (uint8_t)kind;
+	r->journey = journey;
+	r->stage = stage;
+	r->stuck_for = stuck_for;
+}
+
+void rule_then(struct parse_ctx *c, struct ast_rule *r, struct loc loc, int negated, struct ast_name *types,
+	       struct ast_name as, struct ast *where, struct ast *within)
+{
+	if (r->clauses) {
+		diag_report(c->diag, DIAG_ERROR, loc, "'then' continues the trigger: it comes before the guards and responses");
+		c->errors++;
+	} else if (r->trigger != T_EVENTS) {
+		diag_report(c->diag, DIAG_ERROR, loc, "'then' follows a trigger on named events (on A as a then B ...)");
+		c->errors++;
+	} else if (r->nsteps && r->steps[r->nsteps - 1].negated) {
+		diag_report(c->diag, DIAG_ERROR, loc, "nothing can follow a 'then no' step: an absence ends the pattern");
+		c->errors++;
+	}
+	struct ast_step *st = rule_add_step(c, r);
+	st->negated = negated;
+	st->types = types;
+	st->ntypes = names_count(types);
+	st->as = as;
+	st->where = where;
+	st->within = within;
+	st->loc = loc;
 }
 
 struct ast_clause *clause_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name, struct ast *e)
@@ -455,6 +509,52 @@ void test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s)
 }
 
 void script_test(struct parse_ctx *c, struct ast_test *t) { APPEND(tests, t); }
+
+struct ast_journey *journey_new(struct parse_ctx *c, struct ast_name name)
+{
+	struct ast_journey *j = arena_zalloc(c->arena, sizeof *j);
+	j->name = name;
+	return j;
+}
+
+void journey_stage(struct parse_ctx *c, struct ast_journey *j, struct ast_name name, struct ast_name *types)
+{
+	struct ast_stage *st = arena_zalloc(c->arena, sizeof *st * (size_t)(j->nstages + 1));
+	if (j->nstages)
+		memcpy(st, j->stages, sizeof *st * (size_t)j->nstages);
+	st[j->nstages].name = name;
+	st[j->nstages].types = types;
+	st[j->nstages].ntypes = names_count(types);
+	j->stages = st;
+	j->nstages++;
+}
+
+void script_journey(struct parse_ctx *c, struct ast_journey *j) { APPEND(journeys, j); }
+
+struct ast_decl *decl_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name)
+{
+	struct ast_decl *d = arena_zalloc(c->arena, sizeof *d);
+	d->kind = (uint8_t)kind;
+	d->loc = loc;
+	d->name = name;
+	return d;
+}
+
+struct ast_step decl_step(struct parse_ctx *c, struct ast_name *types, struct ast_name as, struct ast *where,
+			  struct ast *within)
+{
+	(void)c;
+	struct ast_step st = {0};
+	st.types = types;
+	st.ntypes = names_count(types);
+	st.as = as;
+	st.where = where;
+	st.within = within;
+	st.loc = types[0].loc;
+	return st;
+}
+
+void script_decl(struct parse_ctx *c, struct ast_decl *d) { APPEND(decls, d); }
 
 /* x["name"]: always a data field, even when the name is time, type or
  * customer, which x.name reserves for the event's own properties. */

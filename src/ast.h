@@ -71,13 +71,16 @@ struct ast_name {
 };
 
 enum clause_kind {
-	C_WHEN,   /* expr */
-	C_UNLESS, /* expr */
-	C_LET,    /* name = expr */
-	C_EMIT,   /* name { fields } */
-	C_SET,    /* customer.name = expr */
-	C_TAG,    /* expr */
-	C_UNTAG,  /* expr */
+	C_WHEN,    /* expr */
+	C_UNLESS,  /* expr */
+	C_LET,     /* name = expr */
+	C_EMIT,    /* name { fields } */
+	C_SET,     /* customer.name = expr */
+	C_TAG,     /* expr */
+	C_UNTAG,   /* expr */
+	C_MOVE,    /* move name to name2 */
+	C_OBSERVE, /* observe name expr [by expr2] */
+	C_SPEND,   /* spend name */
 };
 
 struct ast_field_init {
@@ -88,16 +91,34 @@ struct ast_field_init {
 struct ast_clause {
 	uint8_t kind; /* enum clause_kind */
 	struct loc loc;
-	struct ast_name name;          /* let, emit, set */
-	struct ast *expr;              /* when, unless, let, set, tag, untag */
+	struct ast_name name;          /* let, emit, set, move (journey), observe, spend */
+	struct ast_name name2;         /* move: the stage */
+	struct ast *expr;              /* when, unless, let, set, tag, untag, observe */
+	struct ast *expr2;             /* observe: the `by` key */
 	struct ast_field_init *fields; /* emit */
 	int nfields;
 	struct ast_clause *next;
 };
 
 enum trigger_kind {
-	T_EVENTS, /* on A | B ... */
-	T_ANY,    /* on any */
+	T_EVENTS,   /* on A | B ... [then ...] */
+	T_ANY,      /* on any */
+	T_REPEAT,   /* on N E within D */
+	T_ENTER,    /* on enter J.S */
+	T_EXIT,     /* on exit J.S */
+	T_STUCK,    /* on stuck J.S for D */
+	T_BREACH,   /* on breach SLA */
+};
+
+/* One step of a trigger: `on A as a`, then `then [no] B as b where c within D`. */
+struct ast_step {
+	int negated;              /* then no */
+	struct ast_name *types;   /* NULL-terminated */
+	int ntypes;
+	struct ast_name as;       /* binding name; s == NULL when absent */
+	struct ast *where;        /* a condition on the candidate event, or NULL */
+	struct ast *within;       /* the time bound after the step before */
+	struct loc loc;
 };
 
 struct ast_rule {
@@ -105,9 +126,11 @@ struct ast_rule {
 	const char *doc;
 	struct loc loc;
 	uint8_t trigger;          /* enum trigger_kind */
-	struct ast_name *types;   /* event types of T_EVENTS */
-	int ntypes;
-	struct ast_name as;       /* binding name; s == NULL when absent */
+	struct ast_step *steps;   /* steps[0] is the `on` part */
+	int nsteps;
+	struct ast *repeat_n;     /* T_REPEAT: how many (steps[0].within: the window) */
+	struct ast_name journey, stage; /* T_ENTER, T_EXIT, T_STUCK; T_BREACH names the sla in journey */
+	struct ast *stuck_for;    /* T_STUCK */
 	struct ast_clause *clauses;
 	/* modifiers */
 	int has_once;
@@ -156,6 +179,36 @@ struct ast_setting {
 	struct ast_setting *next;
 };
 
+/* journey NAME { stage S on E1, E2 ... } */
+struct ast_stage {
+	struct ast_name name;
+	struct ast_name *types;   /* NULL-terminated */
+	int ntypes;
+};
+
+struct ast_journey {
+	struct ast_name name;
+	struct ast_stage *stages;
+	int nstages;
+	struct ast_journey *next;
+};
+
+/* metric, sla, goal and budget declarations */
+enum decl_kind { D_METRIC, D_SLA, D_GOAL, D_BUDGET };
+
+struct ast_decl {
+	uint8_t kind;
+	struct ast_name name;
+	struct loc loc;
+	struct ast_name agg;      /* metric: the aggregate */
+	struct ast_name by;       /* metric: the label of the grouping */
+	struct ast_step from, to; /* sla: A -> B [where] within D; goal: `to` only */
+	struct ast *target;       /* sla: for P% */
+	struct ast *by_expr;      /* sla: by expr */
+	struct ast *amount, *per; /* budget: N per D */
+	struct ast_decl *next;
+};
+
 struct ast_import {
 	const char *path;
 	uint32_t len;
@@ -198,6 +251,8 @@ struct ast_script {
 	struct ast_fn *fns, **fns_tail;
 	struct ast_rule *rules, **rules_tail;
 	struct ast_test *tests, **tests_tail;
+	struct ast_journey *journeys, **journeys_tail;
+	struct ast_decl *decls, **decls_tail;
 };
 
 #endif

@@ -33,6 +33,14 @@ struct local {
 	int is_param;
 };
 
+/* An event a rule can read: the one of `on A as a`, `then B as b`... */
+struct binding {
+	struct ast_name name; /* s == NULL when unnamed */
+	int *types;           /* its possible event types, for schemas */
+	int ntypes;           /* 0: any type */
+	int absent;           /* `then no B as b`: b exists only in its own `where` */
+};
+
 struct comp {
 	struct prog *p;
 	struct diag *d;
@@ -46,8 +54,9 @@ struct comp {
 	/* the rule being compiled */
 	struct ast_rule *rule;
 	int rule_index;
-	int *as_types; /* type indexes of the trigger, for schemas */
-	int nas_types;
+	struct binding binds[MAX_BINDS]; /* the events a rule names, one per trigger step */
+	int nbinds;    /* bindings visible now (a step's `where` sees those before it) */
+	int event_bind; /* what `event` means: the binding of the event that fires, or -1 */
 	struct local *scope;
 	int nscope, capscope;
 	int nlocals;

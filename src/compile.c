@@ -489,6 +489,140 @@ static void comp_emit(struct comp *c, struct ast_clause *cl)
 	comp_op(c, OPC_EMIT, (uint32_t)p->nemits++, cl->loc);
 }
 
+/* The event types a step names, interned; a warning for a name close
+ * to a declared type but not declared itself. */
+static int *step_types(struct comp *c, const struct ast_name *names, int n)
+{
+	struct prog *p = c->p;
+	int any_declared = 0;
+	for (int i = 0; i < p->ntypes; i++)
+		any_declared |= p->types[i].declared;
+	int *types = arena_alloc(&p->arena, sizeof *types * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		int t = comp_type_intern(c, names[i].s, names[i].len);
+		types[i] = t;
+		if (any_declared && !p->types[t].declared) {
+			struct suggest sg;
+			suggest_init(&sg, names[i].s, names[i].len);
+			for (int k = 0; k < p->ntypes; k++)
+				if (p->types[k].declared)
+					suggest_try(&sg, p->types[k].name, p->types[k].len);
+			if (sg.best)
+				comp_warning(c, names[i].loc, "event type '%.*s' is not declared%s", (int)names[i].len,
+					     names[i].s, suggest_hint(&sg, &c->tmp));
+		}
+	}
+	return types;
+}
+
+/* A duration the script writes as a constant: `within 1h`, `within SLA`. */
+static int64_t const_duration(struct comp *c, struct ast *e, const char *what)
+{
+	struct val v;
+	enum ty t;
+	if (eval_now(c, e, &v, &t) < 0)
+		return 0;
+	if (v.kind != V_DUR || v.u.i <= 0) {
+		comp_error(c, e->loc, "%s takes a positive duration such as 10m", what);
+		return 0;
+	}
+	return v.u.i;
+}
+
+/* trigger: on E | on any | on N E within D | on A as a (then [no] B as b [where c] within D)* */
+static void comp_trigger(struct comp *c, struct ast_rule *r, int index)
+{
+	struct prog *p = c->p;
+	struct rule_info *ri = &p->rules[index];
+	ri->trigger = r->trigger;
+	c->nbinds = 0;
+	c->event_bind = 0;
+	if (r->nsteps > MAX_BINDS) {
+		comp_error(c, r->steps[MAX_BINDS].loc, "a pattern has at most %d steps", MAX_BINDS);
+		r->nsteps = MAX_BINDS;
+	}
+	struct pattern_step *steps = arena_zalloc(&p->arena, sizeof *steps * (size_t)(r->nsteps + 1));
+	const char **names = arena_zalloc(&p->arena, sizeof *names * (size_t)(r->nsteps + 1));
+	for (int i = 0; i < r->nsteps; i++) {
+		struct ast_step *st = &r->steps[i];
+		struct binding *b = &c->binds[i];
+		b->name = st->as;
+		b->absent = 0;
+		b->ntypes = st->ntypes;
+		b->types = st->ntypes ? step_types(c, st->types, st->ntypes) : NULL;
+		steps[i].types = b->types;
+		steps[i].ntypes = b->ntypes;
+		steps[i].negated = st->negated;
+		steps[i].where = NO_CODE;
+		names[i] = st->as.s ? arena_strndup(&p->arena, st->as.s, st->as.len) : NULL;
+		for (int k = 0; k < i && st->as.s; k++)
+			if (c->binds[k].name.s && comp_names_equal(c->binds[k].name.s, c->binds[k].name.len, st->as.s, st->as.len))
+				comp_error(c, st->as.loc, "'%.*s' already names an earlier step's event", (int)st->as.len,
+					   st->as.s);
+		if (i > 0 || r->trigger == T_REPEAT)
+			steps[i].within = const_duration(c, st->within, "within");
+		if (st->where) {
+			/* A step's condition sees the events before it and its own. */
+			c->nbinds = i + 1;
+			c->event_bind = i;
+			steps[i].where = p->ncode;
+			enum ty t = comp_expr(c, st->where);
+			if (t != TY_BOOL && t != TY_ANY && t != TY_NULL)
+				comp_warning(c, st->where->loc, "this condition is %s, not true or false", ty_name[t]);
+			comp_op(c, OPC_HALT, 0, st->where->loc);
+			p = c->p;
+		}
+	}
+	for (int i = 0; i < r->nsteps; i++)
+		c->binds[i].absent = steps[i].negated;
+	ri = &p->rules[index];
+	ri->steps = steps;
+	ri->nsteps = r->nsteps;
+	ri->nbinds = r->nsteps;
+	ri->bind_names = names;
+	c->nbinds = r->nsteps;
+	/* `event` is the event that fires the rule: the last one matched. */
+	c->event_bind = r->nsteps - 1;
+	while (c->event_bind > 0 && steps[c->event_bind].negated)
+		c->event_bind--;
+	if (r->trigger == T_REPEAT) {
+		struct val v;
+		enum ty t;
+		if (eval_now(c, r->repeat_n, &v, &t) == 0 && (v.kind != V_INT || v.u.i < 1 || v.u.i > 100000))
+			comp_error(c, r->repeat_n->loc, "a repeat counts from 1 to 100000 events");
+		else
+			ri->repeat_n = v.u.i;
+		ri->repeat_within = steps[0].within;
+	}
+	if (r->trigger == T_ENTER || r->trigger == T_EXIT || r->trigger == T_STUCK || r->trigger == T_BREACH)
+		comp_error(c, r->steps[0].loc, "journey and sla triggers are not implemented yet");
+}
+
+/* Register the rule with every event type that moves it: the types of
+ * its steps, or every type for `on any`. */
+static void comp_dispatch(struct comp *c, int index)
+{
+	struct prog *p = c->p;
+	const struct rule_info *ri = &p->rules[index];
+	if (ri->trigger == T_ANY) {
+		p->any_rules = mem_realloc(p->any_rules, sizeof *p->any_rules * (size_t)(p->nany_rules + 1));
+		p->any_rules[p->nany_rules++] = index;
+		return;
+	}
+	for (int s = 0; s < ri->nsteps; s++) {
+		for (int i = 0; i < ri->steps[s].ntypes; i++) {
+			struct evtype *t = &p->types[ri->steps[s].types[i]];
+			int dup = 0;
+			for (int k = 0; k < t->nrules; k++)
+				dup |= t->rules[k] == index;
+			if (dup)
+				continue;
+			t->rules = mem_realloc(t->rules, sizeof *t->rules * (size_t)(t->nrules + 1));
+			t->rules[t->nrules++] = index;
+		}
+	}
+}
+
 /* rule: name trigger (guard | let)* modifiers-check response+ FIRE */
 static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 {
@@ -513,29 +647,8 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	c->nscope = 0;
 	c->nlocals = 0;
 	c->guards = 0;
-	c->nas_types = 0;
-	mem_free(c->as_types);
-	c->as_types = mem_alloc(sizeof *c->as_types * (size_t)(r->ntypes + 1));
-	if (r->trigger == T_EVENTS) {
-		int any_declared = 0;
-		for (int i = 0; i < p->ntypes; i++)
-			any_declared |= p->types[i].declared;
-		for (int i = 0; i < r->ntypes; i++) {
-			int t = comp_type_intern(c, r->types[i].s, r->types[i].len);
-			p = c->p;
-			c->as_types[c->nas_types++] = t;
-			if (any_declared && !p->types[t].declared) {
-				struct suggest sg;
-				suggest_init(&sg, r->types[i].s, r->types[i].len);
-				for (int k = 0; k < p->ntypes; k++)
-					if (p->types[k].declared)
-						suggest_try(&sg, p->types[k].name, p->types[k].len);
-				if (sg.best)
-					comp_warning(c, r->types[i].loc, "event type '%.*s' is not declared%s",
-						(int)r->types[i].len, r->types[i].s, suggest_hint(&sg, &c->tmp));
-			}
-		}
-	}
+	comp_trigger(c, r, index);
+	p = c->p;
 	ri = &p->rules[index];
 	ri->entry = p->ncode;
 
@@ -615,21 +728,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	p->rules[index].nlocals = c->nlocals;
 	if (c->nlocals > p->max_locals)
 		p->max_locals = c->nlocals;
-	if (r->trigger == T_ANY) {
-		p->any_rules = mem_realloc(p->any_rules, sizeof *p->any_rules * (size_t)(p->nany_rules + 1));
-		p->any_rules[p->nany_rules++] = index;
-	} else {
-		for (int i = 0; i < c->nas_types; i++) {
-			struct evtype *t = &p->types[c->as_types[i]];
-			int dup = 0;
-			for (int k = 0; k < t->nrules; k++)
-				dup |= t->rules[k] == index;
-			if (dup)
-				continue;
-			t->rules = mem_realloc(t->rules, sizeof *t->rules * (size_t)(t->nrules + 1));
-			t->rules[t->nrules++] = index;
-		}
-	}
+	comp_dispatch(c, index);
 	c->rule = NULL;
 }
 
@@ -637,7 +736,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 
 /* Walk each handler once: operands in range, stack depth consistent at
  * every jump target, never negative.  Records the deepest stack. */
-static int verify(struct comp *c, uint32_t entry, uint32_t *end)
+static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
 {
 	struct prog *p = c->p;
 	int *depth_at = mem_alloc(sizeof *depth_at * (p->ncode + 1));
@@ -669,7 +768,8 @@ static int verify(struct comp *c, uint32_t entry, uint32_t *end)
 		switch (oi->operand) {
 		case OPND_K: ok = a < (uint32_t)p->nconsts; break;
 		case OPND_L: ok = a < (uint32_t)p->max_locals; break;
-		case OPND_S: ok = a < (uint32_t)p->nslots; break;
+		case OPND_S: ok = FIELD_SLOT(a) < (uint32_t)p->nslots && FIELD_BIND(a) < (uint32_t)nbinds; break;
+		case OPND_X: ok = a < (uint32_t)nbinds; break;
 		case OPND_V: ok = a < (uint32_t)p->nvars; break;
 		case OPND_J: ok = a > pc && a <= p->ncode; break;
 		case OPND_R: ok = a < (uint32_t)p->nregex; break;
@@ -833,15 +933,19 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	sort_handlers(p, p->any_rules, p->nany_rules);
 	type_index_build(p);
 	for (int r = 0; r < p->nrules; r++) {
+		const struct rule_info *ri = &p->rules[r];
 		uint32_t end;
-		if (verify(&c, p->rules[r].entry, &end) < 0)
+		int ok = verify(&c, ri->entry, ri->nbinds, &end) == 0;
+		for (int s = 0; s < ri->nsteps && ok; s++)
+			if (ri->steps[s].where != NO_CODE)
+				ok = verify(&c, ri->steps[s].where, s + 1, &end) == 0;
+		if (!ok)
 			break;
 	}
 done:
 	mem_free(c.consts);
 	mem_free(c.fns);
 	mem_free(c.scope);
-	mem_free(c.as_types);
 	mem_free(c.stdlib_files);
 	buf_free(&c.tmp);
 	return c.d->errors - errors0;

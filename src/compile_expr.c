@@ -181,21 +181,32 @@ static void unknown_name(struct comp *c, struct ast *e)
 		suggest_try(&sg, c->scope[i].name.s, c->scope[i].name.len);
 	for (int i = 0; i < c->nconsts; i++)
 		suggest_try(&sg, c->consts[i].name.s, c->consts[i].name.len);
-	if (c->rule && c->rule->as.s)
-		suggest_try(&sg, c->rule->as.s, c->rule->as.len);
+	for (int i = 0; i < c->nbinds; i++)
+		if (c->binds[i].name.s)
+			suggest_try(&sg, c->binds[i].name.s, c->binds[i].name.len);
 	comp_error(c, e->loc, "unknown name '%.*s'%s", (int)e->len, e->s, suggest_hint(&sg, &c->tmp));
+}
+
+/* The visible binding of that name (a later step's name hides an earlier one). */
+static int binding_find(struct comp *c, const char *s, size_t n)
+{
+	for (int i = c->nbinds - 1; i >= 0; i--)
+		if (c->binds[i].name.s && comp_names_equal(c->binds[i].name.s, c->binds[i].name.len, s, n))
+			return i;
+	return -1;
 }
 
 /* The schema type of field `name` on the trigger's event types: TY_ANY
  * when any of them has no schema; -1 (after an error) when every type is
  * declared and none has the field. */
-static int schema_field_type(struct comp *c, struct ast *e, const struct ast_name *segs, int nseg)
+static int schema_field_type(struct comp *c, int bind, struct ast *e, const struct ast_name *segs, int nseg)
 {
-	if (c->nas_types == 0 || nseg != 1)
+	const struct binding *b = &c->binds[bind];
+	if (b->ntypes == 0 || nseg != 1)
 		return TY_ANY;
 	int found = -2;
-	for (int i = 0; i < c->nas_types; i++) {
-		struct evtype *t = &c->p->types[c->as_types[i]];
+	for (int i = 0; i < b->ntypes; i++) {
+		struct evtype *t = &c->p->types[b->types[i]];
 		if (!t->declared)
 			return TY_ANY;
 		for (int k = 0; k < t->nfields; k++) {
@@ -209,15 +220,15 @@ static int schema_field_type(struct comp *c, struct ast *e, const struct ast_nam
 		return found;
 	struct suggest sg;
 	suggest_init(&sg, segs[0].s, segs[0].len);
-	for (int i = 0; i < c->nas_types; i++) {
-		struct evtype *t = &c->p->types[c->as_types[i]];
+	for (int i = 0; i < b->ntypes; i++) {
+		struct evtype *t = &c->p->types[b->types[i]];
 		for (int k = 0; k < t->nfields; k++)
 			suggest_try(&sg, t->fields[k].name, strlen(t->fields[k].name));
 	}
 	suggest_try(&sg, "time", 4);
 	suggest_try(&sg, "type", 4);
 	suggest_try(&sg, "customer", 8);
-	struct evtype *t0 = &c->p->types[c->as_types[0]];
+	struct evtype *t0 = &c->p->types[b->types[0]];
 	comp_error(c, e->loc, "unknown field '%.*s' of event %s%s", (int)segs[0].len, segs[0].s, t0->name,
 	      suggest_hint(&sg, &c->tmp));
 	return -1;
@@ -248,29 +259,40 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 		segs[i] = segs[nseg - 1 - i];
 		segs[nseg - 1 - i] = t;
 	}
-	int ok = root->kind == A_EVENT ||
-		 (root->kind == A_NAME && c->rule && c->rule->as.s &&
-		  comp_names_equal(root->s, root->len, c->rule->as.s, c->rule->as.len) && !comp_scope_find(c, root->s, root->len));
 	if (c->in_const) {
 		comp_error(c, e->loc, "a constant cannot read an event");
 		return TY_ANY;
 	}
-	if (!ok) {
-		if (root->kind == A_NAME && !comp_scope_find(c, root->s, root->len) && !comp_const_find(c, root->s, root->len)) {
+	int bind = -1;
+	if (root->kind == A_EVENT)
+		bind = c->event_bind;
+	else if (root->kind == A_NAME && !comp_scope_find(c, root->s, root->len))
+		bind = binding_find(c, root->s, root->len);
+	if (bind < 0) {
+		if (root->kind == A_EVENT) {
+			comp_error(c, e->loc, "there is no event here to read");
+		} else if (root->kind == A_NAME && !comp_scope_find(c, root->s, root->len) &&
+			   !comp_const_find(c, root->s, root->len)) {
 			unknown_name(c, root);
 		} else {
-			comp_error(c, e->loc, "only events have fields: '%.*s' is not the rule's event%s", (int)root->len,
-			      root->s ? root->s : "", c->rule && c->rule->as.s ? "" : " (name it with 'as')");
+			comp_error(c, e->loc, "only events have fields: '%.*s' is not one of the rule's events%s",
+				   (int)root->len, root->s ? root->s : "",
+				   c->nbinds && c->binds[0].name.s ? "" : " (name it with 'as')");
 		}
+		return TY_ANY;
+	}
+	if (c->binds[bind].absent) {
+		comp_error(c, e->loc, "'%.*s' is an event that must not happen: it has no fields when the rule fires",
+			   (int)root->len, root->s);
 		return TY_ANY;
 	}
 	if (nseg == 1 && !quoted) {
 		if (comp_name_is(&segs[0], "time")) {
-			comp_op(c, OPC_EVTIME, 0, e->loc);
+			comp_op(c, OPC_EVTIME, (uint32_t)bind, e->loc);
 			return TY_TIME;
 		}
 		if (comp_name_is(&segs[0], "type")) {
-			comp_op(c, OPC_EVTYPE, 0, e->loc);
+			comp_op(c, OPC_EVTYPE, (uint32_t)bind, e->loc);
 			return TY_STR;
 		}
 		if (comp_name_is(&segs[0], "customer")) {
@@ -278,8 +300,8 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 			return TY_STR;
 		}
 	}
-	int ft = schema_field_type(c, e, segs, nseg);
-	comp_op(c, OPC_FIELD, (uint32_t)comp_slot(c, segs, nseg), e->loc);
+	int ft = schema_field_type(c, bind, e, segs, nseg);
+	comp_op(c, OPC_FIELD, FIELD_OPERAND(bind, comp_slot(c, segs, nseg)), e->loc);
 	if (ft < 0)
 		return TY_ANY;
 	if (ft != TY_ANY && ft != TY_STR)
@@ -345,14 +367,15 @@ static enum ty comp_call(struct comp *c, struct ast *e)
 			comp_op(c, OPC_SETLOCAL, (uint32_t)slots[i], e->loc);
 		int saved_nscope = c->nscope;
 		struct ast_rule *saved_rule = c->rule;
-		int saved_nas = c->nas_types;
+		int saved_nbinds = c->nbinds, saved_event = c->event_bind;
 		/* Inside a function only its parameters and constants are visible. */
 		struct local *saved_scope = c->scope;
 		int saved_cap = c->capscope;
 		c->scope = NULL;
 		c->nscope = c->capscope = 0;
 		c->rule = NULL;
-		c->nas_types = 0;
+		c->nbinds = 0;
+		c->event_bind = -1;
 		for (int i = 0; i < fn->nparams; i++) {
 			struct local *l = comp_scope_add(c, fn->params[i], types[i], 1);
 			c->nlocals--;
@@ -372,7 +395,8 @@ static enum ty comp_call(struct comp *c, struct ast *e)
 		c->capscope = saved_cap;
 		c->nscope = saved_nscope;
 		c->rule = saved_rule;
-		c->nas_types = saved_nas;
+		c->nbinds = saved_nbinds;
+		c->event_bind = saved_event;
 		return t;
 	}
 	int b = comp_builtin_find(e->s, e->len);
@@ -495,7 +519,7 @@ enum ty comp_expr(struct comp *c, struct ast *e)
 			comp_op(c, OPC_CONST, comp_konst(c, k->value), e->loc);
 			return k->type;
 		}
-		if (c->rule && c->rule->as.s && comp_names_equal(e->s, e->len, c->rule->as.s, c->rule->as.len)) {
+		if (binding_find(c, e->s, e->len) >= 0) {
 			comp_error(c, e->loc, "'%.*s' is the whole event; name one of its fields, such as %.*s.time",
 			      (int)e->len, e->s, (int)e->len, e->s);
 			return TY_ANY;

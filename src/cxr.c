@@ -24,6 +24,7 @@ struct cxr {
 	enum cxr_format format;
 	int strict;
 	int trace;
+	int flush;
 	int compiled;
 };
 
@@ -88,6 +89,14 @@ void cxr_set_format(cxr *h, enum cxr_format f)
 void cxr_set_color(cxr *h, int on) { h->diag.color = on; }
 void cxr_set_strict(cxr *h, int on) { h->strict = on; }
 
+void cxr_set_flush(cxr *h, int on) { h->flush = on; }
+
+void cxr_finish(cxr *h)
+{
+	if (h->engine)
+		engine_finish(h->engine, h->flush);
+}
+
 void cxr_set_trace(cxr *h, int on)
 {
 	h->trace = on;
@@ -144,6 +153,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		store_sort(&st);
 		for (size_t i = 0; i < st.n; i++)
 			engine_event(h->engine, &st.evs[i]);
+		engine_finish(h->engine, h->flush);
 		if (h->engine->runtime_errors)
 			status = CXR_RULE_FAILURES;
 	}

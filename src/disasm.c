@@ -8,8 +8,18 @@
 
 #include "engine.h"
 #include "prog.h"
+#include "timeutil.h"
 
-static void operand_text(const struct prog *p, uint32_t w, struct buf *b)
+/* Which of the rule's events: its name, or its step number. */
+static void bind_text(const struct rule_info *ri, uint32_t bind, struct buf *b)
+{
+	if (ri && (int)bind < ri->nbinds && ri->bind_names[bind])
+		buf_adds(b, ri->bind_names[bind]);
+	else
+		buf_printf(b, "#%u", bind);
+}
+
+static void operand_text(const struct prog *p, const struct rule_info *ri, uint32_t w, struct buf *b)
 {
 	uint32_t a = INSN_A(w);
 	switch (op_info[INSN_OP(w)].operand) {
@@ -17,7 +27,11 @@ static void operand_text(const struct prog *p, uint32_t w, struct buf *b)
 		val_render_json(b, &p->consts[a]);
 		break;
 	case OPND_S:
-		buf_printf(b, "field %s", p->slots[a].path);
+		bind_text(ri, FIELD_BIND(a), b);
+		buf_printf(b, ".%s", p->slots[FIELD_SLOT(a)].path);
+		break;
+	case OPND_X:
+		bind_text(ri, a, b);
 		break;
 	case OPND_V:
 		buf_printf(b, "customer.%s", p->vars[a]);
@@ -51,9 +65,25 @@ static void operand_text(const struct prog *p, uint32_t w, struct buf *b)
 	}
 }
 
-void prog_disasm(const struct prog *p, struct buf *out)
+static void code_text(const struct prog *p, const struct rule_info *ri, uint32_t entry, struct buf *out)
 {
 	struct buf operand = {0};
+	for (uint32_t pc = entry; pc < p->ncode; pc++) {
+		uint32_t w = p->code[pc];
+		const struct op_info *oi = &op_info[INSN_OP(w)];
+		buf_clear(&operand);
+		operand_text(p, ri, w, &operand);
+		buf_printf(out, "  %04u %4d  %-9s %-28s ; %s\n", pc, p->lines[pc].first_line, oi->name,
+			   operand.p ? operand.p : "", oi->effect);
+		if (INSN_OP(w) == OPC_HALT)
+			break;
+	}
+	buf_free(&operand);
+}
+
+void prog_disasm(const struct prog *p, struct buf *out)
+{
+	struct buf d = {0};
 	for (int r = 0; r < p->nrules; r++) {
 		const struct rule_info *ri = &p->rules[r];
 		buf_printf(out, "rule %s (line %d, %d local%s)", ri->name, ri->loc.first_line, ri->nlocals,
@@ -61,16 +91,29 @@ void prog_disasm(const struct prog *p, struct buf *out)
 		if (ri->priority)
 			buf_printf(out, " priority %lld", (long long)ri->priority);
 		buf_addc(out, '\n');
-		for (uint32_t pc = ri->entry; pc < p->ncode; pc++) {
-			uint32_t w = p->code[pc];
-			const struct op_info *oi = &op_info[INSN_OP(w)];
-			buf_clear(&operand);
-			operand_text(p, w, &operand);
-			buf_printf(out, "  %04u %4d  %-9s %-28s ; %s\n", pc, p->lines[pc].first_line, oi->name,
-				   operand.p ? operand.p : "", oi->effect);
-			if (INSN_OP(w) == OPC_HALT)
-				break;
+		/* A pattern's steps, each with its window and its condition. */
+		for (int s = 0; s < ri->nsteps && (ri->nsteps > 1 || ri->trigger == T_REPEAT); s++) {
+			const struct pattern_step *st = &ri->steps[s];
+			buf_printf(out, "  step %d: %s", s, s == 0 ? (ri->trigger == T_REPEAT ? "repeat" : "on") :
+								st->negated ? "then no" : "then");
+			for (int i = 0; i < st->ntypes; i++)
+				buf_printf(out, "%s%s", i ? " | " : " ", p->types[st->types[i]].name);
+			if (ri->bind_names[s])
+				buf_printf(out, " as %s", ri->bind_names[s]);
+			if (st->within) {
+				buf_clear(&d);
+				dur_format(&d, st->within);
+				buf_printf(out, " within %s", d.p);
+			}
+			if (ri->trigger == T_REPEAT)
+				buf_printf(out, " (the %lld-th)", (long long)ri->repeat_n);
+			buf_addc(out, '\n');
+			if (st->where != NO_CODE) {
+				buf_adds(out, "  where:\n");
+				code_text(p, ri, st->where, out);
+			}
 		}
+		code_text(p, ri, ri->entry, out);
 	}
-	buf_free(&operand);
+	buf_free(&d);
 }

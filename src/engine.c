@@ -44,6 +44,7 @@ static void rule_state_free(struct rule_state *rs)
 			mem_free(rs->keys[i]);
 		mem_free(rs->keys);
 		mem_free(rs->fired);
+		mem_free(rs->window);
 		mem_free(rs);
 		rs = next;
 	}
@@ -53,6 +54,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	engine_free_patterns(e);
 	for (uint32_t i = 0; i < e->ncusts; i++) {
 		struct customer *c = &e->custs[i];
 		if (c->vars) {
@@ -133,6 +135,19 @@ uint32_t engine_file(struct engine *e, const char *name)
 }
 
 /* ---- customer state used by the VM ---- */
+
+struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule)
+{
+	struct customer *c = &e->custs[cust];
+	for (struct rule_state *rs = c->rules; rs; rs = rs->next)
+		if (rs->rule == rule)
+			return rs;
+	struct rule_state *rs = mem_alloc(sizeof *rs);
+	rs->rule = rule;
+	rs->next = c->rules;
+	c->rules = rs;
+	return rs;
+}
 
 static struct rule_state *rule_state(struct customer *c, int rule, int create)
 {
@@ -217,7 +232,7 @@ int engine_limit(struct vm *vm)
 		return 1;
 	/* The ring is full: the oldest firing must have left the window. */
 	int64_t oldest = rs->fired[rs->head];
-	if (vm->ev->time - oldest < ri->limit_per) {
+	if (vm->now - oldest < ri->limit_per) {
 		e->stats[vm->rule].capped++;
 		return 0;
 	}
@@ -252,10 +267,10 @@ void engine_fire(struct vm *vm)
 		if (!rs->fired)
 			rs->fired = mem_alloc(sizeof *rs->fired * n);
 		if (rs->nfired < n) {
-			rs->fired[(rs->head + rs->nfired) % n] = vm->ev->time;
+			rs->fired[(rs->head + rs->nfired) % n] = vm->now;
 			rs->nfired++;
 		} else {
-			rs->fired[rs->head] = vm->ev->time;
+			rs->fired[rs->head] = vm->now;
 			rs->head = (rs->head + 1) % n;
 		}
 	}
@@ -400,7 +415,7 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 		return; /* the rule ran; the customer sees nothing */
 	struct buf *b = &e->line;
 	struct buf at = {0};
-	time_format(&at, vm->ev->time);
+	time_format(&at, vm->now);
 	buf_clear(b);
 	if (e->format == OUT_CSV) {
 		if (!e->header_written) {
@@ -482,7 +497,7 @@ void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, c
 	buf_free(&b);
 }
 
-static void runtime_error(struct engine *e, const struct event *ev, int rule)
+void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 {
 	struct vm *vm = e->vm;
 	e->runtime_errors++;
@@ -496,22 +511,24 @@ static void runtime_error(struct engine *e, const struct event *ev, int rule)
 	struct buf where = {0};
 	diag_where(e->diag, &where, e->prog->lines[vm->err_pc]);
 	diag_plain(e->diag, "%s: runtime error in rule %s: %s (event %s:%llu)", where.p, e->prog->rules[rule].name,
-		   vm->err.u.s, ev->file < e->nfiles ? e->files[ev->file] : "-", (unsigned long long)ev->line);
+		   vm->err.u.s, cause->file < e->nfiles ? e->files[cause->file] : "-", (unsigned long long)cause->line);
 	buf_free(&where);
 }
 
 int engine_event(struct engine *e, const struct event *ev)
 {
 	const struct prog *p = e->prog;
-	struct vm *vm = e->vm;
-	int errors = 0;
+	uint64_t errors = e->runtime_errors;
+	/* Everything due before this event happens first. */
+	engine_timers_until(e, ev->time, 0);
 	e->events++;
-	vm->ev = ev;
-	vm->cust = &e->custs[ev->cust];
+	if (ev->time > e->last_time || e->events == 1)
+		e->last_time = ev->time;
 	struct arena_mark mark = arena_mark(&e->scratch);
 	const int *rules = p->any_rules;
 	int nrules = p->nany_rules;
-	/* Typed handlers come first, merged with `on any` ones by priority. */
+	/* Typed handlers are merged with `on any` ones by priority, then
+	 * source order. */
 	const int *typed = ev->type >= 0 ? p->types[ev->type].rules : NULL;
 	int ntyped = ev->type >= 0 ? p->types[ev->type].nrules : 0;
 	int i = 0, k = 0;
@@ -523,12 +540,16 @@ int engine_event(struct engine *e, const struct event *ev)
 			r = typed[i++];
 		else
 			r = rules[k++];
-		e->has_once_key = 0;
-		if (vm_run_rule(vm, r) == VM_ERROR) {
-			runtime_error(e, ev, r);
-			errors++;
+		const struct rule_info *ri = &p->rules[r];
+		if (ri->trigger == T_REPEAT) {
+			repeat_event(e, r, ev);
+		} else if (ri->nsteps > 1) {
+			pattern_event(e, r, ev);
+		} else {
+			const struct event *bound[1] = {ev};
+			engine_fire_rule(e, r, ev->cust, bound, 1, ev->time, ev);
 		}
 	}
 	arena_reset(&e->scratch, mark);
-	return errors;
+	return (int)(e->runtime_errors - errors);
 }

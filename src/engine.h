@@ -29,14 +29,36 @@ struct owned {
 	void *mem;
 };
 
-/* Dedupe keys and frequency caps of one rule for one customer. */
+/* Dedupe keys, frequency caps and repeat windows of one rule for one customer. */
 struct rule_state {
 	int rule;
 	char **keys;      /* `once per` keys seen, as canonical text */
 	uint32_t nkeys, capkeys;
 	int64_t *fired;   /* ring of the last limit_n firing times */
 	uint32_t nfired, head;
+	int64_t *window;  /* `on N E within D`: ring of the last N + 1 event times */
+	uint32_t nwin, win_head;
 	struct rule_state *next;
+};
+
+/* A point in event time at which something must happen. */
+enum timer_kind { TIMER_PATTERN };
+
+struct timer {
+	int64_t deadline; /* ns */
+	uint64_t seq;     /* creation order: ties fire oldest first */
+	uint32_t heap_at; /* position in the engine's heap */
+	uint8_t kind;     /* enum timer_kind */
+};
+
+/* A sequence or absence waiting for its next step. */
+struct instance {
+	struct timer timer;           /* first: a timer is its instance */
+	struct instance *prev, *next; /* the customer's pending instances, oldest first */
+	uint32_t cust;
+	int rule;
+	int step;                     /* the next step to match */
+	struct event *bound[];        /* owned copies of the events matched so far */
 };
 
 struct customer {
@@ -46,6 +68,7 @@ struct customer {
 	char **tags;             /* sorted, owned */
 	uint32_t ntags;
 	struct rule_state *rules; /* created on first firing of a capped or deduped rule */
+	struct instance *pending, *pending_tail; /* patterns waiting for a step */
 };
 
 struct rule_stats {
@@ -82,6 +105,13 @@ struct engine {
 	uint64_t events, rejected, responses, runtime_errors;
 	struct rule_stats *stats;
 
+	/* event time */
+	struct timer **heap;     /* timers, a binary heap on (deadline, seq) */
+	uint32_t nheap, capheap;
+	uint64_t timer_seq;
+	uint64_t pending;        /* pattern instances alive */
+	int64_t last_time;       /* the latest event time processed */
+
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
 	struct arena scratch;    /* reset after every event */
@@ -99,6 +129,24 @@ uint32_t engine_file(struct engine *e, const char *name);
 int engine_event(struct engine *e, const struct event *ev);
 void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
 		   const char *raw, size_t rawlen);
+
+/* Fire every timer due before t (or at t too, when inclusive). */
+void engine_timers_until(struct engine *e, int64_t t, int inclusive);
+/* End of input: timers due by the last event's time fire; all with flush. */
+void engine_finish(struct engine *e, int flush);
+
+/* For pattern.c: running handlers and keeping per-rule state. */
+void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
+		      int64_t now, const struct event *cause);
+void engine_runtime_error(struct engine *e, int rule, const struct event *cause);
+struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule);
+void pattern_event(struct engine *e, int rule, const struct event *ev);
+void repeat_event(struct engine *e, int rule, const struct event *ev);
+void engine_free_patterns(struct engine *e);
+void timer_init(struct timer *t, uint8_t kind);
+void timer_set(struct engine *e, struct timer *t, int64_t deadline);
+void timer_cancel(struct engine *e, struct timer *t);
+struct event *event_clone(const struct event *ev, int nslots);
 
 /* Rendering shared by responses, the REPL and tests. */
 void val_render_json(struct buf *b, const struct val *v);

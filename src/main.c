@@ -54,13 +54,15 @@ static const char run_help[] =
 	"  --format jsonl|csv    response format (default jsonl)\n"
 	"  --rejects FILE        write rejected input records there, as JSON Lines\n"
 	"  --strict              stop at the first rejected record (exit 2)\n"
+	"  --flush               at the end, fire every pending timer, not only those due\n"
+	"                        by the last event's time\n"
 	"  --trace               print every VM instruction executed to stderr\n"
 	"  --quiet               no summary on stderr\n";
 
 static int cmd_run(int argc, char **argv)
 {
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
-	int strict = 0, quiet = 0, trace = 0;
+	int strict = 0, quiet = 0, trace = 0, flush = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	int ninputs = 0;
 	for (int i = 0; i < argc; i++) {
@@ -86,6 +88,8 @@ static int cmd_run(int argc, char **argv)
 			strict = 1;
 		} else if (!strcmp(a, "--trace")) {
 			trace = 1;
+		} else if (!strcmp(a, "--flush")) {
+			flush = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -127,6 +131,7 @@ static int cmd_run(int argc, char **argv)
 		cxr_set_format(h, !strcmp(format, "csv") ? CXR_CSV : CXR_JSONL);
 		cxr_set_strict(h, strict);
 		cxr_set_trace(h, trace);
+		cxr_set_flush(h, flush);
 		if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
 			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 		status = cxr_run_files(h, inputs, ninputs);

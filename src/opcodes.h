@@ -1,8 +1,9 @@
 /* opcodes.h: the one table of VM instructions.
  *
  * OP(name, operand, pops, pushes, effect)
- *   operand: NONE, K (constant), L (local), S (event slot), V (customer
- *   variable), J (jump target), B (builtin and argument count), N (count),
+ *   operand: NONE, K (constant), L (local), S (binding and event slot),
+ *   X (binding: which of the rule's events), V (customer variable),
+ *   J (jump target), B (builtin and argument count), N (count),
  *   R (regex), E (emit descriptor), T (type code)
  *   pops/pushes: stack effect; -1 means "the operand says" (N or B's argc)
  *   effect: what it does, in the notation disasm prints.
@@ -15,9 +16,9 @@ OP(NUL,      NONE, 0, 1, "push(null)")
 OP(POP,      NONE, 1, 0, "pop()")
 OP(LOCAL,    L,    0, 1, "push(L[a])")
 OP(SETLOCAL, L,    1, 0, "L[a] := pop()")
-OP(FIELD,    S,    0, 1, "push(event.slot[a])")
-OP(EVTIME,   NONE, 0, 1, "push(event.time)")
-OP(EVTYPE,   NONE, 0, 1, "push(event.type)")
+OP(FIELD,    S,    0, 1, "push(E[bind].slot[s])")
+OP(EVTIME,   X,    0, 1, "push(E[a].time)")
+OP(EVTYPE,   X,    0, 1, "push(E[a].type)")
 OP(EVKEY,    NONE, 0, 1, "push(event.customer)")
 OP(VAR,      V,    0, 1, "push(customer.var[a])")
 OP(SETVAR,   V,    1, 0, "customer.var[a] := pop()")

@@ -70,6 +70,19 @@ struct ast_rule *rule_new(struct parse_ctx *c, struct loc loc, struct ast_name n
 void rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc);
 void rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *types, struct ast_name as);
 void rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as);
+void rule_on_repeat(struct parse_ctx *c, struct ast_rule *r, struct ast *n, struct ast_name *types, struct ast_name as,
+		    struct ast *within);
+void rule_on_stage(struct parse_ctx *c, struct ast_rule *r, int kind, struct ast_name journey, struct ast_name stage,
+		   struct ast *stuck_for);
+void rule_then(struct parse_ctx *c, struct ast_rule *r, struct loc loc, int negated, struct ast_name *types,
+	       struct ast_name as, struct ast *where, struct ast *within);
+struct ast_journey *journey_new(struct parse_ctx *c, struct ast_name name);
+void journey_stage(struct parse_ctx *c, struct ast_journey *j, struct ast_name name, struct ast_name *types);
+void script_journey(struct parse_ctx *c, struct ast_journey *j);
+struct ast_decl *decl_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name);
+struct ast_step decl_step(struct parse_ctx *c, struct ast_name *types, struct ast_name as, struct ast *where,
+			  struct ast *within);
+void script_decl(struct parse_ctx *c, struct ast_decl *d);
 struct ast_name *name_chain(struct parse_ctx *c, struct ast_name *list, struct ast_name n);
 void rule_clause(struct parse_ctx *c, struct ast_rule *r, struct ast_clause *cl);
 struct ast_clause *clause_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name, struct ast *e);

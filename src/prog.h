@@ -24,7 +24,7 @@ enum opcode {
 	OPC__COUNT
 };
 
-enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T };
+enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_X, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T };
 
 struct op_info {
 	const char *name;
@@ -40,6 +40,11 @@ extern const struct op_info op_info[OPC__COUNT];
 #define INSN_OP(w) ((w) & 0xFF)
 #define INSN_A(w) ((w) >> 8)
 #define OPERAND_MAX 0xFFFFFF
+/* FIELD packs the binding (which of the rule's events) and the slot. */
+#define FIELD_OPERAND(bind, slot) (((uint32_t)(bind) << 20) | (uint32_t)(slot))
+#define FIELD_BIND(a) ((a) >> 20)
+#define FIELD_SLOT(a) ((a) & 0xFFFFF)
+#define MAX_BINDS 16
 /* CALL packs the builtin and its argument count. */
 #define CALL_OPERAND(id, argc) (((uint32_t)(id) << 8) | (uint32_t)(argc))
 
@@ -73,10 +78,28 @@ struct evtype {
 	int nrules;
 };
 
+#define NO_CODE UINT32_MAX
+
+/* A step of a pattern: `then [no] B as b where cond within D`. */
+struct pattern_step {
+	int negated;          /* then no: an absence */
+	int64_t within;       /* ns after the step before */
+	uint32_t where;       /* entry of the condition's code, or NO_CODE */
+	int *types;           /* event types that can match */
+	int ntypes;
+};
+
 struct rule_info {
 	const char *name;
 	const char *doc;
 	struct loc loc;
+	uint8_t trigger;      /* enum trigger_kind (ast.h) */
+	struct pattern_step *steps; /* T_EVENTS with `then`: steps[0] is the `on` part */
+	int nsteps;
+	int nbinds;           /* events the handler reads: one per step */
+	const char **bind_names; /* for messages and disasm; NULL when unnamed */
+	int64_t repeat_n;     /* T_REPEAT: the N-th event ... */
+	int64_t repeat_within; /* ... inside this window (ns) */
 	uint32_t entry;       /* first instruction */
 	int64_t priority;
 	int nlocals;

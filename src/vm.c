@@ -530,7 +530,6 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 	const uint32_t *code = p->code;
 	struct val *sp = vm->stack; /* next free slot */
 	struct val *L = vm->locals;
-	const struct event *ev = vm->ev;
 	vm->err = val_null();
 
 #define STOP_IF_ERR(v)                                                          \
@@ -568,13 +567,13 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			L[a] = *--sp;
 			break;
 		case OPC_FIELD:
-			*sp++ = ev->slots[a];
+			*sp++ = vm->bind[FIELD_BIND(a)]->slots[FIELD_SLOT(a)];
 			break;
 		case OPC_EVTIME:
-			*sp++ = val_time(ev->time);
+			*sp++ = val_time(vm->bind[a]->time);
 			break;
 		case OPC_EVTYPE:
-			*sp++ = ev->type_name;
+			*sp++ = vm->bind[a]->type_name;
 			break;
 		case OPC_EVKEY:
 			*sp++ = val_str(vm->cust->key, vm->cust->keylen);

@@ -20,7 +20,8 @@ struct vm {
 	struct arena *scratch;       /* strings made while running */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
-	const struct event *ev;      /* NULL when evaluating constants */
+	const struct event *bind[MAX_BINDS]; /* the rule's events (bind[0]: `on E as x`) */
+	int64_t now;                 /* event time of the firing: the response's `at` */
 	struct customer *cust;
 	int rule;                    /* rule being run */
 	uint32_t err_pc;             /* where a runtime error stopped the handler */

@@ -16,6 +16,9 @@ A .test file holds cases in the spirit of jq.test:
     --- status
     0
 
+`golden.py CXR --update NAME.test` rewrites the expectations of one file
+from what cxr does now: review the diff before committing it.
+
 Every block but the case header names a file written into a fresh
 folder, except stdout, stderr, stderr~ and status, which are
 expectations.  Without an args line the command is
@@ -60,7 +63,7 @@ def parse(path):
     return cases
 
 
-def run_case(cxr, case):
+def run_case(cxr, case, actual=None):
     files = [(n, "".join(t)) for n, t in case["blocks"] if n not in EXPECT]
     want = {n: "".join(t) for n, t in case["blocks"] if n in EXPECT}
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,6 +87,12 @@ def run_case(cxr, case):
             return ["timed out"]
         out = p.stdout.decode("utf-8", "replace")
         err = p.stderr.decode("utf-8", "replace")
+        if actual is not None:
+            actual.update(stdout=out, stderr=err, status=p.returncode)
+            for name, _ in case["blocks"]:
+                if name.endswith(".want"):
+                    target = os.path.join(tmp, name[:-5])
+                    actual[name] = open(target, encoding="utf-8").read() if os.path.exists(target) else ""
         problems = []
         status = int(want.get("status", "0").strip() or 0)
         if p.returncode != status:
@@ -107,8 +116,38 @@ def run_case(cxr, case):
         return problems
 
 
+def update(cxr, path):
+    """Rewrite the expectation blocks of one .test file."""
+    out = []
+    for case in parse(path):
+        actual = {}
+        run_case(cxr, case, actual)
+        out.append("=== %s\n" % case["name"])
+        if case["args"] is not None:
+            out.append("args: %s\n" % case["args"])
+        names = [n for n, _ in case["blocks"]]
+        for name, text in case["blocks"]:
+            if name in EXPECT or name.endswith(".want"):
+                continue
+            out.append("--- %s\n%s" % (name, "".join(text)))
+        out.append("--- stdout\n" + actual["stdout"])
+        if "stderr" in names or actual["stderr"]:
+            out.append("--- stderr\n" + actual["stderr"])
+        if "status" in names or actual["status"]:
+            out.append("--- status\n%d\n" % actual["status"])
+        for name in names:
+            if name.endswith(".want"):
+                out.append("--- %s\n%s" % (name, actual[name]))
+        out.append("\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(out))
+
+
 def main():
     cxr = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./cxr")
+    if len(sys.argv) > 3 and sys.argv[2] == "--update":
+        update(cxr, sys.argv[3])
+        return 0
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
     passed = failed = 0
     for name in sorted(os.listdir(folder)):

@@ -289,6 +289,12 @@ static void test_real_zones(struct tz_cache *c)
 	      "1ns before the switch: %" PRId64, off);
 	CHECK(lookup_ns(c, "Europe/Warsaw", 13, sw, &off, &why) == 0 && off == 2 * HOUR * SEC,
 	      "at the switch: %" PRId64, off);
+	/* The same before 1970, where truncation would round up. */
+	sw = utc(1969, 4, 27, 7, 0, 0) * SEC;
+	CHECK(lookup_ns(c, "America/New_York", 16, sw - 1, &off, &why) == 0 && off == -5 * HOUR * SEC,
+	      "1ns before the 1969 switch: %" PRId64, off);
+	CHECK(lookup_ns(c, "America/New_York", 16, sw, &off, &why) == 0 && off == -4 * HOUR * SEC,
+	      "at the 1969 switch: %" PRId64, off);
 
 	/* America/New_York: EST -5, EDT -4. */
 	EXPECT_OFF(c, "America/New_York", utc(2026, 1, 15, 12, 0, 0), -5 * HOUR);
@@ -655,7 +661,8 @@ static void test_built(struct fixture *fx)
 	write_footer_zone(fx, "ZeroBased", '2', 3 * 3600, "XXX-3YYY,59/2,299/2");
 	write_footer_zone(fx, "NoRule", '2', -5 * 3600, "EST5EDT");
 	write_footer_zone(fx, "Fixed", '4', 19800, "<+0530>-5:30");
-	write_footer_zone(fx, "Seconds", '2', 0, "<-001530>0:15:30<+003030>-0:30:30,M3.5.0/1:02:03,M10.5.0/1:02:03");
+	write_footer_zone(fx, "Seconds", '2', 0,
+			  "<-001530>0:15:30<+003030>-0:30:30,M3.5.0/1:02:03,M10.5.0/1:02:03");
 
 	c = cache_in(fx->dir);
 	EXPECT_OFF(c, "V1", 0, 3600);

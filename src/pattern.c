@@ -1,0 +1,338 @@
+/* pattern.c: event-time timers, sequences, absences and repeats.
+ *
+ * A sequence `on A as a then B as b within D` keeps, per customer, one
+ * pending instance per A: the events bound so far and a timer at the
+ * step's deadline.  A matching B completes the instance (the rule fires);
+ * the deadline frees it, or, for `then no B`, fires the rule at the
+ * deadline.  Timers live in one binary heap ordered by (deadline, creation
+ * order) and fire before any event later than their deadline, so the
+ * output does not depend on how the input was split or batched.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "vm.h"
+
+#define TIMER_IDLE UINT32_MAX
+
+/* ---- the timer heap ---- */
+
+static int timer_before(const struct timer *a, const struct timer *b)
+{
+	return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+static void heap_place(struct engine *e, uint32_t at, struct timer *t)
+{
+	e->heap[at] = t;
+	t->heap_at = at;
+}
+
+static void sift_up(struct engine *e, uint32_t at)
+{
+	struct timer *t = e->heap[at];
+	while (at > 0) {
+		uint32_t parent = (at - 1) / 2;
+		if (!timer_before(t, e->heap[parent]))
+			break;
+		heap_place(e, at, e->heap[parent]);
+		at = parent;
+	}
+	heap_place(e, at, t);
+}
+
+static void sift_down(struct engine *e, uint32_t at)
+{
+	struct timer *t = e->heap[at];
+	for (;;) {
+		uint32_t child = 2 * at + 1;
+		if (child >= e->nheap)
+			break;
+		if (child + 1 < e->nheap && timer_before(e->heap[child + 1], e->heap[child]))
+			child++;
+		if (!timer_before(e->heap[child], t))
+			break;
+		heap_place(e, at, e->heap[child]);
+		at = child;
+	}
+	heap_place(e, at, t);
+}
+
+void timer_cancel(struct engine *e, struct timer *t)
+{
+	uint32_t at = t->heap_at;
+	if (at == TIMER_IDLE)
+		return;
+	t->heap_at = TIMER_IDLE;
+	struct timer *last = e->heap[--e->nheap];
+	if (at == e->nheap)
+		return;
+	heap_place(e, at, last);
+	sift_up(e, at);
+	sift_down(e, last->heap_at);
+}
+
+void timer_set(struct engine *e, struct timer *t, int64_t deadline)
+{
+	timer_cancel(e, t);
+	t->deadline = deadline;
+	t->seq = ++e->timer_seq;
+	if (e->nheap == e->capheap) {
+		e->capheap = e->capheap ? e->capheap * 2 : 256;
+		e->heap = mem_realloc(e->heap, sizeof *e->heap * e->capheap);
+	}
+	heap_place(e, e->nheap++, t);
+	sift_up(e, t->heap_at);
+}
+
+void timer_init(struct timer *t, uint8_t kind)
+{
+	memset(t, 0, sizeof *t);
+	t->heap_at = TIMER_IDLE;
+	t->kind = kind;
+}
+
+/* ---- bound events ---- */
+
+/* A copy of an event that outlives it: one allocation holding the slots
+ * and their strings. */
+struct event *event_clone(const struct event *ev, int nslots)
+{
+	size_t size = sizeof *ev + sizeof *ev->slots * (size_t)nslots + ev->type_name.len + 1;
+	for (int i = 0; i < nslots; i++)
+		if (ev->slots[i].kind == V_STR)
+			size += ev->slots[i].len + 1;
+	struct event *copy = mem_alloc(size);
+	*copy = *ev;
+	copy->slots = (struct val *)(copy + 1);
+	char *text = (char *)(copy->slots + nslots);
+	for (int i = 0; i < nslots; i++) {
+		copy->slots[i] = ev->slots[i];
+		if (ev->slots[i].kind == V_STR) {
+			memcpy(text, ev->slots[i].u.s, ev->slots[i].len);
+			text[ev->slots[i].len] = 0;
+			copy->slots[i].u.s = text;
+			text += ev->slots[i].len + 1;
+		}
+	}
+	if (ev->type_name.kind == V_STR) {
+		memcpy(text, ev->type_name.u.s, ev->type_name.len);
+		text[ev->type_name.len] = 0;
+		copy->type_name.u.s = text;
+	}
+	return copy;
+}
+
+/* ---- running a handler ---- */
+
+void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
+		      int64_t now, const struct event *cause)
+{
+	struct vm *vm = e->vm;
+	for (int i = 0; i < MAX_BINDS; i++)
+		vm->bind[i] = i < nbound ? bound[i] : NULL;
+	vm->cust = &e->custs[cust];
+	vm->now = now;
+	e->has_once_key = 0;
+	if (vm_run_rule(vm, rule) == VM_ERROR)
+		engine_runtime_error(e, rule, cause);
+}
+
+/* A step's `where`: does this candidate match, given the events so far? */
+static int where_holds(struct engine *e, int rule, const struct pattern_step *st, struct instance *in,
+		       const struct event *cand)
+{
+	if (st->where == NO_CODE)
+		return 1;
+	struct vm *vm = e->vm;
+	for (int i = 0; i < in->step; i++)
+		vm->bind[i] = in->bound[i];
+	vm->bind[in->step] = cand;
+	vm->cust = &e->custs[in->cust];
+	vm->now = cand->time;
+	vm->rule = rule;
+	struct val v;
+	if (vm_eval(vm, st->where, &v) != VM_FIRED) {
+		engine_runtime_error(e, rule, cand);
+		return 0;
+	}
+	return val_truthy(&v);
+}
+
+/* ---- instances ---- */
+
+static void instance_unlink(struct engine *e, struct instance *in)
+{
+	struct customer *c = &e->custs[in->cust];
+	if (in->prev)
+		in->prev->next = in->next;
+	else
+		c->pending = in->next;
+	if (in->next)
+		in->next->prev = in->prev;
+	else
+		c->pending_tail = in->prev;
+}
+
+/* Free an instance that is no longer in its customer's list. */
+static void instance_release(struct engine *e, struct instance *in)
+{
+	timer_cancel(e, &in->timer);
+	for (int i = 0; i < in->step; i++)
+		mem_free(in->bound[i]);
+	mem_free(in);
+	e->pending--;
+}
+
+static void instance_free(struct engine *e, struct instance *in)
+{
+	instance_unlink(e, in);
+	instance_release(e, in);
+}
+
+static void instance_start(struct engine *e, int rule, const struct event *ev)
+{
+	const struct rule_info *ri = &e->prog->rules[rule];
+	struct instance *in = mem_alloc(sizeof *in + sizeof *in->bound * (size_t)ri->nsteps);
+	timer_init(&in->timer, TIMER_PATTERN);
+	in->cust = ev->cust;
+	in->rule = rule;
+	in->bound[0] = event_clone(ev, e->prog->nslots);
+	in->step = 1;
+	struct customer *c = &e->custs[ev->cust];
+	in->prev = c->pending_tail;
+	if (c->pending_tail)
+		c->pending_tail->next = in;
+	else
+		c->pending = in;
+	c->pending_tail = in;
+	e->pending++;
+	timer_set(e, &in->timer, ev->time + ri->steps[1].within);
+}
+
+static int step_has_type(const struct pattern_step *st, int type)
+{
+	for (int i = 0; i < st->ntypes; i++)
+		if (st->types[i] == type)
+			return 1;
+	return 0;
+}
+
+/* An event of a type a sequence rule names: first it moves the pending
+ * instances (oldest first), then it may start a new one, so that an event
+ * never completes the instance it started. */
+void pattern_event(struct engine *e, int rule, const struct event *ev)
+{
+	const struct rule_info *ri = &e->prog->rules[rule];
+	struct customer *c = &e->custs[ev->cust];
+	for (struct instance *in = c->pending, *next; in; in = next) {
+		next = in->next;
+		if (in->rule != rule)
+			continue;
+		const struct pattern_step *st = &ri->steps[in->step];
+		if (!step_has_type(st, ev->type) || ev->time > in->timer.deadline || !where_holds(e, rule, st, in, ev))
+			continue;
+		if (st->negated) {
+			instance_free(e, in); /* it came in time: no absence */
+			continue;
+		}
+		if (in->step == ri->nsteps - 1) {
+			const struct event *bound[MAX_BINDS];
+			for (int i = 0; i < in->step; i++)
+				bound[i] = in->bound[i];
+			bound[in->step] = ev;
+			/* A handler starts no instance and frees none, so `next`
+			 * stays valid while it runs. */
+			instance_unlink(e, in);
+			engine_fire_rule(e, rule, in->cust, bound, ri->nsteps, ev->time, ev);
+			instance_release(e, in);
+			continue;
+		}
+		in->bound[in->step++] = event_clone(ev, e->prog->nslots);
+		timer_set(e, &in->timer, ev->time + ri->steps[in->step].within);
+	}
+	if (step_has_type(&ri->steps[0], ev->type))
+		instance_start(e, rule, ev);
+}
+
+/* A pattern's deadline: an absence fires, anything else expires. */
+static void instance_deadline(struct engine *e, struct instance *in)
+{
+	const struct rule_info *ri = &e->prog->rules[in->rule];
+	if (ri->steps[in->step].negated) {
+		const struct event *bound[MAX_BINDS];
+		for (int i = 0; i < in->step; i++)
+			bound[i] = in->bound[i];
+		instance_unlink(e, in);
+		engine_fire_rule(e, in->rule, in->cust, bound, in->step, in->timer.deadline, bound[0]);
+		instance_release(e, in);
+		return;
+	}
+	instance_free(e, in);
+}
+
+/* ---- repeats: on N E within D ---- */
+
+/* The rule fires on the event that makes the count inside the window
+ * reach N; the window holds the events at most D before the newest. */
+void repeat_event(struct engine *e, int rule, const struct event *ev)
+{
+	const struct rule_info *ri = &e->prog->rules[rule];
+	struct rule_state *rs = engine_rule_state(e, ev->cust, rule);
+	uint32_t keep = (uint32_t)ri->repeat_n + 1; /* N + 1 times tell "exactly N" */
+	if (!rs->window)
+		rs->window = mem_alloc(sizeof *rs->window * keep);
+	rs->window[(rs->win_head + rs->nwin) % keep] = ev->time;
+	if (rs->nwin < keep)
+		rs->nwin++;
+	else
+		rs->win_head = (rs->win_head + 1) % keep;
+	int64_t from = ev->time - ri->repeat_within;
+	uint32_t inside = 0;
+	for (uint32_t i = 0; i < rs->nwin; i++)
+		inside += rs->window[(rs->win_head + i) % keep] >= from;
+	if (inside == (uint32_t)ri->repeat_n) {
+		const struct event *bound[1] = {ev};
+		engine_fire_rule(e, rule, ev->cust, bound, 1, ev->time, ev);
+	}
+}
+
+/* ---- firing timers ---- */
+
+/* Fire every timer due before `t` (or at `t` too, when `inclusive`), in
+ * deadline order. */
+void engine_timers_until(struct engine *e, int64_t t, int inclusive)
+{
+	while (e->nheap) {
+		struct timer *top = e->heap[0];
+		if (top->deadline > t || (!inclusive && top->deadline == t))
+			break;
+		timer_cancel(e, top);
+		struct arena_mark mark = arena_mark(&e->scratch);
+		switch (top->kind) {
+		case TIMER_PATTERN:
+			instance_deadline(e, (struct instance *)(void *)top);
+			break;
+		}
+		arena_reset(&e->scratch, mark);
+	}
+}
+
+void engine_finish(struct engine *e, int flush)
+{
+	if (flush)
+		engine_timers_until(e, INT64_MAX, 1);
+	else if (e->events)
+		engine_timers_until(e, e->last_time, 1);
+}
+
+void engine_free_patterns(struct engine *e)
+{
+	for (uint32_t i = 0; i < e->ncusts; i++)
+		while (e->custs[i].pending)
+			instance_free(e, e->custs[i].pending);
+	mem_free(e->heap);
+	e->heap = NULL;
+	e->nheap = e->capheap = 0;
+}
