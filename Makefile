@@ -16,15 +16,15 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -I$(BUIL
 LDLIBS   = -lpcre2-8 -lm
 FLEX     ?= flex
 BISON    ?= bison
-DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3
+DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3 tzdata
 
 # ---- sources ----
 LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/compile_expr.c src/vm.c src/builtins.c \
           src/engine.c src/pattern.c src/ingest.c src/disasm.c src/cxr.c \
-          src/json.c src/source.c src/timeutil.c
+          src/json.c src/source.c src/timeutil.c src/tzone.c
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
-UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api
+UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api $(BUILD)/tests/test_tzone
 TEST_TOOLS = $(BUILD)/tests/timeparse_cli $(BUILD)/tests/jsoncheck $(BUILD)/tests/csvdump
 
 .PHONY: all test example deps sanitize bench clean

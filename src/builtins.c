@@ -4,7 +4,7 @@
  * implementation and a line of help; builtin_sigs gives each argument's
  * expected kind for the compiler's checks (one letter per argument, the
  * last letter repeats: a any, n number, s string, t time, d duration,
- * l list).
+ * l list, z a time zone, checked when the script writes it out).
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "timeutil.h"
+#include "tzone.h"
 #include "vm.h"
 
 static int is_num(const struct val *v) { return v->kind == V_INT || v->kind == V_FLOAT; }
@@ -143,42 +144,30 @@ static struct val bi_minutes(struct vm *vm, struct val *a, int n) { (void)n; ret
 static struct val bi_hours(struct vm *vm, struct val *a, int n) { (void)n; return dur_in(vm, a, 3600e9, "hours"); }
 static struct val bi_days(struct vm *vm, struct val *a, int n) { (void)n; return dur_in(vm, a, 86400e9, "days"); }
 
-/* A zone argument: "UTC", "Z" or a fixed offset "+02:00" / "-0530". */
-static int zone_offset(const struct val *z, int64_t *off)
+/* The offset of a zone argument at instant t: "UTC", a fixed offset
+ * ("+02:00") or an IANA name ("Europe/Warsaw"), through the VM's cache. */
+static int zone_offset(struct vm *vm, const struct val *z, int64_t t, int64_t *off, const char **why)
 {
 	*off = 0;
 	if (!z || z->kind == V_NULL)
 		return 0;
-	if (z->kind != V_STR)
+	if (z->kind != V_STR) {
+		*why = "a time zone is a string such as \"Europe/Warsaw\" or \"+02:00\"";
 		return -1;
-	const char *s = z->u.s;
-	size_t n = z->len;
-	if ((n == 3 && memcmp(s, "UTC", 3) == 0) || (n == 1 && (s[0] == 'Z' || s[0] == 'z')))
-		return 0;
-	if ((n == 6 && s[3] == ':') || n == 5) {
-		int sign = s[0] == '-' ? -1 : s[0] == '+' ? 1 : 0;
-		const char *m = n == 6 ? s + 4 : s + 3;
-		if (!sign)
-			return -1;
-		for (int i = 1; i < 3; i++)
-			if (s[i] < '0' || s[i] > '9' || m[i - 1] < '0' || m[i - 1] > '9')
-				return -1;
-		int hh = (s[1] - '0') * 10 + (s[2] - '0'), mm = (m[0] - '0') * 10 + (m[1] - '0');
-		if (hh > 23 || mm > 59)
-			return -1;
-		*off = sign * ((int64_t)hh * 3600 + mm * 60) * NS_PER_SEC;
-		return 0;
 	}
-	return -1;
+	if (!vm->tz)
+		vm->tz = tz_cache_new();
+	return tz_offset(vm->tz, z->u.s, z->len, t, off, why);
 }
 
 static struct val civil_of(struct vm *vm, struct val *a, int n, struct civil *c, const char *name)
 {
 	int64_t off;
+	const char *why;
 	if (a[0].kind != V_TIME)
 		return vm_error(vm, "%s() takes a time, not %s", name, val_kind_name(&a[0]));
-	if (zone_offset(n > 1 ? &a[1] : NULL, &off) < 0)
-		return vm_error(vm, "%s(): zone must be \"UTC\" or an offset such as \"+02:00\"", name);
+	if (zone_offset(vm, n > 1 ? &a[1] : NULL, a[0].u.i, &off, &why) < 0)
+		return vm_error(vm, "%s(): %s", name, why);
 	time_to_civil(a[0].u.i + off, c);
 	return val_bool(1);
 }
@@ -393,8 +382,9 @@ static struct val bi_format(struct vm *vm, struct val *a, int n)
 		if (a[1].kind != V_STR)
 			return vm_error(vm, "format(time, pattern): the pattern is a string such as \"%%Y-%%m-%%d\"");
 		int64_t off;
-		if (zone_offset(n > 2 ? &a[2] : NULL, &off) < 0)
-			return vm_error(vm, "format(): zone must be \"UTC\" or an offset such as \"+02:00\"");
+		const char *why;
+		if (zone_offset(vm, n > 2 ? &a[2] : NULL, a[0].u.i, &off, &why) < 0)
+			return vm_error(vm, "format(): %s", why);
 		struct civil c;
 		time_to_civil(a[0].u.i + off, &c);
 		static const char *const wd[] = {"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -467,8 +457,8 @@ const struct builtin builtins[] = {
 const int nbuiltins = sizeof builtins / sizeof builtins[0];
 
 const char *const builtin_sigs[] = {
-	"a", "a", "a", "a", "a", "d", "d", "d", "d", "ts", "ts", "ts", "a", "a", "a", "a",
-	"aa", "aa", "aa", "n", "n", "n", "a", "a", "a", "a", "a", "aaa",
+	"a", "a", "a", "a", "a", "d", "d", "d", "d", "tz", "tz", "tz", "a", "a", "a", "a",
+	"aa", "aa", "aa", "n", "n", "n", "a", "a", "a", "a", "a", "aaz",
 };
 _Static_assert(sizeof builtin_sigs / sizeof builtin_sigs[0] == sizeof builtins / sizeof builtins[0],
 	       "one signature per builtin");

@@ -63,6 +63,7 @@ struct comp {
 	int guards;
 	int in_const; /* compiling a constant: no event, no customer */
 	struct buf tmp;
+	struct tz_cache *tz; /* for checking the time zones a script names */
 };
 
 void comp_error(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -12,6 +12,7 @@
 #include "comp.h"
 #include "engine.h"
 #include "stdlib_scripts.h"
+#include "tzone.h"
 #include "vm.h"
 
 const char *const ty_name[] = {"any", "null", "bool", "int", "float", "string", "time", "duration", "list"};
@@ -948,6 +949,7 @@ done:
 	mem_free(c.scope);
 	mem_free(c.stdlib_files);
 	buf_free(&c.tmp);
+	tz_cache_free(c.tz);
 	return c.d->errors - errors0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "comp.h"
+#include "tzone.h"
 
 /* ---- scopes ---- */
 
@@ -318,6 +319,7 @@ static int arg_fits(char want, enum ty got)
 	case 'n': return got == TY_ANY || got == TY_NULL || ty_is_num(got);
 	case 's': return got == TY_ANY || got == TY_NULL || got == TY_STR;
 	case 'l': return got == TY_ANY || got == TY_NULL || got == TY_LIST;
+	case 'z': return got == TY_ANY || got == TY_NULL || got == TY_STR;
 	default: return 1;
 	}
 }
@@ -330,6 +332,7 @@ static const char *sig_name(char want)
 	case 'n': return "a number";
 	case 's': return "a string";
 	case 'l': return "a list";
+	case 'z': return "a time zone";
 	default: return "a value";
 	}
 }
@@ -429,6 +432,15 @@ static enum ty comp_call(struct comp *c, struct ast *e)
 		char want = siglen ? sig[(size_t)i < siglen ? (size_t)i : siglen - 1] : 'a';
 		if (!arg_fits(want, t))
 			comp_error(c, e->kids[i]->loc, "%s() takes %s, not %s", bi->name, sig_name(want), ty_name[t]);
+		if (want == 'z' && e->kids[i]->kind == A_STR) {
+			/* A zone written in the script is checked now, not per event. */
+			int64_t off;
+			const char *why;
+			if (!c->tz)
+				c->tz = tz_cache_new();
+			if (tz_offset(c->tz, e->kids[i]->s, e->kids[i]->len, 0, &off, &why) < 0)
+				comp_error(c, e->kids[i]->loc, "%s", why);
+		}
 	}
 	if (e->nkids > 255) {
 		comp_error(c, e->loc, "too many arguments");

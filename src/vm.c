@@ -37,6 +37,7 @@ void vm_free(struct vm *vm)
 {
 	if (!vm)
 		return;
+	tz_cache_free(vm->tz);
 	pcre2_match_data_free(vm->md);
 	pcre2_match_context_free(vm->mctx);
 	mem_free(vm->stack);

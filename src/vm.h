@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "prog.h"
+#include "tzone.h"
 
 struct vm {
 	const struct prog *p;
@@ -28,6 +29,7 @@ struct vm {
 	struct val err;              /* the error, or null */
 	struct buf tmp;
 	struct diag *trace;          /* where --trace writes each instruction, or NULL */
+	struct tz_cache *tz;         /* time zones loaded by date(), hour()... on first use */
 };
 
 enum vm_result { VM_FIRED, VM_SKIPPED, VM_ERROR };
