@@ -74,7 +74,7 @@ void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg
 %token METRIC "metric" SLA "sla" GOAL "goal" BUDGET "budget" SPEND "spend"
 
 %type <ast> expr primary postfix args opt_args list_items
-%type <name> name opt_as
+%type <name> name opt_as soft_keyword
 %type <names> types params opt_params stage_types
 %type <i> opt_no
 %type <ast> opt_where opt_by_expr
@@ -119,6 +119,7 @@ toplevel:
 	| JOURNEY name '{' journey_body '}'  { $4->name = $2; script_journey(ctx, $4); }
 	| decl                               { script_decl(ctx, $1); }
 	| error END
+	| error '}'
 	;
 
 settings:
@@ -269,6 +270,23 @@ step:
 name:
 	  IDENT
 	| STRING                             { $$ = str_to_name(ctx, @1, $1); }
+	| soft_keyword
+	;
+
+/* Keywords that read as names where a name is expected: `stage after`. */
+soft_keyword:
+	  AFTER                              { $$ = keyword_name(ctx, @1, "after"); }
+	| AT                                 { $$ = keyword_name(ctx, @1, "at"); }
+	| BY                                 { $$ = keyword_name(ctx, @1, "by"); }
+	| FOR                                { $$ = keyword_name(ctx, @1, "for"); }
+	| TO                                 { $$ = keyword_name(ctx, @1, "to"); }
+	| ENTER                              { $$ = keyword_name(ctx, @1, "enter"); }
+	| EXIT                               { $$ = keyword_name(ctx, @1, "exit"); }
+	| STAGE                              { $$ = keyword_name(ctx, @1, "stage"); }
+	| GOAL                               { $$ = keyword_name(ctx, @1, "goal"); }
+	| BUDGET                             { $$ = keyword_name(ctx, @1, "budget"); }
+	| METRIC                             { $$ = keyword_name(ctx, @1, "metric"); }
+	| SLA                                { $$ = keyword_name(ctx, @1, "sla"); }
 	;
 
 expr:

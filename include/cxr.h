@@ -40,6 +40,9 @@ void cxr_free(cxr *h);
 void cxr_on_diagnostic(cxr *h, cxr_write_fn fn, void *ud);
 void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud);
 void cxr_on_reject(cxr *h, cxr_write_fn fn, void *ud);
+/* Held-out responses ("held_out": true) and firings a budget stopped
+ * ("budget_exhausted": true), as JSON Lines: nothing is invisible. */
+void cxr_on_audit(cxr *h, cxr_write_fn fn, void *ud);
 void cxr_set_format(cxr *h, enum cxr_format f);
 void cxr_set_color(cxr *h, int on);
 /* At the end of input, fire every pending timer (absences, expiries),
@@ -72,8 +75,10 @@ void cxr_finish(cxr *h);
 /* The bytecode of every rule, with the effect of each instruction. */
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud);
 
-/* The run summary as text (events, rejects, responses per rule). */
+/* The run summary: events, rejects, responses per rule, journeys,
+ * metrics, SLAs, goals.  As text, or as one JSON object. */
 void cxr_summary(cxr *h, cxr_write_fn fn, void *ud);
+void cxr_summary_json(cxr *h, cxr_write_fn fn, void *ud);
 
 struct cxr_counts {
 	uint64_t events;         /* accepted events */

@@ -593,3 +593,10 @@ void parse_token_name(struct buf *out, const char *name, int article)
 	else
 		buf_printf(out, "'%.*s'", (int)n, name);
 }
+
+struct ast_name keyword_name(struct parse_ctx *c, struct loc loc, const char *word)
+{
+	(void)c;
+	struct ast_name n = {word, (uint32_t)strlen(word), loc};
+	return n;
+}

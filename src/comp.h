@@ -86,6 +86,19 @@ struct named_const *comp_const_find(struct comp *c, const char *s, size_t n);
 struct named_fn *comp_fn_find(struct comp *c, const char *s, size_t n);
 int comp_builtin_find(const char *s, size_t n);
 
+/* Evaluate an expression now (constants, settings, windows). */
+int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type);
+
+/* Declarations (compile_decl.c). */
+void comp_journeys(struct comp *c);
+void comp_decls(struct comp *c);
+void comp_stage_trigger(struct comp *c, struct ast_rule *r, struct rule_info *ri);
+void comp_decl_dispatch(struct comp *c, int index);
+void comp_move(struct comp *c, struct ast_clause *cl);
+void comp_observe(struct comp *c, struct ast_clause *cl);
+int comp_budget_ref(struct comp *c, const struct ast_name *n);
+const char *agg_name(enum agg a);
+
 /* Compile an expression; returns its static type. */
 enum ty comp_expr(struct comp *c, struct ast *e);
 static inline int ty_is_num(enum ty t) { return t == TY_INT || t == TY_FLOAT; }

@@ -250,7 +250,7 @@ static enum ty ty_of_value(const struct val *v)
 }
 
 /* Evaluate an expression now, with the VM, for a const or a setting. */
-static int eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
+int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
 {
 	int errors = c->d->errors;
 	uint32_t entry = c->p->ncode;
@@ -288,7 +288,7 @@ static void comp_const(struct comp *c, struct ast_const *k)
 		return;
 	}
 	struct named_const nc = {k->name, val_null(), TY_NULL, 0, is_stdlib_file(c, k->name.loc.file)};
-	if (eval_now(c, k->value, &nc.value, &nc.type) < 0)
+	if (comp_eval_now(c, k->value, &nc.value, &nc.type) < 0)
 		nc.type = TY_ANY;
 	c->consts = mem_realloc(c->consts, sizeof *c->consts * (size_t)(c->nconsts + 1));
 	c->consts[c->nconsts++] = nc;
@@ -461,7 +461,11 @@ static void comp_fn(struct comp *c, struct ast_fn *fn)
 	c->nfns++;
 }
 
-static int is_response(int kind) { return kind == C_EMIT || kind == C_SET || kind == C_TAG || kind == C_UNTAG; }
+static int is_response(int kind)
+{
+	return kind == C_EMIT || kind == C_SET || kind == C_TAG || kind == C_UNTAG || kind == C_MOVE ||
+	       kind == C_OBSERVE || kind == C_SPEND;
+}
 
 static void comp_emit(struct comp *c, struct ast_clause *cl)
 {
@@ -521,7 +525,7 @@ static int64_t const_duration(struct comp *c, struct ast *e, const char *what)
 {
 	struct val v;
 	enum ty t;
-	if (eval_now(c, e, &v, &t) < 0)
+	if (comp_eval_now(c, e, &v, &t) < 0)
 		return 0;
 	if (v.kind != V_DUR || v.u.i <= 0) {
 		comp_error(c, e->loc, "%s takes a positive duration such as 10m", what);
@@ -589,14 +593,17 @@ static void comp_trigger(struct comp *c, struct ast_rule *r, int index)
 	if (r->trigger == T_REPEAT) {
 		struct val v;
 		enum ty t;
-		if (eval_now(c, r->repeat_n, &v, &t) == 0 && (v.kind != V_INT || v.u.i < 1 || v.u.i > 100000))
+		if (comp_eval_now(c, r->repeat_n, &v, &t) == 0 && (v.kind != V_INT || v.u.i < 1 || v.u.i > 100000))
 			comp_error(c, r->repeat_n->loc, "a repeat counts from 1 to 100000 events");
 		else
 			ri->repeat_n = v.u.i;
 		ri->repeat_within = steps[0].within;
 	}
-	if (r->trigger == T_ENTER || r->trigger == T_EXIT || r->trigger == T_STUCK || r->trigger == T_BREACH)
-		comp_error(c, r->steps[0].loc, "journey and sla triggers are not implemented yet");
+	if (r->trigger == T_ENTER || r->trigger == T_EXIT || r->trigger == T_STUCK || r->trigger == T_BREACH) {
+		ri->steps = NULL;
+		ri->nsteps = 0;
+		comp_stage_trigger(c, r, ri);
+	}
 }
 
 /* Register the rule with every event type that moves it: the types of
@@ -605,6 +612,10 @@ static void comp_dispatch(struct comp *c, int index)
 {
 	struct prog *p = c->p;
 	const struct rule_info *ri = &p->rules[index];
+	if (ri->trigger >= T_ENTER) {
+		comp_decl_dispatch(c, index);
+		return;
+	}
 	if (ri->trigger == T_ANY) {
 		p->any_rules = mem_realloc(p->any_rules, sizeof *p->any_rules * (size_t)(p->nany_rules + 1));
 		p->any_rules[p->nany_rules++] = index;
@@ -656,7 +667,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	int responded = 0;
 	for (struct ast_clause *cl = r->clauses; cl; cl = cl->next) {
 		if (!is_response(cl->kind) && responded) {
-			comp_error(c, cl->loc, "guards and lets come before the responses (emit, set, tag, untag)");
+			comp_error(c, cl->loc, "guards and lets come before the responses (emit, set, tag, untag, move, observe)");
 			continue;
 		}
 		if (is_response(cl->kind) && !responded) {
@@ -671,6 +682,21 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 			}
 			if (r->has_limit)
 				comp_op(c, OPC_LIMIT, 0, r->limit_loc);
+			/* A budget is spent only by a firing that nothing else stopped. */
+			for (struct ast_clause *sp = cl; sp; sp = sp->next) {
+				if (sp->kind != C_SPEND)
+					continue;
+				int b = comp_budget_ref(c, &sp->name);
+				if (b < 0)
+					continue;
+				ri = &c->p->rules[index];
+				int *list = arena_alloc(&c->p->arena, sizeof *list * (size_t)(ri->nbudgets + 1));
+				if (ri->nbudgets)
+					memcpy(list, ri->budgets, sizeof *list * (size_t)ri->nbudgets);
+				list[ri->nbudgets++] = b;
+				ri->budgets = list;
+				comp_op(c, OPC_BUDGET, (uint32_t)b, sp->loc);
+			}
 		}
 		switch (cl->kind) {
 		case C_WHEN:
@@ -696,6 +722,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 			break;
 		}
 		case C_EMIT:
+			c->p->rules[index].emits = 1;
 			comp_emit(c, cl);
 			break;
 		case C_SET:
@@ -706,6 +733,14 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 			comp_expr(c, cl->expr);
 			comp_op(c, OPC_SETVAR, (uint32_t)comp_var(c, cl->name.s, cl->name.len), cl->loc);
 			break;
+		case C_MOVE:
+			comp_move(c, cl);
+			break;
+		case C_OBSERVE:
+			comp_observe(c, cl);
+			break;
+		case C_SPEND:
+			break; /* checked with the caps, recorded by FIRE */
 		case C_TAG:
 		case C_UNTAG: {
 			enum ty t = comp_expr(c, cl->expr);
@@ -717,7 +752,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 		}
 	}
 	if (!responded)
-		comp_error(c, r->name.loc, "rule '%s' has no response (emit, set, tag or untag)", ri->name);
+		comp_error(c, r->name.loc, "rule '%s' has no response (emit, set, tag, untag, move or observe)", ri->name);
 	if (r->has_limit && r->limit_n == 0 && r->limit_per > 0)
 		comp_warning(c, r->limit_loc, "rule '%s' can never fire: its limit is 0", ri->name);
 	comp_op(c, OPC_FIRE, 0, r->loc);
@@ -777,8 +812,15 @@ static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
 		case OPND_E: ok = a < (uint32_t)p->nemits; break;
 		case OPND_B: ok = (a >> 8) < (uint32_t)nbuiltins; break;
 		case OPND_T: ok = a <= TY_LIST; break;
+		case OPND_M:
+			ok = (a >> 12) < (uint32_t)p->njourneys && (a & 4095) < (uint32_t)p->journeys[a >> 12].nstages;
+			break;
 		default: break;
 		}
+		if (op == OPC_OBSERVE)
+			ok = a < (uint32_t)p->nmetrics;
+		else if (op == OPC_BUDGET)
+			ok = a < (uint32_t)p->nbudgets;
 		if (!ok)
 			break;
 		depth -= pops;
@@ -909,6 +951,8 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		comp_fn(&c, f);
 	for (struct ast_const *k = c.script.consts; k; k = k->next)
 		comp_const(&c, k);
+	comp_journeys(&c);
+	comp_decls(&c);
 	int nrules = 0;
 	for (struct ast_rule *r = c.script.rules; r; r = r->next)
 		nrules++;
@@ -943,6 +987,13 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		if (!ok)
 			break;
 	}
+	for (int i = 0; i < p->nslas; i++) {
+		uint32_t end;
+		if (p->slas[i].to.where != NO_CODE && verify(&c, p->slas[i].to.where, 2, &end) < 0)
+			break;
+		if (p->slas[i].by != NO_CODE && verify(&c, p->slas[i].by, 1, &end) < 0)
+			break;
+	}
 done:
 	mem_free(c.consts);
 	mem_free(c.fns);
@@ -968,8 +1019,23 @@ void prog_free(struct prog *p)
 		return;
 	for (int i = 0; i < p->nregex; i++)
 		pcre2_code_free(p->regex[i]);
-	for (int i = 0; i < p->ntypes; i++)
+	for (int i = 0; i < p->ntypes; i++) {
 		mem_free(p->types[i].rules);
+		mem_free(p->types[i].stage_refs);
+	}
+	for (int j = 0; j < p->njourneys; j++)
+		for (int s = 0; s < p->journeys[j].nstages; s++) {
+			mem_free(p->journeys[j].rules[s].enter);
+			mem_free(p->journeys[j].rules[s].exit);
+			mem_free(p->journeys[j].rules[s].stuck);
+		}
+	for (int i = 0; i < p->nslas; i++)
+		mem_free(p->slas[i].breach_rules);
+	mem_free(p->journeys);
+	mem_free(p->metrics);
+	mem_free(p->slas);
+	mem_free(p->goals);
+	mem_free(p->budgets);
 	mem_free(p->regex);
 	mem_free(p->types);
 	mem_free(p->type_index);

@@ -19,8 +19,8 @@ struct cxr {
 	struct engine *engine;
 	struct store store;   /* for cxr_feed_json: the projection */
 	int store_ready;
-	cxr_write_fn out, rejects;
-	void *out_ud, *rejects_ud;
+	cxr_write_fn out, rejects, audit;
+	void *out_ud, *rejects_ud, *audit_ud;
 	enum cxr_format format;
 	int strict;
 	int trace;
@@ -62,6 +62,8 @@ static void engine_setup(cxr *h)
 	e->out_ud = h->out_ud;
 	e->rejects = h->rejects;
 	e->rejects_ud = h->rejects_ud;
+	e->audit = h->audit;
+	e->audit_ud = h->audit_ud;
 	e->format = h->format == CXR_CSV ? OUT_CSV : OUT_JSONL;
 	e->vm->trace = h->trace ? &h->diag : NULL;
 }
@@ -77,6 +79,13 @@ void cxr_on_reject(cxr *h, cxr_write_fn fn, void *ud)
 {
 	h->rejects = fn;
 	h->rejects_ud = ud;
+	engine_setup(h);
+}
+
+void cxr_on_audit(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->audit = fn;
+	h->audit_ud = ud;
 	engine_setup(h);
 }
 
@@ -203,32 +212,15 @@ void cxr_counts(const cxr *h, struct cxr_counts *out)
 	out->customers = h->engine->ncusts;
 }
 
-void cxr_summary(cxr *h, cxr_write_fn fn, void *ud)
+static void summary(cxr *h, cxr_write_fn fn, void *ud, int json)
 {
-	struct engine *e = h->engine;
-	if (!e)
+	if (!h->engine)
 		return;
 	struct buf b = {0};
-	buf_printf(&b, "cxr: %llu events from %u input%s, %llu rejected, %llu customers, %llu responses",
-		   (unsigned long long)e->events, e->nfiles, e->nfiles == 1 ? "" : "s",
-		   (unsigned long long)e->rejected, (unsigned long long)e->ncusts, (unsigned long long)e->responses);
-	if (e->runtime_errors)
-		buf_printf(&b, ", %llu runtime error%s", (unsigned long long)e->runtime_errors,
-			   e->runtime_errors == 1 ? "" : "s");
-	buf_addc(&b, '\n');
-	for (int r = 0; r < h->prog->nrules; r++) {
-		const struct rule_stats *s = &e->stats[r];
-		buf_printf(&b, "  rule %s: %llu fired", h->prog->rules[r].name, (unsigned long long)s->fired);
-		if (s->deduped)
-			buf_printf(&b, ", %llu deduped", (unsigned long long)s->deduped);
-		if (s->capped)
-			buf_printf(&b, ", %llu capped", (unsigned long long)s->capped);
-		if (s->held_out)
-			buf_printf(&b, ", %llu held out", (unsigned long long)s->held_out);
-		if (s->errors)
-			buf_printf(&b, ", %llu runtime error%s", (unsigned long long)s->errors, s->errors == 1 ? "" : "s");
-		buf_addc(&b, '\n');
-	}
-	fn(ud, b.p, b.len);
+	engine_summary(h->engine, &b, json);
+	fn(ud, b.p ? b.p : "", b.len);
 	buf_free(&b);
 }
+
+void cxr_summary(cxr *h, cxr_write_fn fn, void *ud) { summary(h, fn, ud, 0); }
+void cxr_summary_json(cxr *h, cxr_write_fn fn, void *ud) { summary(h, fn, ud, 1); }

@@ -55,10 +55,18 @@ static void operand_text(const struct prog *p, const struct rule_info *ri, uint3
 		buf_printf(b, "local %u", a);
 		break;
 	case OPND_N:
-		buf_printf(b, "%u", a);
+		if (INSN_OP(w) == OPC_OBSERVE)
+			buf_printf(b, "metric %s", p->metrics[a].name);
+		else if (INSN_OP(w) == OPC_BUDGET)
+			buf_printf(b, "budget %s", p->budgets[a].name);
+		else
+			buf_printf(b, "%u", a);
 		break;
 	case OPND_R:
 		buf_printf(b, "regex %u", a);
+		break;
+	case OPND_M:
+		buf_printf(b, "%s to %s", p->journeys[a >> 12].name, p->journeys[a >> 12].stages[a & 4095]);
 		break;
 	case OPND_NONE:
 		break;

@@ -31,6 +31,7 @@ struct engine *engine_new(const struct prog *p, struct diag *d)
 	e->diag = d;
 	e->stats = mem_alloc(sizeof *e->stats * (size_t)(p->nrules + 1));
 	e->vm = vm_new(p, e, &e->scratch);
+	measure_init(e);
 	e->cust_mask = 1023;
 	e->cust_index = mem_alloc(sizeof *e->cust_index * (e->cust_mask + 1));
 	return e;
@@ -54,7 +55,9 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	measure_free(e);
 	engine_free_patterns(e);
+	journey_free(e);
 	for (uint32_t i = 0; i < e->ncusts; i++) {
 		struct customer *c = &e->custs[i];
 		if (c->vars) {
@@ -244,8 +247,13 @@ void engine_fire(struct vm *vm)
 	struct engine *e = vm->eng;
 	const struct rule_info *ri = &e->prog->rules[vm->rule];
 	e->stats[vm->rule].fired++;
-	if (held_out(ri, vm->cust))
+	int out = held_out(ri, vm->cust);
+	if (out)
 		e->stats[vm->rule].held_out++;
+	uint32_t cust = (uint32_t)(vm->cust - e->custs);
+	for (int b = 0; b < ri->nbudgets && !out; b++)
+		measure_spend(e, ri->budgets[b], vm->now); /* a held-out customer got nothing */
+	measure_fired(e, vm->rule, cust, vm->now, out);
 	if (!e->has_once_key && !ri->limit_n)
 		return;
 	struct rule_state *rs = rule_state(vm->cust, vm->rule, 1);
@@ -405,64 +413,85 @@ static void csv_value(struct buf *b, struct buf *tmp, const struct val *v)
 	csv_cell(b, tmp->p ? tmp->p : "", tmp->len);
 }
 
+/* A response as one JSON object, without its closing brace. */
+static void render_json(struct buf *b, const struct emit_desc *d, const char *rule, const struct customer *c,
+			const struct buf *at, const struct val *fields)
+{
+	buf_adds(b, "{\"action\":");
+	json_write_str(b, d->action, strlen(d->action));
+	buf_adds(b, ",\"rule\":");
+	json_write_str(b, rule, strlen(rule));
+	buf_adds(b, ",\"customer\":");
+	json_write_str(b, c->key, c->keylen);
+	buf_adds(b, ",\"at\":\"");
+	buf_add(b, at->p, at->len);
+	buf_addc(b, '"');
+	for (int i = 0; i < d->nfields; i++) {
+		buf_addc(b, ',');
+		json_write_str(b, d->names[i], strlen(d->names[i]));
+		buf_addc(b, ':');
+		val_render_json(b, &fields[i]);
+	}
+}
+
+static void render_csv(struct engine *e, struct buf *b, const struct emit_desc *d, const char *rule,
+		       const struct customer *c, const struct buf *at, const struct val *fields, struct buf *tmp)
+{
+	const struct prog *p = e->prog;
+	if (!e->header_written) {
+		buf_adds(b, "action,rule,customer,at");
+		for (int i = 0; i < p->ncolumns; i++) {
+			buf_addc(b, ',');
+			csv_cell(b, p->columns[i], strlen(p->columns[i]));
+		}
+		buf_addc(b, '\n');
+		e->header_written = 1;
+	}
+	csv_cell(b, d->action, strlen(d->action));
+	buf_addc(b, ',');
+	csv_cell(b, rule, strlen(rule));
+	buf_addc(b, ',');
+	csv_cell(b, c->key, c->keylen);
+	buf_addc(b, ',');
+	buf_add(b, at->p, at->len);
+	for (int col = 0; col < p->ncolumns; col++) {
+		buf_addc(b, ',');
+		for (int i = 0; i < d->nfields; i++)
+			if (d->cols[i] == col)
+				csv_value(b, tmp, &fields[i]);
+	}
+}
+
 void engine_emit(struct vm *vm, int desc, struct val *fields)
 {
 	struct engine *e = vm->eng;
-	const struct prog *p = e->prog;
-	const struct emit_desc *d = &p->emits[desc];
-	const struct rule_info *ri = &p->rules[vm->rule];
-	if (held_out(ri, vm->cust))
+	const struct emit_desc *d = &e->prog->emits[desc];
+	const struct rule_info *ri = &e->prog->rules[vm->rule];
+	int out = held_out(ri, vm->cust);
+	if (out && !e->audit)
 		return; /* the rule ran; the customer sees nothing */
 	struct buf *b = &e->line;
 	struct buf at = {0};
 	time_format(&at, vm->now);
 	buf_clear(b);
-	if (e->format == OUT_CSV) {
-		if (!e->header_written) {
-			buf_adds(b, "action,rule,customer,at");
-			for (int i = 0; i < p->ncolumns; i++) {
-				buf_addc(b, ',');
-				csv_cell(b, p->columns[i], strlen(p->columns[i]));
-			}
-			buf_addc(b, '\n');
-			e->header_written = 1;
-		}
-		csv_cell(b, d->action, strlen(d->action));
-		buf_addc(b, ',');
-		csv_cell(b, ri->name, strlen(ri->name));
-		buf_addc(b, ',');
-		csv_cell(b, vm->cust->key, vm->cust->keylen);
-		buf_addc(b, ',');
-		buf_add(b, at.p, at.len);
-		for (int col = 0; col < p->ncolumns; col++) {
-			buf_addc(b, ',');
-			for (int i = 0; i < d->nfields; i++)
-				if (d->cols[i] == col)
-					csv_value(b, &vm->tmp, &fields[i]);
-		}
+	if (out) {
+		/* Held out: only the audit stream sees it, marked so, as JSON. */
+		render_json(b, d, ri->name, vm->cust, &at, fields);
+		buf_adds(b, ",\"held_out\":true}\n");
+		e->audit(e->audit_ud, b->p, b->len);
 	} else {
-		buf_adds(b, "{\"action\":");
-		json_write_str(b, d->action, strlen(d->action));
-		buf_adds(b, ",\"rule\":");
-		json_write_str(b, ri->name, strlen(ri->name));
-		buf_adds(b, ",\"customer\":");
-		json_write_str(b, vm->cust->key, vm->cust->keylen);
-		buf_adds(b, ",\"at\":\"");
-		buf_add(b, at.p, at.len);
-		buf_addc(b, '"');
-		for (int i = 0; i < d->nfields; i++) {
-			buf_addc(b, ',');
-			json_write_str(b, d->names[i], strlen(d->names[i]));
-			buf_addc(b, ':');
-			val_render_json(b, &fields[i]);
+		if (e->format == OUT_CSV) {
+			render_csv(e, b, d, ri->name, vm->cust, &at, fields, &vm->tmp);
+			buf_addc(b, '\n');
+		} else {
+			render_json(b, d, ri->name, vm->cust, &at, fields);
+			buf_adds(b, "}\n");
 		}
-		buf_addc(b, '}');
+		e->responses++;
+		if (e->out)
+			e->out(e->out_ud, b->p, b->len);
 	}
-	buf_addc(b, '\n');
 	buf_free(&at);
-	e->responses++;
-	if (e->out)
-		e->out(e->out_ud, b->p, b->len);
 }
 
 void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
@@ -508,11 +537,17 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 				   e->prog->rules[rule].name);
 		return;
 	}
-	struct buf where = {0};
+	struct buf where = {0}, at = {0};
 	diag_where(e->diag, &where, e->prog->lines[vm->err_pc]);
-	diag_plain(e->diag, "%s: runtime error in rule %s: %s (event %s:%llu)", where.p, e->prog->rules[rule].name,
-		   vm->err.u.s, cause->file < e->nfiles ? e->files[cause->file] : "-", (unsigned long long)cause->line);
+	if (cause)
+		buf_printf(&at, "event %s:%llu", cause->file < e->nfiles ? e->files[cause->file] : "-",
+			   (unsigned long long)cause->line);
+	else
+		time_format(&at, vm->now);
+	diag_plain(e->diag, "%s: runtime error in rule %s: %s (%s%s)", where.p, e->prog->rules[rule].name, vm->err.u.s,
+		   cause ? "" : "timer at ", at.p);
 	buf_free(&where);
+	buf_free(&at);
 }
 
 int engine_event(struct engine *e, const struct event *ev)
@@ -525,6 +560,10 @@ int engine_event(struct engine *e, const struct event *ev)
 	if (ev->time > e->last_time || e->events == 1)
 		e->last_time = ev->time;
 	struct arena_mark mark = arena_mark(&e->scratch);
+	/* The event moves journeys and answers SLAs and goals before its
+	 * own rules run, so that they see the customer as it now is. */
+	measure_event(e, ev);
+	journey_event(e, ev);
 	const int *rules = p->any_rules;
 	int nrules = p->nany_rules;
 	/* Typed handlers are merged with `on any` ones by priority, then

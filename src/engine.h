@@ -38,11 +38,12 @@ struct rule_state {
 	uint32_t nfired, head;
 	int64_t *window;  /* `on N E within D`: ring of the last N + 1 event times */
 	uint32_t nwin, win_head;
+	int goals_watched; /* goals are watched after the rule's first firing only */
 	struct rule_state *next;
 };
 
 /* A point in event time at which something must happen. */
-enum timer_kind { TIMER_PATTERN };
+enum timer_kind { TIMER_PATTERN, TIMER_STUCK, TIMER_SLA, TIMER_GOAL };
 
 struct timer {
 	int64_t deadline; /* ns */
@@ -61,6 +62,34 @@ struct instance {
 	struct event *bound[];        /* owned copies of the events matched so far */
 };
 
+/* Where a customer is in one journey. */
+struct jstate {
+	int32_t stage;       /* -1: not in the journey yet */
+	int64_t entered;     /* when the current stage was entered */
+	uint64_t entry_seq;  /* tells one stay in a stage from the next */
+	uint64_t reached;    /* stages ever entered, as bits (the first 64 stages) */
+};
+
+/* An SLA clock: started by A, stopped by the first matching B. */
+struct sla_clock {
+	struct timer timer;  /* first: the deadline */
+	struct sla_clock *next;
+	uint32_t cust;
+	int sla;
+	int breached;
+	int group;           /* index of the `by` group */
+	struct event *from;  /* owned copy of A */
+};
+
+/* A goal being watched after a rule's first firing for a customer. */
+struct goal_watch {
+	struct timer timer;  /* first: the deadline */
+	struct goal_watch *next;
+	uint32_t cust;
+	int rule, goal;
+	int held_out;
+};
+
 struct customer {
 	const char *key;
 	uint32_t keylen;
@@ -69,10 +98,34 @@ struct customer {
 	uint32_t ntags;
 	struct rule_state *rules; /* created on first firing of a capped or deduped rule */
 	struct instance *pending, *pending_tail; /* patterns waiting for a step */
+	struct jstate *journeys;  /* per journey, once any stage event is seen */
+	struct sla_clock *clocks; /* open SLA clocks, oldest first */
+	struct goal_watch *watches;
+};
+
+/* Aggregates of one metric group, one SLA group, one journey stage. */
+struct agg_state {
+	uint64_t n;
+	double sum, min, max;
+	uint64_t hits, misses; /* nps: promoters/detractors; csat: satisfied; rate: true */
+	uint64_t started, met, late, breached; /* SLA clocks of the group (latency: n, sketch) */
+	int durations;         /* values were durations (ns), shown as such */
+	struct sketch *sketch; /* percentiles */
+};
+
+/* Groups of a metric or an SLA by their key's text. */
+struct groups {
+	char **keys;
+	struct agg_state *aggs;
+	uint32_t n, cap;
+};
+
+struct goal_stats {
+	uint64_t treated, treated_converted, held, held_converted;
 };
 
 struct rule_stats {
-	uint64_t fired, deduped, capped, held_out, errors;
+	uint64_t fired, deduped, capped, held_out, budget_exhausted, errors;
 };
 
 typedef void (*write_fn)(void *ud, const char *p, size_t n);
@@ -112,6 +165,21 @@ struct engine {
 	uint64_t pending;        /* pattern instances alive */
 	int64_t last_time;       /* the latest event time processed */
 
+	/* journeys, measurement */
+	uint64_t entry_seq;
+	uint64_t **journey_reached;   /* per journey, per stage: customers who ever entered */
+	struct sketch ***journey_dwell; /* per journey, per stage: completed stays (seconds) */
+	struct stage_firing *queue;   /* enter/exit rules waiting for the handler that moved */
+	uint32_t nqueue, capqueue;
+	int draining;
+	struct groups *metric_groups; /* per metric */
+	struct groups *sla_groups;    /* per sla: latency in agg_state */
+	struct goal_stats *goal_stats;  /* [rule * ngoals + goal] */
+	int64_t **budget_spent;       /* per budget: ring of spend times */
+	uint32_t *budget_n, *budget_head;
+	write_fn audit;
+	void *audit_ud;
+
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
 	struct arena scratch;    /* reset after every event */
@@ -134,6 +202,34 @@ void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, c
 void engine_timers_until(struct engine *e, int64_t t, int inclusive);
 /* End of input: timers due by the last event's time fire; all with flush. */
 void engine_finish(struct engine *e, int flush);
+
+/* journey.c */
+struct stage_firing {
+	int rule;
+	uint32_t cust;
+	int64_t now;
+	const struct event *cause;
+};
+void journey_event(struct engine *e, const struct event *ev);
+void journey_move(struct engine *e, uint32_t cust, int journey, int stage, int64_t now, const struct event *cause);
+void journey_drain(struct engine *e);
+void journey_stuck(struct engine *e, struct timer *t);
+void journey_free(struct engine *e);
+
+/* measure.c */
+void measure_init(struct engine *e);
+void measure_event(struct engine *e, const struct event *ev);
+void measure_fired(struct engine *e, int rule, uint32_t cust, int64_t now, int held_out);
+int measure_observe(struct engine *e, int metric, const struct val *v, const struct val *key);
+int measure_budget_ok(struct engine *e, int rule, uint32_t cust, int budget, int64_t now);
+void measure_spend(struct engine *e, int budget, int64_t now);
+void measure_timer(struct engine *e, struct timer *t);
+void measure_free(struct engine *e);
+void agg_add(struct agg_state *a, double v, int need_sketch);
+struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index);
+
+/* summary.c */
+void engine_summary(struct engine *e, struct buf *out, int json);
 
 /* For pattern.c: running handlers and keeping per-rule state. */
 void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,

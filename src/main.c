@@ -53,6 +53,9 @@ static const char run_help[] =
 	"  -o, --output FILE     write responses to FILE instead of stdout\n"
 	"  --format jsonl|csv    response format (default jsonl)\n"
 	"  --rejects FILE        write rejected input records there, as JSON Lines\n"
+	"  --audit FILE          write held-out responses and firings over budget there\n"
+	"  --summary FILE        write the run summary there as JSON (journeys, metrics,\n"
+	"                        SLAs, goals); the text summary goes to stderr\n"
 	"  --strict              stop at the first rejected record (exit 2)\n"
 	"  --flush               at the end, fire every pending timer, not only those due\n"
 	"                        by the last event's time\n"
@@ -62,6 +65,7 @@ static const char run_help[] =
 static int cmd_run(int argc, char **argv)
 {
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
+	const char *audit_path = NULL, *summary_path = NULL;
 	int strict = 0, quiet = 0, trace = 0, flush = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	int ninputs = 0;
@@ -72,7 +76,7 @@ static int cmd_run(int argc, char **argv)
 			free(inputs);
 			return CXR_OK;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--format") ||
-			   !strcmp(a, "--rejects")) {
+			   !strcmp(a, "--rejects") || !strcmp(a, "--audit") || !strcmp(a, "--summary")) {
 			if (i + 1 >= argc) {
 				free(inputs);
 				return usage_error("%s needs a value", a);
@@ -82,6 +86,10 @@ static int cmd_run(int argc, char **argv)
 				out_path = v;
 			else if (!strcmp(a, "--format"))
 				format = v;
+			else if (!strcmp(a, "--audit"))
+				audit_path = v;
+			else if (!strcmp(a, "--summary"))
+				summary_path = v;
 			else
 				rejects_path = v;
 		} else if (!strcmp(a, "--strict")) {
@@ -114,7 +122,7 @@ static int cmd_run(int argc, char **argv)
 		inputs[ninputs++] = "-";
 	cxr *h = open_handle();
 	int status = compile_or_report(h, script);
-	FILE *out = stdout, *rejects = NULL;
+	FILE *out = stdout, *rejects = NULL, *audit = NULL, *summary = NULL;
 	if (status == CXR_OK && out_path && !(out = fopen(out_path, "w"))) {
 		fprintf(stderr, "cxr: cannot write %s: %s\n", out_path, strerror(errno));
 		status = CXR_INPUT_ERROR;
@@ -124,8 +132,18 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cxr: cannot write %s: %s\n", rejects_path, strerror(errno));
 		status = CXR_INPUT_ERROR;
 	}
+	if (status == CXR_OK && audit_path && !(audit = fopen(audit_path, "w"))) {
+		fprintf(stderr, "cxr: cannot write %s: %s\n", audit_path, strerror(errno));
+		status = CXR_INPUT_ERROR;
+	}
+	if (status == CXR_OK && summary_path && !(summary = fopen(summary_path, "w"))) {
+		fprintf(stderr, "cxr: cannot write %s: %s\n", summary_path, strerror(errno));
+		status = CXR_INPUT_ERROR;
+	}
 	if (status == CXR_OK) {
 		cxr_on_output(h, write_file, out);
+		if (audit)
+			cxr_on_audit(h, write_file, audit);
 		if (rejects)
 			cxr_on_reject(h, write_file, rejects);
 		cxr_set_format(h, !strcmp(format, "csv") ? CXR_CSV : CXR_JSONL);
@@ -138,6 +156,8 @@ static int cmd_run(int argc, char **argv)
 		fflush(out);
 		if (!quiet && status != CXR_INPUT_ERROR)
 			cxr_summary(h, write_file, stderr);
+		if (summary)
+			cxr_summary_json(h, write_file, summary);
 	}
 	if (out != stdout && fclose(out) != 0) {
 		fprintf(stderr, "cxr: cannot write %s: %s\n", out_path, strerror(errno));
@@ -148,6 +168,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (rejects)
 		fclose(rejects);
+	if (audit)
+		fclose(audit);
+	if (summary)
+		fclose(summary);
 	cxr_free(h);
 	free(inputs);
 	return status;

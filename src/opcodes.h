@@ -4,7 +4,7 @@
  *   operand: NONE, K (constant), L (local), S (binding and event slot),
  *   X (binding: which of the rule's events), V (customer variable),
  *   J (jump target), B (builtin and argument count), N (count),
- *   R (regex), E (emit descriptor), T (type code)
+ *   R (regex), E (emit descriptor), T (type code), M (journey and stage)
  *   pops/pushes: stack effect; -1 means "the operand says" (N or B's argc)
  *   effect: what it does, in the notation disasm prints.
  * This table generates the enum, the names, the disassembler's operand
@@ -54,4 +54,7 @@ OP(LIMIT,    NONE, 0, 0, "stop if the rule's frequency cap is reached")
 OP(EMIT,     E,   -1, 0, "emit response E[a] with its fields popped")
 OP(TAG,      NONE, 1, 0, "add tag pop() to the customer")
 OP(UNTAG,    NONE, 1, 0, "remove tag pop() from the customer")
-OP(FIRE,     NONE, 0, 0, "record the firing: dedupe key, cap, counters")
+OP(MOVE,     M,    0, 0, "move the customer in journey a>>12 to stage a&4095")
+OP(OBSERVE,  N,    2, 0, "b := pop(); v := pop(); observe v in metric a, grouped by b")
+OP(BUDGET,   N,    0, 0, "stop if budget a is spent (the firing is audited as budget_exhausted)")
+OP(FIRE,     NONE, 0, 0, "record the firing: dedupe key, cap, spend, counters")

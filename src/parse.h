@@ -65,6 +65,7 @@ struct ast *ast_chain(struct ast *list, struct ast *item);
 struct ast *ast_list(struct parse_ctx *c, struct loc loc, struct ast *chain);
 
 struct ast_name str_to_name(struct parse_ctx *c, struct loc loc, struct str_lit lit);
+struct ast_name keyword_name(struct parse_ctx *c, struct loc loc, const char *word);
 
 struct ast_rule *rule_new(struct parse_ctx *c, struct loc loc, struct ast_name name);
 void rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc);

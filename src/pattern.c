@@ -137,6 +137,7 @@ void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct ev
 	e->has_once_key = 0;
 	if (vm_run_rule(vm, rule) == VM_ERROR)
 		engine_runtime_error(e, rule, cause);
+	journey_drain(e); /* the enter and exit rules of a `move` */
 }
 
 /* A step's `where`: does this candidate match, given the events so far? */
@@ -314,6 +315,13 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive)
 		case TIMER_PATTERN:
 			instance_deadline(e, (struct instance *)(void *)top);
 			break;
+		case TIMER_STUCK:
+			journey_stuck(e, top);
+			break;
+		case TIMER_SLA:
+		case TIMER_GOAL:
+			measure_timer(e, top);
+			break;
 		}
 		arena_reset(&e->scratch, mark);
 	}
@@ -332,6 +340,13 @@ void engine_free_patterns(struct engine *e)
 	for (uint32_t i = 0; i < e->ncusts; i++)
 		while (e->custs[i].pending)
 			instance_free(e, e->custs[i].pending);
+	/* What is left are stuck timers (SLA clocks and goal watches went with
+	 * their customers, in measure_free). */
+	while (e->nheap) {
+		struct timer *t = e->heap[0];
+		timer_cancel(e, t);
+		mem_free(t);
+	}
 	mem_free(e->heap);
 	e->heap = NULL;
 	e->nheap = e->capheap = 0;

@@ -24,7 +24,7 @@ enum opcode {
 	OPC__COUNT
 };
 
-enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_X, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T };
+enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_X, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T, OPND_M };
 
 struct op_info {
 	const char *name;
@@ -68,9 +68,16 @@ struct schema_field {
 	enum ty type;
 };
 
+/* A stage that an event type puts a customer in. */
+struct stage_ref {
+	int journey, stage;
+};
+
 struct evtype {
 	const char *name;
 	uint32_t len;
+	struct stage_ref *stage_refs; /* one per journey that names this type */
+	int nstage_refs;
 	struct schema_field *fields; /* from an `event` declaration, or NULL */
 	int nfields;
 	int declared;
@@ -98,6 +105,12 @@ struct rule_info {
 	int nsteps;
 	int nbinds;           /* events the handler reads: one per step */
 	const char **bind_names; /* for messages and disasm; NULL when unnamed */
+	int journey, stage;   /* T_ENTER, T_EXIT, T_STUCK */
+	int64_t stuck_for;    /* T_STUCK */
+	int sla;              /* T_BREACH */
+	int emits;            /* has an `emit`: a response the customer sees */
+	int *budgets;         /* budgets the rule spends from */
+	int nbudgets;
 	int64_t repeat_n;     /* T_REPEAT: the N-th event ... */
 	int64_t repeat_within; /* ... inside this window (ns) */
 	uint32_t entry;       /* first instruction */
@@ -129,6 +142,53 @@ struct builtin {
 extern const struct builtin builtins[];
 extern const int nbuiltins;
 
+/* The rules a stage starts: `on enter J.S`, `on exit J.S`, `on stuck J.S for D`. */
+struct stage_rules {
+	int *enter, *exit, *stuck;
+	int nenter, nexit, nstuck;
+};
+
+struct journey_info {
+	const char *name;
+	const char **stages;      /* in funnel order */
+	int nstages;
+	struct stage_rules *rules; /* per stage */
+};
+
+enum agg { AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX, AGG_P50, AGG_P90, AGG_P99, AGG_NPS, AGG_CSAT, AGG_RATE };
+
+struct metric_info {
+	const char *name;
+	enum agg agg;
+	const char *by;           /* the grouping's label, or NULL */
+};
+
+/* sla NAME: A -> B [where cond] within D for P% [by expr] */
+struct sla_info {
+	const char *name;
+	struct pattern_step from, to; /* to.within is D; to.where sees (from, to) */
+	const char *from_name, *to_name;
+	double target;            /* P as a fraction */
+	uint32_t by;              /* code of the grouping key over `from`, or NO_CODE */
+	int *breach_rules;
+	int nbreach_rules;
+};
+
+/* goal NAME: E within D, measured after every rule's first firing per customer */
+struct goal_info {
+	const char *name;
+	int *types;
+	int ntypes;
+	int64_t within;
+};
+
+/* budget NAME: N per D, shared by the rules that `spend NAME` */
+struct budget_info {
+	const char *name;
+	int64_t amount;
+	int64_t per;
+};
+
 enum late_policy { LATE_REJECT, LATE_PROCESS };
 enum input_format { FMT_AUTO, FMT_JSONL, FMT_CSV };
 
@@ -154,6 +214,17 @@ struct prog {
 
 	struct rule_info *rules;
 	int nrules;
+
+	struct journey_info *journeys;
+	int njourneys;
+	struct metric_info *metrics;
+	int nmetrics;
+	struct sla_info *slas;
+	int nslas;
+	struct goal_info *goals;
+	int ngoals;
+	struct budget_info *budgets;
+	int nbudgets;
 
 	uint32_t *code;
 	struct loc *lines;       /* the source location of each instruction */

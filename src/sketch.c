@@ -22,9 +22,10 @@
  * about 1100); the whole range of doubles is 71,000 buckets per sign.
  *
  * Decisions the header leaves open:
- *  - sketch_new accepts alpha in [SKETCH_ALPHA_MIN, 1) and returns NULL
- *    otherwise: below 1e-6 the keys of extreme doubles no longer fit an
- *    int32 and a dense store could need gigabytes;
+ *  - sketch_new accepts alpha in [1e-4, 1) and returns NULL otherwise:
+ *    memory grows as 1 / alpha, and at 1e-4 a store spanning every double
+ *    from 1e-300 to DBL_MAX is 7.1 million buckets (57 MB); at alpha = 0.01
+ *    it is 71,000 (570 kB);
  *  - sketch_add ignores NaN and +-inf: they have no bucket, and one of them
  *    would make min, max or sum meaningless for every later value;
  *  - |v| < SKETCH_ZERO (1e-300) is counted as a zero and reported as 0, so
@@ -36,22 +37,6 @@
  *  - sketch_min and sketch_max are NAN when empty, sketch_sum is 0;
  *  - sketch_merge also returns -1, leaving a unchanged, when the merged
  *    count would overflow uint64; it returns 0 otherwise.
- *
- * Serialised form, version 1, little-endian, varints are unsigned LEB128
- * in their shortest form, keys are zigzag-encoded:
- *
- *   "CXSK" u8 version  f64 alpha  f64 min  f64 max  f64 sum
- *   varint zeros
- *   store negative, then store positive:
- *     varint n  [zigzag key of the first bucket, n varint counts]
- *
- * A store lists the buckets from its lowest to its highest non-empty key,
- * so the first and last counts are non-zero and the bytes of a sketch are
- * canonical.  sketch_read checks everything (lengths before reading, key
- * ranges, shortest varints, counts that add up without overflow, that min
- * and max lie in the lowest and highest non-empty buckets, no trailing
- * bytes) and returns NULL on any violation; it allocates at most 8 bytes
- * of counts per input byte.
  */
 #include "sketch.h"
 
@@ -59,7 +44,7 @@
 #include <math.h>
 #include <string.h>
 
-#define SKETCH_ALPHA_MIN 1e-6
+#define SKETCH_ALPHA_MIN 1e-4
 #define SKETCH_ZERO 1e-300 /* |v| below this is counted as zero */
 #define SKETCH_VERSION 1
 #define SKETCH_MIN_CAP 64 /* buckets allocated for a store's first value */
@@ -295,7 +280,31 @@ double sketch_quantile(const struct sketch *s, double q)
 	return s->max; /* unreachable while the counts add up to count */
 }
 
-/* ---- serialisation ---- */
+/* ---- serialisation ----
+ *
+ * Version 1, little-endian; varints are unsigned LEB128 in their shortest
+ * form, keys are zigzag-encoded:
+ *
+ *   "CXSK" u8 version  f64 alpha  f64 min  f64 max  f64 sum
+ *   varint zeros
+ *   store negative, then store positive:
+ *     varint n   keys spanned, lowest to highest non-empty key; 0: empty
+ *     varint zigzag lowest key  (when n > 0)
+ *     entries covering the n keys: varint c > 0 is one bucket of count c;
+ *       0 then varint r is a run of r + 1 empty buckets
+ *
+ * The first and last buckets are non-empty and runs are maximal (never
+ * two in a row), so the bytes of a sketch are canonical.  Runs keep wide,
+ * sparse data small: 60 values spread from 1e-300 to 1e300 take about
+ * 300 bytes rather than one byte for each of 138,000 empty buckets.
+ *
+ * sketch_read checks everything: lengths before reading, the alpha, key
+ * ranges, shortest varints, runs and ends, counts that add up without
+ * overflow, that min and max lie in the lowest and highest non-empty
+ * buckets, no trailing bytes.  A store is parsed once to validate it and
+ * only then allocated, so a truncated or corrupt input allocates nothing
+ * beyond what a valid sketch of the same span needs.
+ */
 
 static void sketch_put_varint(struct buf *out, uint64_t u)
 {
@@ -331,8 +340,19 @@ static void sketch_put_store(struct buf *out, const struct sketch_store *st)
 	/* zigzag: small keys of either sign stay short */
 	uint64_t z = ((uint64_t)(int64_t)st->lo << 1) ^ (uint64_t)((int64_t)st->lo >> 63);
 	sketch_put_varint(out, z);
-	for (int32_t k = st->lo; k <= st->hi; k++)
-		sketch_put_varint(out, st->counts[k - st->offset]);
+	const uint64_t *c = st->counts - st->offset; /* c[k] is key k */
+	for (int32_t k = st->lo; k <= st->hi;) {
+		if (c[k]) {
+			sketch_put_varint(out, c[k++]);
+			continue;
+		}
+		int32_t run = 0;
+		while (!c[k + run]) /* stops at hi at the latest */
+			run++;
+		sketch_put_varint(out, 0);
+		sketch_put_varint(out, (uint64_t)run - 1);
+		k += run;
+	}
 }
 
 void sketch_write(const struct sketch *s, struct buf *out)
@@ -386,36 +406,57 @@ static int sketch_get_varint(struct sketch_in *in, uint64_t *u)
 	return -1;
 }
 
+/* The entries of a store of n keys: validated when counts is NULL,
+ * stored in counts[0..n) otherwise.  The total goes to *total. */
+static int sketch_get_entries(struct sketch_in *in, uint64_t n, uint64_t *counts, uint64_t *total)
+{
+	uint64_t i = 0, sum = 0;
+	while (i < n) {
+		uint64_t c, r;
+		if (sketch_get_varint(in, &c) < 0)
+			return -1;
+		if (c) {
+			if (c > UINT64_MAX - sum)
+				return -1;
+			sum += c;
+			if (counts)
+				counts[i] = c;
+			i++;
+			continue;
+		}
+		/* A run is neither first, nor last, nor after another run. */
+		if (i == 0 || (counts == NULL && !in->p[-2 + 0] && 0))
+			return -1;
+		if (sketch_get_varint(in, &r) < 0 || r >= n - i - 1)
+			return -1;
+		i += r + 1;
+		/* the next entry must be a bucket: checked by peeking at it */
+		if (in->p == in->end || *in->p == 0)
+			return -1;
+	}
+	*total = sum;
+	return 0;
+}
+
 static int sketch_get_store(struct sketch *s, struct sketch_store *st, struct sketch_in *in)
 {
-	uint64_t n, z;
+	uint64_t n, z, total, again;
 	if (sketch_get_varint(in, &n) < 0)
 		return -1;
 	if (!n)
 		return 0;
-	/* Each count takes at least one byte: this bounds the allocation by
-	 * the input size before anything is allocated. */
-	if (n > (uint64_t)(in->end - in->p))
-		return -1;
 	if (sketch_get_varint(in, &z) < 0)
 		return -1;
 	int64_t lo = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
 	if (lo < s->key_min || lo > s->key_max || n - 1 > (uint64_t)(s->key_max - lo))
 		return -1;
+	struct sketch_in first = *in;
+	if (sketch_get_entries(&first, n, NULL, &total) < 0)
+		return -1;
 	int32_t hi = (int32_t)(lo + (int64_t)(n - 1));
 	sketch_store_reach(s, st, (int32_t)lo, hi);
-	uint64_t total = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t c;
-		if (sketch_get_varint(in, &c) < 0)
-			return -1;
-		if ((i == 0 || i == n - 1) && !c)
-			return -1; /* the range must be the non-empty one */
-		if (c > UINT64_MAX - total)
-			return -1;
-		total += c;
-		st->counts[(int64_t)i + lo - st->offset] = c;
-	}
+	if (sketch_get_entries(in, n, st->counts + (lo - st->offset), &again) < 0 || again != total)
+		return -1; /* cannot happen: the same bytes were accepted above */
 	st->lo = (int32_t)lo;
 	st->hi = hi;
 	st->total = total;

@@ -762,6 +762,24 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			STOP_IF_ERR(*sp);
 			engine_tag(vm, *sp, INSN_OP(w) == OPC_TAG);
 			break;
+		case OPC_MOVE:
+			journey_move(vm->eng, (uint32_t)(vm->cust - vm->eng->custs), (int)(a >> 12), (int)(a & 4095), vm->now,
+				     vm->bind[0]);
+			break;
+		case OPC_OBSERVE:
+			sp -= 2;
+			STOP_IF_ERR(sp[0]);
+			STOP_IF_ERR(sp[1]);
+			if (measure_observe(vm->eng, (int)a, &sp[0], &sp[1]) < 0) {
+				vm->err = vm_error(vm, "metric %s cannot observe %s", p->metrics[a].name, val_kind_name(&sp[0]));
+				vm->err_pc = pc - 1;
+				return VM_ERROR;
+			}
+			break;
+		case OPC_BUDGET:
+			if (!measure_budget_ok(vm->eng, vm->rule, (uint32_t)(vm->cust - vm->eng->custs), (int)a, vm->now))
+				return VM_SKIPPED;
+			break;
 		case OPC_FIRE:
 			engine_fire(vm);
 			break;

@@ -1,0 +1,411 @@
+/* compile_decl.c: journeys, metrics, SLAs, goals and budgets.
+ *
+ * These declarations name event types, stages and aggregates that rules
+ * then refer to (`on enter J.S`, `move J to S`, `observe M v`,
+ * `on breach SLA`, `spend B`); every reference is checked here, with a
+ * "did you mean" when the name is close to a declared one.
+ */
+#include <string.h>
+
+#include "comp.h"
+
+static int journey_find(const struct prog *p, const struct ast_name *n)
+{
+	for (int j = 0; j < p->njourneys; j++)
+		if (comp_names_equal(p->journeys[j].name, strlen(p->journeys[j].name), n->s, n->len))
+			return j;
+	return -1;
+}
+
+static int stage_find(const struct journey_info *j, const struct ast_name *n)
+{
+	for (int s = 0; s < j->nstages; s++)
+		if (comp_names_equal(j->stages[s], strlen(j->stages[s]), n->s, n->len))
+			return s;
+	return -1;
+}
+
+/* Resolve J and S of `J.S`, or report what is wrong; returns 0 or -1. */
+static int resolve_stage(struct comp *c, const struct ast_name *jn, const struct ast_name *sn, int *jout, int *sout)
+{
+	struct prog *p = c->p;
+	struct suggest sg;
+	int j = journey_find(p, jn);
+	if (j < 0) {
+		suggest_init(&sg, jn->s, jn->len);
+		for (int k = 0; k < p->njourneys; k++)
+			suggest_try(&sg, p->journeys[k].name, strlen(p->journeys[k].name));
+		comp_error(c, jn->loc, "unknown journey '%.*s'%s", (int)jn->len, jn->s, suggest_hint(&sg, &c->tmp));
+		return -1;
+	}
+	int s = stage_find(&p->journeys[j], sn);
+	if (s < 0) {
+		suggest_init(&sg, sn->s, sn->len);
+		for (int k = 0; k < p->journeys[j].nstages; k++)
+			suggest_try(&sg, p->journeys[j].stages[k], strlen(p->journeys[j].stages[k]));
+		comp_error(c, sn->loc, "journey %s has no stage '%.*s'%s", p->journeys[j].name, (int)sn->len, sn->s,
+			   suggest_hint(&sg, &c->tmp));
+		return -1;
+	}
+	*jout = j;
+	*sout = s;
+	return 0;
+}
+
+static int *intern_types(struct comp *c, const struct ast_name *names, int n)
+{
+	int *types = arena_alloc(&c->p->arena, sizeof *types * (size_t)(n + 1));
+	for (int i = 0; i < n; i++)
+		types[i] = comp_type_intern(c, names[i].s, names[i].len);
+	return types;
+}
+
+/* journey NAME { stage S on E1, E2 ... } */
+void comp_journeys(struct comp *c)
+{
+	struct prog *p = c->p;
+	for (struct ast_journey *aj = c->script.journeys; aj; aj = aj->next) {
+		if (journey_find(p, &aj->name) >= 0) {
+			comp_error(c, aj->name.loc, "journey '%.*s' is declared twice", (int)aj->name.len, aj->name.s);
+			continue;
+		}
+		if (aj->nstages == 0) {
+			comp_error(c, aj->name.loc, "journey '%.*s' has no stage", (int)aj->name.len, aj->name.s);
+			continue;
+		}
+		if (aj->nstages > 4095) {
+			comp_error(c, aj->name.loc, "a journey has at most 4095 stages");
+			continue;
+		}
+		p->journeys = mem_realloc(p->journeys, sizeof *p->journeys * (size_t)(p->njourneys + 1));
+		struct journey_info *j = &p->journeys[p->njourneys];
+		int jx = p->njourneys++;
+		j->name = arena_strndup(&p->arena, aj->name.s, aj->name.len);
+		j->nstages = aj->nstages;
+		j->stages = arena_alloc(&p->arena, sizeof *j->stages * (size_t)aj->nstages);
+		j->rules = arena_zalloc(&p->arena, sizeof *j->rules * (size_t)aj->nstages);
+		for (int s = 0; s < aj->nstages; s++) {
+			struct ast_stage *st = &aj->stages[s];
+			j->stages[s] = arena_strndup(&p->arena, st->name.s, st->name.len);
+			for (int k = 0; k < s; k++)
+				if (strcmp(j->stages[k], j->stages[s]) == 0)
+					comp_error(c, st->name.loc, "stage '%s' is named twice in journey %s", j->stages[s],
+						   j->name);
+			for (int i = 0; i < st->ntypes; i++) {
+				int t = comp_type_intern(c, st->types[i].s, st->types[i].len);
+				struct evtype *et = &p->types[t];
+				int clash = 0;
+				for (int k = 0; k < et->nstage_refs; k++)
+					if (et->stage_refs[k].journey == jx) {
+						comp_error(c, st->types[i].loc, "event %s already moves journey %s to stage %s",
+							   et->name, j->name, j->stages[et->stage_refs[k].stage]);
+						clash = 1;
+					}
+				if (clash)
+					continue;
+				et->stage_refs = mem_realloc(et->stage_refs, sizeof *et->stage_refs * (size_t)(et->nstage_refs + 1));
+				et->stage_refs[et->nstage_refs].journey = jx;
+				et->stage_refs[et->nstage_refs].stage = s;
+				et->nstage_refs++;
+			}
+		}
+	}
+}
+
+static const struct {
+	const char *name;
+	enum agg agg;
+} aggs[] = {
+	{"count", AGG_COUNT}, {"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN},   {"max", AGG_MAX},
+	{"p50", AGG_P50},     {"p90", AGG_P90}, {"p99", AGG_P99}, {"nps", AGG_NPS},   {"csat", AGG_CSAT},
+	{"rate", AGG_RATE},
+};
+
+const char *agg_name(enum agg a)
+{
+	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+		if (aggs[i].agg == a)
+			return aggs[i].name;
+	return "?";
+}
+
+static int64_t decl_duration(struct comp *c, struct ast *e, const char *what)
+{
+	struct val v;
+	enum ty t;
+	if (comp_eval_now(c, e, &v, &t) < 0)
+		return 0;
+	if (v.kind != V_DUR || v.u.i <= 0) {
+		comp_error(c, e->loc, "%s takes a positive duration such as 5m", what);
+		return 0;
+	}
+	return v.u.i;
+}
+
+static void comp_metric(struct comp *c, struct ast_decl *d)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->nmetrics; i++)
+		if (comp_names_equal(p->metrics[i].name, strlen(p->metrics[i].name), d->name.s, d->name.len)) {
+			comp_error(c, d->name.loc, "metric '%.*s' is declared twice", (int)d->name.len, d->name.s);
+			return;
+		}
+	int found = -1;
+	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+		if (comp_name_is(&d->agg, aggs[i].name))
+			found = (int)i;
+	if (found < 0) {
+		struct suggest sg;
+		suggest_init(&sg, d->agg.s, d->agg.len);
+		for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+			suggest_try(&sg, aggs[i].name, strlen(aggs[i].name));
+		comp_error(c, d->agg.loc, "unknown aggregate '%.*s' (count sum avg min max p50 p90 p99 nps csat rate)%s",
+			   (int)d->agg.len, d->agg.s, suggest_hint(&sg, &c->tmp));
+		return;
+	}
+	p->metrics = mem_realloc(p->metrics, sizeof *p->metrics * (size_t)(p->nmetrics + 1));
+	struct metric_info *m = &p->metrics[p->nmetrics++];
+	m->name = arena_strndup(&p->arena, d->name.s, d->name.len);
+	m->agg = aggs[found].agg;
+	m->by = d->by.s ? arena_strndup(&p->arena, d->by.s, d->by.len) : NULL;
+}
+
+/* An SLA's event reads like a rule's: named by `as`, or by its type. */
+static struct ast_name sla_binding(const struct ast_step *st)
+{
+	if (st->as.s || st->ntypes != 1)
+		return st->as;
+	return st->types[0];
+}
+
+static void comp_sla(struct comp *c, struct ast_decl *d)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->nslas; i++)
+		if (comp_names_equal(p->slas[i].name, strlen(p->slas[i].name), d->name.s, d->name.len)) {
+			comp_error(c, d->name.loc, "sla '%.*s' is declared twice", (int)d->name.len, d->name.s);
+			return;
+		}
+	struct sla_info sla = {0};
+	sla.name = arena_strndup(&p->arena, d->name.s, d->name.len);
+	sla.from.types = intern_types(c, d->from.types, d->from.ntypes);
+	sla.from.ntypes = d->from.ntypes;
+	sla.to.types = intern_types(c, d->to.types, d->to.ntypes);
+	sla.to.ntypes = d->to.ntypes;
+	sla.to.within = decl_duration(c, d->to.within, "within");
+	sla.from.where = sla.to.where = sla.by = NO_CODE;
+	struct val v;
+	enum ty t;
+	if (comp_eval_now(c, d->target, &v, &t) == 0) {
+		double f = v.kind == V_FLOAT ? v.u.f : v.kind == V_INT ? (double)v.u.i : -1;
+		if (f < 0 || f > 1)
+			comp_error(c, d->target->loc, "an SLA's target is a percentage such as 95%%");
+		else
+			sla.target = f;
+	}
+	/* The condition reads both events, the grouping the first. */
+	struct ast_name from = sla_binding(&d->from), to = sla_binding(&d->to);
+	sla.from_name = from.s ? arena_strndup(&p->arena, from.s, from.len) : NULL;
+	sla.to_name = to.s ? arena_strndup(&p->arena, to.s, to.len) : NULL;
+	c->binds[0] = (struct binding){from, sla.from.types, sla.from.ntypes, 0};
+	c->binds[1] = (struct binding){to, sla.to.types, sla.to.ntypes, 0};
+	c->nlocals = 0;
+	c->nscope = 0;
+	if (d->to.where) {
+		c->nbinds = 2;
+		c->event_bind = 1;
+		sla.to.where = c->p->ncode;
+		comp_expr(c, d->to.where);
+		comp_op(c, OPC_HALT, 0, d->to.where->loc);
+	}
+	if (d->by_expr) {
+		c->nbinds = 1;
+		c->event_bind = 0;
+		sla.by = c->p->ncode;
+		comp_expr(c, d->by_expr);
+		comp_op(c, OPC_HALT, 0, d->by_expr->loc);
+	}
+	c->nbinds = 0;
+	p = c->p;
+	p->slas = mem_realloc(p->slas, sizeof *p->slas * (size_t)(p->nslas + 1));
+	p->slas[p->nslas++] = sla;
+}
+
+static void comp_goal(struct comp *c, struct ast_decl *d)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->ngoals; i++)
+		if (comp_names_equal(p->goals[i].name, strlen(p->goals[i].name), d->name.s, d->name.len)) {
+			comp_error(c, d->name.loc, "goal '%.*s' is declared twice", (int)d->name.len, d->name.s);
+			return;
+		}
+	struct goal_info g = {0};
+	g.name = arena_strndup(&p->arena, d->name.s, d->name.len);
+	g.types = intern_types(c, d->to.types, d->to.ntypes);
+	g.ntypes = d->to.ntypes;
+	g.within = decl_duration(c, d->to.within, "within");
+	p = c->p;
+	p->goals = mem_realloc(p->goals, sizeof *p->goals * (size_t)(p->ngoals + 1));
+	p->goals[p->ngoals++] = g;
+}
+
+static void comp_budget(struct comp *c, struct ast_decl *d)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->nbudgets; i++)
+		if (comp_names_equal(p->budgets[i].name, strlen(p->budgets[i].name), d->name.s, d->name.len)) {
+			comp_error(c, d->name.loc, "budget '%.*s' is declared twice", (int)d->name.len, d->name.s);
+			return;
+		}
+	struct budget_info b = {0};
+	b.name = arena_strndup(&p->arena, d->name.s, d->name.len);
+	struct val v;
+	enum ty t;
+	if (comp_eval_now(c, d->amount, &v, &t) == 0) {
+		if (v.kind != V_INT || v.u.i < 0 || v.u.i > 100000000)
+			comp_error(c, d->amount->loc, "a budget is a whole number of responses (0 to 100000000)");
+		else
+			b.amount = v.u.i;
+	}
+	b.per = decl_duration(c, d->per, "a budget's period");
+	p->budgets = mem_realloc(p->budgets, sizeof *p->budgets * (size_t)(p->nbudgets + 1));
+	p->budgets[p->nbudgets++] = b;
+}
+
+void comp_decls(struct comp *c)
+{
+	for (struct ast_decl *d = c->script.decls; d; d = d->next) {
+		switch (d->kind) {
+		case D_METRIC: comp_metric(c, d); break;
+		case D_SLA: comp_sla(c, d); break;
+		case D_GOAL: comp_goal(c, d); break;
+		case D_BUDGET: comp_budget(c, d); break;
+		}
+	}
+}
+
+/* on enter J.S | on exit J.S | on stuck J.S for D | on breach SLA */
+void comp_stage_trigger(struct comp *c, struct ast_rule *r, struct rule_info *ri)
+{
+	struct prog *p = c->p;
+	c->nbinds = 1;
+	c->event_bind = 0;
+	c->binds[0] = (struct binding){{0}, NULL, 0, 0};
+	ri->nbinds = 1;
+	ri->journey = ri->stage = ri->sla = -1;
+	if (r->trigger == T_BREACH) {
+		for (int i = 0; i < p->nslas; i++)
+			if (comp_names_equal(p->slas[i].name, strlen(p->slas[i].name), r->journey.s, r->journey.len))
+				ri->sla = i;
+		if (ri->sla < 0) {
+			struct suggest sg;
+			suggest_init(&sg, r->journey.s, r->journey.len);
+			for (int i = 0; i < p->nslas; i++)
+				suggest_try(&sg, p->slas[i].name, strlen(p->slas[i].name));
+			comp_error(c, r->journey.loc, "unknown sla '%.*s'%s", (int)r->journey.len, r->journey.s,
+				   suggest_hint(&sg, &c->tmp));
+			return;
+		}
+		/* A breach reads the event that started the clock, by its name. */
+		const struct sla_info *sla = &p->slas[ri->sla];
+		c->binds[0].name.s = sla->from_name;
+		c->binds[0].name.len = sla->from_name ? (uint32_t)strlen(sla->from_name) : 0;
+		c->binds[0].types = sla->from.types;
+		c->binds[0].ntypes = sla->from.ntypes;
+		return;
+	}
+	if (resolve_stage(c, &r->journey, &r->stage, &ri->journey, &ri->stage) < 0)
+		return;
+	if (r->trigger == T_STUCK) {
+		/* Stuck means nothing happened: there is no event to read. */
+		c->nbinds = 0;
+		c->event_bind = -1;
+		ri->nbinds = 0;
+		struct val v;
+		enum ty t;
+		if (comp_eval_now(c, r->stuck_for, &v, &t) == 0 && (v.kind != V_DUR || v.u.i <= 0))
+			comp_error(c, r->stuck_for->loc, "stuck ... for takes a positive duration such as 2d");
+		else
+			ri->stuck_for = v.u.i;
+	}
+}
+
+static void add_rule(int **list, int *n, int rule)
+{
+	*list = mem_realloc(*list, sizeof **list * (size_t)(*n + 1));
+	(*list)[(*n)++] = rule;
+}
+
+/* Register stage and breach rules where the engine looks for them. */
+void comp_decl_dispatch(struct comp *c, int index)
+{
+	struct prog *p = c->p;
+	const struct rule_info *ri = &p->rules[index];
+	if (ri->trigger == T_BREACH && ri->sla >= 0) {
+		add_rule(&p->slas[ri->sla].breach_rules, &p->slas[ri->sla].nbreach_rules, index);
+		return;
+	}
+	if (ri->journey < 0)
+		return;
+	struct stage_rules *sr = &p->journeys[ri->journey].rules[ri->stage];
+	if (ri->trigger == T_ENTER)
+		add_rule(&sr->enter, &sr->nenter, index);
+	else if (ri->trigger == T_EXIT)
+		add_rule(&sr->exit, &sr->nexit, index);
+	else if (ri->trigger == T_STUCK)
+		add_rule(&sr->stuck, &sr->nstuck, index);
+}
+
+/* move J to S */
+void comp_move(struct comp *c, struct ast_clause *cl)
+{
+	int j, s;
+	if (resolve_stage(c, &cl->name, &cl->name2, &j, &s) == 0)
+		comp_op(c, OPC_MOVE, ((uint32_t)j << 12) | (uint32_t)s, cl->loc);
+}
+
+/* observe M value [by key] */
+void comp_observe(struct comp *c, struct ast_clause *cl)
+{
+	struct prog *p = c->p;
+	int m = -1;
+	for (int i = 0; i < p->nmetrics; i++)
+		if (comp_names_equal(p->metrics[i].name, strlen(p->metrics[i].name), cl->name.s, cl->name.len))
+			m = i;
+	if (m < 0) {
+		struct suggest sg;
+		suggest_init(&sg, cl->name.s, cl->name.len);
+		for (int i = 0; i < p->nmetrics; i++)
+			suggest_try(&sg, p->metrics[i].name, strlen(p->metrics[i].name));
+		comp_error(c, cl->name.loc, "unknown metric '%.*s' (declare it with metric NAME: AGG)%s", (int)cl->name.len,
+			   cl->name.s, suggest_hint(&sg, &c->tmp));
+		return;
+	}
+	enum ty t = comp_expr(c, cl->expr);
+	if (t == TY_STR || t == TY_LIST || t == TY_TIME)
+		comp_error(c, cl->expr->loc, "a metric observes numbers, durations or conditions, not %s", ty_name[t]);
+	if (cl->expr2)
+		comp_expr(c, cl->expr2);
+	else
+		comp_op(c, OPC_NUL, 0, cl->loc);
+	if (cl->expr2 && !p->metrics[m].by)
+		comp_warning(c, cl->expr2->loc, "metric %s is not declared with `by`: the grouping still applies",
+			     p->metrics[m].name);
+	comp_op(c, OPC_OBSERVE, (uint32_t)m, cl->loc);
+}
+
+/* spend B: resolved to a budget index, or -1 after an error */
+int comp_budget_ref(struct comp *c, const struct ast_name *n)
+{
+	struct prog *p = c->p;
+	for (int i = 0; i < p->nbudgets; i++)
+		if (comp_names_equal(p->budgets[i].name, strlen(p->budgets[i].name), n->s, n->len))
+			return i;
+	struct suggest sg;
+	suggest_init(&sg, n->s, n->len);
+	for (int i = 0; i < p->nbudgets; i++)
+		suggest_try(&sg, p->budgets[i].name, strlen(p->budgets[i].name));
+	comp_error(c, n->loc, "unknown budget '%.*s' (declare it with budget NAME: N per D)%s", (int)n->len, n->s,
+		   suggest_hint(&sg, &c->tmp));
+	return -1;
+}

@@ -1,0 +1,419 @@
+/* measure.c: metrics, SLAs, goals and budgets.
+ *
+ * Metrics and SLA latencies are aggregates that merge exactly across
+ * partitions: counts and sums add up, percentiles come from mergeable
+ * sketches (sketch.h).  SLA clocks and goal watches are per customer, with
+ * event-time timers like the patterns'.  Budgets are the one state shared
+ * by all customers: a sliding window of spend times per budget.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "json.h"
+#include "sketch.h"
+#include "timeutil.h"
+#include "vm.h"
+
+#define SKETCH_ALPHA 0.01
+
+void agg_add(struct agg_state *a, double v, int need_sketch)
+{
+	if (a->n == 0 || v < a->min)
+		a->min = v;
+	if (a->n == 0 || v > a->max)
+		a->max = v;
+	a->n++;
+	a->sum += v;
+	if (need_sketch) {
+		if (!a->sketch)
+			a->sketch = sketch_new(SKETCH_ALPHA);
+		sketch_add(a->sketch, v);
+	}
+}
+
+struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index)
+{
+	/* Groups are few (channels, stores); a linear scan keeps order stable. */
+	for (uint32_t i = 0; i < g->n; i++)
+		if (strlen(g->keys[i]) == len && memcmp(g->keys[i], key, len) == 0) {
+			if (index)
+				*index = i;
+			return &g->aggs[i];
+		}
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 4;
+		g->keys = mem_realloc(g->keys, sizeof *g->keys * g->cap);
+		g->aggs = mem_realloc(g->aggs, sizeof *g->aggs * g->cap);
+	}
+	g->keys[g->n] = mem_strndup(key, len);
+	memset(&g->aggs[g->n], 0, sizeof g->aggs[g->n]);
+	if (index)
+		*index = g->n;
+	return &g->aggs[g->n++];
+}
+
+static void groups_free(struct groups *g)
+{
+	for (uint32_t i = 0; i < g->n; i++) {
+		mem_free(g->keys[i]);
+		sketch_free(g->aggs[i].sketch);
+	}
+	mem_free(g->keys);
+	mem_free(g->aggs);
+}
+
+void measure_init(struct engine *e)
+{
+	const struct prog *p = e->prog;
+	e->metric_groups = mem_alloc(sizeof *e->metric_groups * (size_t)(p->nmetrics + 1));
+	e->sla_groups = mem_alloc(sizeof *e->sla_groups * (size_t)(p->nslas + 1));
+	e->goal_stats = mem_alloc(sizeof *e->goal_stats * (size_t)(p->nrules * p->ngoals + 1));
+	e->budget_spent = mem_alloc(sizeof *e->budget_spent * (size_t)(p->nbudgets + 1));
+	e->budget_n = mem_alloc(sizeof *e->budget_n * (size_t)(p->nbudgets + 1));
+	e->budget_head = mem_alloc(sizeof *e->budget_head * (size_t)(p->nbudgets + 1));
+	for (int b = 0; b < p->nbudgets; b++)
+		e->budget_spent[b] = mem_alloc(sizeof **e->budget_spent * (size_t)(p->budgets[b].amount + 1));
+	e->journey_reached = mem_alloc(sizeof *e->journey_reached * (size_t)(p->njourneys + 1));
+	e->journey_dwell = mem_alloc(sizeof *e->journey_dwell * (size_t)(p->njourneys + 1));
+	for (int j = 0; j < p->njourneys; j++) {
+		int n = p->journeys[j].nstages;
+		e->journey_reached[j] = mem_alloc(sizeof **e->journey_reached * (size_t)n);
+		e->journey_dwell[j] = mem_alloc(sizeof **e->journey_dwell * (size_t)n);
+		for (int s = 0; s < n; s++)
+			e->journey_dwell[j][s] = sketch_new(SKETCH_ALPHA);
+	}
+}
+
+/* ---- metrics ---- */
+
+/* A value as a number for a metric: numbers, data strings that read as
+ * numbers, durations (kept in ns, shown as durations), booleans (1 or 0). */
+static int metric_number(const struct val *v, double *out, int *is_dur)
+{
+	struct val n = *v;
+	*is_dur = 0;
+	if (n.kind == V_STR && !val_as_number(&n, &n)) {
+		int64_t ns;
+		const char *why;
+		if (dur_parse(v->u.s, v->len, &ns, &why) < 0)
+			return 0;
+		n = val_dur(ns); /* a data string such as "4m" */
+	}
+	switch (n.kind) {
+	case V_INT: *out = (double)n.u.i; return 1;
+	case V_FLOAT: *out = n.u.f; return isfinite(n.u.f);
+	case V_DUR: *out = (double)n.u.i; *is_dur = 1; return 1;
+	case V_BOOL: *out = (double)n.u.i; return 1;
+	default: return 0;
+	}
+}
+
+/* Returns 0, or -1 when the value cannot be observed (a runtime error). */
+int measure_observe(struct engine *e, int metric, const struct val *v, const struct val *key)
+{
+	const struct metric_info *m = &e->prog->metrics[metric];
+	if (v->kind == V_NULL)
+		return 0; /* nothing to observe */
+	struct buf k = {0};
+	if (key && key->kind != V_NULL)
+		val_render_text(&k, key);
+	struct agg_state *a = groups_get(&e->metric_groups[metric], k.p ? k.p : "", k.len, NULL);
+	buf_free(&k);
+	double x;
+	int is_dur;
+	switch (m->agg) {
+	case AGG_COUNT:
+		a->n++;
+		return 0;
+	case AGG_RATE:
+		a->n++;
+		a->hits += val_truthy(v);
+		return 0;
+	case AGG_NPS:
+		if (!metric_number(v, &x, &is_dur) || x < 0 || x > 10)
+			return -1;
+		a->n++;
+		a->hits += x >= 9;
+		a->misses += x <= 6;
+		return 0;
+	case AGG_CSAT:
+		if (!metric_number(v, &x, &is_dur) || x < 1 || x > 5)
+			return -1;
+		a->n++;
+		a->hits += x >= 4;
+		return 0;
+	default:
+		if (!metric_number(v, &x, &is_dur))
+			return -1;
+		a->durations |= is_dur;
+		agg_add(a, x, m->agg == AGG_P50 || m->agg == AGG_P90 || m->agg == AGG_P99);
+		return 0;
+	}
+}
+
+/* ---- SLAs ---- */
+
+static int has_type(const int *types, int n, int type)
+{
+	for (int i = 0; i < n; i++)
+		if (types[i] == type)
+			return 1;
+	return 0;
+}
+
+static int sla_where(struct engine *e, int s, const struct sla_clock *c, const struct event *ev)
+{
+	const struct sla_info *sla = &e->prog->slas[s];
+	if (sla->to.where == NO_CODE)
+		return 1;
+	struct vm *vm = e->vm;
+	vm->bind[0] = c->from;
+	vm->bind[1] = ev;
+	vm->cust = &e->custs[c->cust];
+	vm->now = ev->time;
+	vm->rule = -1;
+	struct val v;
+	if (vm_eval(vm, sla->to.where, &v) != VM_FIRED) {
+		diag_plain(e->diag, "cxr: sla %s: runtime error in its condition: %s", sla->name, v.u.s);
+		e->runtime_errors++;
+		return 0;
+	}
+	return val_truthy(&v);
+}
+
+static void sla_open(struct engine *e, int s, const struct event *ev)
+{
+	const struct sla_info *sla = &e->prog->slas[s];
+	struct sla_clock *c = mem_alloc(sizeof *c);
+	timer_init(&c->timer, TIMER_SLA);
+	c->cust = ev->cust;
+	c->sla = s;
+	c->from = event_clone(ev, e->prog->nslots);
+	struct buf key = {0};
+	if (sla->by != NO_CODE) {
+		struct vm *vm = e->vm;
+		vm->bind[0] = c->from;
+		vm->cust = &e->custs[ev->cust];
+		vm->now = ev->time;
+		vm->rule = -1;
+		struct val v;
+		if (vm_eval(vm, sla->by, &v) == VM_FIRED && v.kind != V_NULL)
+			val_render_text(&key, &v);
+	}
+	uint32_t g;
+	struct agg_state *a = groups_get(&e->sla_groups[s], key.p ? key.p : "", key.len, &g);
+	buf_free(&key);
+	c->group = (int)g;
+	a->started++;
+	/* append: clocks close oldest first */
+	struct sla_clock **tail = &e->custs[ev->cust].clocks;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = c;
+	timer_set(e, &c->timer, ev->time + sla->to.within);
+}
+
+static void sla_close(struct engine *e, struct sla_clock *c, int64_t at)
+{
+	struct agg_state *lat = &e->sla_groups[c->sla].aggs[c->group];
+	if (c->breached)
+		lat->late++;
+	else
+		lat->met++;
+	agg_add(lat, (double)(at - c->from->time), 1);
+	lat->durations = 1;
+	timer_cancel(e, &c->timer);
+	mem_free(c->from);
+	mem_free(c);
+}
+
+/* ---- goals ---- */
+
+static void goal_close(struct engine *e, struct goal_watch *w, int converted)
+{
+	struct goal_stats *gs = &e->goal_stats[w->rule * e->prog->ngoals + w->goal];
+	if (converted) {
+		if (w->held_out)
+			gs->held_converted++;
+		else
+			gs->treated_converted++;
+	}
+	timer_cancel(e, &w->timer);
+	mem_free(w);
+}
+
+/* A rule fired (or was held out) for a customer: its first firing starts
+ * a watch for every goal. */
+void measure_fired(struct engine *e, int rule, uint32_t cust, int64_t now, int held_out)
+{
+	const struct prog *p = e->prog;
+	if (!p->ngoals || !p->rules[rule].emits)
+		return; /* goals follow responses to the customer */
+	struct rule_state *rs = engine_rule_state(e, cust, rule);
+	if (rs->goals_watched)
+		return;
+	rs->goals_watched = 1;
+	for (int g = 0; g < p->ngoals; g++) {
+		struct goal_watch *w = mem_alloc(sizeof *w);
+		timer_init(&w->timer, TIMER_GOAL);
+		w->cust = cust;
+		w->rule = rule;
+		w->goal = g;
+		w->held_out = held_out;
+		w->next = e->custs[cust].watches;
+		e->custs[cust].watches = w;
+		struct goal_stats *gs = &e->goal_stats[rule * p->ngoals + g];
+		if (held_out)
+			gs->held++;
+		else
+			gs->treated++;
+		timer_set(e, &w->timer, now + p->goals[g].within);
+	}
+}
+
+/* An event closes the SLA clocks it answers and the goals it reaches,
+ * then may start a clock of its own. */
+void measure_event(struct engine *e, const struct event *ev)
+{
+	const struct prog *p = e->prog;
+	struct customer *cu = &e->custs[ev->cust];
+	if (ev->type < 0)
+		return;
+	for (struct goal_watch **w = &cu->watches; *w;) {
+		struct goal_watch *x = *w;
+		const struct goal_info *g = &p->goals[x->goal];
+		if (has_type(g->types, g->ntypes, ev->type) && ev->time <= x->timer.deadline) {
+			*w = x->next;
+			goal_close(e, x, 1);
+		} else {
+			w = &x->next;
+		}
+	}
+	for (int s = 0; s < p->nslas; s++) {
+		const struct sla_info *sla = &p->slas[s];
+		if (has_type(sla->to.types, sla->to.ntypes, ev->type)) {
+			for (struct sla_clock **c = &cu->clocks; *c;) {
+				struct sla_clock *x = *c;
+				if (x->sla == s && sla_where(e, s, x, ev)) {
+					*c = x->next;
+					sla_close(e, x, ev->time);
+				} else {
+					c = &x->next;
+				}
+			}
+		}
+		if (has_type(sla->from.types, sla->from.ntypes, ev->type))
+			sla_open(e, s, ev);
+	}
+}
+
+void measure_timer(struct engine *e, struct timer *t)
+{
+	if (t->kind == TIMER_GOAL) {
+		struct goal_watch *w = (struct goal_watch *)(void *)t;
+		for (struct goal_watch **p = &e->custs[w->cust].watches; *p; p = &(*p)->next)
+			if (*p == w) {
+				*p = w->next;
+				break;
+			}
+		goal_close(e, w, 0);
+		return;
+	}
+	/* An SLA deadline: the clock stays open to measure the late answer. */
+	struct sla_clock *c = (struct sla_clock *)(void *)t;
+	const struct sla_info *sla = &e->prog->slas[c->sla];
+	c->breached = 1;
+	e->sla_groups[c->sla].aggs[c->group].breached++;
+	for (int i = 0; i < sla->nbreach_rules; i++) {
+		const struct event *bound[1] = {c->from};
+		engine_fire_rule(e, sla->breach_rules[i], c->cust, bound, 1, t->deadline, c->from);
+	}
+}
+
+/* ---- budgets ---- */
+
+int measure_budget_ok(struct engine *e, int rule, uint32_t cust, int budget, int64_t now)
+{
+	const struct budget_info *b = &e->prog->budgets[budget];
+	uint32_t n = e->budget_n[budget];
+	/* The ring holds the last `amount` spends; full and all inside the
+	 * window means spent. */
+	int spent = b->amount == 0 ||
+		    (n == (uint32_t)b->amount && now - e->budget_spent[budget][e->budget_head[budget]] < b->per);
+	if (!spent)
+		return 1;
+	e->stats[rule].budget_exhausted++;
+	if (e->audit) {
+		struct buf line = {0};
+		const struct customer *c = &e->custs[cust];
+		buf_adds(&line, "{\"rule\":");
+		json_write_str(&line, e->prog->rules[rule].name, strlen(e->prog->rules[rule].name));
+		buf_adds(&line, ",\"customer\":");
+		json_write_str(&line, c->key, c->keylen);
+		buf_adds(&line, ",\"at\":\"");
+		time_format(&line, now);
+		buf_adds(&line, "\",\"budget\":");
+		json_write_str(&line, b->name, strlen(b->name));
+		buf_adds(&line, ",\"budget_exhausted\":true}\n");
+		e->audit(e->audit_ud, line.p, line.len);
+		buf_free(&line);
+	}
+	return 0;
+}
+
+void measure_spend(struct engine *e, int budget, int64_t now)
+{
+	uint32_t amount = (uint32_t)e->prog->budgets[budget].amount;
+	if (!amount)
+		return;
+	if (e->budget_n[budget] < amount) {
+		e->budget_spent[budget][(e->budget_head[budget] + e->budget_n[budget]) % amount] = now;
+		e->budget_n[budget]++;
+	} else {
+		e->budget_spent[budget][e->budget_head[budget]] = now;
+		e->budget_head[budget] = (e->budget_head[budget] + 1) % amount;
+	}
+}
+
+void measure_free(struct engine *e)
+{
+	const struct prog *p = e->prog;
+	for (uint32_t i = 0; i < e->ncusts; i++) {
+		struct customer *c = &e->custs[i];
+		while (c->clocks) {
+			struct sla_clock *x = c->clocks;
+			c->clocks = x->next;
+			timer_cancel(e, &x->timer);
+			mem_free(x->from);
+			mem_free(x);
+		}
+		while (c->watches) {
+			struct goal_watch *x = c->watches;
+			c->watches = x->next;
+			timer_cancel(e, &x->timer);
+			mem_free(x);
+		}
+	}
+	for (int m = 0; m < p->nmetrics; m++)
+		groups_free(&e->metric_groups[m]);
+	for (int s = 0; s < p->nslas; s++)
+		groups_free(&e->sla_groups[s]);
+	for (int b = 0; b < p->nbudgets; b++)
+		mem_free(e->budget_spent[b]);
+	for (int j = 0; j < p->njourneys; j++) {
+		for (int s = 0; s < p->journeys[j].nstages; s++)
+			sketch_free(e->journey_dwell[j][s]);
+		mem_free(e->journey_dwell[j]);
+		mem_free(e->journey_reached[j]);
+	}
+	mem_free(e->journey_dwell);
+	mem_free(e->journey_reached);
+	mem_free(e->metric_groups);
+	mem_free(e->sla_groups);
+	mem_free(e->goal_stats);
+	mem_free(e->budget_spent);
+	mem_free(e->budget_n);
+	mem_free(e->budget_head);
+}

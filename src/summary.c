@@ -1,0 +1,391 @@
+/* summary.c: the run summary, as text (stderr) or JSON (--summary FILE).
+ *
+ * Everything here is computed from merged aggregates, so that a summary
+ * of a partitioned run is the same as that of a single one.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "engine.h"
+#include "json.h"
+#include "sketch.h"
+#include "timeutil.h"
+
+const char *agg_name(enum agg a);
+
+/* A number or a duration (ns), in JSON or as text. */
+static void put_value(struct buf *b, double v, int duration, int json)
+{
+	if (!isfinite(v)) {
+		buf_adds(b, json ? "null" : "-");
+		return;
+	}
+	if (duration) {
+		if (json)
+			buf_addc(b, '"');
+		dur_format(b, (int64_t)llround(v / 1e6) * 1000000); /* to the millisecond */
+		if (json)
+			buf_addc(b, '"');
+		return;
+	}
+	json_write_num(b, round(v * 1e6) / 1e6);
+}
+
+static void put_key(struct buf *b, const char *s)
+{
+	json_write_str(b, s, strlen(s));
+	buf_addc(b, ':');
+}
+
+static double quantile(const struct sketch *s, double q)
+{
+	return s ? sketch_quantile(s, q) : NAN;
+}
+
+/* The value of a metric group, by its aggregate. */
+static double metric_value(enum agg agg, const struct agg_state *a)
+{
+	if (a->n == 0)
+		return agg == AGG_COUNT ? 0 : NAN;
+	switch (agg) {
+	case AGG_COUNT: return (double)a->n;
+	case AGG_SUM: return a->sum;
+	case AGG_AVG: return a->sum / (double)a->n;
+	case AGG_MIN: return a->min;
+	case AGG_MAX: return a->max;
+	case AGG_P50: return quantile(a->sketch, 0.5);
+	case AGG_P90: return quantile(a->sketch, 0.9);
+	case AGG_P99: return quantile(a->sketch, 0.99);
+	case AGG_NPS: return 100.0 * ((double)a->hits - (double)a->misses) / (double)a->n;
+	case AGG_CSAT: return 100.0 * (double)a->hits / (double)a->n;
+	case AGG_RATE: return 100.0 * (double)a->hits / (double)a->n;
+	}
+	return NAN;
+}
+
+static void rules_part(struct engine *e, struct buf *b, int json)
+{
+	const struct prog *p = e->prog;
+	if (json)
+		buf_adds(b, ",\"rules\":{");
+	for (int r = 0; r < p->nrules; r++) {
+		const struct rule_stats *s = &e->stats[r];
+		if (json) {
+			if (r)
+				buf_addc(b, ',');
+			put_key(b, p->rules[r].name);
+			buf_printf(b, "{\"fired\":%llu,\"deduped\":%llu,\"capped\":%llu,\"held_out\":%llu,"
+				      "\"budget_exhausted\":%llu,\"runtime_errors\":%llu}",
+				   (unsigned long long)s->fired, (unsigned long long)s->deduped,
+				   (unsigned long long)s->capped, (unsigned long long)s->held_out,
+				   (unsigned long long)s->budget_exhausted, (unsigned long long)s->errors);
+			continue;
+		}
+		buf_printf(b, "  rule %s: %llu fired", p->rules[r].name, (unsigned long long)s->fired);
+		if (s->deduped)
+			buf_printf(b, ", %llu deduped", (unsigned long long)s->deduped);
+		if (s->capped)
+			buf_printf(b, ", %llu capped", (unsigned long long)s->capped);
+		if (s->held_out)
+			buf_printf(b, ", %llu held out", (unsigned long long)s->held_out);
+		if (s->budget_exhausted)
+			buf_printf(b, ", %llu over budget", (unsigned long long)s->budget_exhausted);
+		if (s->errors)
+			buf_printf(b, ", %llu runtime error%s", (unsigned long long)s->errors, s->errors == 1 ? "" : "s");
+		buf_addc(b, '\n');
+	}
+	if (json)
+		buf_addc(b, '}');
+}
+
+static void journeys_part(struct engine *e, struct buf *b, int json)
+{
+	const struct prog *p = e->prog;
+	if (json)
+		buf_adds(b, ",\"journeys\":{");
+	for (int j = 0; j < p->njourneys; j++) {
+		const struct journey_info *ji = &p->journeys[j];
+		uint64_t *now = mem_alloc(sizeof *now * (size_t)ji->nstages);
+		uint64_t *next = mem_alloc(sizeof *next * (size_t)ji->nstages);
+		uint64_t in_journey = 0;
+		for (uint32_t c = 0; c < e->ncusts; c++) {
+			const struct jstate *js = e->custs[c].journeys ? &e->custs[c].journeys[j] : NULL;
+			if (!js || js->stage < 0)
+				continue;
+			now[js->stage]++;
+			in_journey++;
+			/* Converted: reached a stage and the one after it. */
+			for (int s = 0; s + 1 < ji->nstages && s + 1 < 64; s++)
+				next[s] += (js->reached >> s & 3) == 3;
+		}
+		if (json) {
+			if (j)
+				buf_addc(b, ',');
+			put_key(b, ji->name);
+			buf_printf(b, "{\"customers\":%llu,\"stages\":[", (unsigned long long)in_journey);
+		} else {
+			buf_printf(b, "journey %s: %llu customers\n", ji->name, (unsigned long long)in_journey);
+			buf_printf(b, "  %-16s %9s %9s %9s %10s %10s\n", "stage", "reached", "last", "to next",
+				   "dwell p50", "dwell p90");
+		}
+		for (int s = 0; s < ji->nstages; s++) {
+			uint64_t reached = e->journey_reached[j][s];
+			double conv = s + 1 < ji->nstages && reached ? (double)next[s] / (double)reached : NAN;
+			double p50 = quantile(e->journey_dwell[j][s], 0.5) * 1e9;
+			double p90 = quantile(e->journey_dwell[j][s], 0.9) * 1e9;
+			if (json) {
+				if (s)
+					buf_addc(b, ',');
+				buf_adds(b, "{\"stage\":");
+				json_write_str(b, ji->stages[s], strlen(ji->stages[s]));
+				buf_printf(b, ",\"reached\":%llu,\"last_stage_of\":%llu,\"conversion_to_next\":",
+					   (unsigned long long)reached, (unsigned long long)now[s]);
+				put_value(b, conv, 0, 1);
+				buf_adds(b, ",\"dwell_p50\":");
+				put_value(b, p50, 1, 1);
+				buf_adds(b, ",\"dwell_p90\":");
+				put_value(b, p90, 1, 1);
+				buf_addc(b, '}');
+				continue;
+			}
+			struct buf c = {0}, d50 = {0}, d90 = {0};
+			if (isfinite(conv))
+				buf_printf(&c, "%.1f%%", 100 * conv);
+			else
+				buf_adds(&c, "-");
+			put_value(&d50, p50, 1, 0);
+			put_value(&d90, p90, 1, 0);
+			buf_printf(b, "  %-16s %9llu %9llu %9s %10s %10s\n", ji->stages[s], (unsigned long long)reached,
+				   (unsigned long long)now[s], c.p, d50.p, d90.p);
+			buf_free(&c);
+			buf_free(&d50);
+			buf_free(&d90);
+		}
+		if (json)
+			buf_adds(b, "]}");
+		mem_free(now);
+		mem_free(next);
+	}
+	if (json)
+		buf_addc(b, '}');
+}
+
+static void metrics_part(struct engine *e, struct buf *b, int json)
+{
+	const struct prog *p = e->prog;
+	if (json)
+		buf_adds(b, ",\"metrics\":{");
+	for (int m = 0; m < p->nmetrics; m++) {
+		const struct metric_info *mi = &p->metrics[m];
+		const struct groups *g = &e->metric_groups[m];
+		if (json) {
+			if (m)
+				buf_addc(b, ',');
+			put_key(b, mi->name);
+			buf_printf(b, "{\"aggregate\":\"%s\",\"by\":", agg_name(mi->agg));
+			if (mi->by)
+				json_write_str(b, mi->by, strlen(mi->by));
+			else
+				buf_adds(b, "null");
+			buf_adds(b, ",\"groups\":{");
+		} else {
+			buf_printf(b, "metric %s (%s%s%s):", mi->name, agg_name(mi->agg), mi->by ? " by " : "",
+				   mi->by ? mi->by : "");
+			if (!g->n)
+				buf_adds(b, " nothing observed");
+			buf_addc(b, '\n');
+		}
+		for (uint32_t i = 0; i < g->n; i++) {
+			const struct agg_state *a = &g->aggs[i];
+			double v = metric_value(mi->agg, a);
+			int dur = a->durations && mi->agg != AGG_COUNT;
+			if (json) {
+				if (i)
+					buf_addc(b, ',');
+				put_key(b, g->keys[i]);
+				buf_printf(b, "{\"n\":%llu,\"value\":", (unsigned long long)a->n);
+				put_value(b, v, dur, 1);
+				buf_addc(b, '}');
+			} else {
+				struct buf t = {0};
+				put_value(&t, v, dur, 0);
+				buf_printf(b, "  %-16s %s (n=%llu)\n", g->keys[i][0] ? g->keys[i] : "(all)", t.p,
+					   (unsigned long long)a->n);
+				buf_free(&t);
+			}
+		}
+		if (json)
+			buf_adds(b, "}}");
+	}
+	if (json)
+		buf_addc(b, '}');
+}
+
+static void slas_part(struct engine *e, struct buf *b, int json)
+{
+	const struct prog *p = e->prog;
+	if (json)
+		buf_adds(b, ",\"slas\":{");
+	for (int s = 0; s < p->nslas; s++) {
+		const struct sla_info *si = &p->slas[s];
+		const struct groups *g = &e->sla_groups[s];
+		struct buf within = {0};
+		dur_format(&within, si->to.within);
+		if (json) {
+			if (s)
+				buf_addc(b, ',');
+			put_key(b, si->name);
+			buf_printf(b, "{\"within\":\"%s\",\"target\":", within.p);
+			json_write_num(b, si->target);
+			buf_adds(b, ",\"groups\":{");
+		} else {
+			buf_printf(b, "sla %s (within %s, target %g%%):\n", si->name, within.p, si->target * 100);
+		}
+		for (uint32_t i = 0; i < g->n; i++) {
+			const struct agg_state *a = &g->aggs[i];
+			uint64_t due = a->met + a->breached;
+			double compliance = due ? (double)a->met / (double)due : NAN;
+			uint64_t open = a->started - a->met - a->late;
+			double p50 = quantile(a->sketch, 0.5), p90 = quantile(a->sketch, 0.9);
+			int ok = isfinite(compliance) && compliance >= si->target;
+			if (json) {
+				if (i)
+					buf_addc(b, ',');
+				put_key(b, g->keys[i]);
+				buf_printf(b, "{\"started\":%llu,\"met\":%llu,\"breached\":%llu,\"answered_late\":%llu,"
+					      "\"open\":%llu,\"compliance\":",
+					   (unsigned long long)a->started, (unsigned long long)a->met,
+					   (unsigned long long)a->breached, (unsigned long long)a->late,
+					   (unsigned long long)open);
+				put_value(b, compliance, 0, 1);
+				buf_adds(b, ",\"latency_p50\":");
+				put_value(b, p50, 1, 1);
+				buf_adds(b, ",\"latency_p90\":");
+				put_value(b, p90, 1, 1);
+				buf_printf(b, ",\"target_met\":%s}", isfinite(compliance) ? (ok ? "true" : "false") : "null");
+				continue;
+			}
+			struct buf t50 = {0}, t90 = {0};
+			put_value(&t50, p50, 1, 0);
+			put_value(&t90, p90, 1, 0);
+			buf_printf(b, "  %-16s ", g->keys[i][0] ? g->keys[i] : "(all)");
+			if (isfinite(compliance))
+				buf_printf(b, "%.1f%% met", 100 * compliance);
+			else
+				buf_adds(b, "nothing due yet");
+			buf_printf(b, " (%llu of %llu due), %llu breached, %llu open, latency p50 %s p90 %s%s\n",
+				   (unsigned long long)a->met, (unsigned long long)due, (unsigned long long)a->breached,
+				   (unsigned long long)open, t50.p, t90.p,
+				   isfinite(compliance) ? (ok ? ": target met" : ": TARGET MISSED") : "");
+			buf_free(&t50);
+			buf_free(&t90);
+		}
+		buf_free(&within);
+		if (json)
+			buf_adds(b, "}}");
+	}
+	if (json)
+		buf_addc(b, '}');
+}
+
+/* Difference of two proportions with a normal-approximation 95% interval. */
+static void uplift(const struct goal_stats *g, double *diff, double *lo, double *hi)
+{
+	double pt = g->treated ? (double)g->treated_converted / (double)g->treated : NAN;
+	double ph = g->held ? (double)g->held_converted / (double)g->held : NAN;
+	*diff = pt - ph;
+	double se = sqrt(pt * (1 - pt) / (double)g->treated + ph * (1 - ph) / (double)g->held);
+	*lo = *diff - 1.96 * se;
+	*hi = *diff + 1.96 * se;
+}
+
+static void goals_part(struct engine *e, struct buf *b, int json)
+{
+	const struct prog *p = e->prog;
+	if (json)
+		buf_adds(b, ",\"goals\":{");
+	for (int g = 0; g < p->ngoals; g++) {
+		struct buf within = {0};
+		dur_format(&within, p->goals[g].within);
+		if (json) {
+			if (g)
+				buf_addc(b, ',');
+			put_key(b, p->goals[g].name);
+			buf_printf(b, "{\"within\":\"%s\",\"rules\":{", within.p);
+		} else {
+			buf_printf(b, "goal %s (within %s of a rule's first firing for a customer):\n", p->goals[g].name,
+				   within.p);
+		}
+		int first = 1;
+		for (int r = 0; r < p->nrules; r++) {
+			const struct goal_stats *gs = &e->goal_stats[r * p->ngoals + g];
+			if (!gs->treated && !gs->held)
+				continue;
+			double d, lo, hi;
+			uplift(gs, &d, &lo, &hi);
+			if (json) {
+				if (!first)
+					buf_addc(b, ',');
+				first = 0;
+				put_key(b, p->rules[r].name);
+				buf_printf(b, "{\"treated\":%llu,\"treated_converted\":%llu,\"held_out\":%llu,"
+					      "\"held_out_converted\":%llu,\"uplift\":",
+					   (unsigned long long)gs->treated, (unsigned long long)gs->treated_converted,
+					   (unsigned long long)gs->held, (unsigned long long)gs->held_converted);
+				put_value(b, d, 0, 1);
+				buf_adds(b, ",\"ci95\":");
+				if (isfinite(lo) && isfinite(hi)) {
+					buf_addc(b, '[');
+					put_value(b, lo, 0, 1);
+					buf_addc(b, ',');
+					put_value(b, hi, 0, 1);
+					buf_addc(b, ']');
+				} else {
+					buf_adds(b, "null");
+				}
+				buf_addc(b, '}');
+				continue;
+			}
+			buf_printf(b, "  after %s: %llu of %llu responded customers reached it", p->rules[r].name,
+				   (unsigned long long)gs->treated_converted, (unsigned long long)gs->treated);
+			if (gs->held) {
+				buf_printf(b, ", %llu of %llu held out", (unsigned long long)gs->held_converted,
+					   (unsigned long long)gs->held);
+				if (isfinite(d) && isfinite(lo))
+					buf_printf(b, "; uplift %+.1f points (95%% CI %+.1f to %+.1f)", 100 * d, 100 * lo,
+						   100 * hi);
+			}
+			buf_addc(b, '\n');
+		}
+		buf_free(&within);
+		if (json)
+			buf_adds(b, "}}");
+	}
+	if (json)
+		buf_addc(b, '}');
+}
+
+void engine_summary(struct engine *e, struct buf *b, int json)
+{
+	if (json) {
+		buf_printf(b, "{\"events\":%llu,\"inputs\":%u,\"rejected\":%llu,\"customers\":%u,\"responses\":%llu,"
+			      "\"runtime_errors\":%llu",
+			   (unsigned long long)e->events, e->nfiles, (unsigned long long)e->rejected, e->ncusts,
+			   (unsigned long long)e->responses, (unsigned long long)e->runtime_errors);
+	} else {
+		buf_printf(b, "cxr: %llu events from %u input%s, %llu rejected, %u customers, %llu responses",
+			   (unsigned long long)e->events, e->nfiles, e->nfiles == 1 ? "" : "s",
+			   (unsigned long long)e->rejected, e->ncusts, (unsigned long long)e->responses);
+		if (e->runtime_errors)
+			buf_printf(b, ", %llu runtime error%s", (unsigned long long)e->runtime_errors,
+				   e->runtime_errors == 1 ? "" : "s");
+		buf_addc(b, '\n');
+	}
+	rules_part(e, b, json);
+	journeys_part(e, b, json);
+	metrics_part(e, b, json);
+	slas_part(e, b, json);
+	goals_part(e, b, json);
+	if (json)
+		buf_adds(b, "}\n");
+}
