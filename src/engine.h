@@ -110,7 +110,8 @@ struct agg_state {
 	uint64_t hits, misses; /* nps: promoters/detractors; csat: satisfied; rate: true */
 	uint64_t started, met, late, breached; /* SLA clocks of the group (latency: n, sketch) */
 	int durations;         /* values were durations (ns), shown as such */
-	struct sketch *sketch; /* percentiles */
+	double *exact;         /* percentiles: the values themselves, up to AGG_EXACT ... */
+	struct sketch *sketch; /* ... then a mergeable sketch of them all */
 };
 
 /* Groups of a metric or an SLA by their key's text. */
@@ -168,7 +169,7 @@ struct engine {
 	/* journeys, measurement */
 	uint64_t entry_seq;
 	uint64_t **journey_reached;   /* per journey, per stage: customers who ever entered */
-	struct sketch ***journey_dwell; /* per journey, per stage: completed stays (seconds) */
+	struct agg_state **journey_dwell; /* per journey, per stage: completed stays (ns) */
 	struct stage_firing *queue;   /* enter/exit rules waiting for the handler that moved */
 	uint32_t nqueue, capqueue;
 	int draining;
@@ -225,7 +226,8 @@ int measure_budget_ok(struct engine *e, int rule, uint32_t cust, int budget, int
 void measure_spend(struct engine *e, int budget, int64_t now);
 void measure_timer(struct engine *e, struct timer *t);
 void measure_free(struct engine *e);
-void agg_add(struct agg_state *a, double v, int need_sketch);
+void agg_add(struct agg_state *a, double v, int need_quantiles);
+double agg_quantile(const struct agg_state *a, double q);
 struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index);
 
 /* summary.c */

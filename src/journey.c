@@ -56,8 +56,8 @@ void journey_move(struct engine *e, uint32_t cust, int journey, int stage, int64
 	if (js->stage == stage)
 		return; /* staying in a stage moves nothing (and keeps its stuck timers) */
 	if (js->stage >= 0) {
-		double dwell = (double)(now - js->entered) / 1e9;
-		sketch_add(e->journey_dwell[journey][js->stage], dwell < 0 ? 0 : dwell);
+		double dwell = (double)(now - js->entered);
+		agg_add(&e->journey_dwell[journey][js->stage], dwell < 0 ? 0 : dwell, 1);
 		const struct stage_rules *old = &j->rules[js->stage];
 		queue_rules(e, old->exit, old->nexit, cust, now, cause);
 	}

@@ -17,8 +17,11 @@
 #include "vm.h"
 
 #define SKETCH_ALPHA 0.01
+/* Up to this many values percentiles are exact; beyond, within 1%.  The
+ * switch depends only on the count, so merged parts agree with one run. */
+#define AGG_EXACT 256
 
-void agg_add(struct agg_state *a, double v, int need_sketch)
+void agg_add(struct agg_state *a, double v, int need_quantiles)
 {
 	if (a->n == 0 || v < a->min)
 		a->min = v;
@@ -26,11 +29,45 @@ void agg_add(struct agg_state *a, double v, int need_sketch)
 		a->max = v;
 	a->n++;
 	a->sum += v;
-	if (need_sketch) {
-		if (!a->sketch)
-			a->sketch = sketch_new(SKETCH_ALPHA);
+	if (!need_quantiles)
+		return;
+	if (a->sketch) {
 		sketch_add(a->sketch, v);
+	} else if (a->n <= AGG_EXACT) {
+		if (!a->exact)
+			a->exact = mem_alloc(sizeof *a->exact * AGG_EXACT);
+		a->exact[a->n - 1] = v;
+	} else {
+		a->sketch = sketch_new(SKETCH_ALPHA);
+		for (int i = 0; i < AGG_EXACT; i++)
+			sketch_add(a->sketch, a->exact[i]);
+		sketch_add(a->sketch, v);
+		mem_free(a->exact);
+		a->exact = NULL;
 	}
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The nearest-rank percentile: the smallest value with at least q of the
+ * values at or below it. */
+double agg_quantile(const struct agg_state *a, double q)
+{
+	if (a->sketch)
+		return sketch_quantile(a->sketch, q);
+	if (!a->exact || a->n == 0)
+		return NAN;
+	double *v = mem_alloc(sizeof *v * a->n);
+	memcpy(v, a->exact, sizeof *v * a->n);
+	qsort(v, a->n, sizeof *v, cmp_double);
+	uint64_t rank = (uint64_t)ceil(q * (double)a->n);
+	double r = v[rank ? rank - 1 : 0];
+	mem_free(v);
+	return r;
 }
 
 struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index)
@@ -59,6 +96,7 @@ static void groups_free(struct groups *g)
 	for (uint32_t i = 0; i < g->n; i++) {
 		mem_free(g->keys[i]);
 		sketch_free(g->aggs[i].sketch);
+		mem_free(g->aggs[i].exact);
 	}
 	mem_free(g->keys);
 	mem_free(g->aggs);
@@ -81,8 +119,6 @@ void measure_init(struct engine *e)
 		int n = p->journeys[j].nstages;
 		e->journey_reached[j] = mem_alloc(sizeof **e->journey_reached * (size_t)n);
 		e->journey_dwell[j] = mem_alloc(sizeof **e->journey_dwell * (size_t)n);
-		for (int s = 0; s < n; s++)
-			e->journey_dwell[j][s] = sketch_new(SKETCH_ALPHA);
 	}
 }
 
@@ -403,8 +439,10 @@ void measure_free(struct engine *e)
 	for (int b = 0; b < p->nbudgets; b++)
 		mem_free(e->budget_spent[b]);
 	for (int j = 0; j < p->njourneys; j++) {
-		for (int s = 0; s < p->journeys[j].nstages; s++)
-			sketch_free(e->journey_dwell[j][s]);
+		for (int s = 0; s < p->journeys[j].nstages; s++) {
+			sketch_free(e->journey_dwell[j][s].sketch);
+			mem_free(e->journey_dwell[j][s].exact);
+		}
 		mem_free(e->journey_dwell[j]);
 		mem_free(e->journey_reached[j]);
 	}

@@ -19,13 +19,13 @@
  * doubling towards the side that overflowed, so sketch_add is one log(),
  * one ceil() and one increment, amortised O(1).  Values in practice span
  * a few thousand buckets at alpha = 0.01 (latencies from 1 us to 1 h span
- * about 1100); the whole range of doubles is 71,000 buckets per sign.
+ * about 1100); the whole range of doubles is 70,000 buckets per sign.
  *
  * Decisions the header leaves open:
  *  - sketch_new accepts alpha in [1e-4, 1) and returns NULL otherwise:
  *    memory grows as 1 / alpha, and at 1e-4 a store spanning every double
- *    from 1e-300 to DBL_MAX is 7.1 million buckets (57 MB); at alpha = 0.01
- *    it is 71,000 (570 kB);
+ *    from 1e-300 to DBL_MAX is 7 million buckets (56 MB); at alpha = 0.01
+ *    it is 70,000 (560 kB);
  *  - sketch_add ignores NaN and +-inf: they have no bucket, and one of them
  *    would make min, max or sum meaningless for every later value;
  *  - |v| < SKETCH_ZERO (1e-300) is counted as a zero and reported as 0, so
@@ -425,12 +425,13 @@ static int sketch_get_entries(struct sketch_in *in, uint64_t n, uint64_t *counts
 			continue;
 		}
 		/* A run is neither first, nor last, nor after another run. */
-		if (i == 0 || (counts == NULL && !in->p[-2 + 0] && 0))
+		if (i == 0)
 			return -1;
 		if (sketch_get_varint(in, &r) < 0 || r >= n - i - 1)
 			return -1;
 		i += r + 1;
-		/* the next entry must be a bucket: checked by peeking at it */
+		/* The next entry exists (r < n - i - 1) and must be a bucket: the
+		 * only shortest encoding of 0 is a 0 byte. */
 		if (in->p == in->end || *in->p == 0)
 			return -1;
 	}

@@ -633,6 +633,17 @@ static void grow_stamps(struct stats *s)
 	s->capstamp = n;
 }
 
+static void add_member(struct stats *s, int64_t fid, const struct val *v)
+{
+	if (s->nm == s->capm) {
+		s->capm = s->capm ? s->capm * 2 : 32;
+		s->m = mem_realloc(s->m, sizeof *s->m * s->capm);
+	}
+	s->m[s->nm].fid = fid;
+	s->m[s->nm].v = *v;
+	s->nm++;
+}
+
 /* Profile one record (s->m[0..nm)) once the roles are settled. */
 static void stats_record(struct stats *s, uint32_t file, uint64_t line)
 {
@@ -754,7 +765,10 @@ static void guess_roles(struct stats *s)
 		for (int c = 0; role_guess[k][c]; c++) {
 			const char *cand = role_guess[k][c];
 			int64_t f = strtab_find(&s->fieldtab, cand, strlen(cand));
-			if (f < 0 || !present[f] || f == r->fid)
+			int taken = 0;
+			for (int o = 0; o < NROLES; o++)
+				taken |= s->role[o].fid == f;
+			if (f < 0 || !present[f] || taken)
 				continue;
 			if (r->guessed && !r->name) {
 				r->name = s->fields[f].name;
@@ -769,13 +783,8 @@ static void guess_roles(struct stats *s)
 	mem_free(present);
 	for (size_t h = 0; h < s->nheld; h++) {
 		s->nm = 0;
-		for (size_t i = 0; i < s->held[h].n; i++) {
-			if (s->nm == s->capm) {
-				s->capm = s->capm ? s->capm * 2 : 32;
-				s->m = mem_realloc(s->m, sizeof *s->m * s->capm);
-			}
-			s->m[s->nm++] = s->held[h].m[i];
-		}
+		for (size_t i = 0; i < s->held[h].n; i++)
+			add_member(s, s->held[h].m[i].fid, &s->held[h].m[i].v);
 		stats_record(s, s->held[h].file, s->held[h].line);
 	}
 	s->nheld = 0;
@@ -807,21 +816,25 @@ static void record_done(struct stats *s, uint32_t file, uint64_t line)
 		guess_roles(s);
 }
 
-static void add_member(struct stats *s, int64_t fid, const struct val *v)
-{
-	if (s->nm == s->capm) {
-		s->capm = s->capm ? s->capm * 2 : 32;
-		s->m = mem_realloc(s->m, sizeof *s->m * s->capm);
-	}
-	s->m[s->nm].fid = fid;
-	s->m[s->nm].v = *v;
-	s->nm++;
-}
-
 static void on_member(void *ud, const char *key, size_t keylen, const struct val *v)
 {
 	struct stats *s = ud;
 	add_member(s, field_index(s, key, keylen), v);
+}
+
+/* A message for the diagnostics callback (an error that stops the run). */
+static void say(struct stats *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct stats *s, const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	buf_addc(&b, '\n');
+	if (s->diag)
+		s->diag(s->diag_ud, b.p, b.len);
+	buf_free(&b);
 }
 
 static int blank(const char *p, size_t n)
@@ -856,7 +869,7 @@ static void nested_roles(struct stats *s, const char *line, size_t len)
 	}
 }
 
-static int read_jsonl(struct stats *s, struct source *src, uint32_t file, cxr_write_fn diag, void *diag_ud)
+static int read_jsonl(struct stats *s, struct source *src, uint32_t file)
 {
 	const char *line;
 	size_t len;
@@ -877,10 +890,7 @@ static int read_jsonl(struct stats *s, struct source *src, uint32_t file, cxr_wr
 		record_done(s, file, lineno);
 	}
 	if (got < 0) {
-		struct buf b = {0};
-		buf_printf(&b, "cxr: %s: read error: %s\n", s->inputs[file].name, src_error(src));
-		diag(diag_ud, b.p, b.len);
-		buf_free(&b);
+		say(s, "cxr: %s: read error: %s", s->inputs[file].name, src_error(src));
 		return -1;
 	}
 	return 0;
@@ -908,22 +918,19 @@ static char sniff_delim(const struct csv_record *rec)
 
 /* Returns 0, -1 on an error (reported), or a delimiter to read the file
  * again with (its header had one cell holding ';', tab or '|'). */
-static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_sniff, cxr_write_fn diag,
-		    void *diag_ud)
+static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_sniff)
 {
 	struct csv_record rec;
-	struct buf b = {0};
 	int got = src_csv(src, &rec);
 	if (got == 0)
 		return 0;
-	if (got < 0 || rec.error) {
-		if (got < 0)
-			buf_printf(&b, "cxr: %s: read error: %s\n", s->inputs[file].name, src_error(src));
-		else
-			buf_printf(&b, "%s:%llu: error: bad CSV header: %s\n", s->inputs[file].name,
-				   (unsigned long long)rec.line, rec.error);
-		diag(diag_ud, b.p, b.len);
-		buf_free(&b);
+	if (got < 0) {
+		say(s, "cxr: %s: read error: %s", s->inputs[file].name, src_error(src));
+		return -1;
+	}
+	if (rec.error) {
+		say(s, "%s:%llu: error: bad CSV header: %s", s->inputs[file].name, (unsigned long long)rec.line,
+		    rec.error);
 		return -1;
 	}
 	char d = may_sniff ? sniff_delim(&rec) : 0;
@@ -934,6 +941,7 @@ static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_
 	for (size_t c = 0; c < ncols; c++)
 		col_fid[c] = field_index(s, rec.cells[c].p, rec.cells[c].len);
 	int rc = 0;
+	struct buf b = {0};
 	while ((got = src_csv(src, &rec)) > 0) {
 		if (rec.error) {
 			reject(s, file, rec.line, rec.error_col, rec.error);
@@ -957,9 +965,7 @@ static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_
 		record_done(s, file, rec.line);
 	}
 	if (got < 0) {
-		buf_clear(&b);
-		buf_printf(&b, "cxr: %s: read error: %s\n", s->inputs[file].name, src_error(src));
-		diag(diag_ud, b.p, b.len);
+		say(s, "cxr: %s: read error: %s", s->inputs[file].name, src_error(src));
 		rc = -1;
 	}
 	mem_free(col_fid);
@@ -973,7 +979,7 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int read_input(struct stats *s, const char *path, cxr_write_fn diag, void *diag_ud)
+static int read_input(struct stats *s, const char *path)
 {
 	uint32_t file = (uint32_t)s->ninputs++;
 	struct input *in = &s->inputs[file];
@@ -985,20 +991,16 @@ static int read_input(struct stats *s, const char *path, cxr_write_fn diag, void
 		char err[256];
 		struct source *src = src_open(path, err, sizeof err);
 		if (!src) {
-			struct buf b = {0};
-			buf_printf(&b, "cxr: cannot open %s: %s\n", path, err);
-			diag(diag_ud, b.p, b.len);
-			buf_free(&b);
+			say(s, "cxr: cannot open %s: %s", path, err);
 			return -1;
 		}
 		int rc;
 		if (in->csv) {
 			src_csv_delim(src, in->delim);
 			/* stdin cannot be read twice: no second guess there */
-			rc = read_csv(s, src, file, !in->sniffed && in->delim == ',' && strcmp(path, "-") != 0, diag,
-				      diag_ud);
+			rc = read_csv(s, src, file, !in->sniffed && in->delim == ',' && strcmp(path, "-") != 0);
 		} else {
-			rc = read_jsonl(s, src, file, diag, diag_ud);
+			rc = read_jsonl(s, src, file);
 		}
 		src_close(src);
 		if (rc <= 0)
@@ -1010,16 +1012,20 @@ static int read_input(struct stats *s, const char *path, cxr_write_fn diag, void
 
 /* ---- the report ---- */
 
-/* A name as the text report shows it: bare when printable, else quoted. */
+/* A name as the text report shows it: bare when printable, else quoted;
+ * a very long one cut. */
 static void put_name(struct buf *b, const char *p, size_t n)
 {
+	size_t m = cut_utf8(p, n, 2 * STATS_VALUE_BYTES);
 	int plain = n > 0;
-	for (size_t i = 0; i < n && plain; i++)
+	for (size_t i = 0; i < m && plain; i++)
 		plain = (unsigned char)p[i] >= 0x20 && p[i] != 0x7f;
 	if (plain)
-		buf_add(b, p, n);
+		buf_add(b, p, m);
 	else
-		json_write_str(b, p, n);
+		json_write_str(b, p, m);
+	if (m < n)
+		buf_adds(b, "...");
 }
 
 /* Display width in characters (UTF-8 code points). */
@@ -1528,11 +1534,13 @@ static void cols_print(struct cols *c, struct buf *b)
 static void text_type_fields(struct stats *s, struct buf *b, const struct etype *t)
 {
 	buf_adds(b, "\nfields of ");
-	if (t->name && is_identifier(t->name, t->len))
-		buf_add(b, t->name, t->len);
-	else if (t->name)
-		json_write_str(b, t->name, t->len);
-	else
+	if (t->name && is_identifier(t->name, t->len)) {
+		put_name(b, t->name, t->len);
+	} else if (t->name) { /* quoted as in a script, and cut like put_name */
+		size_t m = cut_utf8(t->name, t->len, 2 * STATS_VALUE_BYTES);
+		json_write_str(b, t->name, m);
+		buf_adds(b, m < t->len ? "..." : "");
+	} else
 		buf_adds(b, "events without a type");
 	buf_printf(b, " (%llu event%s):\n", (unsigned long long)t->count, t->count == 1 ? "" : "s");
 	struct cols c = {.align = "llrl"};
@@ -1646,8 +1654,9 @@ static void text_report(struct stats *s, struct summary *sum, struct buf *b)
 		buf_adds(b, "time span: unknown (no usable time)\n");
 	}
 
-	buf_printf(b, "types: %u (%llu records with a type", s->typetab.n,
-		   (unsigned long long)(s->records - s->untyped.count));
+	uint64_t typed = s->records - s->untyped.count;
+	buf_printf(b, "types: %u (%llu record%s with a type", s->typetab.n, (unsigned long long)typed,
+		   typed == 1 ? "" : "s");
 	if (s->untyped.count)
 		buf_printf(b, ", %llu without", (unsigned long long)s->untyped.count);
 	buf_adds(b, ")\n");
@@ -1931,6 +1940,8 @@ int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_optio
 	}
 	s.inputs = mem_alloc(sizeof *s.inputs * (size_t)npaths);
 	s.cur_file = -1;
+	s.diag = diag;
+	s.diag_ud = diag_ud;
 	s.untyped.profiled = 1;
 	s.prev_cust = -1;
 	const char *given[NROLES] = {opt->key, opt->time, opt->type};
@@ -1944,7 +1955,7 @@ int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_optio
 	}
 	int status = CXR_OK;
 	for (int i = 0; i < npaths && status == CXR_OK; i++)
-		if (read_input(&s, paths[i], diag, diag_ud) < 0)
+		if (read_input(&s, paths[i]) < 0)
 			status = CXR_INPUT_ERROR;
 	if (status == CXR_OK) {
 		if (!s.guessed)

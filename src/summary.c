@@ -23,7 +23,9 @@ static void put_value(struct buf *b, double v, int duration, int json)
 	if (duration) {
 		if (json)
 			buf_addc(b, '"');
-		dur_format(b, (int64_t)llround(v / 1e6) * 1000000); /* to the millisecond */
+		/* A sketch's value is within 1%: show it to the second past a minute. */
+		double unit = fabs(v) >= 60e9 ? 1e9 : 1e6;
+		dur_format(b, (int64_t)llround(v / unit) * (int64_t)unit);
 		if (json)
 			buf_addc(b, '"');
 		return;
@@ -37,10 +39,6 @@ static void put_key(struct buf *b, const char *s)
 	buf_addc(b, ':');
 }
 
-static double quantile(const struct sketch *s, double q)
-{
-	return s ? sketch_quantile(s, q) : NAN;
-}
 
 /* The value of a metric group, by its aggregate. */
 static double metric_value(enum agg agg, const struct agg_state *a)
@@ -53,9 +51,9 @@ static double metric_value(enum agg agg, const struct agg_state *a)
 	case AGG_AVG: return a->sum / (double)a->n;
 	case AGG_MIN: return a->min;
 	case AGG_MAX: return a->max;
-	case AGG_P50: return quantile(a->sketch, 0.5);
-	case AGG_P90: return quantile(a->sketch, 0.9);
-	case AGG_P99: return quantile(a->sketch, 0.99);
+	case AGG_P50: return agg_quantile(a, 0.5);
+	case AGG_P90: return agg_quantile(a, 0.9);
+	case AGG_P99: return agg_quantile(a, 0.99);
 	case AGG_NPS: return 100.0 * ((double)a->hits - (double)a->misses) / (double)a->n;
 	case AGG_CSAT: return 100.0 * (double)a->hits / (double)a->n;
 	case AGG_RATE: return 100.0 * (double)a->hits / (double)a->n;
@@ -131,8 +129,8 @@ static void journeys_part(struct engine *e, struct buf *b, int json)
 		for (int s = 0; s < ji->nstages; s++) {
 			uint64_t reached = e->journey_reached[j][s];
 			double conv = s + 1 < ji->nstages && reached ? (double)next[s] / (double)reached : NAN;
-			double p50 = quantile(e->journey_dwell[j][s], 0.5) * 1e9;
-			double p90 = quantile(e->journey_dwell[j][s], 0.9) * 1e9;
+			double p50 = agg_quantile(&e->journey_dwell[j][s], 0.5);
+			double p90 = agg_quantile(&e->journey_dwell[j][s], 0.9);
 			if (json) {
 				if (s)
 					buf_addc(b, ',');
@@ -246,7 +244,7 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 			uint64_t due = a->met + a->breached;
 			double compliance = due ? (double)a->met / (double)due : NAN;
 			uint64_t open = a->started - a->met - a->late;
-			double p50 = quantile(a->sketch, 0.5), p90 = quantile(a->sketch, 0.9);
+			double p50 = agg_quantile(a, 0.5), p90 = agg_quantile(a, 0.9);
 			int ok = isfinite(compliance) && compliance >= si->target;
 			if (json) {
 				if (i)
