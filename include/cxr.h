@@ -60,14 +60,20 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len);
 int cxr_warnings(const cxr *h);
 
 /* Read every file ("-" is stdin), order the events by time (ties keep
- * input order), run the rules and write the responses.  Returns a
+ * input order), run the rules and write the responses.  Files are read
+ * whole and sorted when out of order; stdin alone is a stream, re-ordered
+ * within the script's `lateness` (see cxr_set_sort).  Returns a
  * cxr_status. */
 int cxr_run_files(cxr *h, const char *const *paths, int npaths);
 
-/* Feed one JSON object as an event of the running stream, in time order
- * (the caller orders); `source` and `line` name it in messages. */
+/* Feed one JSON object as an event of a stream, re-ordered within the
+ * script's `lateness`; `source` and `line` name it in messages.  Call
+ * cxr_finish at the end of the stream. */
 int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint64_t line);
 
+/* Read stdin whole and sort it, as files are, instead of streaming it
+ * with the script's `lateness`. */
+void cxr_set_sort(cxr *h, int on);
 /* End of a fed stream: fire the timers due by the last event's time (all
  * of them with cxr_set_flush). */
 void cxr_finish(cxr *h);

@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "json.h"
 #include "prog.h"
+#include "stream.h"
 #include "vm.h"
 
 struct cxr {
@@ -18,7 +19,9 @@ struct cxr {
 	struct prog *prog;
 	struct engine *engine;
 	struct store store;   /* for cxr_feed_json: the projection */
+	struct stream stream; /* for cxr_feed_json: re-ordering within lateness */
 	int store_ready;
+	int sort;
 	cxr_write_fn out, rejects, audit;
 	void *out_ud, *rejects_ud, *audit_ud;
 	enum cxr_format format;
@@ -39,8 +42,10 @@ void cxr_free(cxr *h)
 {
 	if (!h)
 		return;
-	if (h->store_ready)
+	if (h->store_ready) {
+		stream_finish(&h->stream);
 		store_free(&h->store);
+	}
 	engine_free(h->engine);
 	prog_free(h->prog);
 	diag_free(&h->diag);
@@ -100,8 +105,12 @@ void cxr_set_strict(cxr *h, int on) { h->strict = on; }
 
 void cxr_set_flush(cxr *h, int on) { h->flush = on; }
 
+void cxr_set_sort(cxr *h, int on) { h->sort = on; }
+
 void cxr_finish(cxr *h)
 {
+	if (h->store_ready)
+		stream_finish(&h->stream);
 	if (h->engine)
 		engine_finish(h->engine, h->flush);
 }
@@ -114,6 +123,11 @@ void cxr_set_trace(cxr *h, int on)
 
 int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 {
+	if (h->store_ready) {
+		stream_finish(&h->stream);
+		store_free(&h->store);
+		h->store_ready = 0;
+	}
 	engine_free(h->engine);
 	prog_free(h->prog);
 	h->engine = NULL;
@@ -151,6 +165,23 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	store_init(&st, h->prog);
 	st.strict = h->strict;
 	int status = CXR_OK;
+	if (npaths == 1 && strcmp(paths[0], "-") == 0 && !h->sort) {
+		/* stdin alone is a stream: re-ordered within lateness, not whole. */
+		struct stream s;
+		stream_init(&s, h->engine, h->prog->lateness, h->prog->late);
+		st.sink = stream_event;
+		st.sink_ud = &s;
+		if (store_read(h->engine, &st, paths[0]) < 0)
+			status = CXR_INPUT_ERROR;
+		stream_finish(&s);
+		if (status == CXR_OK) {
+			engine_finish(h->engine, h->flush);
+			if (h->engine->runtime_errors)
+				status = CXR_RULE_FAILURES;
+		}
+		store_free(&st);
+		return status;
+	}
 	for (int i = 0; i < npaths; i++) {
 		int rc = store_read(h->engine, &st, paths[i]);
 		if (rc < 0) {
@@ -176,18 +207,14 @@ int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint
 		return CXR_INPUT_ERROR;
 	if (!h->store_ready) {
 		store_init(&h->store, h->prog);
+		stream_init(&h->stream, h->engine, h->prog->lateness, h->prog->late);
+		h->store.sink = stream_event;
+		h->store.sink_ud = &h->stream;
 		h->store_ready = 1;
 	}
 	struct engine *e = h->engine;
 	uint32_t file = engine_file(e, source ? source : "<input>");
-	struct arena_mark mark = arena_mark(&h->store.data);
-	size_t before = h->store.n;
-	int rc = store_read_json_line(e, &h->store, file, line, json, len);
-	for (size_t i = before; i < h->store.n; i++)
-		engine_event(e, &h->store.evs[i]);
-	h->store.n = before;
-	arena_reset(&h->store.data, mark);
-	return rc;
+	return store_read_json_line(e, &h->store, file, line, json, len);
 }
 
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud)

@@ -157,6 +157,7 @@ struct engine {
 
 	/* per-run statistics */
 	uint64_t events, rejected, responses, runtime_errors;
+	uint64_t late;           /* events beyond `lateness` in a stream */
 	struct rule_stats *stats;
 
 	/* event time */

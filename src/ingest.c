@@ -25,6 +25,7 @@ void store_init(struct store *st, const struct prog *p)
 	for (int i = 0; i < p->nslots; i++)
 		json_proj_add(st->proj, p->slots[i].segs, p->slots[i].lens, p->slots[i].nseg, i);
 	st->sorted = 1;
+	st->empty = arena_mark(&st->data);
 }
 
 void store_free(struct store *st)
@@ -116,8 +117,14 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	return NULL;
 }
 
-static void store_add(struct store *st, const struct event *ev)
+static void store_add(struct store *st, const struct event *ev, const char *raw, size_t rawlen)
 {
+	if (st->sink) {
+		/* Streaming: the sink copies what it keeps; the arena is reused. */
+		st->sink(st->sink_ud, ev, raw, rawlen);
+		arena_reset(&st->data, st->empty);
+		return;
+	}
 	if (st->n == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 4096;
 		st->evs = mem_realloc(st->evs, sizeof *st->evs * st->cap);
@@ -168,7 +175,7 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
 		arena_reset(&st->data, mark);
 		return reject(e, st, file, lineno, col, problem, line, len);
 	}
-	store_add(st, &ev);
+	store_add(st, &ev, line, len);
 	return 0;
 }
 
@@ -289,7 +296,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 			}
 			continue;
 		}
-		store_add(st, &ev);
+		store_add(st, &ev, rec.raw, rec.rawlen);
 	}
 	if (got < 0) {
 		diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));

@@ -18,6 +18,10 @@ struct store {
 	int sorted;             /* events so far are in time order */
 	int strict;             /* stop at the first rejected record */
 	struct buf why;         /* the reason of the record being rejected */
+	/* Streaming: each event goes to the sink instead of the store. */
+	void (*sink)(void *ud, const struct event *ev, const char *raw, size_t rawlen);
+	void *sink_ud;
+	struct arena_mark empty;
 };
 
 void store_init(struct store *st, const struct prog *p);

@@ -57,6 +57,8 @@ static const char run_help[] =
 	"  --summary FILE        write the run summary there as JSON (journeys, metrics,\n"
 	"                        SLAs, goals); the text summary goes to stderr\n"
 	"  --strict              stop at the first rejected record (exit 2)\n"
+	"  --sort                read stdin whole and sort it by time, as files are (by\n"
+	"                        default stdin is a stream, re-ordered within `lateness`)\n"
 	"  --flush               at the end, fire every pending timer, not only those due\n"
 	"                        by the last event's time\n"
 	"  --trace               print every VM instruction executed to stderr\n"
@@ -66,7 +68,7 @@ static int cmd_run(int argc, char **argv)
 {
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
 	const char *audit_path = NULL, *summary_path = NULL;
-	int strict = 0, quiet = 0, trace = 0, flush = 0;
+	int strict = 0, quiet = 0, trace = 0, flush = 0, sort = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	int ninputs = 0;
 	for (int i = 0; i < argc; i++) {
@@ -98,6 +100,8 @@ static int cmd_run(int argc, char **argv)
 			trace = 1;
 		} else if (!strcmp(a, "--flush")) {
 			flush = 1;
+		} else if (!strcmp(a, "--sort")) {
+			sort = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -150,6 +154,7 @@ static int cmd_run(int argc, char **argv)
 		cxr_set_strict(h, strict);
 		cxr_set_trace(h, trace);
 		cxr_set_flush(h, flush);
+		cxr_set_sort(h, sort);
 		if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
 			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 		status = cxr_run_files(h, inputs, ninputs);
@@ -240,6 +245,63 @@ static int cmd_disasm(int argc, char **argv)
 	return status;
 }
 
+static const char stats_help[] =
+	"usage: cxr stats [--key F] [--time F] [--type F] [--json] [EVENTS...|-]\n"
+	"  Profile event logs before writing rules for them (JSON Lines or CSV, by\n"
+	"  extension; - or none reads stdin): event types and their counts, the\n"
+	"  fields of each type with their type, fill rate and examples, customers\n"
+	"  and events per customer, time span, timestamp formats, order; then an\n"
+	"  input block and event schemas to paste into a script.\n"
+	"  --key F, --time F, --type F   the fields that hold the customer key, the\n"
+	"                                event time and the event type (default:\n"
+	"                                guessed from common names in the first records)\n"
+	"  --json                        the report as one JSON object\n";
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct cxr_stats_options opt = {0};
+	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+	int ninputs = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(stats_help, stdout);
+			free(inputs);
+			return CXR_OK;
+		} else if (!strcmp(a, "--key") || !strcmp(a, "--time") || !strcmp(a, "--type")) {
+			if (i + 1 >= argc) {
+				free(inputs);
+				return usage_error("%s needs a field name", a);
+			}
+			const char *v = argv[++i];
+			if (!strcmp(a, "--key"))
+				opt.key = v;
+			else if (!strcmp(a, "--time"))
+				opt.time = v;
+			else
+				opt.type = v;
+		} else if (!strcmp(a, "--json")) {
+			opt.as_json = 1;
+		} else if (a[0] == '-' && a[1]) {
+			free(inputs);
+			return usage_error("unknown option %s for stats", a);
+		} else {
+			inputs[ninputs++] = a;
+		}
+	}
+	if (!ninputs)
+		inputs[ninputs++] = "-";
+	if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
+		fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
+	int status = cxr_stats(inputs, ninputs, &opt, write_file, stdout, write_file, stderr);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "cxr: cannot write the output: %s\n", strerror(errno));
+		status = CXR_INPUT_ERROR;
+	}
+	free(inputs);
+	return status;
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -248,6 +310,7 @@ static const struct command {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
 	{"check", cmd_check, "check RULES.cxr               compile only: errors and warnings"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
+	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},
 };
 
 static void help(FILE *f)

@@ -244,6 +244,29 @@ static inline double sketch_clamp(const struct sketch *s, double v)
 	return v < s->min ? s->min : v > s->max ? s->max : v;
 }
 
+/* The key of the bucket holding the j-th value (from 0) of a store in
+ * ascending key order.  The walk starts from the nearer end, which halves
+ * the average walk over a wide store. */
+static int32_t sketch_store_find(const struct sketch_store *st, uint64_t j)
+{
+	uint64_t seen = 0;
+	if (j < st->total / 2) {
+		for (int32_t k = st->lo; k < st->hi; k++) {
+			seen += st->counts[k - st->offset];
+			if (j < seen)
+				return k;
+		}
+		return st->hi;
+	}
+	j = st->total - 1 - j;
+	for (int32_t k = st->hi; k > st->lo; k--) {
+		seen += st->counts[k - st->offset];
+		if (j < seen)
+			return k;
+	}
+	return st->lo;
+}
+
 double sketch_quantile(const struct sketch *s, double q)
 {
 	if (!s->count || !(q >= 0 && q <= 1))
@@ -257,27 +280,13 @@ double sketch_quantile(const struct sketch *s, double q)
 	if (rank == last)
 		return s->max;
 	/* Ascending order: negatives by decreasing magnitude, zeros, positives. */
-	uint64_t seen = 0;
-	const struct sketch_store *st = &s->neg;
-	if (st->total) {
-		for (int32_t k = st->hi; k >= st->lo; k--) {
-			seen += st->counts[k - st->offset];
-			if (rank < seen)
-				return sketch_clamp(s, -sketch_rep(s, k));
-		}
-	}
-	seen += s->zeros;
-	if (rank < seen)
+	if (rank < s->neg.total)
+		return sketch_clamp(s, -sketch_rep(s, sketch_store_find(&s->neg, s->neg.total - 1 - rank)));
+	rank -= s->neg.total;
+	if (rank < s->zeros)
 		return sketch_clamp(s, 0);
-	st = &s->pos;
-	if (st->total) {
-		for (int32_t k = st->lo; k <= st->hi; k++) {
-			seen += st->counts[k - st->offset];
-			if (rank < seen)
-				return sketch_clamp(s, sketch_rep(s, k));
-		}
-	}
-	return s->max; /* unreachable while the counts add up to count */
+	rank -= s->zeros;
+	return sketch_clamp(s, sketch_rep(s, sketch_store_find(&s->pos, rank)));
 }
 
 /* ---- serialisation ----
@@ -340,18 +349,19 @@ static void sketch_put_store(struct buf *out, const struct sketch_store *st)
 	/* zigzag: small keys of either sign stay short */
 	uint64_t z = ((uint64_t)(int64_t)st->lo << 1) ^ (uint64_t)((int64_t)st->lo >> 63);
 	sketch_put_varint(out, z);
-	const uint64_t *c = st->counts - st->offset; /* c[k] is key k */
-	for (int32_t k = st->lo; k <= st->hi;) {
-		if (c[k]) {
-			sketch_put_varint(out, c[k++]);
+	const uint64_t *c = st->counts + (st->lo - st->offset); /* c[i] is key lo + i */
+	int32_t n = st->hi - st->lo + 1;
+	for (int32_t i = 0; i < n;) {
+		if (c[i]) {
+			sketch_put_varint(out, c[i++]);
 			continue;
 		}
 		int32_t run = 0;
-		while (!c[k + run]) /* stops at hi at the latest */
+		while (!c[i + run]) /* stops before n: the last count is not 0 */
 			run++;
 		sketch_put_varint(out, 0);
 		sketch_put_varint(out, (uint64_t)run - 1);
-		k += run;
+		i += run;
 	}
 }
 

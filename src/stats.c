@@ -1,8 +1,9 @@
 /* stats.c: `cxr stats`, a profile of event logs before rules are written.
  *
  * One pass over every input, in input order, with the readers that `cxr
- * run` uses (src/source.c, src/json.c), so that what stats calls a
- * rejected record is what run would reject.  The report says which
+ * run` uses (src/source.c, src/json.c), so that a record stats rejects as
+ * malformed is one that run rejects too; records that run would reject
+ * for a missing or bad key or time are counted apart.  The report says which
  * fields hold the key, the time and the type, how many events of each
  * type there are and what their fields hold, how many customers, the time
  * span, the timestamp formats and the order of the input, and ends with

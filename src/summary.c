@@ -370,6 +370,7 @@ void engine_summary(struct engine *e, struct buf *b, int json)
 			      "\"runtime_errors\":%llu",
 			   (unsigned long long)e->events, e->nfiles, (unsigned long long)e->rejected, e->ncusts,
 			   (unsigned long long)e->responses, (unsigned long long)e->runtime_errors);
+		buf_printf(b, ",\"late\":%llu", (unsigned long long)e->late);
 	} else {
 		buf_printf(b, "cxr: %llu events from %u input%s, %llu rejected, %u customers, %llu responses",
 			   (unsigned long long)e->events, e->nfiles, e->nfiles == 1 ? "" : "s",
@@ -377,6 +378,9 @@ void engine_summary(struct engine *e, struct buf *b, int json)
 		if (e->runtime_errors)
 			buf_printf(b, ", %llu runtime error%s", (unsigned long long)e->runtime_errors,
 				   e->runtime_errors == 1 ? "" : "s");
+		if (e->late)
+			buf_printf(b, ", %llu late (beyond lateness, %s)", (unsigned long long)e->late,
+				   e->prog->late == LATE_PROCESS ? "processed" : "rejected");
 		buf_addc(b, '\n');
 	}
 	rules_part(e, b, json);

@@ -28,7 +28,9 @@ part python3 tests/conformance/csv_suite.py "$BUILD/tests/csvdump"
 part python3 tests/conformance/cli_inputs.py "$CXR"
 part python3 tests/conformance/script_fuzz.py "$CXR"
 part sh tests/examples.sh "$CXR"
+part python3 tests/determinism.py "$CXR"
 part python3 tests/reallogs.py "$CXR"
+part python3 tests/stats_check.py "$CXR"
 
 # Show failures in full, then the per-part counts and the total.
 grep -v ': [0-9]* passed, 0 failed$' "$log" | grep -v '^ok ' | head -400

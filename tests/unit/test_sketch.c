@@ -146,7 +146,7 @@ static int within(struct accuracy *acc, double got, double want, double alpha)
 	return rel <= 1 + ROUNDING;
 }
 
-/* Quantiles at qs and at every 1/1000, each within alpha of the exact
+/* Quantiles at qs and at every 1/400, each within alpha of the exact
  * value of its rank; also monotone in q and exact at 0 and 1. */
 static void check_accuracy(struct accuracy *acc, const char *what, double alpha, const double *v, size_t n)
 {
@@ -164,8 +164,8 @@ static void check_accuracy(struct accuracy *acc, const char *what, double alpha,
 	}
 	int bad = 0, nonmono = 0;
 	double prev = -INFINITY;
-	for (int i = 0; i <= 1000; i++) {
-		double q = i / 1000.0;
+	for (int i = 0; i <= 400; i++) {
+		double q = i / 400.0;
 		double got = sketch_quantile(s, q), want = exact_quantile(sorted, n, q);
 		if (!within(acc, got, want, alpha)) {
 			if (!bad++)
@@ -176,7 +176,7 @@ static void check_accuracy(struct accuracy *acc, const char *what, double alpha,
 			nonmono++;
 		prev = got;
 	}
-	CHECK(bad == 0, "%s alpha %g: %d of 1001 quantiles off", what, alpha, bad);
+	CHECK(bad == 0, "%s alpha %g: %d of 401 quantiles off", what, alpha, bad);
 	CHECK(nonmono == 0, "%s alpha %g: quantiles not monotone in %d places", what, alpha, nonmono);
 	free(sorted);
 	sketch_free(s);
@@ -225,7 +225,7 @@ static void test_accuracy(struct accuracy *acc)
 /* ---- merges ---- */
 
 /* Equal answers: count, min, max, zeros and every bucket (compared as the
- * serialised bytes without the sum), 1001 quantiles, and the sum up to
+ * serialised bytes without the sum), 51 quantiles, and the sum up to
  * rounding, relative to the sum of magnitudes (abs_sum). */
 static void check_same(const char *what, const struct sketch *got, const struct sketch *want, double abs_sum)
 {
@@ -240,8 +240,8 @@ static void check_same(const char *what, const struct sketch *got, const struct 
 	CHECK(fabs(sketch_sum(got) - sketch_sum(want)) <= 1e-9 * abs_sum, "%s: sum %.17g, want %.17g", what,
 	      sketch_sum(got), sketch_sum(want));
 	int diff = 0;
-	for (int i = 0; i <= 1000; i++) {
-		double q = i / 1000.0;
+	for (int i = 0; i <= 40; i++) {
+		double q = i / 40.0;
 		double a = sketch_quantile(got, q), b = sketch_quantile(want, q);
 		if (!(a == b || (isnan(a) && isnan(b))))
 			diff++;
@@ -250,7 +250,7 @@ static void check_same(const char *what, const struct sketch *got, const struct 
 		double a = sketch_quantile(got, qs[i]), b = sketch_quantile(want, qs[i]);
 		CHECK(a == b || (isnan(a) && isnan(b)), "%s: q=%g: %.17g, want %.17g", what, qs[i], a, b);
 	}
-	CHECK(diff == 0, "%s: %d of 1001 quantiles differ", what, diff);
+	CHECK(diff == 0, "%s: %d of 41 quantiles differ", what, diff);
 	struct buf ga = {0}, wa = {0};
 	sketch_write(got, &ga);
 	sketch_write(want, &wa);
@@ -310,7 +310,7 @@ static void test_merge_splits(void)
 						for (int i = k - 1; i >= 0; i--)
 							rc |= sketch_merge(m, part[i]);
 					} else if (ord == ORDER_TREE) {
-						struct sketch *t[16];
+						struct sketch *t[16] = {0};
 						for (int i = 0; i < k; i++)
 							t[i] = sketch_copy(part[i], alpha);
 						for (int w = 1; w < k; w *= 2)
@@ -423,7 +423,7 @@ static void test_empty(void)
 
 static void test_alpha(void)
 {
-	static const double bad[] = {0, -0.01, 1, 1.5, 1e-7, 0.99999999999999999};
+	static const double bad[] = {0, -0.01, 1, 1.5, 1e-7, 9.9e-5, 0.99999999999999999};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct sketch *s = sketch_new(bad[i]);
 		CHECK(s == NULL, "sketch_new(%.17g) accepted", bad[i]);
@@ -431,7 +431,7 @@ static void test_alpha(void)
 	}
 	CHECK(sketch_new(NAN) == NULL, "sketch_new(NAN) accepted");
 	CHECK(sketch_new(INFINITY) == NULL, "sketch_new(INFINITY) accepted");
-	static const double good[] = {1e-6, 0.001, 0.5, 0.999};
+	static const double good[] = {1e-4, 0.001, 0.5, 0.999};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		struct sketch *s = sketch_new(good[i]);
 		CHECK(s != NULL, "sketch_new(%g) refused", good[i]);
@@ -529,8 +529,8 @@ static int sane(const struct sketch *s)
 	if (!(min <= max) || sketch_quantile(s, 0) != min || sketch_quantile(s, 1) != max)
 		return 0;
 	double prev = min;
-	for (int i = 0; i <= 100; i++) {
-		double v = sketch_quantile(s, i / 100.0);
+	for (int i = 0; i <= 40; i++) {
+		double v = sketch_quantile(s, i / 40.0);
 		if (!(v >= prev && v <= max))
 			return 0;
 		prev = v;
@@ -567,8 +567,8 @@ static void check_round_trip(const char *what, const struct sketch *s)
 	if (sketch_count(s))
 		CHECK(sketch_min(t) == sketch_min(s) && sketch_max(t) == sketch_max(s), "%s: min/max", what);
 	int diff = 0;
-	for (int i = 0; i <= 1000; i++) {
-		double x = sketch_quantile(t, i / 1000.0), y = sketch_quantile(s, i / 1000.0);
+	for (int i = 0; i <= 200; i++) {
+		double x = sketch_quantile(t, i / 200.0), y = sketch_quantile(s, i / 200.0);
 		if (!(x == y || (isnan(x) && isnan(y))))
 			diff++;
 	}
@@ -584,11 +584,13 @@ static void check_round_trip(const char *what, const struct sketch *s)
 	buf_free(&b);
 }
 
-/* Every proper prefix must be refused; stride > 1 samples them. */
-static void check_truncations(const char *what, const struct sketch *s, size_t stride)
+/* Every proper prefix must be refused: all of them when all is set,
+ * else the first 64 and about 200 more. */
+static void check_truncations(const char *what, const struct sketch *s, int all)
 {
 	struct buf a = {0};
 	sketch_write(s, &a);
+	size_t stride = all || a.len < 200 ? 1 : a.len / 200;
 	int accepted = 0;
 	for (size_t n = 0; n < a.len; n += (n < 64 ? 1 : stride)) {
 		struct sketch *t = read_n(a.p, n);
@@ -772,7 +774,7 @@ static void test_handmade(void)
 	put_varint(&b, 0);
 	put_varint(&b, 0);
 	put_varint(&b, 1);
-	put_varint(&b, 2 * 40000); /* zigzag of key 40000, past DBL_MAX's 35,500 */
+	put_varint(&b, 2 * 40000); /* zigzag of key 40000, past DBL_MAX's 35,488 */
 	put_varint(&b, 1);
 	check_bytes("key too large", &b, 0);
 	/* empty buckets at the ends of a store */
@@ -785,6 +787,51 @@ static void test_handmade(void)
 	put_varint(&b, 1);
 	put_varint(&b, 0);
 	check_bytes("empty end bucket", &b, 0);
+	/* runs of empty buckets: 1 and 1000 are keys 0 and 346 */
+	static const struct {
+		const char *what;
+		uint64_t n, entries[6];
+		int nent, want;
+	} runs[] = {
+		{"a run", 347, {1, 0, 344, 1}, 4, 1},
+		{"no run", 347, {1, 0, 344, 1, 1}, 5, 0},
+		{"a run too long", 347, {1, 0, 345, 1}, 4, 0},
+		{"a run too short", 347, {1, 0, 343, 1}, 4, 0},
+		{"two runs in a row", 347, {1, 0, 100, 0, 243, 1}, 6, 0},
+		{"a run first", 347, {0, 0, 1, 0, 343, 1}, 6, 0},
+		{"a run last", 347, {1, 0, 345}, 3, 0},
+	};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		buf_clear(&b);
+		put_head(&b, 0.01, 1, 1000, 1001);
+		put_varint(&b, 0);
+		put_varint(&b, 0);
+		put_varint(&b, runs[i].n);
+		put_varint(&b, 0);
+		for (int j = 0; j < runs[i].nent; j++)
+			put_varint(&b, runs[i].entries[j]);
+		check_bytes(runs[i].what, &b, runs[i].want);
+	}
+	{
+		struct sketch *s = sketch_new(0.01);
+		sketch_add(s, 1);
+		sketch_add(s, 1000);
+		struct buf w = {0};
+		sketch_write(s, &w);
+		buf_clear(&b);
+		put_head(&b, 0.01, 1, 1000, 1001);
+		put_varint(&b, 0);
+		put_varint(&b, 0);
+		put_varint(&b, 347);
+		put_varint(&b, 0);
+		put_varint(&b, 1);
+		put_varint(&b, 0);
+		put_varint(&b, 344);
+		put_varint(&b, 1);
+		CHECK(w.len == b.len && memcmp(w.p, b.p, b.len) == 0, "1 and 1000 not written as documented");
+		buf_free(&w);
+		sketch_free(s);
+	}
 	/* min and max must lie in the end buckets */
 	buf_clear(&b);
 	put_head(&b, 0.01, 1, 1, 1);
@@ -832,7 +879,7 @@ static void test_serialise(void)
 		double *v = dist_fill(&r, d, 20000);
 		struct sketch *s = sketch_of(0.01, v, 20000);
 		check_round_trip(dist_name[d], s);
-		check_truncations(dist_name[d], s, 97);
+		check_truncations(dist_name[d], s, 0);
 		sketch_free(s);
 		/* small sketches: every truncation, many corruptions */
 		s = sketch_of(0.01, v, 60);
@@ -860,6 +907,6 @@ int main(void)
 	test_merge_splits();
 	test_merge_mismatch();
 	test_serialise();
-	printf("sketch: worst quantile error %.6f of alpha\n", acc.worst);
+	printf("sketch: worst quantile error %.12f of alpha\n", acc.worst);
 	return check_summary("sketch");
 }
