@@ -318,6 +318,7 @@ postfix:
 	| postfix '.' IDENT                  { $$ = ast_field(ctx, @$, $1, $3); }
 	| postfix '[' STRING ']'             { $$ = ast_quoted_field(ctx, @$, $1, str_to_name(ctx, @3, $3)); }
 	| IDENT '(' opt_args ')'             { $$ = ast_call(ctx, @$, $1, $3); }
+	| IDENT '(' expr WITHIN expr ')'     { $$ = ast_history(ctx, @$, $1, $3, $5); }
 	;
 
 primary:

@@ -600,3 +600,13 @@ struct ast_name keyword_name(struct parse_ctx *c, struct loc loc, const char *wo
 	struct ast_name n = {word, (uint32_t)strlen(word), loc};
 	return n;
 }
+
+struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn, struct ast *what, struct ast *window)
+{
+	struct ast *n = ast_new(c, A_HISTORY, loc);
+	n->s = fn.s;
+	n->len = fn.len;
+	n->a = what;
+	n->b = window;
+	return n;
+}

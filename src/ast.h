@@ -36,6 +36,7 @@ enum ast_kind {
 	A_UNOP,     /* op a */
 	A_BINOP,    /* a op b */
 	A_MATCH,    /* a =~ /s/flags (op is '~' or '!') */
+	A_HISTORY,  /* s(a within b): count(E within D), sum(E.f within D) */
 };
 
 /* Operators of A_UNOP and A_BINOP. */

@@ -98,6 +98,8 @@ void comp_move(struct comp *c, struct ast_clause *cl);
 void comp_observe(struct comp *c, struct ast_clause *cl);
 int comp_budget_ref(struct comp *c, const struct ast_name *n);
 const char *agg_name(enum agg a);
+int comp_is_history_call(struct comp *c, struct ast *e);
+enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field);
 
 /* Compile an expression; returns its static type. */
 enum ty comp_expr(struct comp *c, struct ast *e);

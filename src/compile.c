@@ -197,6 +197,7 @@ int comp_type_intern(struct comp *c, const char *s, size_t n)
 	p->types = mem_realloc(p->types, sizeof *p->types * (size_t)(p->ntypes + 1));
 	struct evtype *t = &p->types[p->ntypes];
 	memset(t, 0, sizeof *t);
+	t->history = -1;
 	t->name = arena_strndup(&p->arena, s, n);
 	t->len = (uint32_t)n;
 	return p->ntypes++;
@@ -812,6 +813,7 @@ static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
 		case OPND_E: ok = a < (uint32_t)p->nemits; break;
 		case OPND_B: ok = (a >> 8) < (uint32_t)nbuiltins; break;
 		case OPND_T: ok = a <= TY_LIST; break;
+		case OPND_Q: ok = a < (uint32_t)p->nhqueries; break;
 		case OPND_M:
 			ok = (a >> 12) < (uint32_t)p->njourneys && (a & 4095) < (uint32_t)p->journeys[a >> 12].nstages;
 			break;
@@ -1031,6 +1033,10 @@ void prog_free(struct prog *p)
 		}
 	for (int i = 0; i < p->nslas; i++)
 		mem_free(p->slas[i].breach_rules);
+	for (int i = 0; i < p->nhspecs; i++)
+		mem_free(p->hspecs[i].sum_slots);
+	mem_free(p->hspecs);
+	mem_free(p->hqueries);
 	mem_free(p->journeys);
 	mem_free(p->metrics);
 	mem_free(p->slas);

@@ -409,3 +409,137 @@ int comp_budget_ref(struct comp *c, const struct ast_name *n)
 		   suggest_hint(&sg, &c->tmp));
 	return -1;
 }
+
+/* ---- history: count(E within D), sum(E.f within D), last, first, since ---- */
+
+static int history_spec(struct comp *c, int type)
+{
+	struct prog *p = c->p;
+	if (p->types[type].history >= 0)
+		return p->types[type].history;
+	p->hspecs = mem_realloc(p->hspecs, sizeof *p->hspecs * (size_t)(p->nhspecs + 1));
+	struct history_spec *hs = &p->hspecs[p->nhspecs];
+	memset(hs, 0, sizeof *hs);
+	hs->type = type;
+	p->types[type].history = p->nhspecs;
+	return p->nhspecs++;
+}
+
+static uint32_t history_query(struct comp *c, struct history_query q)
+{
+	struct prog *p = c->p;
+	p->hqueries = mem_realloc(p->hqueries, sizeof *p->hqueries * (size_t)(p->nhqueries + 1));
+	p->hqueries[p->nhqueries] = q;
+	return (uint32_t)p->nhqueries++;
+}
+
+/* The event type a history function names: a word or a quoted name that
+ * is not a let, a constant or one of the rule's events. */
+static int history_type(struct comp *c, struct ast *e)
+{
+	if (e->kind == A_STR || (e->kind == A_NAME && !comp_scope_find(c, e->s, e->len) &&
+				 !comp_const_find(c, e->s, e->len)))
+		return comp_type_intern(c, e->s, e->len);
+	return -1;
+}
+
+static const char *history_names[] = {"count", "sum", "last", "first", "since"};
+
+int comp_is_history_call(struct comp *c, struct ast *e)
+{
+	if (e->kind == A_HISTORY)
+		return 1;
+	if (e->kind != A_CALL || e->nkids != 1)
+		return 0;
+	for (int i = 2; i < 5; i++)
+		if (comp_name_is(&(struct ast_name){e->s, e->len, e->loc}, history_names[i]))
+			return e->kids[0]->kind == A_STR ||
+			       (e->kids[0]->kind == A_NAME && !comp_scope_find(c, e->kids[0]->s, e->kids[0]->len) &&
+				!comp_const_find(c, e->kids[0]->s, e->kids[0]->len));
+	return 0;
+}
+
+/* count(E within D) | sum(E.f within D) | last(E) | first(E) | since(E),
+ * and last(E).f / first(E).f when field is given. */
+enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field)
+{
+	struct ast_name fn = {e->s, e->len, e->loc};
+	struct history_query q = {0};
+	q.slot = -1;
+	if (c->in_const) {
+		comp_error(c, e->loc, "a constant cannot read a customer's history");
+		return TY_ANY;
+	}
+	if (e->kind == A_HISTORY) {
+		int is_count = comp_name_is(&fn, "count"), is_sum = comp_name_is(&fn, "sum");
+		if (!is_count && !is_sum) {
+			comp_error(c, e->loc, "only count(E within D) and sum(E.f within D) take a window");
+			return TY_ANY;
+		}
+		struct val w;
+		enum ty wt;
+		if (comp_eval_now(c, e->b, &w, &wt) < 0)
+			return TY_ANY;
+		if (w.kind != V_DUR || w.u.i <= 0) {
+			comp_error(c, e->b->loc, "within takes a positive duration such as 7d");
+			return TY_ANY;
+		}
+		q.window = w.u.i;
+		struct ast *what = e->a;
+		struct ast_name seg = {0};
+		if (is_sum) {
+			if (what->kind != A_FIELD || (what->a->kind != A_NAME && what->a->kind != A_STR)) {
+				comp_error(c, what->loc, "sum() adds up a field of past events: sum(E.f within D)");
+				return TY_ANY;
+			}
+			seg = (struct ast_name){what->s, what->len, what->loc};
+			what = what->a;
+		}
+		int type = history_type(c, what);
+		if (type < 0) {
+			comp_error(c, what->loc, "%.*s() counts past events of a type, such as %.*s(support_request within 7d)",
+				   (int)fn.len, fn.s, (int)fn.len, fn.s);
+			return TY_ANY;
+		}
+		q.spec = history_spec(c, type);
+		struct history_spec *hs = &c->p->hspecs[q.spec];
+		if (hs->window < q.window)
+			hs->window = q.window;
+		q.kind = is_count ? H_COUNT : H_SUM;
+		if (is_sum) {
+			int slot = comp_slot(c, &seg, 1);
+			q.sum = -1;
+			for (int i = 0; i < hs->nsum; i++)
+				if (hs->sum_slots[i] == slot)
+					q.sum = i;
+			if (q.sum < 0) {
+				hs->sum_slots = mem_realloc(hs->sum_slots, sizeof *hs->sum_slots * (size_t)(hs->nsum + 1));
+				hs->sum_slots[hs->nsum] = slot;
+				q.sum = hs->nsum++;
+			}
+		}
+		comp_op(c, OPC_HIST, history_query(c, q), e->loc);
+		return is_count ? TY_INT : TY_FLOAT;
+	}
+	int type = history_type(c, e->kids[0]);
+	q.spec = history_spec(c, type);
+	struct history_spec *hs = &c->p->hspecs[q.spec];
+	int first = comp_name_is(&fn, "first");
+	if (first)
+		hs->keep_first = 1;
+	else
+		hs->keep_last = 1;
+	if (field) {
+		if (comp_name_is(&fn, "since")) {
+			comp_error(c, e->loc, "since(E) is a duration; last(E).%.*s reads a field", (int)field->len, field->s);
+			return TY_ANY;
+		}
+		q.kind = first ? H_FIRST_FIELD : H_LAST_FIELD;
+		q.slot = comp_slot(c, field, 1);
+		comp_op(c, OPC_HIST, history_query(c, q), e->loc);
+		return TY_ANY;
+	}
+	q.kind = first ? H_FIRST : comp_name_is(&fn, "since") ? H_SINCE : H_LAST;
+	comp_op(c, OPC_HIST, history_query(c, q), e->loc);
+	return q.kind == H_SINCE ? TY_DUR : TY_TIME;
+}

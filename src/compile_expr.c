@@ -260,6 +260,8 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 		segs[i] = segs[nseg - 1 - i];
 		segs[nseg - 1 - i] = t;
 	}
+	if (root->kind == A_CALL && nseg == 1 && comp_is_history_call(c, root))
+		return comp_history(c, root, &segs[0]); /* last(E).f */
 	if (c->in_const) {
 		comp_error(c, e->loc, "a constant cannot read an event");
 		return TY_ANY;
@@ -341,6 +343,8 @@ extern const char *const builtin_sigs[];
 
 static enum ty comp_call(struct comp *c, struct ast *e)
 {
+	if (comp_is_history_call(c, e))
+		return comp_history(c, e, NULL);
 	struct named_fn *f = comp_fn_find(c, e->s, e->len);
 	if (f) {
 		struct ast_fn *fn = f->fn;
@@ -570,6 +574,8 @@ enum ty comp_expr(struct comp *c, struct ast *e)
 		return comp_call(c, e);
 	case A_MATCH:
 		return comp_match(c, e);
+	case A_HISTORY:
+		return comp_history(c, e, NULL);
 	case A_UNOP: {
 		enum ty t = comp_expr(c, e->a);
 		if (e->op == OP_NOT) {

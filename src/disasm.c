@@ -68,6 +68,21 @@ static void operand_text(const struct prog *p, const struct rule_info *ri, uint3
 	case OPND_M:
 		buf_printf(b, "%s to %s", p->journeys[a >> 12].name, p->journeys[a >> 12].stages[a & 4095]);
 		break;
+	case OPND_Q: {
+		static const char *const kinds[] = {"count", "sum", "last", "first", "since", "last", "first"};
+		const struct history_query *q = &p->hqueries[a];
+		buf_printf(b, "%s(%s", kinds[q->kind], p->types[p->hspecs[q->spec].type].name);
+		if (q->kind == H_SUM)
+			buf_printf(b, ".%s", p->slots[p->hspecs[q->spec].sum_slots[q->sum]].path);
+		if (q->kind == H_COUNT || q->kind == H_SUM) {
+			buf_adds(b, " within ");
+			dur_format(b, q->window);
+		}
+		buf_addc(b, ')');
+		if (q->slot >= 0)
+			buf_printf(b, ".%s", p->slots[q->slot].path);
+		break;
+	}
 	case OPND_NONE:
 		break;
 	}

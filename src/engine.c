@@ -56,6 +56,7 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	measure_free(e);
+	history_free(e);
 	engine_free_patterns(e);
 	journey_free(e);
 	for (uint32_t i = 0; i < e->ncusts; i++) {
@@ -589,6 +590,7 @@ int engine_event(struct engine *e, const struct event *ev)
 			engine_fire_rule(e, r, ev->cust, bound, 1, ev->time, ev);
 		}
 	}
+	history_event(e, ev); /* after the rules: history is the past */
 	arena_reset(&e->scratch, mark);
 	return (int)(e->runtime_errors - errors);
 }

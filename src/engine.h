@@ -101,6 +101,7 @@ struct customer {
 	struct jstate *journeys;  /* per journey, once any stage event is seen */
 	struct sla_clock *clocks; /* open SLA clocks, oldest first */
 	struct goal_watch *watches;
+	struct hist *hist;        /* per history_spec, once the customer has such an event */
 };
 
 /* Aggregates of one metric group, one SLA group, one journey stage. */
@@ -230,6 +231,12 @@ void measure_free(struct engine *e);
 void agg_add(struct agg_state *a, double v, int need_quantiles);
 double agg_quantile(const struct agg_state *a, double q);
 struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index);
+
+/* history.c */
+struct vm;
+void history_event(struct engine *e, const struct event *ev);
+struct val history_query(struct vm *vm, int query);
+void history_free(struct engine *e);
 
 /* summary.c */
 void engine_summary(struct engine *e, struct buf *out, int json);

@@ -4,7 +4,8 @@
  *   operand: NONE, K (constant), L (local), S (binding and event slot),
  *   X (binding: which of the rule's events), V (customer variable),
  *   J (jump target), B (builtin and argument count), N (count),
- *   R (regex), E (emit descriptor), T (type code), M (journey and stage)
+ *   R (regex), E (emit descriptor), T (type code), M (journey and stage),
+ *   Q (history query)
  *   pops/pushes: stack effect; -1 means "the operand says" (N or B's argc)
  *   effect: what it does, in the notation disasm prints.
  * This table generates the enum, the names, the disassembler's operand
@@ -23,6 +24,7 @@ OP(EVKEY,    NONE, 0, 1, "push(event.customer)")
 OP(VAR,      V,    0, 1, "push(customer.var[a])")
 OP(SETVAR,   V,    1, 0, "customer.var[a] := pop()")
 OP(TAGS,     NONE, 0, 1, "push(customer.tags)")
+OP(HIST,     Q,    0, 1, "push(history query Q[a] over the customer's past events)")
 OP(CONV,     T,    1, 1, "push(convert(pop(), type a))")
 OP(ADD,      NONE, 2, 1, "b := pop(); a := pop(); push(a + b)")
 OP(SUB,      NONE, 2, 1, "push(a - b)")

@@ -24,7 +24,7 @@ enum opcode {
 	OPC__COUNT
 };
 
-enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_X, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T, OPND_M };
+enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_X, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T, OPND_M, OPND_Q };
 
 struct op_info {
 	const char *name;
@@ -78,6 +78,7 @@ struct evtype {
 	uint32_t len;
 	struct stage_ref *stage_refs; /* one per journey that names this type */
 	int nstage_refs;
+	int history;                  /* index of its history_spec, or -1 */
 	struct schema_field *fields; /* from an `event` declaration, or NULL */
 	int nfields;
 	int declared;
@@ -189,6 +190,25 @@ struct budget_info {
 	int64_t per;
 };
 
+/* Per-customer history: what a script asks of an event type's past. */
+enum hist_kind { H_COUNT, H_SUM, H_LAST, H_FIRST, H_SINCE, H_LAST_FIELD, H_FIRST_FIELD };
+
+struct history_spec {
+	int type;
+	int64_t window;    /* the longest count/sum window: how long times are kept */
+	int *sum_slots;    /* fields that a sum() reads, kept beside the times */
+	int nsum;
+	int keep_last, keep_first;
+};
+
+struct history_query {
+	uint8_t kind;      /* enum hist_kind */
+	int spec;
+	int64_t window;    /* count, sum */
+	int sum;           /* sum: index into the spec's sum_slots */
+	int slot;          /* last(E).f, first(E).f */
+};
+
 enum late_policy { LATE_REJECT, LATE_PROCESS };
 enum input_format { FMT_AUTO, FMT_JSONL, FMT_CSV };
 
@@ -225,6 +245,10 @@ struct prog {
 	int ngoals;
 	struct budget_info *budgets;
 	int nbudgets;
+	struct history_spec *hspecs;
+	int nhspecs;
+	struct history_query *hqueries;
+	int nhqueries;
 
 	uint32_t *code;
 	struct loc *lines;       /* the source location of each instruction */

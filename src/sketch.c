@@ -34,7 +34,8 @@
  *  - sketch_quantile returns NAN for q outside [0, 1] or NaN, and the value
  *    of rank 0 and rank count-1 is min and max exactly; every value is
  *    clamped to [min, max], which can only bring it closer to the truth;
- *  - sketch_min and sketch_max are NAN when empty, sketch_sum is 0;
+ *  - sketch_min and sketch_max are NAN when empty, sketch_sum is 0; -0
+ *    counts as below +0 for min and max;
  *  - sketch_merge also returns -1, leaving a unchanged, when the merged
  *    count would overflow uint64; it returns 0 otherwise.
  */
@@ -174,6 +175,14 @@ static inline void sketch_store_add(const struct sketch *s, struct sketch_store 
 	st->total++;
 }
 
+/* Whether a comes before b, with -0 before +0: min and max then do not
+ * depend on the order in which zeros of both signs arrive or merge, and
+ * neither do the serialised bytes. */
+static inline int sketch_before(double a, double b)
+{
+	return a < b || (a == b && signbit(a) && !signbit(b));
+}
+
 /* Non-finite values are ignored (see the top of the file). */
 void sketch_add(struct sketch *s, double v)
 {
@@ -181,9 +190,9 @@ void sketch_add(struct sketch *s, double v)
 		return;
 	s->count++;
 	s->sum += v;
-	if (v < s->min)
+	if (sketch_before(v, s->min))
 		s->min = v;
-	if (v > s->max)
+	if (sketch_before(s->max, v))
 		s->max = v;
 	if (v >= SKETCH_ZERO)
 		sketch_store_add(s, &s->pos, sketch_key(s, v));
@@ -227,9 +236,9 @@ int sketch_merge(struct sketch *a, const struct sketch *b)
 	a->zeros += b->zeros;
 	a->count += b->count;
 	a->sum += b->sum;
-	if (b->min < a->min)
+	if (sketch_before(b->min, a->min))
 		a->min = b->min;
-	if (b->max > a->max)
+	if (sketch_before(a->max, b->max))
 		a->max = b->max;
 	return 0;
 }
@@ -495,7 +504,7 @@ static int sketch_check_bounds(const struct sketch *s)
 {
 	if (!s->count)
 		return s->min == INFINITY && s->max == -INFINITY && s->sum == 0 ? 0 : -1;
-	if (!isfinite(s->min) || !isfinite(s->max) || !(s->min <= s->max))
+	if (!isfinite(s->min) || !isfinite(s->max) || sketch_before(s->max, s->min))
 		return -1;
 	int64_t lowest = s->neg.total ? sketch_slot_neg(s->neg.hi)
 			 : s->zeros   ? 0

@@ -590,6 +590,9 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 		case OPC_TAGS:
 			*sp++ = engine_tags(vm);
 			break;
+		case OPC_HIST:
+			*sp++ = history_query(vm, (int)a);
+			break;
 		case OPC_CONV:
 			sp[-1] = convert(vm, sp[-1], (enum ty)a);
 			break;

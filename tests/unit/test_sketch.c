@@ -478,6 +478,36 @@ static void test_single(void)
 	double mid = sketch_quantile(s, 0.5);
 	CHECK(fabs(mid - 10) <= 0.01 * 10 * (1 + ROUNDING), "three values: median %.17g", mid);
 	sketch_free(s);
+	/* zeros of both signs: -0 is the min and +0 the max, in any order */
+	{
+		struct sketch *x = sketch_new(0.01), *y = sketch_new(0.01);
+		sketch_add(x, -0.0);
+		sketch_add(x, 0.0);
+		sketch_add(y, 0.0);
+		sketch_add(y, -0.0);
+		struct buf bx = {0}, by = {0};
+		sketch_write(x, &bx);
+		sketch_write(y, &by);
+		CHECK(bx.len == by.len && memcmp(bx.p, by.p, bx.len) == 0, "signed zeros: order changed the bytes");
+		CHECK(signbit(sketch_min(x)) && !signbit(sketch_max(x)), "signed zeros: min %g max %g",
+		      sketch_min(x), sketch_max(x));
+		struct sketch *m = sketch_new(0.01), *p = sketch_new(0.01), *n = sketch_new(0.01);
+		sketch_add(p, 0.0);
+		sketch_add(n, -0.0);
+		sketch_merge(m, p);
+		sketch_merge(m, n);
+		struct buf bm = {0};
+		sketch_write(m, &bm);
+		CHECK(bm.len == bx.len && memcmp(bm.p, bx.p, bx.len) == 0, "signed zeros: merge changed the bytes");
+		buf_free(&bx);
+		buf_free(&by);
+		buf_free(&bm);
+		sketch_free(x);
+		sketch_free(y);
+		sketch_free(m);
+		sketch_free(p);
+		sketch_free(n);
+	}
 	/* tiny values count as zeros (documented), min and max stay exact */
 	s = sketch_new(0.01);
 	sketch_add(s, -1e-310);
@@ -863,6 +893,18 @@ static void test_handmade(void)
 	put_varint(&b, 0);
 	put_varint(&b, 0);
 	check_bytes("max with no positive bucket", &b, 0);
+	buf_clear(&b);
+	put_head(&b, 0.01, 0.0, -0.0, 0);
+	put_varint(&b, 2);
+	put_varint(&b, 0);
+	put_varint(&b, 0);
+	check_bytes("min +0 above max -0", &b, 0);
+	buf_clear(&b);
+	put_head(&b, 0.01, -0.0, 0.0, 0);
+	put_varint(&b, 2);
+	put_varint(&b, 0);
+	put_varint(&b, 0);
+	check_bytes("min -0, max +0", &b, 1);
 	buf_free(&b);
 }
 
