@@ -201,6 +201,7 @@ rule_body:
 	| rule_body LIMIT expr PER CUSTOMER PER expr { $$ = $1; rule_limit(ctx, $$, @2, $3, $7); }
 	| rule_body PRIORITY expr            { $$ = $1; rule_priority(ctx, $$, @2, $3); }
 	| rule_body HOLDOUT expr             { $$ = $1; rule_holdout(ctx, $$, @2, $3); }
+	| rule_body HOLDOUT expr STRING      { $$ = $1; rule_holdout(ctx, $$, @2, $3); rule_salt(ctx, $$, $4); }
 	;
 
 opt_no:

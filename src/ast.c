@@ -610,3 +610,8 @@ struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn,
 	n->b = window;
 	return n;
 }
+
+void rule_salt(struct parse_ctx *c, struct ast_rule *r, struct str_lit salt)
+{
+	r->salt = str_to_name(c, r->loc, salt).s;
+}

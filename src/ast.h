@@ -145,6 +145,7 @@ struct ast_rule {
 	int64_t priority;
 	int has_holdout;
 	double holdout;           /* fraction 0..1 */
+	const char *salt;         /* holdout P% "salt": another draw of the groups */
 	struct ast_rule *next;
 };
 

@@ -650,6 +650,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	ri->limit_n = r->has_limit && r->limit_n > 0 ? r->limit_n : 0; /* LIMIT is only emitted with a limit */
 	ri->limit_per = r->limit_per;
 	ri->holdout = r->holdout;
+	ri->salt = r->salt;
 	for (int i = 0; i < index; i++)
 		if (strcmp(p->rules[i].name, ri->name) == 0)
 			comp_error(c, r->name.loc, "rule '%s' is defined twice (first at line %d)", ri->name,

@@ -194,13 +194,15 @@ static int key_find(const struct rule_state *rs, const char *k, uint32_t *at)
 	return 0;
 }
 
-/* `holdout P%`: a stable hash of the rule and the customer puts a share P
- * of customers in the control group, the same ones on every run. */
+/* `holdout P%`: a stable hash of the rule (or the salt) and the customer
+ * puts a share P of customers in the control group, the same ones on
+ * every run.  Rules with the same salt hold out the same customers. */
 static int held_out(const struct rule_info *ri, const struct customer *c)
 {
 	if (ri->holdout <= 0)
 		return 0;
-	uint64_t h = hash_bytes(ri->name, strlen(ri->name));
+	const char *salt = ri->salt ? ri->salt : ri->name;
+	uint64_t h = hash_bytes(salt, strlen(salt));
 	h ^= hash_bytes(c->key, c->keylen) * 0x9E3779B97F4A7C15ULL;
 	h ^= h >> 31;
 	return (double)(h % 1000000) < ri->holdout * 1000000.0;

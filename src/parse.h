@@ -94,6 +94,7 @@ void rule_once(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct a
 void rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n, struct ast *per);
 void rule_priority(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n);
 void rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *pct);
+void rule_salt(struct parse_ctx *c, struct ast_rule *r, struct str_lit salt);
 void script_rule(struct parse_ctx *c, struct ast_rule *r);
 void script_import(struct parse_ctx *c, struct loc loc, struct str_lit path);
 void script_setting(struct parse_ctx *c, struct ast_name name, struct ast *value);

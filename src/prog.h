@@ -121,6 +121,7 @@ struct rule_info {
 	int64_t limit_n;      /* firings allowed per window (with a LIMIT instruction) */
 	int64_t limit_per;    /* ns */
 	double holdout;
+	const char *salt;     /* mixed into the holdout hash; default: the rule's name */
 };
 
 struct emit_desc {

@@ -286,12 +286,19 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 		buf_addc(b, '}');
 }
 
+/* Groups smaller than this get no interval: the normal approximation
+ * behind it does not hold for them. */
+#define CI_MIN_GROUP 10
+
 /* Difference of two proportions with a normal-approximation 95% interval. */
 static void uplift(const struct goal_stats *g, double *diff, double *lo, double *hi)
 {
 	double pt = g->treated ? (double)g->treated_converted / (double)g->treated : NAN;
 	double ph = g->held ? (double)g->held_converted / (double)g->held : NAN;
 	*diff = pt - ph;
+	*lo = *hi = NAN;
+	if (g->treated < CI_MIN_GROUP || g->held < CI_MIN_GROUP)
+		return;
 	double se = sqrt(pt * (1 - pt) / (double)g->treated + ph * (1 - ph) / (double)g->held);
 	*lo = *diff - 1.96 * se;
 	*hi = *diff + 1.96 * se;
@@ -352,6 +359,9 @@ static void goals_part(struct engine *e, struct buf *b, int json)
 				if (isfinite(d) && isfinite(lo))
 					buf_printf(b, "; uplift %+.1f points (95%% CI %+.1f to %+.1f)", 100 * d, 100 * lo,
 						   100 * hi);
+				else if (isfinite(d))
+					buf_printf(b, "; uplift %+.1f points (too few customers for an interval: %d per group needed)",
+						   100 * d, CI_MIN_GROUP);
 			}
 			buf_addc(b, '\n');
 		}
