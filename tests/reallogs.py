@@ -79,6 +79,27 @@ def helpdesk_expected(path):
     rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
     # time order, ties in file order: the order cxr promises
     order = sorted(range(len(rows)), key=lambda i: (parse_time(rows[i]["time:timestamp"]), i))
+    last_time = parse_time(rows[order[-1]]["time:timestamp"])
+    # unresolved within 7 days of "Assign seriousness": a resolution of the
+    # same case processed after it, at most 7 days later, cancels it; the
+    # deadline must have come by the last event of the log.
+    unresolved = []
+    week = datetime.timedelta(days=7)
+    by_case = {}
+    for pos, i in enumerate(order):
+        by_case.setdefault(rows[i]["case:concept:name"], []).append(pos)
+    for pos, i in enumerate(order):
+        r = rows[i]
+        if r["concept:name"] != "Assign seriousness":
+            continue
+        t = parse_time(r["time:timestamp"])
+        if t + week > last_time:
+            continue
+        answered = any(p > pos and rows[order[p]]["concept:name"] == "Resolve ticket"
+                       and parse_time(rows[order[p]]["time:timestamp"]) <= t + week
+                       for p in by_case[r["case:concept:name"]])
+        if not answered:
+            unresolved.append((r["case:concept:name"], t))
     opened, resolved, slow, reopened = {}, {}, {}, {}
     for i in order:
         r = rows[i]
@@ -90,7 +111,7 @@ def helpdesk_expected(path):
             resolved[case] = t
         if act == "Take in charge ticket" and case in resolved and case not in reopened:
             reopened[case] = True
-    return slow, reopened
+    return slow, reopened, unresolved
 
 
 def check_helpdesk(cxr):
@@ -99,13 +120,53 @@ def check_helpdesk(cxr):
     if got is None:
         check("helpdesk", False)
         return
-    slow, reopened = helpdesk_expected(path)
+    slow, reopened, unresolved = helpdesk_expected(path)
+    mine_unresolved = sorted((r["customer"], parse_time(r["assigned"])) for r in got if r["action"] == "escalate_ticket")
+    check("helpdesk: %d tickets not resolved within 7 days of Assign seriousness" % len(unresolved),
+          mine_unresolved == sorted(unresolved), "got %d, want %d" % (len(mine_unresolved), len(unresolved)))
+    times = [r["at"] for r in got if r["action"] == "escalate_ticket"]
+    check("helpdesk: escalations fire at their deadlines, in order", times == sorted(times))
     mine_slow = {r["customer"]: r["waited_days"] for r in got if r["action"] == "follow_up_call"}
     mine_reopened = {r["customer"] for r in got if r["action"] == "reopened_apology"}
     check("helpdesk: %d slow resolutions" % len(slow), mine_slow == slow,
           "got %d, want %d" % (len(mine_slow), len(slow)))
     check("helpdesk: %d reopened tickets" % len(reopened), mine_reopened == set(reopened),
           "got %d, want %d" % (len(mine_reopened), len(reopened)))
+
+
+def check_olist_reviews(cxr):
+    path = os.path.join(DATA, "olist", "olist3000_events.jsonl")
+    got = run(cxr, "examples/olist_reviews.cxr", path)
+    if got is None:
+        check("olist reviews", False)
+        return
+    rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+    order = sorted(range(len(rows)), key=lambda i: (parse_time(rows[i]["timestamp"]), i))
+    pos_of = {i: p for p, i in enumerate(order)}
+    quick, unhappy = {}, {}
+    answers = {}
+    for i, r in enumerate(rows):
+        if r["event_type"] == "review_answered":
+            answers.setdefault((r["customer_id"], r["order_id"]), []).append(i)
+    for i, d in enumerate(rows):
+        if d["event_type"] != "order_delivered":
+            continue
+        t = parse_time(d["timestamp"])
+        # the first matching answer processed after the delivery, within 2 days
+        cands = sorted((pos_of[j], j) for j in answers.get((d["customer_id"], d["order_id"]), [])
+                       if pos_of[j] > pos_of[i] and parse_time(rows[j]["timestamp"]) <= t + datetime.timedelta(days=2))
+        if cands:
+            j = cands[0][1]
+            quick[(d["customer_id"], d["order_id"])] = rows[j]["review_score"]
+        low = [c for c in cands if rows[c[1]]["review_score"] <= 2]
+        if low:
+            unhappy[(d["customer_id"], d["order_id"])] = rows[low[0][1]]["review_score"]
+    mine = {(r["customer"], r["order"]): r["score"] for r in got if r["action"] == "thank_reviewer"}
+    check("olist: %d reviews answered within 2 days of delivery" % len(quick), mine == quick,
+          "got %d, want %d" % (len(mine), len(quick)))
+    mine = {(r["customer"], r["order"]): r["score"] for r in got if r["action"] == "quality_check"}
+    check("olist: %d low reviews within 2 days" % len(unhappy), mine == unhappy,
+          "got %d, want %d" % (len(mine), len(unhappy)))
 
 
 def check_loans(cxr):
@@ -161,6 +222,7 @@ def main():
     check_late_delivery(cxr)
     check_helpdesk(cxr)
     check_loans(cxr)
+    check_olist_reviews(cxr)
     check_all_logs_read(cxr)
     print("reallogs: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
