@@ -24,7 +24,7 @@ LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/compile_expr.c src/co
           src/json.c src/source.c src/timeutil.c src/tzone.c src/stats.c
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
-UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api $(BUILD)/tests/test_tzone
+UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api $(BUILD)/tests/test_tzone $(BUILD)/tests/test_sketch
 TEST_TOOLS = $(BUILD)/tests/timeparse_cli $(BUILD)/tests/jsoncheck $(BUILD)/tests/csvdump
 
 .PHONY: all test example deps sanitize bench clean

@@ -57,8 +57,12 @@ static int cmp_double(const void *x, const void *y)
  * values at or below it. */
 double agg_quantile(const struct agg_state *a, double q)
 {
-	if (a->sketch)
-		return sketch_quantile(a->sketch, q);
+	if (a->sketch) {
+		/* The sketch ranks by floor(q (n - 1)); ask it for the nearest rank. */
+		uint64_t n = sketch_count(a->sketch), k = (uint64_t)ceil(q * (double)n);
+		double qq = n > 1 ? ((double)(k ? k - 1 : 0) + 0.5) / (double)(n - 1) : 0;
+		return sketch_quantile(a->sketch, qq > 1 ? 1 : qq);
+	}
 	if (!a->exact || a->n == 0)
 		return NAN;
 	double *v = mem_alloc(sizeof *v * a->n);
