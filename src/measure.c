@@ -247,11 +247,10 @@ static void sla_open(struct engine *e, int s, const struct event *ev)
 	buf_free(&key);
 	c->group = (int)g;
 	a->started++;
-	/* append: clocks close oldest first */
-	struct sla_clock **tail = &e->custs[ev->cust].clocks;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = c;
+	/* One answer closes every clock it matches, so their order does not
+	 * matter: prepend, in constant time. */
+	c->next = e->custs[ev->cust].clocks;
+	e->custs[ev->cust].clocks = c;
 	timer_set(e, &c->timer, ev->time + sla->to.within);
 }
 

@@ -227,7 +227,11 @@ void pattern_event(struct engine *e, int rule, const struct event *ev)
 {
 	const struct rule_info *ri = &e->prog->rules[rule];
 	struct customer *c = &e->custs[ev->cust];
-	for (struct instance *in = c->pending, *next; in; in = next) {
+	int later = 0;
+	for (int s = 1; s < ri->nsteps && !later; s++)
+		later = step_has_type(&ri->steps[s], ev->type);
+	/* Only an event that a later step names looks at the pending ones. */
+	for (struct instance *in = later ? c->pending : NULL, *next; in; in = next) {
 		next = in->next;
 		if (in->rule != rule)
 			continue;
