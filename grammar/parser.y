@@ -263,8 +263,9 @@ step:
 	| GIVEN name opt_field_inits AFTER expr { $$ = step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; $$->after = $5; }
 	| ADVANCE expr                       { $$ = step_new(ctx, @$, TS_ADVANCE); $$->expr = $2; }
 	| EXPECT name opt_field_inits        { $$ = step_new(ctx, @$, TS_EXPECT); $$->name = $2; $$->fields = $3; }
-	| EXPECT NO name                     { $$ = step_new(ctx, @$, TS_EXPECT_NO); $$->name = $3; }
-	| EXPECT STAGE name '.' name EQ name { $$ = step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $7; }
+	| EXPECT NO name opt_field_inits     { $$ = step_new(ctx, @$, TS_EXPECT_NO); $$->name = $3; $$->fields = $4; }
+	| EXPECT STAGE name '=' name         { $$ = step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $5; }
+	| EXPECT STAGE name EQ name          { $$ = step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $5; }
 	| EXPECT CUSTOMER '.' name EQ expr   { $$ = step_new(ctx, @$, TS_EXPECT_EXPR); $$->name = $4; $$->expr = $6; }
 	;
 

@@ -78,6 +78,11 @@ void cxr_set_sort(cxr *h, int on);
  * of them with cxr_set_flush). */
 void cxr_finish(cxr *h);
 
+/* Run the test blocks of the compiled script (`cxr test`): one line per
+ * test, the failures in full, and with coverage what no test exercised.
+ * Adds to *passed and *failed. */
+void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed);
+
 /* The bytecode of every rule, with the effect of each instruction. */
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud);
 

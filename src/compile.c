@@ -938,6 +938,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	c.p = p;
 	c.d = p->diag;
 	int errors0 = c.d->errors;
+	int main_file = c.d->nfiles;
 	load_script(&c, name, text, len, 0);
 	comp_imports(&c);
 	/* Syntax errors drop the broken forms; the rest is still checked, so
@@ -964,8 +965,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	int i = 0;
 	for (struct ast_rule *r = c.script.rules; r; r = r->next)
 		comp_rule(&c, r, i++);
-	for (struct ast_test *t = c.script.tests; t; t = t->next)
-		p->ntests++;
+	comp_tests(&c, main_file);
 	for (int k = 0; k < c.nconsts; k++)
 		if (!c.consts[k].used && !c.consts[k].from_stdlib)
 			comp_warning(&c, c.consts[k].name.loc, "constant '%.*s' is never used", (int)c.consts[k].name.len,

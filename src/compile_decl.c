@@ -543,3 +543,101 @@ enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field
 	comp_op(c, OPC_HIST, history_query(c, q), e->loc);
 	return q.kind == H_SINCE ? TY_DUR : TY_TIME;
 }
+
+/* ---- test blocks ---- */
+
+static int64_t test_duration(struct comp *c, struct ast *e, const char *what)
+{
+	struct val v;
+	enum ty t;
+	if (comp_eval_now(c, e, &v, &t) < 0)
+		return 0;
+	if (v.kind != V_DUR || v.u.i < 0) {
+		comp_error(c, e->loc, "%s takes a duration such as 5m", what);
+		return 0;
+	}
+	return v.u.i;
+}
+
+static int action_known(const struct prog *p, const struct ast_name *n, struct suggest *sg)
+{
+	suggest_init(sg, n->s, n->len);
+	for (int i = 0; i < p->nemits; i++) {
+		if (comp_names_equal(p->emits[i].action, strlen(p->emits[i].action), n->s, n->len))
+			return 1;
+		suggest_try(sg, p->emits[i].action, strlen(p->emits[i].action));
+	}
+	return 0;
+}
+
+/* Evaluate the values of the main script's test blocks now: they are
+ * constants, and a mistake in them is a compile error like any other. */
+void comp_tests(struct comp *c, int file)
+{
+	struct prog *p = c->p;
+	int n = 0;
+	for (struct ast_test *t = c->script.tests; t; t = t->next)
+		n += t->loc.file == file;
+	p->tests = arena_zalloc(&p->arena, sizeof *p->tests * (size_t)(n + 1));
+	for (struct ast_test *t = c->script.tests; t; t = t->next) {
+		if (t->loc.file != file)
+			continue;
+		struct test_info *ti = &p->tests[p->ntests++];
+		ti->name = t->name ? t->name : "";
+		ti->loc = t->loc;
+		for (struct ast_test_step *s = t->steps; s; s = s->next)
+			ti->nsteps++;
+		ti->steps = arena_zalloc(&p->arena, sizeof *ti->steps * (size_t)(ti->nsteps + 1));
+		int k = 0;
+		for (struct ast_test_step *s = t->steps; s; s = s->next, k++) {
+			struct test_step *ts = &ti->steps[k];
+			ts->kind = s->kind;
+			ts->loc = s->loc;
+			ts->name = s->name.s ? arena_strndup(&p->arena, s->name.s, s->name.len) : NULL;
+			ts->nfields = s->nfields;
+			ts->fields = arena_zalloc(&p->arena, sizeof *ts->fields * (size_t)(s->nfields + 1));
+			for (int f = 0; f < s->nfields; f++) {
+				enum ty ty;
+				ts->fields[f].name = arena_strndup(&p->arena, s->fields[f].name.s, s->fields[f].name.len);
+				if (comp_eval_now(c, s->fields[f].value, &ts->fields[f].value, &ty) < 0)
+					ts->fields[f].value = val_null();
+			}
+			if (s->at) {
+				struct val v;
+				enum ty ty;
+				ts->has_at = 1;
+				if (comp_eval_now(c, s->at, &v, &ty) == 0 && v.kind == V_TIME)
+					ts->at = v.u.i;
+				else
+					comp_error(c, s->at->loc, "at takes a time such as @2026-03-01T10:00:00Z");
+			}
+			if (s->after) {
+				ts->has_after = 1;
+				ts->after = test_duration(c, s->after, "after");
+			}
+			struct suggest sg;
+			switch (s->kind) {
+			case TS_ADVANCE:
+				ts->after = test_duration(c, s->expr, "advance");
+				break;
+			case TS_EXPECT:
+			case TS_EXPECT_NO:
+				if (!action_known(p, &s->name, &sg))
+					comp_error(c, s->name.loc, "no rule emits '%.*s'%s", (int)s->name.len, s->name.s,
+						   suggest_hint(&sg, &c->tmp));
+				break;
+			case TS_EXPECT_STAGE: {
+				struct ast_name stage = s->name2;
+				resolve_stage(c, &s->name, &stage, &ts->journey, &ts->stage);
+				break;
+			}
+			case TS_EXPECT_EXPR: {
+				enum ty ty;
+				if (comp_eval_now(c, s->expr, &ts->value, &ty) < 0)
+					ts->value = val_null();
+				break;
+			}
+			}
+		}
+	}
+}

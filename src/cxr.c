@@ -217,6 +217,16 @@ int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint
 	return store_read_json_line(e, &h->store, file, line, json, len);
 }
 
+void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed)
+{
+	if (!h->compiled)
+		return;
+	struct buf b = {0};
+	prog_run_tests(h->prog, &h->diag, coverage, &b, passed, failed);
+	out(ud, b.p ? b.p : "", b.len);
+	buf_free(&b);
+}
+
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud)
 {
 	if (!h->prog)

@@ -182,6 +182,7 @@ struct engine {
 	uint32_t *budget_n, *budget_head;
 	write_fn audit;
 	void *audit_ud;
+	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
 
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
@@ -237,6 +238,9 @@ struct vm;
 void history_event(struct engine *e, const struct event *ev);
 struct val history_query(struct vm *vm, int query);
 void history_free(struct engine *e);
+
+/* testrun.c */
+void prog_run_tests(const struct prog *p, struct diag *d, int coverage, struct buf *out, int *passed, int *failed);
 
 /* summary.c */
 void engine_summary(struct engine *e, struct buf *out, int json);

@@ -226,6 +226,49 @@ static int cmd_check(int argc, char **argv)
 	return status;
 }
 
+static const char test_help[] =
+	"usage: cxr test [--coverage] RULES.cxr...\n"
+	"  Run the test blocks of each script: one line per test, each failure with\n"
+	"  its step, what was expected, what fired instead and the events given;\n"
+	"  then \"N passed, N failed\".  Exit 1 when a test fails, 2 when a script\n"
+	"  does not compile.\n"
+	"  --coverage   list the rules, guards and pattern steps no test exercised\n";
+
+static int cmd_test(int argc, char **argv)
+{
+	int coverage = 0, passed = 0, failed = 0, broken = 0, nfiles = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(test_help, stdout);
+			return CXR_OK;
+		}
+		if (!strcmp(argv[i], "--coverage"))
+			coverage = 1;
+		else if (argv[i][0] == '-')
+			return usage_error("unknown option %s for test", argv[i]);
+		else
+			nfiles++;
+	}
+	if (!nfiles) {
+		fputs(test_help, stderr);
+		return CXR_INPUT_ERROR;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		cxr *h = open_handle();
+		if (compile_or_report(h, argv[i]) != CXR_OK) {
+			broken++;
+		} else {
+			printf("%s:\n", argv[i]);
+			cxr_run_tests(h, coverage, write_file, stdout, &passed, &failed);
+		}
+		cxr_free(h);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return broken ? CXR_INPUT_ERROR : failed ? CXR_RULE_FAILURES : CXR_OK;
+}
+
 static const char disasm_help[] =
 	"usage: cxr disasm RULES.cxr\n"
 	"  Print the bytecode of every rule: address, source line, instruction,\n"
@@ -309,6 +352,7 @@ static const struct command {
 } commands[] = {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
 	{"check", cmd_check, "check RULES.cxr               compile only: errors and warnings"},
+	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
 	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},
 };

@@ -192,8 +192,15 @@ static void instance_free(struct engine *e, struct instance *in)
 	instance_release(e, in);
 }
 
+static void step_hit(struct engine *e, int rule, int step)
+{
+	if (e->steps_hit)
+		e->steps_hit[rule * MAX_BINDS + step] = 1;
+}
+
 static void instance_start(struct engine *e, int rule, const struct event *ev)
 {
+	step_hit(e, rule, 0);
 	const struct rule_info *ri = &e->prog->rules[rule];
 	struct instance *in = mem_alloc(sizeof *in + sizeof *in->bound * (size_t)ri->nsteps);
 	timer_init(&in->timer, TIMER_PATTERN);
@@ -238,6 +245,7 @@ void pattern_event(struct engine *e, int rule, const struct event *ev)
 		const struct pattern_step *st = &ri->steps[in->step];
 		if (!step_has_type(st, ev->type) || ev->time > in->timer.deadline || !where_holds(e, rule, st, in, ev))
 			continue;
+		step_hit(e, rule, in->step);
 		if (st->negated) {
 			instance_free(e, in); /* it came in time: no absence */
 			continue;
@@ -266,6 +274,7 @@ static void instance_deadline(struct engine *e, struct instance *in)
 {
 	const struct rule_info *ri = &e->prog->rules[in->rule];
 	if (ri->steps[in->step].negated) {
+		step_hit(e, in->rule, in->step);
 		const struct event *bound[MAX_BINDS];
 		for (int i = 0; i < in->step; i++)
 			bound[i] = in->bound[i];

@@ -210,6 +210,31 @@ struct history_query {
 	int slot;          /* last(E).f, first(E).f */
 };
 
+/* A test block, its values evaluated when the script compiles. */
+struct test_field {
+	const char *name;
+	struct val value;
+};
+
+struct test_step {
+	int kind;                 /* enum test_step_kind (ast.h) */
+	struct loc loc;
+	const char *name;         /* given/expect: the event type or action; stage: the journey; customer.x */
+	int journey, stage;       /* expect stage J = S */
+	struct test_field *fields;
+	int nfields;
+	int has_at, has_after;
+	int64_t at, after;        /* given ... at T | after D; advance D (in after) */
+	struct val value;         /* expect customer.x == value */
+};
+
+struct test_info {
+	const char *name;
+	struct loc loc;
+	struct test_step *steps;
+	int nsteps;
+};
+
 enum late_policy { LATE_REJECT, LATE_PROCESS };
 enum input_format { FMT_AUTO, FMT_JSONL, FMT_CSV };
 
@@ -268,7 +293,8 @@ struct prog {
 
 	int max_stack;
 	int max_locals;
-	int ntests;              /* test blocks seen (run by `cxr test`) */
+	struct test_info *tests; /* the test blocks of the main script (`cxr test`) */
+	int ntests;
 };
 
 struct prog *prog_new(struct diag *diag);

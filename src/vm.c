@@ -543,8 +543,12 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 	} while (0)
 
 	for (;;) {
-		if (__builtin_expect(vm->trace != NULL, 0))
-			trace_insn(vm, pc, sp);
+		if (__builtin_expect(vm->trace != NULL || vm->covered != NULL, 0)) {
+			if (vm->covered)
+				vm->covered[pc] = 1;
+			if (vm->trace)
+				trace_insn(vm, pc, sp);
+		}
 		uint32_t w = code[pc++];
 		uint32_t a = INSN_A(w);
 		switch ((enum opcode)INSN_OP(w)) {

@@ -30,6 +30,7 @@ struct vm {
 	struct buf tmp;
 	struct diag *trace;          /* where --trace writes each instruction, or NULL */
 	struct tz_cache *tz;         /* time zones loaded by date(), hour()... on first use */
+	uint8_t *covered;            /* `cxr test --coverage`: instructions run, or NULL */
 };
 
 enum vm_result { VM_FIRED, VM_SKIPPED, VM_ERROR };

@@ -22,6 +22,7 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] && part "$t"
 done
 part python3 tests/golden.py "$CXR"
+part "$CXR" test stdlib/*_test.cxr examples/*.cxr
 part sh tests/conformance/rfc3339.sh "$BUILD/tests/timeparse_cli"
 part sh tests/conformance/json_suite.sh "$BUILD/tests/jsoncheck"
 part python3 tests/conformance/csv_suite.py "$BUILD/tests/csvdump"
