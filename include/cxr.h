@@ -111,6 +111,18 @@ struct cxr_stats_options {
 int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_options *opt, cxr_write_fn out,
 	      void *out_ud, cxr_write_fn diag, void *diag_ud);
 
+/* `cxr diff`: run two versions of a script over the same events and
+ * report the responses NEW adds and removes, per rule and action, with
+ * the customers affected and, for the actions given a cost, the money.
+ * Returns CXR_OK when they agree, CXR_RULE_FAILURES (1) when they differ,
+ * CXR_INPUT_ERROR when either cannot run. */
+struct cxr_cost {
+	const char *action;
+	double amount;
+};
+int cxr_diff(const char *old_script, const char *new_script, const char *const *paths, int npaths,
+	     const struct cxr_cost *costs, int ncosts, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud);
+
 #ifdef __cplusplus
 }
 #endif

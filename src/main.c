@@ -269,6 +269,62 @@ static int cmd_test(int argc, char **argv)
 	return broken ? CXR_INPUT_ERROR : failed ? CXR_RULE_FAILURES : CXR_OK;
 }
 
+static const char diff_help[] =
+	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]...\n"
+	"  Backtest a change: run both versions over the same events and report the\n"
+	"  responses NEW adds and removes, per rule and action, with counts, the\n"
+	"  first examples and the customers affected.  --cost voucher=9.50 (repeatable)\n"
+	"  turns the counts of an action into money.  Exit 0 when the versions agree,\n"
+	"  1 when they differ (so it can guard a change in CI), 2 on errors.\n";
+
+static int cmd_diff(int argc, char **argv)
+{
+	const char *scripts[2] = {NULL, NULL};
+	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+	struct cxr_cost *costs = calloc((size_t)argc + 1, sizeof *costs);
+	int ninputs = 0, ncosts = 0, status = CXR_OK;
+	for (int i = 0; i < argc && status == CXR_OK; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(diff_help, stdout);
+			free(inputs);
+			free(costs);
+			return CXR_OK;
+		} else if (!strcmp(a, "--cost")) {
+			const char *v = i + 1 < argc ? argv[++i] : NULL;
+			const char *eq = v ? strchr(v, '=') : NULL;
+			char *end = NULL;
+			double amount = eq ? strtod(eq + 1, &end) : 0;
+			if (!eq || eq == v || !end || *end || end == eq + 1) {
+				status = usage_error("--cost takes ACTION=AMOUNT, such as voucher=9.50, not %s", v ? v : "nothing");
+				break;
+			}
+			costs[ncosts].action = strndup(v, (size_t)(eq - v));
+			costs[ncosts++].amount = amount;
+		} else if (a[0] == '-' && a[1]) {
+			status = usage_error("unknown option %s for diff", a);
+		} else if (!scripts[0]) {
+			scripts[0] = a;
+		} else if (!scripts[1]) {
+			scripts[1] = a;
+		} else {
+			inputs[ninputs++] = a;
+		}
+	}
+	if (status == CXR_OK && (!scripts[1] || !ninputs)) {
+		fputs(diff_help, stderr);
+		status = CXR_INPUT_ERROR;
+	}
+	if (status == CXR_OK)
+		status = cxr_diff(scripts[0], scripts[1], inputs, ninputs, costs, ncosts, write_file, stdout, write_file,
+				  stderr);
+	for (int i = 0; i < ncosts; i++)
+		free((char *)costs[i].action);
+	free(costs);
+	free(inputs);
+	return status;
+}
+
 static const char disasm_help[] =
 	"usage: cxr disasm RULES.cxr\n"
 	"  Print the bytecode of every rule: address, source line, instruction,\n"
@@ -353,6 +409,7 @@ static const struct command {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
 	{"check", cmd_check, "check RULES.cxr               compile only: errors and warnings"},
 	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
+	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
 	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},
 };
