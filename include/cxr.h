@@ -58,6 +58,11 @@ void cxr_set_strict(cxr *h, int on);
 int cxr_compile_file(cxr *h, const char *path);
 int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len);
 int cxr_warnings(const cxr *h);
+/* Warn (through the diagnostics) about event types and fields that the
+ * compiled rules name but these logs never have, with "did you mean"
+ * taken from the logs.  Returns the number of warnings, -1 when a log
+ * cannot be read. */
+int cxr_check_against(cxr *h, const char *const *paths, int npaths);
 
 /* Read every file ("-" is stdin), order the events by time (ties keep
  * input order), run the rules and write the responses.  Files are read

@@ -1038,6 +1038,7 @@ void prog_free(struct prog *p)
 		mem_free(p->hspecs[i].sum_slots);
 	mem_free(p->hspecs);
 	mem_free(p->hqueries);
+	mem_free(p->uses);
 	mem_free(p->journeys);
 	mem_free(p->metrics);
 	mem_free(p->slas);

@@ -304,7 +304,13 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 		}
 	}
 	int ft = schema_field_type(c, bind, e, segs, nseg);
-	comp_op(c, OPC_FIELD, FIELD_OPERAND(bind, comp_slot(c, segs, nseg)), e->loc);
+	int slot = comp_slot(c, segs, nseg);
+	struct prog *p = c->p;
+	for (int i = 0; i < c->binds[bind].ntypes; i++) {
+		p->uses = mem_realloc(p->uses, sizeof *p->uses * (size_t)(p->nuses + 1));
+		p->uses[p->nuses++] = (struct field_use){c->binds[bind].types[i], slot, segs[0].loc};
+	}
+	comp_op(c, OPC_FIELD, FIELD_OPERAND(bind, slot), e->loc);
 	if (ft < 0)
 		return TY_ANY;
 	if (ft != TY_ANY && ft != TY_STR)

@@ -157,6 +157,11 @@ int cxr_compile_file(cxr *h, const char *path)
 
 int cxr_warnings(const cxr *h) { return h->diag.warnings; }
 
+int cxr_check_against(cxr *h, const char *const *paths, int npaths)
+{
+	return h->compiled ? prog_check_against(h->prog, &h->diag, paths, npaths) : -1;
+}
+
 int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 {
 	if (!h->compiled)

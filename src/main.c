@@ -208,21 +208,49 @@ static int one_script(int argc, char **argv, const char *help, const char **scri
 }
 
 static const char check_help[] =
-	"usage: cxr check RULES.cxr\n"
+	"usage: cxr check RULES.cxr [--against EVENTS...]\n"
 	"  Compile the rules; print errors and warnings as FILE:LINE:COL with the\n"
-	"  source line.  Exit 0 when the script compiles, 2 when it does not.\n";
+	"  source line.  With --against, also warn about event types and fields the\n"
+	"  rules name but the logs never have, with \"did you mean\" from the logs.\n"
+	"  Exit 0 when the script compiles, 2 when it does not.\n";
 
 static int cmd_check(int argc, char **argv)
 {
-	const char *script;
-	int rc = one_script(argc, argv, check_help, &script);
-	if (rc)
-		return rc < 0 ? CXR_OK : rc;
+	const char *script = NULL;
+	const char **logs = calloc((size_t)argc + 1, sizeof *logs);
+	int nlogs = 0, against = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(check_help, stdout);
+			free(logs);
+			return CXR_OK;
+		} else if (!strcmp(argv[i], "--against")) {
+			against = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			free(logs);
+			return usage_error("unknown option %s for check", argv[i]);
+		} else if (against) {
+			logs[nlogs++] = argv[i];
+		} else if (!script) {
+			script = argv[i];
+		} else {
+			free(logs);
+			return usage_error("one script at a time (got %s too)", argv[i]);
+		}
+	}
+	if (!script || (against && !nlogs)) {
+		fputs(check_help, stderr);
+		free(logs);
+		return CXR_INPUT_ERROR;
+	}
 	cxr *h = open_handle();
 	int status = compile_or_report(h, script);
+	if (status == CXR_OK && nlogs && cxr_check_against(h, logs, nlogs) < 0)
+		status = CXR_INPUT_ERROR;
 	if (status == CXR_OK)
 		fprintf(stderr, "cxr: %s: ok%s\n", script, cxr_warnings(h) ? " (with warnings)" : "");
 	cxr_free(h);
+	free(logs);
 	return status;
 }
 
@@ -407,7 +435,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
-	{"check", cmd_check, "check RULES.cxr               compile only: errors and warnings"},
+	{"check", cmd_check, "check RULES.cxr [--against EVENTS...]  compile only: errors and warnings"},
 	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
 	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},

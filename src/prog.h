@@ -235,6 +235,13 @@ struct test_info {
 	int nsteps;
 };
 
+/* Where a rule reads a field of an event type (for `check --against`). */
+struct field_use {
+	int type;
+	int slot;
+	struct loc loc;
+};
+
 enum late_policy { LATE_REJECT, LATE_PROCESS };
 enum input_format { FMT_AUTO, FMT_JSONL, FMT_CSV };
 
@@ -293,6 +300,8 @@ struct prog {
 
 	int max_stack;
 	int max_locals;
+	struct field_use *uses;  /* fields read, per event type */
+	int nuses;
 	struct test_info *tests; /* the test blocks of the main script (`cxr test`) */
 	int ntests;
 };
@@ -303,5 +312,8 @@ void prog_free(struct prog *p);
 int prog_compile(struct prog *p, const char *name, const char *text, size_t len);
 int prog_type_find(const struct prog *p, const char *s, size_t n);
 void prog_disasm(const struct prog *p, struct buf *out);
+/* Warn about event types and fields the rules name but the logs never
+ * have; returns the number of warnings, or -1 when a log cannot be read. */
+int prog_check_against(const struct prog *p, struct diag *d, const char *const *paths, int npaths);
 
 #endif
