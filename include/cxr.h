@@ -83,6 +83,15 @@ void cxr_set_sort(cxr *h, int on);
  * of them with cxr_set_flush). */
 void cxr_finish(cxr *h);
 
+/* `cxr explain`: run the compiled script over the files and tell, for one
+ * customer and every rule (or the one named), each candidate event and
+ * whether the rule fired; if not, what stopped it: the guard and the
+ * values it compared, the pattern step that found no match and the nearest
+ * candidate, a dedupe key, a cap, a budget, a holdout, or a timer still
+ * pending at the end.  Text, or JSON with json set.  Returns a cxr_status. */
+int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *customer, const char *rule, int json,
+		cxr_write_fn out, void *ud);
+
 /* Run the test blocks of the compiled script (`cxr test`): one line per
  * test, the failures in full, and with coverage what no test exercised.
  * Adds to *passed and *failed. */

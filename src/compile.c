@@ -560,6 +560,7 @@ static void comp_trigger(struct comp *c, struct ast_rule *r, int index)
 		steps[i].ntypes = b->ntypes;
 		steps[i].negated = st->negated;
 		steps[i].where = NO_CODE;
+		steps[i].where_guard = -1;
 		names[i] = st->as.s ? arena_strndup(&p->arena, st->as.s, st->as.len) : NULL;
 		for (int k = 0; k < i && st->as.s; k++)
 			if (c->binds[k].name.s && comp_names_equal(c->binds[k].name.s, c->binds[k].name.len, st->as.s, st->as.len))
@@ -575,6 +576,13 @@ static void comp_trigger(struct comp *c, struct ast_rule *r, int index)
 			enum ty t = comp_expr(c, st->where);
 			if (t != TY_BOOL && t != TY_ANY && t != TY_NULL)
 				comp_warning(c, st->where->loc, "this condition is %s, not true or false", ty_name[t]);
+			struct ast *x = st->where;
+			p = c->p;
+			p->guards = mem_realloc(p->guards, sizeof *p->guards * (size_t)(p->nguards + 1));
+			p->guards[p->nguards] = (struct guard_info){
+				index, x->kind == A_BINOP && x->op >= OP_EQ && x->op <= OP_GE ? p->ncode - 1 : NO_CODE, x->loc,
+				x->a ? x->a->loc : x->loc, x->b ? x->b->loc : x->loc, 0};
+			steps[i].where_guard = p->nguards++;
 			comp_op(c, OPC_HALT, 0, st->where->loc);
 			p = c->p;
 		}
@@ -711,7 +719,16 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 				comp_op(c, OPC_NOT, 0, cl->loc);
 			if (cl->expr->kind == A_BOOL && cl->expr->v.i == (cl->kind == C_UNLESS))
 				comp_warning(c, cl->loc, "rule '%s' can never fire: this guard is always false", ri->name);
-			comp_op(c, OPC_GUARD, (uint32_t)c->guards++, cl->loc);
+			/* A comparison's operands are what `cxr explain` shows. */
+			uint32_t cmp = NO_CODE;
+			struct ast *x = cl->expr;
+			if (x->kind == A_BINOP && x->op >= OP_EQ && x->op <= OP_GE)
+				cmp = c->p->ncode - 1 - (cl->kind == C_UNLESS);
+			struct prog *pp = c->p;
+			pp->guards = mem_realloc(pp->guards, sizeof *pp->guards * (size_t)(pp->nguards + 1));
+			pp->guards[pp->nguards] = (struct guard_info){index, cmp, x->loc, x->a ? x->a->loc : x->loc,
+								      x->b ? x->b->loc : x->loc, cl->kind == C_UNLESS};
+			comp_op(c, OPC_GUARD, (uint32_t)pp->nguards++, cl->loc);
 			break;
 		}
 		case C_LET: {
@@ -820,7 +837,9 @@ static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
 			break;
 		default: break;
 		}
-		if (op == OPC_OBSERVE)
+		if (op == OPC_GUARD)
+			ok = a < (uint32_t)p->nguards;
+		else if (op == OPC_OBSERVE)
 			ok = a < (uint32_t)p->nmetrics;
 		else if (op == OPC_BUDGET)
 			ok = a < (uint32_t)p->nbudgets;
@@ -1039,6 +1058,7 @@ void prog_free(struct prog *p)
 	mem_free(p->hspecs);
 	mem_free(p->hqueries);
 	mem_free(p->uses);
+	mem_free(p->guards);
 	mem_free(p->journeys);
 	mem_free(p->metrics);
 	mem_free(p->slas);

@@ -222,6 +222,44 @@ int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint
 	return store_read_json_line(e, &h->store, file, line, json, len);
 }
 
+int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *customer, const char *rule, int json,
+		cxr_write_fn out, void *ud)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	int r = -1;
+	if (rule) {
+		struct suggest sg;
+		struct buf hint = {0};
+		suggest_init(&sg, rule, strlen(rule));
+		for (int i = 0; i < h->prog->nrules; i++) {
+			if (strcmp(h->prog->rules[i].name, rule) == 0)
+				r = i;
+			suggest_try(&sg, h->prog->rules[i].name, strlen(h->prog->rules[i].name));
+		}
+		if (r < 0) {
+			diag_plain(&h->diag, "cxr: no rule named '%s'%s", rule, suggest_hint(&sg, &hint));
+			buf_free(&hint);
+			return CXR_INPUT_ERROR;
+		}
+		buf_free(&hint);
+	}
+	struct explain *x = explain_new(h->prog, &h->diag, customer, r);
+	h->engine->explain = x;
+	cxr_write_fn saved = h->out;
+	void *saved_ud = h->out_ud;
+	cxr_on_output(h, NULL, NULL); /* the story, not the responses */
+	int status = cxr_run_files(h, paths, npaths);
+	struct buf b = {0};
+	explain_render(h->engine, &b, json);
+	out(ud, b.p ? b.p : "", b.len);
+	buf_free(&b);
+	h->engine->explain = NULL;
+	explain_free(x);
+	cxr_on_output(h, saved, saved_ud);
+	return status;
+}
+
 void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed)
 {
 	if (!h->compiled)

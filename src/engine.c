@@ -208,6 +208,11 @@ static int held_out(const struct rule_info *ri, const struct customer *c)
 	return (double)(h % 1000000) < ri->holdout * 1000000.0;
 }
 
+int engine_held_out(const struct engine *e, int rule, uint32_t cust)
+{
+	return held_out(&e->prog->rules[rule], &e->custs[cust]);
+}
+
 int engine_once(struct vm *vm, struct val key)
 {
 	struct engine *e = vm->eng;
@@ -559,6 +564,8 @@ int engine_event(struct engine *e, const struct event *ev)
 	uint64_t errors = e->runtime_errors;
 	/* Everything due before this event happens first. */
 	engine_timers_until(e, ev->time, 0);
+	if (e->explain && explain_wants(e, ev->cust, -1))
+		explain_event(e, ev);
 	e->events++;
 	if (ev->time > e->last_time || e->events == 1)
 		e->last_time = ev->time;

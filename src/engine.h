@@ -183,6 +183,7 @@ struct engine {
 	write_fn audit;
 	void *audit_ud;
 	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
+	struct explain *explain;      /* `cxr explain`: one customer's story, or NULL */
 
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
@@ -238,6 +239,18 @@ struct vm;
 void history_event(struct engine *e, const struct event *ev);
 struct val history_query(struct vm *vm, int query);
 void history_free(struct engine *e);
+
+/* explain.c */
+enum explain_what { EX_STARTED, EX_STEP, EX_WHERE_FALSE, EX_CANCELLED, EX_EXPIRED, EX_PENDING };
+struct explain *explain_new(const struct prog *p, struct diag *d, const char *customer, int rule);
+void explain_free(struct explain *x);
+int explain_wants(const struct engine *e, uint32_t cust, int rule);
+void explain_handler(struct engine *e, int rule, const struct event *cause, int64_t now, int result, int held_out);
+void explain_pattern(struct engine *e, int rule, enum explain_what what, const struct instance *in,
+		     const struct event *ev, int64_t at);
+void explain_event(struct engine *e, const struct event *ev);
+void explain_render(struct engine *e, struct buf *out, int json);
+int engine_held_out(const struct engine *e, int rule, uint32_t cust);
 
 /* testrun.c */
 void prog_run_tests(const struct prog *p, struct diag *d, int coverage, struct buf *out, int *passed, int *failed);

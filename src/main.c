@@ -297,6 +297,64 @@ static int cmd_test(int argc, char **argv)
 	return broken ? CXR_INPUT_ERROR : failed ? CXR_RULE_FAILURES : CXR_OK;
 }
 
+static const char explain_help[] =
+	"usage: cxr explain RULES.cxr EVENTS... --customer ID [--rule R] [--format json]\n"
+	"  Why a rule did or did not fire for a customer: for each rule (or the one\n"
+	"  named) and each of the customer's events that reached it, whether it\n"
+	"  fired, and if not what stopped it (the guard and the values it compared,\n"
+	"  a pattern step without a match and the nearest candidate, a dedupe key,\n"
+	"  a cap, a budget, a holdout, a timer still pending at the end).\n";
+
+static int cmd_explain(int argc, char **argv)
+{
+	const char *script = NULL, *customer = NULL, *rule = NULL, *format = "text";
+	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+	int ninputs = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(explain_help, stdout);
+			free(inputs);
+			return CXR_OK;
+		} else if (!strcmp(a, "--customer") || !strcmp(a, "--rule") || !strcmp(a, "--format")) {
+			if (i + 1 >= argc) {
+				free(inputs);
+				return usage_error("%s needs a value", a);
+			}
+			const char *v = argv[++i];
+			if (!strcmp(a, "--customer"))
+				customer = v;
+			else if (!strcmp(a, "--rule"))
+				rule = v;
+			else
+				format = v;
+		} else if (a[0] == '-' && a[1]) {
+			free(inputs);
+			return usage_error("unknown option %s for explain", a);
+		} else if (!script) {
+			script = a;
+		} else {
+			inputs[ninputs++] = a;
+		}
+	}
+	if (!script || !customer || !ninputs) {
+		fputs(explain_help, stderr);
+		free(inputs);
+		return CXR_INPUT_ERROR;
+	}
+	if (strcmp(format, "text") && strcmp(format, "json")) {
+		free(inputs);
+		return usage_error("--format takes text or json, not %s", format);
+	}
+	cxr *h = open_handle();
+	int status = compile_or_report(h, script);
+	if (status == CXR_OK)
+		status = cxr_explain(h, inputs, ninputs, customer, rule, !strcmp(format, "json"), write_file, stdout);
+	cxr_free(h);
+	free(inputs);
+	return status;
+}
+
 static const char diff_help[] =
 	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]...\n"
 	"  Backtest a change: run both versions over the same events and report the\n"
@@ -437,6 +495,7 @@ static const struct command {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
 	{"check", cmd_check, "check RULES.cxr [--against EVENTS...]  compile only: errors and warnings"},
 	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
+	{"explain", cmd_explain, "explain RULES.cxr EVENTS --customer ID [--rule R]  why a rule did or did not fire"},
 	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
 	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},

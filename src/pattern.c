@@ -135,8 +135,14 @@ void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct ev
 	vm->cust = &e->custs[cust];
 	vm->now = now;
 	e->has_once_key = 0;
-	if (vm_run_rule(vm, rule) == VM_ERROR)
+	int explained = e->explain && explain_wants(e, cust, rule);
+	vm->explain = explained;
+	enum vm_result r = vm_run_rule(vm, rule);
+	if (r == VM_ERROR)
 		engine_runtime_error(e, rule, cause);
+	if (explained)
+		explain_handler(e, rule, cause, now, r, r == VM_FIRED && engine_held_out(e, rule, cust));
+	vm->explain = 0;
 	journey_drain(e); /* the enter and exit rules of a `move` */
 }
 
@@ -153,12 +159,20 @@ static int where_holds(struct engine *e, int rule, const struct pattern_step *st
 	vm->cust = &e->custs[in->cust];
 	vm->now = cand->time;
 	vm->rule = rule;
+	int explained = e->explain && explain_wants(e, in->cust, rule);
+	vm->explain = explained;
+	vm->ncmps = 0;
 	struct val v;
-	if (vm_eval(vm, st->where, &v) != VM_FIRED) {
+	enum vm_result r = vm_eval(vm, st->where, &v);
+	vm->explain = 0;
+	if (r != VM_FIRED) {
 		engine_runtime_error(e, rule, cand);
 		return 0;
 	}
-	return val_truthy(&v);
+	int holds = val_truthy(&v);
+	if (!holds && explained)
+		explain_pattern(e, rule, EX_WHERE_FALSE, in, cand, cand->time);
+	return holds;
 }
 
 /* ---- instances ---- */
@@ -217,6 +231,8 @@ static void instance_start(struct engine *e, int rule, const struct event *ev)
 	c->pending_tail = in;
 	e->pending++;
 	timer_set(e, &in->timer, ev->time + ri->steps[1].within);
+	if (e->explain && explain_wants(e, ev->cust, rule))
+		explain_pattern(e, rule, EX_STARTED, in, ev, ev->time);
 }
 
 static int step_has_type(const struct pattern_step *st, int type)
@@ -247,6 +263,8 @@ void pattern_event(struct engine *e, int rule, const struct event *ev)
 			continue;
 		step_hit(e, rule, in->step);
 		if (st->negated) {
+			if (e->explain && explain_wants(e, in->cust, rule))
+				explain_pattern(e, rule, EX_CANCELLED, in, ev, ev->time);
 			instance_free(e, in); /* it came in time: no absence */
 			continue;
 		}
@@ -264,6 +282,8 @@ void pattern_event(struct engine *e, int rule, const struct event *ev)
 		}
 		in->bound[in->step++] = event_clone(ev, e->prog->nslots);
 		timer_set(e, &in->timer, ev->time + ri->steps[in->step].within);
+		if (e->explain && explain_wants(e, in->cust, rule))
+			explain_pattern(e, rule, EX_STEP, in, ev, ev->time);
 	}
 	if (step_has_type(&ri->steps[0], ev->type))
 		instance_start(e, rule, ev);
@@ -283,6 +303,8 @@ static void instance_deadline(struct engine *e, struct instance *in)
 		instance_release(e, in);
 		return;
 	}
+	if (e->explain && explain_wants(e, in->cust, in->rule))
+		explain_pattern(e, in->rule, EX_EXPIRED, in, NULL, in->timer.deadline);
 	instance_free(e, in);
 }
 
@@ -346,6 +368,12 @@ void engine_finish(struct engine *e, int flush)
 		engine_timers_until(e, INT64_MAX, 1);
 	else if (e->events)
 		engine_timers_until(e, e->last_time, 1);
+	if (!e->explain)
+		return;
+	for (uint32_t c = 0; c < e->ncusts; c++)
+		for (struct instance *in = e->custs[c].pending; in; in = in->next)
+			if (explain_wants(e, c, in->rule))
+				explain_pattern(e, in->rule, EX_PENDING, in, NULL, in->timer.deadline);
 }
 
 void engine_free_patterns(struct engine *e)

@@ -93,6 +93,7 @@ struct pattern_step {
 	int negated;          /* then no: an absence */
 	int64_t within;       /* ns after the step before */
 	uint32_t where;       /* entry of the condition's code, or NO_CODE */
+	int where_guard;      /* its guard_info (for `cxr explain`), or -1 */
 	int *types;           /* event types that can match */
 	int ntypes;
 };
@@ -235,6 +236,15 @@ struct test_info {
 	int nsteps;
 };
 
+/* A guard, for `cxr explain`: where it is and, when it is a comparison,
+ * the instruction that compares and the text of both sides. */
+struct guard_info {
+	int rule;
+	uint32_t cmp_pc;          /* the comparison's instruction, or NO_CODE */
+	struct loc expr, left, right;
+	int unless;
+};
+
 /* Where a rule reads a field of an event type (for `check --against`). */
 struct field_use {
 	int type;
@@ -300,6 +310,8 @@ struct prog {
 
 	int max_stack;
 	int max_locals;
+	struct guard_info *guards; /* indexed by GUARD's operand */
+	int nguards;
 	struct field_use *uses;  /* fields read, per event type */
 	int nuses;
 	struct test_info *tests; /* the test blocks of the main script (`cxr test`) */

@@ -633,6 +633,8 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 				sp[-1] = sp[-1].kind == V_ERR ? sp[-1] : sp[0];
 				break;
 			}
+			if (vm->explain && vm->ncmps < 8)
+				vm->cmps[vm->ncmps++] = (struct cmp_note){pc - 1, sp[-1], sp[0]};
 			int eq = val_equal(sp[-1], sp[0]);
 			sp[-1] = val_bool(INSN_OP(w) == OPC_EQ ? eq : !eq);
 			break;
@@ -646,6 +648,8 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 				sp[-1] = sp[-1].kind == V_ERR ? sp[-1] : sp[0];
 				break;
 			}
+			if (vm->explain && vm->ncmps < 8)
+				vm->cmps[vm->ncmps++] = (struct cmp_note){pc - 1, sp[-1], sp[0]};
 			int c, ok = val_order(sp[-1], sp[0], &c), r = 0;
 			if (ok) {
 				switch (INSN_OP(w)) {
@@ -713,8 +717,10 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 		case OPC_GUARD:
 			--sp;
 			STOP_IF_ERR(*sp);
-			if (!val_truthy(sp))
+			if (!val_truthy(sp)) {
+				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
+			}
 			break;
 		case OPC_CALL: {
 			int argc = (int)(a & 0xFF);
@@ -748,12 +754,16 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 		case OPC_ONCE:
 			--sp;
 			STOP_IF_ERR(*sp);
-			if (!engine_once(vm, *sp))
+			if (!engine_once(vm, *sp)) {
+				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
+			}
 			break;
 		case OPC_LIMIT:
-			if (!engine_limit(vm))
+			if (!engine_limit(vm)) {
+				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
+			}
 			break;
 		case OPC_EMIT: {
 			int n = p->emits[a].nfields;
@@ -784,8 +794,10 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			}
 			break;
 		case OPC_BUDGET:
-			if (!measure_budget_ok(vm->eng, vm->rule, (uint32_t)(vm->cust - vm->eng->custs), (int)a, vm->now))
+			if (!measure_budget_ok(vm->eng, vm->rule, (uint32_t)(vm->cust - vm->eng->custs), (int)a, vm->now)) {
+				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
+			}
 			break;
 		case OPC_FIRE:
 			engine_fire(vm);
@@ -800,6 +812,7 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 enum vm_result vm_run_rule(struct vm *vm, int rule)
 {
 	vm->rule = rule;
+	vm->ncmps = 0;
 	return run(vm, vm->p->rules[rule].entry, NULL);
 }
 

@@ -31,6 +31,13 @@ struct vm {
 	struct diag *trace;          /* where --trace writes each instruction, or NULL */
 	struct tz_cache *tz;         /* time zones loaded by date(), hour()... on first use */
 	uint8_t *covered;            /* `cxr test --coverage`: instructions run, or NULL */
+	uint32_t stop_pc;            /* where a handler that did not fire stopped */
+	int explain;                 /* `cxr explain`: remember comparisons */
+	struct cmp_note {
+		uint32_t pc;
+		struct val a, b;
+	} cmps[8];                   /* the latest comparisons of the running handler */
+	int ncmps;
 };
 
 enum vm_result { VM_FIRED, VM_SKIPPED, VM_ERROR };
