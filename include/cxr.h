@@ -137,6 +137,38 @@ struct cxr_cost {
 int cxr_diff(const char *old_script, const char *new_script, const char *const *paths, int npaths,
 	     const struct cxr_cost *costs, int ncosts, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud);
 
+/* ---- interactive use (the REPL) ---- */
+
+/* The session's clock: the latest event time or `advance`; 0 when unset. */
+int cxr_clock(cxr *h, int64_t *ns);
+/* Move the clock and fire the timers due by then, inclusive. */
+void cxr_advance_to(cxr *h, int64_t ns);
+/* Evaluate an expression against a script's constants and functions and
+ * write "value  (type)"; errors go to diag.  Returns 0 or -1. */
+int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud, cxr_write_fn diag,
+	     void *diag_ud);
+/* "rules", "stages", or "customer" with arg = its key: a description. */
+void cxr_describe(cxr *h, const char *what, const char *arg, cxr_write_fn out, void *ud);
+enum cxr_name_kind { CXR_NAMES_TYPES, CXR_NAMES_FIELDS, CXR_NAMES_RULES, CXR_NAMES_CUSTOMERS };
+/* Each name of a kind, for completion. */
+void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud);
+/* Explain while feeding: for a customer (NULL: all) and a rule (NULL:
+ * all); with stream set, each note is written as it happens; else
+ * cxr_explain_end renders them. */
+int cxr_explain_begin(cxr *h, const char *customer, const char *rule, cxr_write_fn stream, void *ud);
+void cxr_explain_end(cxr *h, int json, cxr_write_fn out, void *ud);
+/* Times and durations as the language writes them. */
+int cxr_parse_time(const char *s, size_t n, int64_t *ns);
+int cxr_parse_duration(const char *s, size_t n, int64_t *ns);
+void cxr_format_time(int64_t ns, cxr_write_fn out, void *ud);
+/* A log read whole, each record as a JSON object, in time order by the
+ * compiled script's time field (ties in file order), for replay. */
+typedef struct cxr_log cxr_log;
+cxr_log *cxr_log_read(cxr *h, const char *path);
+size_t cxr_log_count(const cxr_log *l);
+const char *cxr_log_record(const cxr_log *l, size_t i, int64_t *time, uint64_t *line);
+void cxr_log_free(cxr_log *l);
+
 #ifdef __cplusplus
 }
 #endif

@@ -985,8 +985,14 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	for (struct ast_rule *r = c.script.rules; r; r = r->next)
 		comp_rule(&c, r, i++);
 	comp_tests(&c, main_file);
+	p->named = arena_alloc(&p->arena, sizeof *p->named * (size_t)(c.nconsts + 1));
+	for (int k = 0; k < c.nconsts; k++) {
+		p->named[k].name = arena_strndup(&p->arena, c.consts[k].name.s, c.consts[k].name.len);
+		p->named[k].value = c.consts[k].value;
+	}
+	p->nnamed = c.nconsts;
 	for (int k = 0; k < c.nconsts; k++)
-		if (!c.consts[k].used && !c.consts[k].from_stdlib)
+		if (!c.consts[k].used && !c.consts[k].from_stdlib && strcmp(p->named[k].name, "__value__"))
 			comp_warning(&c, c.consts[k].name.loc, "constant '%.*s' is never used", (int)c.consts[k].name.len,
 				c.consts[k].name.s);
 	for (int k = 0; k < c.nfns; k++)

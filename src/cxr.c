@@ -304,3 +304,40 @@ static void summary(cxr *h, cxr_write_fn fn, void *ud, int json)
 
 void cxr_summary(cxr *h, cxr_write_fn fn, void *ud) { summary(h, fn, ud, 0); }
 void cxr_summary_json(cxr *h, cxr_write_fn fn, void *ud) { summary(h, fn, ud, 1); }
+
+/* For session.c, which implements the interactive part of cxr.h. */
+struct prog *cxr_prog_of(cxr *h) { return h->compiled ? h->prog : NULL; }
+struct engine *cxr_engine_of(cxr *h) { return h->engine; }
+struct diag *cxr_diag_of(cxr *h) { return &h->diag; }
+
+int cxr_explain_begin(cxr *h, const char *customer, const char *rule, cxr_write_fn stream, void *ud)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	int r = -1;
+	for (int i = 0; rule && i < h->prog->nrules; i++)
+		if (strcmp(h->prog->rules[i].name, rule) == 0)
+			r = i;
+	if (rule && r < 0) {
+		diag_plain(&h->diag, "cxr: no rule named '%s'", rule);
+		return CXR_INPUT_ERROR;
+	}
+	explain_free(h->engine->explain);
+	h->engine->explain = explain_new(h->prog, &h->diag, customer, r);
+	explain_stream(h->engine->explain, stream, ud);
+	return CXR_OK;
+}
+
+void cxr_explain_end(cxr *h, int json, cxr_write_fn out, void *ud)
+{
+	if (!h->engine || !h->engine->explain)
+		return;
+	if (out) {
+		struct buf b = {0};
+		explain_render(h->engine, &b, json);
+		out(ud, b.p ? b.p : "", b.len);
+		buf_free(&b);
+	}
+	explain_free(h->engine->explain);
+	h->engine->explain = NULL;
+}

@@ -167,6 +167,8 @@ struct engine {
 	uint64_t timer_seq;
 	uint64_t pending;        /* pattern instances alive */
 	int64_t last_time;       /* the latest event time processed */
+	int64_t clock;           /* the REPL's clock, moved by `:advance` */
+	int clock_set;
 
 	/* journeys, measurement */
 	uint64_t entry_seq;
@@ -244,6 +246,7 @@ void history_free(struct engine *e);
 enum explain_what { EX_STARTED, EX_STEP, EX_WHERE_FALSE, EX_CANCELLED, EX_EXPIRED, EX_PENDING };
 struct explain *explain_new(const struct prog *p, struct diag *d, const char *customer, int rule);
 void explain_free(struct explain *x);
+void explain_stream(struct explain *x, void (*fn)(void *ud, const char *p, size_t n), void *ud);
 int explain_wants(const struct engine *e, uint32_t cust, int rule);
 void explain_handler(struct engine *e, int rule, const struct event *cause, int64_t now, int result, int held_out);
 void explain_pattern(struct engine *e, int rule, enum explain_what what, const struct instance *in,

@@ -43,14 +43,22 @@ struct explain {
 	struct missed *missed;
 	int nmissed, capmissed;
 	struct buf tmp;
+	void (*stream)(void *ud, const char *p, size_t n); /* notes as they come (`:watch`), or NULL */
+	void *stream_ud;
 };
+
+void explain_stream(struct explain *x, void (*fn)(void *ud, const char *p, size_t n), void *ud)
+{
+	x->stream = fn;
+	x->stream_ud = ud;
+}
 
 struct explain *explain_new(const struct prog *p, struct diag *d, const char *customer, int rule)
 {
 	struct explain *x = mem_alloc(sizeof *x);
 	x->p = p;
 	x->d = d;
-	x->customer = mem_strndup(customer, strlen(customer));
+	x->customer = customer ? mem_strndup(customer, strlen(customer)) : NULL; /* NULL: everyone */
 	x->rule = rule;
 	return x;
 }
@@ -77,12 +85,25 @@ int explain_wants(const struct engine *e, uint32_t cust, int rule)
 	if (!x || (x->rule >= 0 && rule >= 0 && rule != x->rule))
 		return 0;
 	const struct customer *c = &e->custs[cust];
-	return c->keylen == strlen(x->customer) && memcmp(c->key, x->customer, c->keylen) == 0;
+	return !x->customer || (c->keylen == strlen(x->customer) && memcmp(c->key, x->customer, c->keylen) == 0);
 }
 
 static void add_note(struct engine *e, int rule, int64_t at, const struct event *ev, int fired, const char *text)
 {
 	struct explain *x = e->explain;
+	if (x->stream) {
+		/* `:watch`: say it now, with the customer, instead of keeping it. */
+		struct buf b = {0};
+		buf_adds(&b, "  ");
+		time_format(&b, at);
+		buf_printf(&b, "  %s", e->prog->rules[rule].name);
+		if (ev)
+			buf_printf(&b, " [%.*s]", (int)e->custs[ev->cust].keylen, e->custs[ev->cust].key);
+		buf_printf(&b, ": %s\n", text);
+		x->stream(x->stream_ud, b.p, b.len);
+		buf_free(&b);
+		return;
+	}
 	if (x->n == x->cap) {
 		x->cap = x->cap ? x->cap * 2 : 32;
 		x->notes = mem_realloc(x->notes, sizeof *x->notes * (size_t)x->cap);
@@ -335,10 +356,13 @@ void explain_render(struct engine *e, struct buf *out, int json)
 	qsort(x->notes, (size_t)x->n, sizeof *x->notes, cmp_notes);
 	if (json) {
 		buf_adds(out, "{\"customer\":");
-		json_write_str(out, x->customer, strlen(x->customer));
+		if (x->customer)
+			json_write_str(out, x->customer, strlen(x->customer));
+		else
+			buf_adds(out, "null");
 		buf_adds(out, ",\"rules\":{");
 	} else {
-		buf_printf(out, "customer %s:\n", x->customer);
+		buf_printf(out, "customer %s:\n", x->customer ? x->customer : "(all)");
 	}
 	int first_rule = 1;
 	for (int r = 0; r < p->nrules; r++) {

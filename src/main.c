@@ -487,6 +487,8 @@ static int cmd_stats(int argc, char **argv)
 	return status;
 }
 
+int repl_main(int argc, char **argv);
+
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -498,6 +500,7 @@ static const struct command {
 	{"explain", cmd_explain, "explain RULES.cxr EVENTS --customer ID [--rule R]  why a rule did or did not fire"},
 	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
+	{"repl", repl_main, "repl [--strict] [RULES.cxr]   interactive: type events and expressions, see what fires"},
 	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},
 };
 

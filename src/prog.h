@@ -310,6 +310,11 @@ struct prog {
 
 	int max_stack;
 	int max_locals;
+	struct named_value {
+		const char *name;
+		struct val value;
+	} *named;                /* the script's constants (the REPL evaluates through them) */
+	int nnamed;
 	struct guard_info *guards; /* indexed by GUARD's operand */
 	int nguards;
 	struct field_use *uses;  /* fields read, per event type */
