@@ -77,6 +77,7 @@ struct repl {
 	size_t cursor;
 	char *watch;          /* :watch RULE */
 	int typed;            /* definitions typed since the last :load */
+	int quit;
 	int tty, color, strict, failures, quiet_feed;
 	char *fired_rule;     /* :until RULE: stop when it fires */
 	int fired;
@@ -696,7 +697,7 @@ static void command(struct repl *r, char *line)
 	while (end > arg && end[-1] == ' ')
 		*--end = 0;
 	if (!strcmp(line, ":quit") || !strcmp(line, ":q")) {
-		exit(r->strict && r->failures ? 1 : 0);
+		r->quit = 1;
 	} else if (!strcmp(line, ":help")) {
 		fputs(help_text, stdout);
 	} else if (!strcmp(line, ":load") || !strcmp(line, ":reload")) {
@@ -1078,7 +1079,7 @@ int repl_main(int argc, char **argv)
 		printf("cxr repl: :help for help, :quit to leave\n");
 	}
 	struct text pending = {0};
-	for (;;) {
+	while (!r.quit) {
 		char *line;
 		if (r.tty) {
 			line = readline(pending.len ? "..> " : "cx> ");

@@ -30,6 +30,8 @@ part python3 tests/conformance/cli_inputs.py "$CXR"
 part python3 tests/conformance/script_fuzz.py "$CXR"
 part sh tests/examples.sh "$CXR"
 part python3 tests/determinism.py "$CXR"
+part sh tests/repl_tty.sh "$CXR"
+part python3 tests/repl_check.py "$CXR"
 part python3 tests/reallogs.py "$CXR"
 part python3 tests/stats_check.py "$CXR"
 

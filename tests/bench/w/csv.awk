@@ -1,10 +1,15 @@
 # csv.awk: the CSV reading shared by the mawk workloads (mawk -f csv.awk -f wN.awk).
-# A record with no double quote is split on commas by awk itself (FS = ",");
-# a record with one is split by csv_split into cell[], RFC 4180 style: a
-# quoted cell may hold commas and "" for a quote.  The generated logs have no
-# newline inside a cell, so a record is a line.  get(NAME) returns the cell of
-# the column the header names NAME; epoch(T) turns second-precision UTC
-# RFC 3339 text (2026-03-01T19:13:00Z) into seconds since 1970.
+# get(NAME) returns the cell of the column the header names NAME, RFC 4180
+# style: a quoted cell may hold commas and "" for a quote.  awk splits each
+# record on commas (FS = ","); those fields are the cells up to the first
+# double quote of the record, and a cell at or after it is read from the
+# record split by csv_split, done at most once per record and only when
+# asked for.  So a record that a workload's pattern skips costs no splitting;
+# the patterns, such as /film_started/, are necessary conditions, since a CSV
+# cell holding a type name holds its letters as they are, quoted or not.  The
+# generated logs have no newline inside a cell, so a record is a line.
+# epoch(T) turns second-precision UTC RFC 3339 text (2026-03-01T19:13:00Z)
+# into seconds since 1970.
 BEGIN { FS = "," }
 
 NR == 1 {
@@ -12,13 +17,21 @@ NR == 1 {
 	next
 }
 
-{
-	quoted = index($0, "\"") > 0
-	if (quoted) ncell = csv_split($0)
-}
-
-function get(name) {
-	return quoted ? cell[col[name]] : $(col[name])
+function get(name,    c, q) {
+	c = col[name]
+	if (seen_nr != NR) {
+		seen_nr = NR
+		q = index($0, "\"")
+		intact = q ? split(substr($0, 1, q - 1), part, ",") - 1 : NF
+		split_nr = 0
+	}
+	if (c <= intact)
+		return $c
+	if (split_nr != NR) {
+		split_nr = NR
+		csv_split($0)
+	}
+	return cell[c]
 }
 
 function csv_split(line,    n, i, k, s, q) {

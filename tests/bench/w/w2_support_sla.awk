@@ -3,6 +3,9 @@
 # 300 s later; an agent_reply from the same customer on that ticket at or
 # before the deadline closes it.  At the end every clock still open escalates
 # (cxr's --flush): customer,ticket,requested.
+# A line naming neither type cannot be either (see csv.awk).
+!/support_request|agent_reply/ { next }
+
 { type = get("type") }
 
 type == "support_request" {

@@ -4,6 +4,9 @@
 # each stage is reached, with the seconds from find to buy on the buy line,
 # and at the end median,SECONDS: the nearest-rank median (the ceil(n/2)-th
 # smallest) of those seconds.
+# A line naming none of the four types cannot be one (see csv.awk).
+!/product_view|search|checkout|order_delivered/ { next }
+
 { type = get("type") }
 
 type == "product_view" || type == "search" {
