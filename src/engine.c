@@ -55,6 +55,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	explain_free(e->explain);
 	measure_free(e);
 	history_free(e);
 	engine_free_patterns(e);
