@@ -1099,8 +1099,9 @@ int repl_main(int argc, char **argv)
 				buf[--n] = 0;
 			line = buf;
 		}
-		/* a definition (or anything with an open brace or string) may go on */
-		if (pending.len || starts_definition(line + strspn(line, " \t"))) {
+		/* a definition, or anything with an open brace or string, goes on */
+		const char *first = line + strspn(line, " \t");
+		if (pending.len || starts_definition(first) || (*first && *first != ':' && !complete(first))) {
 			text_adds(&pending, line);
 			text_adds(&pending, "\n");
 			if (complete(pending.p)) {

@@ -24,7 +24,7 @@ def main():
     passed = failed = 0
     run = subprocess.run([cxr, "run", "examples/late_delivery.cxr", LOG, "--quiet"], capture_output=True, text=True)
     want = [json.loads(line) for line in run.stdout.splitlines()]
-    session = ":open %s\n:until @2017-06-01T00:00Z\n:until late_delivery_voucher\n:step 1000000\n" % LOG
+    session = ":open %s\n:watch late_delivery_voucher\n:until @2017-06-01T00:00Z\n:until late_delivery_voucher\n:step 1000000\n" % LOG
     repl = subprocess.run([cxr, "repl", "--strict", "examples/late_delivery.cxr"], input=session,
                           capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
     fired = re.findall(r'^  late_delivery_voucher @(\S+) -> voucher \{customer: "([^"]+)", order: "([^"]+)"',
@@ -41,6 +41,9 @@ def main():
             print("FAIL repl_check: %s %s" % (name, detail))
 
     check("the replay exits cleanly", repl.returncode == 0, repl.stdout[-500:])
+    watched = re.findall(r"^  \S+  late_delivery_voucher \[([^\]]+)\]: fired$", repl.stdout, re.M)
+    check(":watch notes every firing (%d)" % len(expect), watched == [e[1] for e in expect],
+          "got %d notes" % len(watched))
     check("the replay fires what cxr run writes (%d vouchers)" % len(expect), got == expect,
           "got %d, want %d" % (len(got), len(expect)))
     # The output of each play command ends with "N of M events played":
