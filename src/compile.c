@@ -173,6 +173,27 @@ static void type_index_build(struct prog *p)
 	}
 }
 
+static void mark_types(uint8_t *m, const int *types, int n)
+{
+	for (int i = 0; i < n; i++)
+		m[types[i]] = 1;
+}
+
+/* Which event types anything reads: the others are skipped on input. */
+static void type_matters_build(struct prog *p)
+{
+	p->type_matters = mem_alloc((size_t)p->ntypes + 1);
+	p->any_matters = p->nany_rules > 0;
+	for (int t = 0; t < p->ntypes; t++)
+		p->type_matters[t] = p->types[t].nrules || p->types[t].nstage_refs || p->types[t].history >= 0;
+	for (int s = 0; s < p->nslas; s++) {
+		mark_types(p->type_matters, p->slas[s].from.types, p->slas[s].from.ntypes);
+		mark_types(p->type_matters, p->slas[s].to.types, p->slas[s].to.ntypes);
+	}
+	for (int g = 0; g < p->ngoals; g++)
+		mark_types(p->type_matters, p->goals[g].types, p->goals[g].ntypes);
+}
+
 int prog_type_find(const struct prog *p, const char *s, size_t n)
 {
 	if (p->type_index) {
@@ -1005,6 +1026,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		sort_handlers(p, p->types[t].rules, p->types[t].nrules);
 	sort_handlers(p, p->any_rules, p->nany_rules);
 	type_index_build(p);
+	type_matters_build(p);
 	for (int r = 0; r < p->nrules; r++) {
 		const struct rule_info *ri = &p->rules[r];
 		uint32_t end;
@@ -1073,6 +1095,7 @@ void prog_free(struct prog *p)
 	mem_free(p->regex);
 	mem_free(p->types);
 	mem_free(p->type_index);
+	mem_free(p->type_matters);
 	mem_free(p->any_rules);
 	mem_free(p->rules);
 	mem_free(p->code);

@@ -21,6 +21,26 @@ static uint64_t hash_bytes(const char *s, size_t n)
 		h ^= (unsigned char)s[i];
 		h *= 1099511628211ULL;
 	}
+	/* FNV leaves the low bits, which pick the slot, poorly mixed for keys
+	 * that differ in their last bytes (c000001, c000002...): finish with
+	 * the MurmurHash3 mixer. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The holdout groups depend on this hash: it must never change, or the
+ * same customers would land in other groups from one version to the next. */
+static uint64_t holdout_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
 	return h ^ (h >> 29);
 }
 
@@ -91,8 +111,7 @@ static void cust_grow(struct engine *e)
 	uint32_t mask = e->cust_mask * 2 + 1;
 	uint32_t *index = mem_alloc(sizeof *index * (mask + 1));
 	for (uint32_t i = 0; i < e->ncusts; i++) {
-		uint64_t h = hash_bytes(e->custs[i].key, e->custs[i].keylen);
-		uint32_t slot = (uint32_t)h & mask;
+		uint32_t slot = (uint32_t)e->custs[i].hash & mask;
 		while (index[slot])
 			slot = (slot + 1) & mask;
 		index[slot] = i + 1;
@@ -111,7 +130,7 @@ uint32_t engine_customer(struct engine *e, const char *key, size_t len)
 		if (!i)
 			break;
 		struct customer *c = &e->custs[i - 1];
-		if (c->keylen == len && memcmp(c->key, key, len) == 0)
+		if (c->hash == h && c->keylen == len && memcmp(c->key, key, len) == 0)
 			return i - 1;
 		slot = (slot + 1) & e->cust_mask;
 	}
@@ -123,6 +142,7 @@ uint32_t engine_customer(struct engine *e, const char *key, size_t len)
 	memset(c, 0, sizeof *c);
 	c->key = arena_strndup(&e->keys, key, len);
 	c->keylen = (uint32_t)len;
+	c->hash = h;
 	e->cust_index[slot] = ++e->ncusts;
 	if (e->ncusts * 2 > e->cust_mask)
 		cust_grow(e);
@@ -203,8 +223,8 @@ static int held_out(const struct rule_info *ri, const struct customer *c)
 	if (ri->holdout <= 0)
 		return 0;
 	const char *salt = ri->salt ? ri->salt : ri->name;
-	uint64_t h = hash_bytes(salt, strlen(salt));
-	h ^= hash_bytes(c->key, c->keylen) * 0x9E3779B97F4A7C15ULL;
+	uint64_t h = holdout_hash(salt, strlen(salt));
+	h ^= holdout_hash(c->key, c->keylen) * 0x9E3779B97F4A7C15ULL;
 	h ^= h >> 31;
 	return (double)(h % 1000000) < ri->holdout * 1000000.0;
 }
@@ -565,6 +585,12 @@ int engine_event(struct engine *e, const struct event *ev)
 	uint64_t errors = e->runtime_errors;
 	/* Everything due before this event happens first. */
 	engine_timers_until(e, ev->time, 0);
+	if (ev->cust == EVENT_UNREAD) {
+		e->events++;
+		if (ev->time > e->last_time || e->events == 1)
+			e->last_time = ev->time;
+		return 0;
+	}
 	if (e->explain && explain_wants(e, ev->cust, -1))
 		explain_event(e, ev);
 	e->events++;

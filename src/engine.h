@@ -12,6 +12,9 @@
 #include "prog.h"
 #include "value.h"
 
+/* The customer of an event whose type nothing reads: it only moves time. */
+#define EVENT_UNREAD UINT32_MAX
+
 /* One input event, with only the fields the prog reads (its slots). */
 struct event {
 	int64_t time;          /* ns */
@@ -93,6 +96,7 @@ struct goal_watch {
 struct customer {
 	const char *key;
 	uint32_t keylen;
+	uint64_t hash;            /* of the key: compared before the key itself */
 	struct owned *vars;      /* prog->nvars, allocated on first `set` */
 	char **tags;             /* sorted, owned */
 	uint32_t ntags;

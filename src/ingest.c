@@ -113,12 +113,28 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		buf_printf(why, "type field '%s' must be a string", slot_name(p, SLOT_TYPE));
 		return why->p;
 	}
+	if (!prog_type_matters(p, ev->type)) {
+		/* No rule, stage, history or measure reads this type: only its
+		 * time matters (timers due before it fire first), so no customer
+		 * is looked up and, read whole, it is not even stored. */
+		ev->cust = EVENT_UNREAD;
+		if (!st->sink) {
+			e->events++;
+			if (ev->time > e->last_time || e->events == 1)
+				e->last_time = ev->time;
+		}
+		return NULL;
+	}
 	ev->cust = engine_customer(e, key, keylen);
 	return NULL;
 }
 
 static void store_add(struct store *st, const struct event *ev, const char *raw, size_t rawlen)
 {
+	if (ev->cust == EVENT_UNREAD && !st->sink) {
+		arena_reset(&st->data, st->mark); /* counted by make_event */
+		return;
+	}
 	if (st->sink) {
 		/* Streaming: the sink copies what it keeps; the arena is reused. */
 		st->sink(st->sink_ud, ev, raw, rawlen);
@@ -159,6 +175,7 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
 	ev.file = file;
 	ev.line = lineno;
 	struct arena_mark mark = arena_mark(&st->data);
+	st->mark = mark;
 	ev.slots = new_slots(st);
 	struct json_error err;
 	const char *problem;
@@ -278,6 +295,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		ev.file = file;
 		ev.line = rec.line;
 		struct arena_mark mark = arena_mark(&st->data);
+		st->mark = mark;
 		ev.slots = new_slots(st);
 		for (size_t c = 0; c < ncols; c++) {
 			int s = col_slot[c];

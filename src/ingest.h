@@ -22,6 +22,7 @@ struct store {
 	void (*sink)(void *ud, const struct event *ev, const char *raw, size_t rawlen);
 	void *sink_ud;
 	struct arena_mark empty;
+	struct arena_mark mark; /* before the record being read */
 };
 
 void store_init(struct store *st, const struct prog *p);

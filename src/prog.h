@@ -271,6 +271,8 @@ struct prog {
 	struct evtype *types;    /* interned event types named by the script */
 	int ntypes;
 	uint32_t *type_index;    /* hash of type names: index + 1, 0 is empty */
+	uint8_t *type_matters;   /* per type: something reads its events */
+	int any_matters;         /* `on any`: every event matters, typed or not */
 	uint32_t type_mask;
 	int *any_rules;          /* `on any` handlers, in firing order */
 	int nany_rules;
@@ -328,6 +330,12 @@ void prog_free(struct prog *p);
 /* Compile a script (and its imports) into p; returns the error count. */
 int prog_compile(struct prog *p, const char *name, const char *text, size_t len);
 int prog_type_find(const struct prog *p, const char *s, size_t n);
+/* Does anything (a rule, a stage, history, an SLA or goal) read events of
+ * this type (-1: unknown or untyped)? */
+static inline int prog_type_matters(const struct prog *p, int type)
+{
+	return p->any_matters || (type >= 0 && p->type_matters[type]);
+}
 void prog_disasm(const struct prog *p, struct buf *out);
 /* Warn about event types and fields the rules name but the logs never
  * have; returns the number of warnings, or -1 when a log cannot be read. */
