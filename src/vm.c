@@ -627,18 +627,7 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 				sp[-1] = val_bool(!val_truthy(&sp[-1]));
 			break;
 		case OPC_EQ:
-		case OPC_NE: {
-			sp--;
-			if (sp[-1].kind == V_ERR || sp[0].kind == V_ERR) {
-				sp[-1] = sp[-1].kind == V_ERR ? sp[-1] : sp[0];
-				break;
-			}
-			if (vm->explain && vm->ncmps < 8)
-				vm->cmps[vm->ncmps++] = (struct cmp_note){pc - 1, sp[-1], sp[0]};
-			int eq = val_equal(sp[-1], sp[0]);
-			sp[-1] = val_bool(INSN_OP(w) == OPC_EQ ? eq : !eq);
-			break;
-		}
+		case OPC_NE:
 		case OPC_LT:
 		case OPC_LE:
 		case OPC_GT:
@@ -650,14 +639,15 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			}
 			if (vm->explain && vm->ncmps < 8)
 				vm->cmps[vm->ncmps++] = (struct cmp_note){pc - 1, sp[-1], sp[0]};
-			int c, ok = val_order(sp[-1], sp[0], &c), r = 0;
-			if (ok) {
-				switch (INSN_OP(w)) {
-				case OPC_LT: r = c < 0; break;
-				case OPC_LE: r = c <= 0; break;
-				case OPC_GT: r = c > 0; break;
-				default: r = c >= 0; break;
-				}
+			int c = 0, r;
+			switch (INSN_OP(w)) {
+			case OPC_EQ: r = val_equal(sp[-1], sp[0]); break;
+			case OPC_NE: r = !val_equal(sp[-1], sp[0]); break;
+			/* with null or mixed kinds there is no order: false */
+			case OPC_LT: r = val_order(sp[-1], sp[0], &c) && c < 0; break;
+			case OPC_LE: r = val_order(sp[-1], sp[0], &c) && c <= 0; break;
+			case OPC_GT: r = val_order(sp[-1], sp[0], &c) && c > 0; break;
+			default: r = val_order(sp[-1], sp[0], &c) && c >= 0; break;
 			}
 			sp[-1] = val_bool(r);
 			break;
