@@ -125,6 +125,14 @@ struct cxr_stats_options {
 int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_options *opt, cxr_write_fn out,
 	      void *out_ud, cxr_write_fn diag, void *diag_ud);
 
+/* `cxr fmt`: the canonical layout of a script, comments kept (the layout
+ * is described in README.md).  name is used in messages only.  The
+ * formatted text goes to out.  A script that does not parse is not
+ * formatted: its errors go to diag and nothing to out.  Returns the
+ * number of errors (0: formatted). */
+int cxr_fmt(const char *name, const char *text, size_t len, cxr_write_fn out, void *out_ud, cxr_write_fn diag,
+	    void *diag_ud);
+
 /* `cxr diff`: run two versions of a script over the same events and
  * report the responses NEW adds and removes, per rule and action, with
  * the customers affected and, for the actions given a cost, the money.

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cxr.h"
 
@@ -489,6 +490,152 @@ static int cmd_stats(int argc, char **argv)
 
 int repl_main(int argc, char **argv);
 
+/* A text that grows in memory: the formatted script. */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void text_add(void *ud, const char *p, size_t n)
+{
+	struct text *t = ud;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		char *q = realloc(t->p, cap);
+		if (!q) {
+			fputs("cxr: out of memory\n", stderr);
+			exit(CXR_INPUT_ERROR);
+		}
+		t->p = q;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, p, n);
+	t->len += n;
+}
+
+/* A whole file, or stdin for "-"; 0 on success, -1 with errno set. */
+static int read_text(const char *path, struct text *t)
+{
+	FILE *in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!in)
+		return -1;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+		text_add(t, chunk, n);
+	int bad = ferror(in);
+	if (in != stdin)
+		fclose(in);
+	if (bad)
+		errno = EIO;
+	return bad ? -1 : 0;
+}
+
+/* Replace a file atomically: write a temporary file beside it, with the
+ * same permissions, and rename it over the file.  0, or -1 with errno. */
+static int replace_file(const char *path, const struct text *t)
+{
+	size_t n = strlen(path) + sizeof ".fmt-XXXXXX";
+	char *tmp = malloc(n);
+	if (!tmp)
+		return -1;
+	snprintf(tmp, n, "%s.fmt-XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		free(tmp);
+		return -1;
+	}
+	struct stat st;
+	int ok = !(stat(path, &st) == 0 && fchmod(fd, st.st_mode & 07777) != 0);
+	FILE *out = fdopen(fd, "wb");
+	if (!out) {
+		close(fd);
+		ok = 0;
+	} else {
+		ok &= fwrite(t->p, 1, t->len, out) == t->len;
+		ok &= fflush(out) == 0 && fsync(fd) == 0;
+		ok &= fclose(out) == 0;
+	}
+	if (ok && rename(tmp, path) != 0)
+		ok = 0;
+	if (!ok) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+	}
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+static const char fmt_help[] =
+	"usage: cxr fmt [--check] FILE...\n"
+	"  Rewrite scripts in the canonical layout, comments kept; each file that\n"
+	"  changes is named on stderr.  - formats stdin to stdout.  A script that\n"
+	"  does not parse is left as it is, with its errors (exit 2).\n"
+	"  --check   change nothing: name the files that are not formatted and exit 1\n"
+	"            when there is one\n";
+
+static int cmd_fmt(int argc, char **argv)
+{
+	int check = 0, nfiles = 0, status = CXR_OK, unformatted = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(fmt_help, stdout);
+			return CXR_OK;
+		} else if (!strcmp(argv[i], "--check")) {
+			check = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return usage_error("unknown option %s for fmt", argv[i]);
+		} else {
+			nfiles++;
+		}
+	}
+	if (!nfiles) {
+		fputs(fmt_help, stderr);
+		return CXR_INPUT_ERROR;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *path = argv[i];
+		if (!strcmp(path, "--check"))
+			continue;
+		int std = !strcmp(path, "-");
+		const char *name = std ? "<stdin>" : path;
+		struct text src = {0}, out = {0};
+		int errors;
+		if (read_text(path, &src) != 0) {
+			fprintf(stderr, "cxr: cannot read %s: %s\n", name, strerror(errno));
+			status = CXR_INPUT_ERROR;
+		} else if ((errors = cxr_fmt(name, src.p ? src.p : "", src.len, text_add, &out, write_file, stderr))) {
+			fprintf(stderr, "cxr: %s: %d error%s; left as it is\n", name, errors, errors == 1 ? "" : "s");
+			status = CXR_INPUT_ERROR;
+		} else {
+			int changed = out.len != src.len || (out.len && memcmp(out.p, src.p, out.len) != 0);
+			if (check) {
+				if (changed)
+					fprintf(stderr, "cxr: %s: not formatted\n", name);
+				unformatted |= changed;
+			} else if (std) {
+				fwrite(out.p ? out.p : "", 1, out.len, stdout);
+			} else if (changed && replace_file(path, &out) != 0) {
+				fprintf(stderr, "cxr: cannot write %s: %s\n", path, strerror(errno));
+				status = CXR_INPUT_ERROR;
+			} else if (changed) {
+				fprintf(stderr, "cxr: %s: formatted\n", name);
+			}
+		}
+		free(src.p);
+		free(out.p);
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "cxr: cannot write the output: %s\n", strerror(errno));
+		status = CXR_INPUT_ERROR;
+	}
+	/* --check: 1 when a file would change, as a test that fails. */
+	return status != CXR_OK ? status : unformatted ? CXR_RULE_FAILURES : CXR_OK;
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -498,6 +645,7 @@ static const struct command {
 	{"check", cmd_check, "check RULES.cxr [--against EVENTS...]  compile only: errors and warnings"},
 	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
 	{"explain", cmd_explain, "explain RULES.cxr EVENTS --customer ID [--rule R]  why a rule did or did not fire"},
+	{"fmt", cmd_fmt, "fmt [--check] FILE...|-       the canonical layout of scripts, comments kept"},
 	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
 	{"repl", repl_main, "repl [--strict] [RULES.cxr]   interactive: type events and expressions, see what fires"},
