@@ -199,16 +199,38 @@ struct ast *ast_match(struct parse_ctx *c, struct loc loc, int negate, struct as
 	return n;
 }
 
+/* The parser builds lists one element at a time, and never looks at a
+ * list again once it has grown it, so a list grows in place while its
+ * capacity (a power of two) lasts: n appends cost O(n), not O(n^2).  The
+ * list is a zero-terminated array; the header before it holds the count. */
+struct list_head {
+	size_t count, cap;
+};
+
+/* Room for one more element in list (elements of size elem); *index is
+ * where it goes.  The slot after it stays zero: the terminator. */
+static void *list_push(struct parse_ctx *c, void *list, size_t elem, size_t *index)
+{
+	struct list_head *h = list ? (struct list_head *)list - 1 : NULL;
+	size_t count = h ? h->count : 0;
+	if (!h || count + 2 > h->cap) {
+		size_t cap = h ? h->cap * 2 : 4;
+		struct list_head *grown = arena_zalloc(c->arena, sizeof *grown + elem * cap);
+		if (count)
+			memcpy(grown + 1, list, elem * count);
+		grown->cap = cap;
+		h = grown;
+	}
+	h->count = count + 1;
+	*index = count;
+	return h + 1;
+}
+
 struct ast_name *name_chain(struct parse_ctx *c, struct ast_name *list, struct ast_name n)
 {
-	/* A NULL-terminated array grown by copying: lists of names are short. */
-	int count = 0;
-	while (list && list[count].s)
-		count++;
-	struct ast_name *out = arena_zalloc(c->arena, sizeof *out * (size_t)(count + 2));
-	if (count)
-		memcpy(out, list, sizeof *out * (size_t)count);
-	out[count] = n;
+	size_t i;
+	struct ast_name *out = list_push(c, list, sizeof *out, &i);
+	out[i] = n;
 	return out;
 }
 
@@ -316,14 +338,10 @@ struct ast_clause *clause_new(struct parse_ctx *c, struct loc loc, int kind, str
 
 struct ast_field_init *field_chain(struct parse_ctx *c, struct ast_field_init *list, struct ast_name n, struct ast *value)
 {
-	int count = 0;
-	while (list && list[count].name.s)
-		count++;
-	struct ast_field_init *out = arena_zalloc(c->arena, sizeof *out * (size_t)(count + 2));
-	if (count)
-		memcpy(out, list, sizeof *out * (size_t)count);
-	out[count].name = n;
-	out[count].value = value;
+	size_t i;
+	struct ast_field_init *out = list_push(c, list, sizeof *out, &i);
+	out[i].name = n;
+	out[i].value = value;
 	return out;
 }
 
@@ -460,12 +478,17 @@ struct ast_event *event_new(struct parse_ctx *c, struct ast_name name)
 
 void event_field(struct parse_ctx *c, struct ast_event *e, struct ast_name field, struct ast_name type)
 {
-	struct ast_schema_field *f = arena_alloc(c->arena, sizeof *f * (size_t)(e->nfields + 1));
-	if (e->nfields)
-		memcpy(f, e->fields, sizeof *f * (size_t)e->nfields);
+	/* Grow by doubling at 4, 8, 16...: a long schema costs O(n). */
+	int n = e->nfields;
+	if (n == 0 || (n >= 4 && !(n & (n - 1)))) {
+		struct ast_schema_field *grown = arena_alloc(c->arena, sizeof *grown * (size_t)(n ? 2 * n : 4));
+		if (n)
+			memcpy(grown, e->fields, sizeof *grown * (size_t)n);
+		e->fields = grown;
+	}
+	struct ast_schema_field *f = e->fields;
 	f[e->nfields].name = field;
 	f[e->nfields].type = type;
-	e->fields = f;
 	e->nfields++;
 }
 

@@ -94,7 +94,7 @@ uint32_t comp_konst(struct comp *c, struct val v)
 				    : (v.kind != V_LIST && k->u.i == v.u.i))
 			return (uint32_t)i;
 	}
-	p->consts = mem_realloc(p->consts, sizeof *p->consts * (size_t)(p->nconsts + 1));
+	p->consts = mem_grow(p->consts, (size_t)p->nconsts, sizeof *p->consts);
 	if (v.kind == V_STR)
 		v.u.s = arena_strndup(&p->arena, v.u.s, v.len);
 	p->consts[p->nconsts] = v;
@@ -215,7 +215,7 @@ int comp_type_intern(struct comp *c, const char *s, size_t n)
 	int i = prog_type_find(p, s, n);
 	if (i >= 0)
 		return i;
-	p->types = mem_realloc(p->types, sizeof *p->types * (size_t)(p->ntypes + 1));
+	p->types = mem_grow(p->types, (size_t)p->ntypes, sizeof *p->types);
 	struct evtype *t = &p->types[p->ntypes];
 	memset(t, 0, sizeof *t);
 	t->history = -1;
@@ -230,7 +230,7 @@ int comp_var(struct comp *c, const char *s, size_t n)
 	for (int i = 0; i < p->nvars; i++)
 		if (comp_names_equal(p->vars[i], strlen(p->vars[i]), s, n))
 			return i;
-	p->vars = mem_realloc(p->vars, sizeof *p->vars * (size_t)(p->nvars + 1));
+	p->vars = mem_grow(p->vars, (size_t)p->nvars, sizeof *p->vars);
 	p->vars[p->nvars] = arena_strndup(&p->arena, s, n);
 	return p->nvars++;
 }
@@ -241,7 +241,7 @@ static int column_for(struct comp *c, const char *s, size_t n)
 	for (int i = 0; i < p->ncolumns; i++)
 		if (comp_names_equal(p->columns[i], strlen(p->columns[i]), s, n))
 			return i;
-	p->columns = mem_realloc(p->columns, sizeof *p->columns * (size_t)(p->ncolumns + 1));
+	p->columns = mem_grow(p->columns, (size_t)p->ncolumns, sizeof *p->columns);
 	p->columns[p->ncolumns] = arena_strndup(&p->arena, s, n);
 	return p->ncolumns++;
 }
@@ -271,6 +271,8 @@ static enum ty ty_of_value(const struct val *v)
 	}
 }
 
+static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end);
+
 /* Evaluate an expression now, with the VM, for a const or a setting. */
 int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
 {
@@ -282,10 +284,14 @@ int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
 	c->in_const = 0;
 	comp_op(c, OPC_HALT, 0, e->loc);
 	int ok = c->d->errors == errors;
+	uint32_t end;
+	if (ok) {
+		/* The verifier sizes the stack: a long list literal is deep. */
+		c->p->max_locals = c->p->max_locals < c->nlocals + 1 ? c->nlocals + 1 : c->p->max_locals;
+		ok = verify(c, entry, 0, &end) == 0;
+	}
 	if (ok) {
 		struct arena scratch = {0};
-		c->p->max_stack = c->p->max_stack < 256 ? 256 : c->p->max_stack;
-		c->p->max_locals = c->p->max_locals < c->nlocals + 1 ? c->nlocals + 1 : c->p->max_locals;
 		struct vm *vm = vm_new(c->p, NULL, &scratch);
 		struct val v;
 		if (vm_eval(vm, entry, &v) != VM_FIRED || v.kind == V_ERR) {
@@ -312,7 +318,7 @@ static void comp_const(struct comp *c, struct ast_const *k)
 	struct named_const nc = {k->name, val_null(), TY_NULL, 0, is_stdlib_file(c, k->name.loc.file)};
 	if (comp_eval_now(c, k->value, &nc.value, &nc.type) < 0)
 		nc.type = TY_ANY;
-	c->consts = mem_realloc(c->consts, sizeof *c->consts * (size_t)(c->nconsts + 1));
+	c->consts = mem_grow(c->consts, (size_t)c->nconsts, sizeof *c->consts);
 	c->consts[c->nconsts++] = nc;
 }
 
@@ -511,7 +517,7 @@ static void comp_emit(struct comp *c, struct ast_clause *cl)
 		d.cols[i] = column_for(c, f->name.s, f->name.len);
 		comp_expr(c, f->value);
 	}
-	p->emits = mem_realloc(p->emits, sizeof *p->emits * (size_t)(p->nemits + 1));
+	p->emits = mem_grow(p->emits, (size_t)p->nemits, sizeof *p->emits);
 	p->emits[p->nemits] = d;
 	comp_op(c, OPC_EMIT, (uint32_t)p->nemits++, cl->loc);
 }
@@ -599,7 +605,7 @@ static void comp_trigger(struct comp *c, struct ast_rule *r, int index)
 				comp_warning(c, st->where->loc, "this condition is %s, not true or false", ty_name[t]);
 			struct ast *x = st->where;
 			p = c->p;
-			p->guards = mem_realloc(p->guards, sizeof *p->guards * (size_t)(p->nguards + 1));
+			p->guards = mem_grow(p->guards, (size_t)p->nguards, sizeof *p->guards);
 			p->guards[p->nguards] = (struct guard_info){
 				index, x->kind == A_BINOP && x->op >= OP_EQ && x->op <= OP_GE ? p->ncode - 1 : NO_CODE, x->loc,
 				x->a ? x->a->loc : x->loc, x->b ? x->b->loc : x->loc, 0};
@@ -746,7 +752,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 			if (x->kind == A_BINOP && x->op >= OP_EQ && x->op <= OP_GE)
 				cmp = c->p->ncode - 1 - (cl->kind == C_UNLESS);
 			struct prog *pp = c->p;
-			pp->guards = mem_realloc(pp->guards, sizeof *pp->guards * (size_t)(pp->nguards + 1));
+			pp->guards = mem_grow(pp->guards, (size_t)pp->nguards, sizeof *pp->guards);
 			pp->guards[pp->nguards] = (struct guard_info){index, cmp, x->loc, x->a ? x->a->loc : x->loc,
 								      x->b ? x->b->loc : x->loc, cl->kind == C_UNLESS};
 			comp_op(c, OPC_GUARD, (uint32_t)pp->nguards++, cl->loc);

@@ -307,7 +307,7 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 	int slot = comp_slot(c, segs, nseg);
 	struct prog *p = c->p;
 	for (int i = 0; i < c->binds[bind].ntypes; i++) {
-		p->uses = mem_realloc(p->uses, sizeof *p->uses * (size_t)(p->nuses + 1));
+		p->uses = mem_grow(p->uses, (size_t)p->nuses, sizeof *p->uses);
 		p->uses[p->nuses++] = (struct field_use){c->binds[bind].types[i], slot, segs[0].loc};
 	}
 	comp_op(c, OPC_FIELD, FIELD_OPERAND(bind, slot), e->loc);
@@ -486,7 +486,7 @@ static enum ty comp_match(struct comp *c, struct ast *e)
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* best effort: interpreted when JIT is unavailable */
 	struct prog *p = c->p;
-	p->regex = mem_realloc(p->regex, sizeof *p->regex * (size_t)(p->nregex + 1));
+	p->regex = mem_grow(p->regex, (size_t)p->nregex, sizeof *p->regex);
 	p->regex[p->nregex] = re;
 	comp_op(c, OPC_MATCH, (uint32_t)p->nregex++, e->loc);
 	if (e->op == OP_NOT)

@@ -31,6 +31,14 @@ void *mem_realloc(void *p, size_t n)
 
 void mem_free(void *p) { free(p); }
 
+void *mem_grow(void *p, size_t n, size_t elem)
+{
+	enum { FIRST = 8 };
+	if (p && (n < FIRST ? n != 0 : (n & (n - 1)) != 0))
+		return p; /* not at a power of two: there is room */
+	return mem_realloc(p, elem * (n < FIRST ? FIRST : 2 * n));
+}
+
 char *mem_strndup(const char *s, size_t n)
 {
 	char *p = mem_alloc(n + 1);

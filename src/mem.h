@@ -16,6 +16,10 @@
 void *mem_alloc(size_t n);            /* zeroed; never returns NULL */
 void *mem_realloc(void *p, size_t n); /* never returns NULL */
 void mem_free(void *p);
+/* An array grown one element at a time, with room for element n: its
+ * capacity doubles and is implied by the count, so n appends cost O(n).
+ * Every append to the array must go through it. */
+void *mem_grow(void *p, size_t n, size_t elem);
 char *mem_strndup(const char *s, size_t n);
 /* A whole file, NUL-terminated, in one allocation; NULL with errno set. */
 char *mem_read_file(const char *path, size_t *len);

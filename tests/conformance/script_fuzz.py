@@ -5,6 +5,9 @@ Deterministic mutations of every example and stdlib script (bytes
 deleted, duplicated, swapped, replaced with tokens and junk, truncated)
 go through `cxr check`: each must end with exit 0 or 2, print at least
 one diagnostic when it fails, and never crash, hang or trip a sanitizer.
+Then scripts far larger than anyone writes by hand (long lists, field
+lists, schemas, type alternatives, strings) must compile, and with
+memory in proportion: a list grown by copying once took gigabytes.
 Ends with `script_fuzz: N passed, N failed`.
 """
 import glob
@@ -41,6 +44,49 @@ def mutate(rnd, data):
     return bytes(data)
 
 
+def big_scripts(n):
+    """Valid scripts of n-element lists, with what each must print."""
+    fields = ", ".join("f%d: %d" % (i, i) for i in range(n))
+    schema = " ".join("f%d: int" % i for i in range(n))
+    items = ", ".join(str(i) for i in range(n))
+    types = " | ".join("t%d" % i for i in range(n // 10))
+    text = "x" * (n * 50)
+    return [
+        ("emit of %d fields" % n, "rule r\n  on a as e\n  emit y { %s }\nend\n" % fields),
+        ("schema of %d fields" % n, "event a { %s }\nrule r\n  on a as e\n  emit y { x: e.f1 }\nend\n" % schema),
+        ("const list of %d items" % n, "const L = [%s]\nrule r\n  on a as e\n  when e.v in L\n  emit y { x: 1 }\nend\n" % items),
+        ("list of %d items in a guard" % n, "rule r\n  on a as e\n  when e.v in [%s]\n  emit y { x: 1 }\nend\n" % items),
+        ("%d event types" % (n // 10), "rule r\n  on %s as e\n  emit y { x: 1 }\nend\n" % types),
+        ("string of %d bytes" % len(text), "rule r\n  on a as e\n  emit y { x: \"%s\" }\nend\n" % text),
+    ]
+
+
+def check_big(cxr, tmp):
+    """Each big script compiles; the largest peak memory stays under 1 GB."""
+    passed = failed = 0
+    path = os.path.join(tmp, "big.cxr")
+    for what, script in big_scripts(10000):
+        with open(path, "w") as f:
+            f.write(script)
+        with open(os.path.join(tmp, "err"), "w+b") as errf:
+            proc = subprocess.Popen([cxr, "check", path], stdout=subprocess.DEVNULL, stderr=errf)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            errf.seek(0)
+            err = errf.read().decode("utf-8", "replace")
+        peak_mb = usage.ru_maxrss // 1024
+        ok = proc.returncode == 0 and "Sanitizer" not in err and peak_mb < 1024
+        why = "exit %d, peak %d MB: %s" % (proc.returncode, peak_mb, err[-400:])
+        if os.environ.get("CXR_FUZZ_VERBOSE"):
+            print("script_fuzz: %s: peak %d MB" % (what, peak_mb))
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL script_fuzz: %s: %s" % (what, why))
+    return passed, failed
+
+
 def main():
     cxr = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./cxr")
     count = int(os.environ.get("CXR_FUZZ_CASES", "300"))
@@ -68,6 +114,9 @@ def main():
                 with open(keep, "wb") as f:
                     f.write(data)
                 print("FAIL script_fuzz: case %d (kept as %s): %s" % (n, keep, why))
+        more_passed, more_failed = check_big(cxr, tmp)
+        passed += more_passed
+        failed += more_failed
     print("script_fuzz: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
