@@ -16,7 +16,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -I$(BUIL
 LDLIBS   = -lpcre2-8 -lm
 FLEX     ?= flex
 BISON    ?= bison
-DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3 tzdata tmux
+DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3 tzdata tmux jq mawk
 
 # ---- sources ----
 LIB_SRC = src/mem.c src/diag.c src/ast.c src/compile.c src/compile_expr.c src/compile_decl.c src/vm.c src/builtins.c \
@@ -86,6 +86,9 @@ test: all $(UNIT_TESTS) $(TEST_TOOLS)
 
 example: all
 	./cxr run examples/cinema.cxr examples/cinema.jsonl
+
+bench: all
+	python3 tests/bench/run.py ./$(BIN)
 
 sanitize:
 	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/cxr \

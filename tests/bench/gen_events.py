@@ -2,7 +2,7 @@
 """gen_events.py: a deterministic synthetic customer-experience log for `make bench`.
 
     python3 tests/bench/gen_events.py --events N [--customers C] [--seed S]
-            [--jsonl FILE] [--csv FILE]
+            [--mix full|support] [--jsonl FILE] [--csv FILE] [--meta FILE]
     python3 tests/bench/gen_events.py --events N --format jsonl|csv [--out FILE|-]
 
 N events exactly, for customers "c000000".."c{C-1}" (C defaults to N / 20),
@@ -37,6 +37,15 @@ The mix, as shares of N (the shape of ../shared/bench/gen_events.py):
 Customers: 70% of events go to a customer drawn uniformly, 30% to one of the
 most active 5%, so a run over C customers touches nearly all of them once N is
 a few times C.
+
+--mix support writes only the support requests and their replies (same
+shapes and shares among themselves), N events in all: the log for measuring
+the memory per customer of a support SLA rule, where every event counts.
+
+--meta FILE writes facts about the log as JSON: events per type, distinct
+customers (all, and those with a support event), and the most support
+clocks open at once (a request is open until its first reply within 300 s,
+or for 300 s), which bounds the pending timers of such a rule.
 
 Strings (product, query, comment) hold commas, double quotes, a backslash and
 Cyrillic, Polish, German and Japanese text, never a newline: CSV quoting and
@@ -109,7 +118,7 @@ def rfc3339(t):
 # ---- making the events --------------------------------------------------------
 
 
-def make_events(n, customers, seed):
+def make_events(n, customers, seed, mix="full"):
     """The events as tuples (key, kind, customer, a, b, c), sorted by key.
 
     key is time << 32 | sequence number, so sorting keeps the order of making
@@ -135,6 +144,33 @@ def make_events(n, customers, seed):
 
     def share(p):
         return int(n * p + 0.5)
+
+    def support(ticket):
+        t = T0 + below(SPAN)
+        c = who()
+        put(t, SUPPORT_REQUEST, c, ticket, below(len(HELP_CHANNELS)))
+        if r() >= 0.70:
+            return
+        if r() < 0.60:
+            wait = 300 if r() < 0.05 else between(10, 300)
+        else:
+            wait = 301 if r() < 0.03 else between(301, 4 * 3600)
+        if t + wait >= T_END:
+            return
+        put(t + wait, AGENT_REPLY, c, ticket)
+        if r() < 0.20:
+            again = t + wait + between(600, DAY)
+            if again < T_END:
+                put(again, AGENT_REPLY, c, ticket)
+
+    if mix == "support":
+        ticket = 0
+        while len(out) < n:
+            ticket += 1
+            support(ticket)
+        del out[n:]  # at most the replies of the last request
+        out.sort()
+        return out
 
     for _ in range(share(0.10)):
         put(T0 + below(SPAN), SEARCH, who(), below(len(SEARCH_TERMS)))
@@ -186,23 +222,7 @@ def make_events(n, customers, seed):
         put(planned + late, FILM_STARTED, who(), i + 1, planned, planned + late)
 
     for i in range(share(0.06)):
-        t = T0 + below(SPAN)
-        c = who()
-        ticket = i + 1
-        put(t, SUPPORT_REQUEST, c, ticket, below(len(HELP_CHANNELS)))
-        if r() >= 0.70:
-            continue
-        if r() < 0.60:
-            wait = 300 if r() < 0.05 else between(10, 300)
-        else:
-            wait = 301 if r() < 0.03 else between(301, 4 * 3600)
-        if t + wait >= T_END:
-            continue
-        put(t + wait, AGENT_REPLY, c, ticket)
-        if r() < 0.20:
-            again = t + wait + between(600, DAY)
-            if again < T_END:
-                put(again, AGENT_REPLY, c, ticket)
+        support(i + 1)
 
     for _ in range(share(0.04)):
         said = below(len(COMMENT_TEXTS)) if r() < 0.30 else None
@@ -315,6 +335,43 @@ def write_csv(events, f):
     w("".join(buf))
 
 
+def facts(events, customers, mix):
+    """What --meta writes: counts, and the most support clocks open at once."""
+    per_type = [0] * len(KIND_NAMES)
+    everyone, helped = set(), set()
+    opened = {}  # ticket -> request time
+    edges = []   # 2 * time + 1 for an open, 2 * time for a close: a close sorts first
+    for key, kind, c, a, _b, _x in events:
+        per_type[kind] += 1
+        everyone.add(c)
+        t = key >> 32
+        if kind == SUPPORT_REQUEST:
+            helped.add(c)
+            opened[a] = t
+            edges.append(2 * t + 1)
+        elif kind == AGENT_REPLY:
+            helped.add(c)
+            t0 = opened.pop(a, None)  # a second reply finds the ticket gone
+            if t0 is not None:
+                edges.append(2 * min(t, t0 + 300))
+    for t0 in opened.values():  # never answered: open for 300 s
+        edges.append(2 * (t0 + 300))
+    edges.sort()
+    now = most = 0
+    for x in edges:
+        if x & 1:
+            now += 1
+            most = max(most, now)
+        else:
+            now -= 1
+    return {
+        "events": len(events), "mix": mix, "customers": customers,
+        "distinct_customers": len(everyone), "support_customers": len(helped),
+        "per_type": {KIND_NAMES[k]: per_type[k] for k in range(len(KIND_NAMES)) if per_type[k]},
+        "most_open_support_clocks": most,
+    }
+
+
 def open_out(path):
     if path == "-":
         sys.stdout.reconfigure(encoding="utf-8", newline="\n")
@@ -329,17 +386,24 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jsonl", help="write JSON Lines here")
     ap.add_argument("--csv", help="write CSV here")
+    ap.add_argument("--mix", choices=("full", "support"), default="full",
+                    help="full: every type; support: support requests and replies only")
+    ap.add_argument("--meta", help="write facts about the log there, as JSON")
     ap.add_argument("--format", choices=("jsonl", "csv"), help="one format, to --out")
     ap.add_argument("--out", default="-", help="with --format: a file, or - for stdout")
     a = ap.parse_args()
     if a.format:
         setattr(a, a.format, a.out)
-    if not a.jsonl and not a.csv:
-        ap.error("say where to write: --jsonl FILE, --csv FILE, or --format F [--out FILE]")
+    if not a.jsonl and not a.csv and not a.meta:
+        ap.error("say where to write: --jsonl FILE, --csv FILE, --meta FILE, or --format F [--out FILE]")
     if a.events < 0:
         ap.error("--events must be >= 0")
     customers = a.customers if a.customers else max(1, a.events // 20)
-    events = make_events(a.events, customers, a.seed)
+    events = make_events(a.events, customers, a.seed, a.mix)
+    if a.meta:
+        with open(a.meta, "w", encoding="utf-8") as f:
+            json.dump(facts(events, customers, a.mix), f, indent=1)
+            f.write("\n")
     for path, writer in ((a.jsonl, write_jsonl), (a.csv, write_csv)):
         if path:
             f = open_out(path)
