@@ -52,6 +52,9 @@ void cxr_set_flush(cxr *h, int on);
 void cxr_set_trace(cxr *h, int on);
 /* Stop at the first rejected record (the run then returns CXR_INPUT_ERROR). */
 void cxr_set_strict(cxr *h, int on);
+/* A script that grows a piece at a time (the REPL): no warnings about
+ * constants and functions that nothing uses yet. */
+void cxr_set_growing(cxr *h, int on);
 
 /* Compile a script; imports are resolved against its folder and the
  * embedded stdlib.  Returns the number of errors (0: ready to run). */

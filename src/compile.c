@@ -1018,11 +1018,11 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		p->named[k].value = c.consts[k].value;
 	}
 	p->nnamed = c.nconsts;
-	for (int k = 0; k < c.nconsts; k++)
+	for (int k = 0; k < c.nconsts && !p->growing; k++)
 		if (!c.consts[k].used && !c.consts[k].from_stdlib && strcmp(p->named[k].name, "__value__"))
 			comp_warning(&c, c.consts[k].name.loc, "constant '%.*s' is never used", (int)c.consts[k].name.len,
 				c.consts[k].name.s);
-	for (int k = 0; k < c.nfns; k++)
+	for (int k = 0; k < c.nfns && !p->growing; k++)
 		if (!c.fns[k].used && !c.fns[k].from_stdlib)
 			comp_warning(&c, c.fns[k].fn->name.loc, "function '%.*s' is never used",
 				(int)c.fns[k].fn->name.len, c.fns[k].fn->name.s);

@@ -26,6 +26,7 @@ struct cxr {
 	void *out_ud, *rejects_ud, *audit_ud;
 	enum cxr_format format;
 	int strict;
+	int growing; /* cxr_set_growing */
 	int trace;
 	int flush;
 	int compiled;
@@ -103,6 +104,8 @@ void cxr_set_format(cxr *h, enum cxr_format f)
 void cxr_set_color(cxr *h, int on) { h->diag.color = on; }
 void cxr_set_strict(cxr *h, int on) { h->strict = on; }
 
+void cxr_set_growing(cxr *h, int on) { h->growing = on; }
+
 void cxr_set_flush(cxr *h, int on) { h->flush = on; }
 
 void cxr_set_sort(cxr *h, int on) { h->sort = on; }
@@ -132,6 +135,7 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 	prog_free(h->prog);
 	h->engine = NULL;
 	h->prog = prog_new(&h->diag);
+	h->prog->growing = h->growing;
 	h->diag.warnings = 0;
 	int errors = prog_compile(h->prog, name, text, len);
 	h->compiled = errors == 0;

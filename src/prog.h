@@ -258,6 +258,7 @@ enum input_format { FMT_AUTO, FMT_JSONL, FMT_CSV };
 struct prog {
 	struct arena arena;
 	struct diag *diag;       /* not owned */
+	int growing;             /* cxr_set_growing: unused names are not warned about */
 
 	/* input block */
 	enum input_format format;

@@ -240,6 +240,7 @@ static int rebuild(struct repl *r, int report)
 {
 	cxr *h = cxr_new();
 	cxr_on_diagnostic(h, diag_out, r);
+	cxr_set_growing(h, 1);
 	int quiet = r->quiet_feed;
 	r->quiet_feed = !report;
 	/* Line numbers are the file's until something is typed in. */
@@ -655,6 +656,7 @@ static void why(struct repl *r, const char *id, const char *rule)
 {
 	cxr *h = cxr_new();
 	cxr_on_diagnostic(h, diag_out, r);
+	cxr_set_growing(h, 1);
 	if (cxr_compile_string(h, "<session>", r->script.p ? r->script.p : "", r->script.len) ||
 	    cxr_explain_begin(h, id, rule, NULL, NULL) != CXR_OK) {
 		cxr_free(h);

@@ -74,6 +74,7 @@ int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out,
 	buf_addc(&text, '\n');
 	cxr *h = cxr_new();
 	cxr_on_diagnostic(h, diag, diag_ud);
+	cxr_set_growing(h, 1);
 	int errors = cxr_compile_string(h, "<input>", text.p, text.len);
 	if (!errors) {
 		const struct prog *p = cxr_prog_of(h);
