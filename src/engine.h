@@ -95,11 +95,11 @@ struct goal_watch {
 
 struct customer {
 	const char *key;
-	uint32_t keylen;
 	uint64_t hash;            /* of the key: compared before the key itself */
+	uint32_t keylen;
+	uint32_t ntags;           /* beside keylen: no padding (104 -> 96 bytes) */
 	struct owned *vars;      /* prog->nvars, allocated on first `set` */
 	char **tags;             /* sorted, owned */
-	uint32_t ntags;
 	struct rule_state *rules; /* created on first firing of a capped or deduped rule */
 	struct instance *pending, *pending_tail; /* patterns waiting for a step */
 	struct jstate *journeys;  /* per journey, once any stage event is seen */
