@@ -33,7 +33,7 @@ all: deps $(BIN)
 # Missing Debian packages are installed when we are root, and named
 # exactly otherwise.
 deps: $(BUILD)/.deps
-$(BUILD)/.deps:
+$(BUILD)/.deps: Makefile
 	@mkdir -p $(BUILD)
 	@missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
