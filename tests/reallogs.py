@@ -15,16 +15,10 @@ import subprocess
 import sys
 
 DATA = "../shared/data"
-passed = failed = 0
+from tally import Tally
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL reallogs: %s %s" % (name, detail))
+TALLY = Tally("reallogs")
+check = TALLY.check
 
 
 def run(cxr, script, *inputs):
@@ -224,8 +218,7 @@ def main():
     check_loans(cxr)
     check_olist_reviews(cxr)
     check_all_logs_read(cxr)
-    print("reallogs: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return TALLY.report()
 
 
 if __name__ == "__main__":

@@ -37,16 +37,10 @@ LOGS = [
     "olist/olist3000_events.csv", "olist/olist3000_events.jsonl",
 ]
 
-passed = failed = 0
+from tally import Tally
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL stats_check: %s %s" % (name, detail))
+TALLY = Tally("stats_check")
+check = TALLY.check
 
 
 def read_records(path):
@@ -238,8 +232,7 @@ def main():
             check_log(cxr, rel)
         else:
             print("stats_check: %s absent, skipped" % rel)
-    print("stats_check: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return TALLY.report()
 
 
 if __name__ == "__main__":

@@ -18,16 +18,11 @@ import tempfile
 
 SUITE = "../shared/data/json_test_suite/test_parsing"
 RULES = 'rule all\n  on any as e\n  emit seen { v: e.v }\nend\n'
-passed = failed = 0
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tally import Tally
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL cli_inputs: %s %s" % (name, detail))
+TALLY = Tally("cli_inputs")
+check = TALLY.check
 
 
 def run(cxr, tmp, data, name="events.jsonl", rules=RULES):
@@ -119,8 +114,7 @@ def main():
         else:
             print("cli_inputs: JSONTestSuite skipped (../shared/data absent)")
         hostile(cxr, tmp)
-    print("cli_inputs: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return TALLY.report()
 
 
 if __name__ == "__main__":
