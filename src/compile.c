@@ -11,6 +11,7 @@
 
 #include "comp.h"
 #include "engine.h"
+#include "json.h"
 #include "stdlib_scripts.h"
 #include "tzone.h"
 #include "vm.h"
@@ -517,6 +518,22 @@ static void comp_emit(struct comp *c, struct ast_clause *cl)
 		d.cols[i] = column_for(c, f->name.s, f->name.len);
 		comp_expr(c, f->value);
 	}
+	struct buf json = {0};
+	buf_adds(&json, "{\"action\":");
+	json_write_str(&json, cl->name.s, cl->name.len);
+	buf_adds(&json, ",\"rule\":");
+	json_write_str(&json, c->rule->name.s, c->rule->name.len);
+	buf_adds(&json, ",\"customer\":");
+	d.json_head = arena_strndup(&p->arena, json.p, json.len);
+	d.json_keys = arena_alloc(&p->arena, sizeof *d.json_keys * (size_t)(cl->nfields + 1));
+	for (int i = 0; i < cl->nfields; i++) {
+		buf_clear(&json);
+		buf_addc(&json, ',');
+		json_write_str(&json, cl->fields[i].name.s, cl->fields[i].name.len);
+		buf_addc(&json, ':');
+		d.json_keys[i] = arena_strndup(&p->arena, json.p, json.len);
+	}
+	buf_free(&json);
 	p->emits = mem_grow(p->emits, (size_t)p->nemits, sizeof *p->emits);
 	p->emits[p->nemits] = d;
 	comp_op(c, OPC_EMIT, (uint32_t)p->nemits++, cl->loc);

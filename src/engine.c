@@ -97,6 +97,7 @@ void engine_free(struct engine *e)
 	arena_free(&e->keys);
 	arena_free(&e->scratch);
 	buf_free(&e->line);
+	buf_free(&e->at);
 	buf_free(&e->once_key);
 	vm_free(e->vm);
 	mem_free(e->stats);
@@ -443,22 +444,16 @@ static void csv_value(struct buf *b, struct buf *tmp, const struct val *v)
 }
 
 /* A response as one JSON object, without its closing brace. */
-static void render_json(struct buf *b, const struct emit_desc *d, const char *rule, const struct customer *c,
-			const struct buf *at, const struct val *fields)
+static void render_json(struct buf *b, const struct emit_desc *d, const struct customer *c, const struct buf *at,
+			const struct val *fields)
 {
-	buf_adds(b, "{\"action\":");
-	json_write_str(b, d->action, strlen(d->action));
-	buf_adds(b, ",\"rule\":");
-	json_write_str(b, rule, strlen(rule));
-	buf_adds(b, ",\"customer\":");
+	buf_adds(b, d->json_head);
 	json_write_str(b, c->key, c->keylen);
 	buf_adds(b, ",\"at\":\"");
 	buf_add(b, at->p, at->len);
 	buf_addc(b, '"');
 	for (int i = 0; i < d->nfields; i++) {
-		buf_addc(b, ',');
-		json_write_str(b, d->names[i], strlen(d->names[i]));
-		buf_addc(b, ':');
+		buf_adds(b, d->json_keys[i]);
 		val_render_json(b, &fields[i]);
 	}
 }
@@ -500,27 +495,27 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 	if (out && !e->audit)
 		return; /* the rule ran; the customer sees nothing */
 	struct buf *b = &e->line;
-	struct buf at = {0};
-	time_format(&at, vm->now);
+	struct buf *at = &e->at;
+	buf_clear(at);
+	time_format(at, vm->now);
 	buf_clear(b);
 	if (out) {
 		/* Held out: only the audit stream sees it, marked so, as JSON. */
-		render_json(b, d, ri->name, vm->cust, &at, fields);
+		render_json(b, d, vm->cust, at, fields);
 		buf_adds(b, ",\"held_out\":true}\n");
 		e->audit(e->audit_ud, b->p, b->len);
 	} else {
 		if (e->format == OUT_CSV) {
-			render_csv(e, b, d, ri->name, vm->cust, &at, fields, &vm->tmp);
+			render_csv(e, b, d, ri->name, vm->cust, at, fields, &vm->tmp);
 			buf_addc(b, '\n');
 		} else {
-			render_json(b, d, ri->name, vm->cust, &at, fields);
+			render_json(b, d, vm->cust, at, fields);
 			buf_adds(b, "}\n");
 		}
 		e->responses++;
 		if (e->out)
 			e->out(e->out_ud, b->p, b->len);
 	}
-	buf_free(&at);
 }
 
 void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,

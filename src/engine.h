@@ -157,6 +157,7 @@ struct engine {
 	write_fn rejects;
 	void *rejects_ud;
 	struct buf line;         /* the response being rendered */
+	struct buf at;           /* its time, as text */
 	struct buf once_key;     /* dedupe key of the running handler, recorded when it fires */
 	int has_once_key;
 

@@ -130,6 +130,10 @@ struct emit_desc {
 	int nfields;
 	const char **names;
 	int *cols; /* column of each field in CSV output */
+	/* JSON rendered once when compiled, not per response:
+	 * `{"action":"A","rule":"R","customer":` and `,"name":` per field. */
+	const char *json_head;
+	const char **json_keys;
 };
 
 /* A builtin function: one row per function in builtins.c. */
