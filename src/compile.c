@@ -1050,6 +1050,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	sort_handlers(p, p->any_rules, p->nany_rules);
 	type_index_build(p);
 	type_matters_build(p);
+	dispatch_build(p);
 	for (int r = 0; r < p->nrules; r++) {
 		const struct rule_info *ri = &p->rules[r];
 		uint32_t end;
@@ -1092,6 +1093,7 @@ void prog_free(struct prog *p)
 		return;
 	for (int i = 0; i < p->nregex; i++)
 		pcre2_code_free(p->regex[i]);
+	dispatch_free(p);
 	for (int i = 0; i < p->ntypes; i++) {
 		mem_free(p->types[i].rules);
 		mem_free(p->types[i].stage_refs);

@@ -138,5 +138,23 @@ void prog_disasm(const struct prog *p, struct buf *out)
 		}
 		code_text(p, ri, ri->entry, out);
 	}
+	/* Guard indexes (dispatch.c): which rules an event finds by a value. */
+	for (int t = 0; t < p->ntypes; t++) {
+		const struct evtype *et = &p->types[t];
+		if (!et->nindexes)
+			continue;
+		buf_printf(out, "index %s:", et->name);
+		for (int i = 0; i < et->nindexes; i++) {
+			const struct guard_index *x = &et->indexes[i];
+			int rules = 0, values = 0;
+			for (uint32_t k = 0; k <= x->mask; k++) {
+				rules += x->buckets[k].n;
+				values += x->buckets[k].text != NULL;
+			}
+			buf_printf(out, " %d rules by %s (%d value%s),", rules,
+				   x->slot < 0 ? "customer" : p->slots[x->slot].path, values, values == 1 ? "" : "s");
+		}
+		buf_printf(out, " %d for every event\n", et->nunindexed);
+	}
 	buf_free(&d);
 }

@@ -14,24 +14,6 @@
 #include "timeutil.h"
 #include "vm.h"
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	/* FNV leaves the low bits, which pick the slot, poorly mixed for keys
-	 * that differ in their last bytes (c000001, c000002...): finish with
-	 * the MurmurHash3 mixer. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 /* The holdout groups depend on this hash: it must never change, or the
  * same customers would land in other groups from one version to the next. */
 static uint64_t holdout_hash(const char *s, size_t n)
@@ -54,6 +36,10 @@ struct engine *engine_new(const struct prog *p, struct diag *d)
 	measure_init(e);
 	e->cust_mask = 1023;
 	e->cust_index = mem_alloc(sizeof *e->cust_index * (e->cust_mask + 1));
+	int most = 0;
+	for (int t = 0; t < p->ntypes; t++)
+		most = p->types[t].nrules > most ? p->types[t].nrules : most;
+	e->dispatched = mem_alloc(sizeof *e->dispatched * (size_t)(most + 1));
 	return e;
 }
 
@@ -87,13 +73,17 @@ void engine_free(struct engine *e)
 				mem_free(c->vars[k].mem);
 			mem_free(c->vars);
 		}
-		for (uint32_t k = 0; k < c->ntags; k++)
-			mem_free(c->tags[k]);
-		mem_free(c->tags);
-		rule_state_free(c->rules);
+		if (c->rare) {
+			for (uint32_t k = 0; k < c->rare->ntags; k++)
+				mem_free(c->rare->tags[k]);
+			mem_free(c->rare->tags);
+			rule_state_free(c->rare->rules);
+			mem_free(c->rare);
+		}
 	}
 	mem_free(e->custs);
 	mem_free(e->cust_index);
+	mem_free(e->dispatched);
 	arena_free(&e->keys);
 	arena_free(&e->scratch);
 	buf_free(&e->line);
@@ -124,14 +114,14 @@ static void cust_grow(struct engine *e)
 
 uint32_t engine_customer(struct engine *e, const char *key, size_t len)
 {
-	uint64_t h = hash_bytes(key, len);
+	uint64_t h = mem_hash(key, len);
 	uint32_t slot = (uint32_t)h & e->cust_mask;
 	for (;;) {
 		uint32_t i = e->cust_index[slot];
 		if (!i)
 			break;
 		struct customer *c = &e->custs[i - 1];
-		if (c->hash == h && c->keylen == len && memcmp(c->key, key, len) == 0)
+		if (c->hash == (uint32_t)h && c->keylen == len && memcmp(cust_key(c), key, len) == 0)
 			return i - 1;
 		slot = (slot + 1) & e->cust_mask;
 	}
@@ -141,9 +131,12 @@ uint32_t engine_customer(struct engine *e, const char *key, size_t len)
 	}
 	struct customer *c = &e->custs[e->ncusts];
 	memset(c, 0, sizeof *c);
-	c->key = arena_strndup(&e->keys, key, len);
 	c->keylen = (uint32_t)len;
-	c->hash = h;
+	if (len < sizeof c->key.text)
+		memcpy(c->key.text, key, len); /* the memset left its NUL */
+	else
+		c->key.ptr = arena_strndup(&e->keys, key, len);
+	c->hash = (uint32_t)h;
 	e->cust_index[slot] = ++e->ncusts;
 	if (e->ncusts * 2 > e->cust_mask)
 		cust_grow(e);
@@ -162,31 +155,35 @@ uint32_t engine_file(struct engine *e, const char *name)
 
 /* ---- customer state used by the VM ---- */
 
-struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule)
+const struct customer_rare cust_rare_none;
+_Static_assert(sizeof(void *) != 8 || sizeof(struct customer) == 56,
+	       "struct customer is what every customer costs: keep it small");
+
+struct customer_rare *cust_rare_new(struct customer *c)
 {
-	struct customer *c = &e->custs[cust];
-	for (struct rule_state *rs = c->rules; rs; rs = rs->next)
-		if (rs->rule == rule)
-			return rs;
-	struct rule_state *rs = mem_alloc(sizeof *rs);
-	rs->rule = rule;
-	rs->next = c->rules;
-	c->rules = rs;
-	return rs;
+	if (!c->rare)
+		c->rare = mem_alloc(sizeof *c->rare);
+	return c->rare;
 }
 
 static struct rule_state *rule_state(struct customer *c, int rule, int create)
 {
-	for (struct rule_state *rs = c->rules; rs; rs = rs->next)
+	for (struct rule_state *rs = cust_rare(c)->rules; rs; rs = rs->next)
 		if (rs->rule == rule)
 			return rs;
 	if (!create)
 		return NULL;
+	struct customer_rare *r = cust_rare_new(c);
 	struct rule_state *rs = mem_alloc(sizeof *rs);
 	rs->rule = rule;
-	rs->next = c->rules;
-	c->rules = rs;
+	rs->next = r->rules;
+	r->rules = rs;
 	return rs;
+}
+
+struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule)
+{
+	return rule_state(&e->custs[cust], rule, 1);
 }
 
 /* The dedupe key as text, with its kind, so that 1 and "1" differ. */
@@ -225,7 +222,7 @@ static int held_out(const struct rule_info *ri, const struct customer *c)
 		return 0;
 	const char *salt = ri->salt ? ri->salt : ri->name;
 	uint64_t h = holdout_hash(salt, strlen(salt));
-	h ^= holdout_hash(c->key, c->keylen) * 0x9E3779B97F4A7C15ULL;
+	h ^= holdout_hash(cust_key(c), c->keylen) * 0x9E3779B97F4A7C15ULL;
 	h ^= h >> 31;
 	return (double)(h % 1000000) < ri->holdout * 1000000.0;
 }
@@ -371,7 +368,7 @@ struct val engine_getvar(struct vm *vm, int var)
 
 struct val engine_tags(struct vm *vm)
 {
-	struct customer *c = vm->cust;
+	const struct customer_rare *c = cust_rare(vm->cust);
 	struct val v = {0};
 	v.kind = V_LIST;
 	v.len = c->ntags;
@@ -384,7 +381,9 @@ struct val engine_tags(struct vm *vm)
 
 void engine_tag(struct vm *vm, struct val tag, int add)
 {
-	struct customer *c = vm->cust;
+	if (!add && !vm->cust->rare)
+		return;
+	struct customer_rare *c = cust_rare_new(vm->cust);
 	buf_clear(&vm->tmp);
 	val_render_text(&vm->tmp, &tag);
 	const char *t = vm->tmp.p ? vm->tmp.p : "";
@@ -448,7 +447,7 @@ static void render_json(struct buf *b, const struct emit_desc *d, const struct c
 			const struct val *fields)
 {
 	buf_adds(b, d->json_head);
-	json_write_str(b, c->key, c->keylen);
+	json_write_str(b, cust_key(c), c->keylen);
 	buf_adds(b, ",\"at\":\"");
 	buf_add(b, at->p, at->len);
 	buf_addc(b, '"');
@@ -475,7 +474,7 @@ static void render_csv(struct engine *e, struct buf *b, const struct emit_desc *
 	buf_addc(b, ',');
 	csv_cell(b, rule, strlen(rule));
 	buf_addc(b, ',');
-	csv_cell(b, c->key, c->keylen);
+	csv_cell(b, cust_key(c), c->keylen);
 	buf_addc(b, ',');
 	buf_add(b, at->p, at->len);
 	for (int col = 0; col < p->ncolumns; col++) {
@@ -601,8 +600,19 @@ int engine_event(struct engine *e, const struct event *ev)
 	int nrules = p->nany_rules;
 	/* Typed handlers are merged with `on any` ones by priority, then
 	 * source order. */
-	const int *typed = ev->type >= 0 ? p->types[ev->type].rules : NULL;
-	int ntyped = ev->type >= 0 ? p->types[ev->type].nrules : 0;
+	const int *typed = NULL;
+	int ntyped = 0;
+	if (ev->type >= 0) {
+		const struct evtype *et = &p->types[ev->type];
+		/* Explaining and coverage report every guard: run them all. */
+		if (et->nindexes && !e->explain && !e->vm->covered) {
+			ntyped = dispatch_rules(et, ev, &e->custs[ev->cust], e->dispatched);
+			typed = e->dispatched;
+		} else {
+			typed = et->rules;
+			ntyped = et->nrules;
+		}
+	}
 	int i = 0, k = 0;
 	while (i < ntyped || k < nrules) {
 		int r;

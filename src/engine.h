@@ -93,20 +93,50 @@ struct goal_watch {
 	int held_out;
 };
 
-struct customer {
-	const char *key;
-	uint64_t hash;            /* of the key: compared before the key itself */
-	uint32_t keylen;
-	uint32_t ntags;           /* beside keylen: no padding (104 -> 96 bytes) */
-	struct owned *vars;      /* prog->nvars, allocated on first `set` */
-	char **tags;             /* sorted, owned */
+/* What few customers have: kept out of struct customer, which every event
+ * touches, and allocated on first use (cust_rare_new). */
+struct customer_rare {
+	char **tags;              /* sorted, owned */
+	uint32_t ntags;
 	struct rule_state *rules; /* created on first firing of a capped or deduped rule */
-	struct instance *pending, *pending_tail; /* patterns waiting for a step */
 	struct jstate *journeys;  /* per journey, once any stage event is seen */
 	struct sla_clock *clocks; /* open SLA clocks, oldest first */
 	struct goal_watch *watches;
 	struct hist *hist;        /* per history_spec, once the customer has such an event */
 };
+
+/* 56 bytes: a customer no rule keeps state for costs this, a slot of the
+ * index and its key when longer than 15 bytes. */
+struct customer {
+	uint32_t hash;            /* of the key: compared before the key itself */
+	uint32_t keylen;
+	union {
+		char text[16];    /* keys shorter than 16 bytes, NUL-terminated */
+		const char *ptr;  /* longer ones, in the engine's key arena */
+	} key;
+	struct owned *vars;       /* prog->nvars, allocated on first `set` */
+	struct instance *pending, *pending_tail; /* patterns waiting for a step */
+	struct customer_rare *rare;
+};
+
+extern const struct customer_rare cust_rare_none;
+
+static inline const char *cust_key(const struct customer *c)
+{
+	return c->keylen < sizeof c->key.text ? c->key.text : c->key.ptr;
+}
+
+/* For reading: a customer without rare state reads as having none. */
+static inline const struct customer_rare *cust_rare(const struct customer *c)
+{
+	return c->rare ? c->rare : &cust_rare_none;
+}
+
+struct customer_rare *cust_rare_new(struct customer *c);
+
+/* The rules of type et that ev runs, in firing order, into out (room for
+ * et->nrules): those of its guard indexes that match, and the others. */
+int dispatch_rules(const struct evtype *et, const struct event *ev, const struct customer *c, int *out);
 
 /* Aggregates of one metric group, one SLA group, one journey stage. */
 struct agg_state {
@@ -142,6 +172,7 @@ struct engine {
 	const struct prog *prog;
 	struct diag *diag;
 
+	int *dispatched;              /* an event's rules, when its type has guard indexes */
 	/* customers: open addressing on key hash -> index in custs */
 	struct customer *custs;
 	uint32_t ncusts, capcusts;

@@ -85,7 +85,7 @@ int explain_wants(const struct engine *e, uint32_t cust, int rule)
 	if (!x || (x->rule >= 0 && rule >= 0 && rule != x->rule))
 		return 0;
 	const struct customer *c = &e->custs[cust];
-	return !x->customer || (c->keylen == strlen(x->customer) && memcmp(c->key, x->customer, c->keylen) == 0);
+	return !x->customer || (c->keylen == strlen(x->customer) && memcmp(cust_key(c), x->customer, c->keylen) == 0);
 }
 
 static void add_note(struct engine *e, int rule, int64_t at, const struct event *ev, int fired, const char *text)
@@ -98,7 +98,7 @@ static void add_note(struct engine *e, int rule, int64_t at, const struct event 
 		time_format(&b, at);
 		buf_printf(&b, "  %s", e->prog->rules[rule].name);
 		if (ev)
-			buf_printf(&b, " [%.*s]", (int)e->custs[ev->cust].keylen, e->custs[ev->cust].key);
+			buf_printf(&b, " [%.*s]", (int)e->custs[ev->cust].keylen, cust_key(&e->custs[ev->cust]));
 		buf_printf(&b, ": %s\n", text);
 		x->stream(x->stream_ud, b.p, b.len);
 		buf_free(&b);

@@ -21,9 +21,10 @@ struct hist {
 
 static struct hist *hist_of(struct engine *e, struct customer *c, int spec)
 {
-	if (!c->hist)
-		c->hist = mem_alloc(sizeof *c->hist * (size_t)e->prog->nhspecs);
-	return &c->hist[spec];
+	struct customer_rare *r = cust_rare_new(c);
+	if (!r->hist)
+		r->hist = mem_alloc(sizeof *r->hist * (size_t)e->prog->nhspecs);
+	return &r->hist[spec];
 }
 
 static int64_t ring_time(const struct hist *h, uint32_t i) { return h->times[(h->head + i) % h->cap]; }
@@ -104,7 +105,7 @@ struct val history_query(struct vm *vm, int query)
 	const struct history_query *q = &p->hqueries[query];
 	const struct history_spec *hs = &p->hspecs[q->spec];
 	struct customer *c = vm->cust;
-	const struct hist *h = c->hist ? &c->hist[q->spec] : NULL;
+	const struct hist *h = cust_rare(c)->hist ? &cust_rare(c)->hist[q->spec] : NULL;
 	switch (q->kind) {
 	case H_COUNT:
 	case H_SUM: {
@@ -137,8 +138,8 @@ struct val history_query(struct vm *vm, int query)
 void history_free(struct engine *e)
 {
 	for (uint32_t i = 0; i < e->ncusts; i++) {
-		struct customer *c = &e->custs[i];
-		if (!c->hist)
+		struct customer_rare *c = e->custs[i].rare;
+		if (!c || !c->hist)
 			continue;
 		for (int s = 0; s < e->prog->nhspecs; s++) {
 			mem_free(c->hist[s].times);

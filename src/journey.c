@@ -27,7 +27,7 @@ struct stuck_timer {
 
 static struct jstate *jstate_of(struct engine *e, uint32_t cust, int journey)
 {
-	struct customer *c = &e->custs[cust];
+	struct customer_rare *c = cust_rare_new(&e->custs[cust]);
 	if (!c->journeys) {
 		int n = e->prog->njourneys;
 		c->journeys = mem_alloc(sizeof *c->journeys * (size_t)n);
@@ -135,6 +135,7 @@ void journey_stuck(struct engine *e, struct timer *t)
 void journey_free(struct engine *e)
 {
 	for (uint32_t i = 0; i < e->ncusts; i++)
-		mem_free(e->custs[i].journeys);
+		if (e->custs[i].rare)
+			mem_free(e->custs[i].rare->journeys);
 	mem_free(e->queue);
 }

@@ -249,8 +249,9 @@ static void sla_open(struct engine *e, int s, const struct event *ev)
 	a->started++;
 	/* One answer closes every clock it matches, so their order does not
 	 * matter: prepend, in constant time. */
-	c->next = e->custs[ev->cust].clocks;
-	e->custs[ev->cust].clocks = c;
+	struct customer_rare *r = cust_rare_new(&e->custs[ev->cust]);
+	c->next = r->clocks;
+	r->clocks = c;
 	timer_set(e, &c->timer, ev->time + sla->to.within);
 }
 
@@ -301,8 +302,9 @@ void measure_fired(struct engine *e, int rule, uint32_t cust, int64_t now, int h
 		w->rule = rule;
 		w->goal = g;
 		w->held_out = held_out;
-		w->next = e->custs[cust].watches;
-		e->custs[cust].watches = w;
+		struct customer_rare *r = cust_rare_new(&e->custs[cust]);
+		w->next = r->watches;
+		r->watches = w;
 		struct goal_stats *gs = &e->goal_stats[rule * p->ngoals + g];
 		if (held_out)
 			gs->held++;
@@ -317,10 +319,10 @@ void measure_fired(struct engine *e, int rule, uint32_t cust, int64_t now, int h
 void measure_event(struct engine *e, const struct event *ev)
 {
 	const struct prog *p = e->prog;
-	struct customer *cu = &e->custs[ev->cust];
+	struct customer_rare *cu = e->custs[ev->cust].rare;
 	if (ev->type < 0)
 		return;
-	for (struct goal_watch **w = &cu->watches; *w;) {
+	for (struct goal_watch **w = cu ? &cu->watches : NULL; w && *w;) {
 		struct goal_watch *x = *w;
 		const struct goal_info *g = &p->goals[x->goal];
 		if (has_type(g->types, g->ntypes, ev->type) && ev->time <= x->timer.deadline) {
@@ -333,7 +335,7 @@ void measure_event(struct engine *e, const struct event *ev)
 	for (int s = 0; s < p->nslas; s++) {
 		const struct sla_info *sla = &p->slas[s];
 		if (has_type(sla->to.types, sla->to.ntypes, ev->type)) {
-			for (struct sla_clock **c = &cu->clocks; *c;) {
+			for (struct sla_clock **c = cu ? &cu->clocks : NULL; c && *c;) {
 				struct sla_clock *x = *c;
 				if (x->sla == s && sla_where(e, s, x, ev)) {
 					*c = x->next;
@@ -352,7 +354,7 @@ void measure_timer(struct engine *e, struct timer *t)
 {
 	if (t->kind == TIMER_GOAL) {
 		struct goal_watch *w = (struct goal_watch *)(void *)t;
-		for (struct goal_watch **p = &e->custs[w->cust].watches; *p; p = &(*p)->next)
+		for (struct goal_watch **p = &e->custs[w->cust].rare->watches; *p; p = &(*p)->next)
 			if (*p == w) {
 				*p = w->next;
 				break;
@@ -390,7 +392,7 @@ int measure_budget_ok(struct engine *e, int rule, uint32_t cust, int budget, int
 		buf_adds(&line, "{\"rule\":");
 		json_write_str(&line, e->prog->rules[rule].name, strlen(e->prog->rules[rule].name));
 		buf_adds(&line, ",\"customer\":");
-		json_write_str(&line, c->key, c->keylen);
+		json_write_str(&line, cust_key(c), c->keylen);
 		buf_adds(&line, ",\"at\":\"");
 		time_format(&line, now);
 		buf_adds(&line, "\",\"budget\":");
@@ -420,7 +422,9 @@ void measure_free(struct engine *e)
 {
 	const struct prog *p = e->prog;
 	for (uint32_t i = 0; i < e->ncusts; i++) {
-		struct customer *c = &e->custs[i];
+		struct customer_rare *c = e->custs[i].rare;
+		if (!c)
+			continue;
 		while (c->clocks) {
 			struct sla_clock *x = c->clocks;
 			c->clocks = x->next;

@@ -204,3 +204,21 @@ void arena_free(struct arena *a)
 	a->cur = a->end = NULL;
 	a->bytes = 0;
 }
+
+uint64_t mem_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	/* FNV leaves the low bits, which pick the slot, poorly mixed for keys
+	 * that differ in their last bytes (c000001, c000002...): finish with
+	 * the MurmurHash3 mixer. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}

@@ -21,6 +21,8 @@ void mem_free(void *p);
  * Every append to the array must go through it. */
 void *mem_grow(void *p, size_t n, size_t elem);
 char *mem_strndup(const char *s, size_t n);
+/* A well-mixed hash of n bytes (FNV-1a with a final mixer), for tables. */
+uint64_t mem_hash(const char *s, size_t n);
 /* A whole file, NUL-terminated, in one allocation; NULL with errno set. */
 char *mem_read_file(const char *path, size_t *len);
 

@@ -73,6 +73,22 @@ struct stage_ref {
 	int journey, stage;
 };
 
+/* Rules of one event type whose guard begins with `x.f == "text"` (or
+ * the customer key), found by that text instead of each running its guard:
+ * with a thousand such rules an event runs the one or two that can fire. */
+struct guard_bucket {
+	const char *text;  /* the constant; NULL: an empty bucket */
+	uint32_t len;
+	int first, n;      /* the rules' positions, in index->positions */
+};
+
+struct guard_index {
+	int slot;          /* the event slot compared, or -1: the customer key */
+	uint32_t mask;     /* buckets - 1 */
+	struct guard_bucket *buckets;
+	int *positions;    /* into the type's rules[], ascending per bucket */
+};
+
 struct evtype {
 	const char *name;
 	uint32_t len;
@@ -84,6 +100,10 @@ struct evtype {
 	int declared;
 	int *rules;                  /* handlers, in firing order */
 	int nrules;
+	int *unindexed;              /* positions in rules[] of those no index holds */
+	int nunindexed;
+	struct guard_index *indexes; /* NULL when no rule of the type is indexed */
+	int nindexes;
 };
 
 #define NO_CODE UINT32_MAX
@@ -332,6 +352,9 @@ struct prog {
 
 struct prog *prog_new(struct diag *diag);
 void prog_free(struct prog *p);
+/* The guard indexes of each type (dispatch.c), once its rules are final. */
+void dispatch_build(struct prog *p);
+void dispatch_free(struct prog *p);
 /* Compile a script (and its imports) into p; returns the error count. */
 int prog_compile(struct prog *p, const char *name, const char *text, size_t len);
 int prog_type_find(const struct prog *p, const char *s, size_t n);

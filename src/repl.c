@@ -683,8 +683,9 @@ static void disasm_filter(void *ud, const char *p, size_t n)
 		return;
 	}
 	const char *e = s + 1;
-	while ((e = memmem(e, (size_t)(p + n - e), "\nrule ", 6)) != NULL)
-		break;
+	const char *next_rule = memmem(e, (size_t)(p + n - e), "\nrule ", 6);
+	const char *indexes = memmem(e, (size_t)(p + n - e), "\nindex ", 7);
+	e = next_rule && (!indexes || next_rule < indexes) ? next_rule : indexes;
 	fwrite(s, 1, e ? (size_t)(e - s + 1) : (size_t)(p + n - s), stdout);
 }
 

@@ -134,7 +134,7 @@ static void describe_customer(struct engine *e, const char *id, struct buf *b)
 	const struct prog *p = e->prog;
 	uint32_t c;
 	for (c = 0; c < e->ncusts; c++)
-		if (e->custs[c].keylen == strlen(id) && memcmp(e->custs[c].key, id, e->custs[c].keylen) == 0)
+		if (e->custs[c].keylen == strlen(id) && memcmp(cust_key(&e->custs[c]), id, e->custs[c].keylen) == 0)
 			break;
 	if (c == e->ncusts) {
 		buf_printf(b, "no customer '%s' yet\n", id);
@@ -143,7 +143,7 @@ static void describe_customer(struct engine *e, const char *id, struct buf *b)
 	const struct customer *cu = &e->custs[c];
 	buf_printf(b, "customer %s\n", id);
 	for (int j = 0; j < p->njourneys; j++) {
-		const struct jstate *js = cu->journeys ? &cu->journeys[j] : NULL;
+		const struct jstate *js = cust_rare(cu)->journeys ? &cust_rare(cu)->journeys[j] : NULL;
 		buf_printf(b, "  stage %s: ", p->journeys[j].name);
 		if (js && js->stage >= 0) {
 			buf_printf(b, "%s since ", p->journeys[j].stages[js->stage]);
@@ -162,9 +162,10 @@ static void describe_customer(struct engine *e, const char *id, struct buf *b)
 		buf_addc(b, '\n');
 	}
 	buf_adds(b, "  tags:");
-	for (uint32_t t = 0; t < cu->ntags; t++)
-		buf_printf(b, " %s", cu->tags[t]);
-	buf_adds(b, cu->ntags ? "\n" : " none\n");
+	const struct customer_rare *r = cust_rare(cu);
+	for (uint32_t t = 0; t < r->ntags; t++)
+		buf_printf(b, " %s", r->tags[t]);
+	buf_adds(b, r->ntags ? "\n" : " none\n");
 	int pending = 0;
 	for (const struct instance *in = cu->pending; in; in = in->next, pending++) {
 		const struct rule_info *ri = &p->rules[in->rule];
@@ -173,7 +174,7 @@ static void describe_customer(struct engine *e, const char *id, struct buf *b)
 		time_format(b, in->timer.deadline);
 		buf_adds(b, ")\n");
 	}
-	for (const struct sla_clock *k = cu->clocks; k; k = k->next, pending++) {
+	for (const struct sla_clock *k = r->clocks; k; k = k->next, pending++) {
 		buf_printf(b, "  pending: sla %s clock%s, due ", p->slas[k->sla].name, k->breached ? " (breached)" : "");
 		time_format(b, k->timer.deadline);
 		buf_addc(b, '\n');
@@ -223,7 +224,7 @@ void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud)
 		break;
 	case CXR_NAMES_CUSTOMERS:
 		for (uint32_t i = 0; e && i < e->ncusts; i++)
-			each(ud, e->custs[i].key, e->custs[i].keylen);
+			each(ud, cust_key(&e->custs[i]), e->custs[i].keylen);
 		break;
 	}
 }

@@ -107,7 +107,7 @@ static void journeys_part(struct engine *e, struct buf *b, int json)
 		uint64_t *next = mem_alloc(sizeof *next * (size_t)ji->nstages);
 		uint64_t in_journey = 0;
 		for (uint32_t c = 0; c < e->ncusts; c++) {
-			const struct jstate *js = e->custs[c].journeys ? &e->custs[c].journeys[j] : NULL;
+			const struct jstate *js = cust_rare(&e->custs[c])->journeys ? &cust_rare(&e->custs[c])->journeys[j] : NULL;
 			if (!js || js->stage < 0)
 				continue;
 			now[js->stage]++;

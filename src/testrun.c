@@ -239,7 +239,7 @@ static int run_test(struct test_run *t, const struct test_info *ti, struct diag 
 			break;
 		case TS_EXPECT_STAGE: {
 			uint32_t c = engine_customer(t->e, t->customer, strlen(t->customer));
-			const struct jstate *js = t->e->custs[c].journeys ? &t->e->custs[c].journeys[s->journey] : NULL;
+			const struct jstate *js = cust_rare(&t->e->custs[c])->journeys ? &cust_rare(&t->e->custs[c])->journeys[s->journey] : NULL;
 			int stage = js ? js->stage : -1;
 			if (stage != s->stage) {
 				const struct journey_info *j = &p->journeys[s->journey];

@@ -581,7 +581,7 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			*sp++ = vm->bind[a]->type_name;
 			break;
 		case OPC_EVKEY:
-			*sp++ = val_str(vm->cust->key, vm->cust->keylen);
+			*sp++ = val_str(cust_key(vm->cust), vm->cust->keylen);
 			break;
 		case OPC_VAR:
 			*sp++ = engine_getvar(vm, (int)a);
