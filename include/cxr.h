@@ -82,6 +82,10 @@ int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint
 /* Read stdin whole and sort it, as files are, instead of streaming it
  * with the script's `lateness`. */
 void cxr_set_sort(cxr *h, int on);
+/* Events read whole are kept below this many bytes (0, the default: half
+ * the machine's memory); beyond it they are sorted in runs on disk, in
+ * $TMPDIR, and merged. */
+void cxr_set_memory(cxr *h, size_t bytes);
 /* End of a fed stream: fire the timers due by the last event's time (all
  * of them with cxr_set_flush). */
 void cxr_finish(cxr *h);

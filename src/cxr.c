@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "ingest.h"
@@ -22,6 +23,7 @@ struct cxr {
 	struct stream stream; /* for cxr_feed_json: re-ordering within lateness */
 	int store_ready;
 	int sort;
+	size_t memory; /* --memory: bytes of events read whole; 0: default_memory() */
 	cxr_write_fn out, rejects, audit;
 	void *out_ud, *rejects_ud, *audit_ud;
 	enum cxr_format format;
@@ -109,6 +111,16 @@ void cxr_set_growing(cxr *h, int on) { h->growing = on; }
 void cxr_set_flush(cxr *h, int on) { h->flush = on; }
 
 void cxr_set_sort(cxr *h, int on) { h->sort = on; }
+void cxr_set_memory(cxr *h, size_t bytes) { h->memory = bytes; }
+
+/* Half of the machine's memory: the events read whole stay below it. */
+static size_t default_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || size <= 0)
+		return (size_t)1 << 30;
+	return (size_t)pages / 2 * (size_t)size;
+}
 
 void cxr_finish(cxr *h)
 {
@@ -191,6 +203,8 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		store_free(&st);
 		return status;
 	}
+	st.spill = spill_new();
+	st.limit = h->memory ? h->memory : default_memory();
 	for (int i = 0; i < npaths; i++) {
 		int rc = store_read(h->engine, &st, paths[i]);
 		if (rc < 0) {
@@ -198,14 +212,23 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 			break;
 		}
 	}
-	if (status == CXR_OK) {
+	if (status == CXR_OK && spill_runs(st.spill)) {
+		/* Larger than memory: the rest is a run too, then all are merged. */
+		if (spill_store(st.spill, &st, &h->diag) < 0 || spill_merge(st.spill, h->engine, h->prog->nslots) < 0)
+			status = CXR_INPUT_ERROR;
+		h->engine->spilled_runs = (uint32_t)spill_runs(st.spill);
+		h->engine->spilled_bytes = spill_bytes(st.spill);
+	} else if (status == CXR_OK) {
 		store_sort(&st);
 		for (size_t i = 0; i < st.n; i++)
 			engine_event(h->engine, &st.evs[i]);
+	}
+	if (status == CXR_OK) {
 		engine_finish(h->engine, h->flush);
 		if (h->engine->runtime_errors)
 			status = CXR_RULE_FAILURES;
 	}
+	spill_free(st.spill);
 	store_free(&st);
 	return status;
 }

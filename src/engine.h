@@ -194,6 +194,8 @@ struct engine {
 
 	/* per-run statistics */
 	uint64_t events, rejected, responses, runtime_errors;
+	uint32_t spilled_runs;        /* the log was larger than --memory: sorted in runs */
+	uint64_t spilled_bytes;
 	uint64_t late;           /* events beyond `lateness` in a stream */
 	struct rule_stats *stats;
 

@@ -129,17 +129,19 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	return NULL;
 }
 
-static void store_add(struct store *st, const struct event *ev, const char *raw, size_t rawlen)
+/* Returns 0; -2 when a run for the events beyond --memory could not be
+ * written. */
+static int store_add(struct engine *e, struct store *st, const struct event *ev, const char *raw, size_t rawlen)
 {
 	if (ev->cust == EVENT_UNREAD && !st->sink) {
 		arena_reset(&st->data, st->mark); /* counted by make_event */
-		return;
+		return 0;
 	}
 	if (st->sink) {
 		/* Streaming: the sink copies what it keeps; the arena is reused. */
 		st->sink(st->sink_ud, ev, raw, rawlen);
 		arena_reset(&st->data, st->empty);
-		return;
+		return 0;
 	}
 	if (st->n == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 4096;
@@ -148,6 +150,9 @@ static void store_add(struct store *st, const struct event *ev, const char *raw,
 	if (st->n && ev->time < st->evs[st->n - 1].time)
 		st->sorted = 0;
 	st->evs[st->n++] = *ev;
+	if (st->spill && st->data.bytes + st->n * sizeof *st->evs > st->limit)
+		return spill_store(st->spill, st, e->diag) < 0 ? -2 : 0;
+	return 0;
 }
 
 /* Returns 0, or -1 when --strict stops the run. */
@@ -192,8 +197,7 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
 		arena_reset(&st->data, mark);
 		return reject(e, st, file, lineno, col, problem, line, len);
 	}
-	store_add(st, &ev, line, len);
-	return 0;
+	return store_add(e, st, &ev, line, len);
 }
 
 static int ingest_jsonl(struct engine *e, struct store *st, struct source *src, uint32_t file)
@@ -314,7 +318,10 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 			}
 			continue;
 		}
-		store_add(st, &ev, rec.raw, rec.rawlen);
+		if (store_add(e, st, &ev, rec.raw, rec.rawlen) < 0) {
+			rc = -2;
+			break;
+		}
 	}
 	if (got < 0) {
 		diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));

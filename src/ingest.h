@@ -23,6 +23,9 @@ struct store {
 	void *sink_ud;
 	struct arena_mark empty;
 	struct arena_mark mark; /* before the record being read */
+	/* Read whole: beyond `limit` bytes the events go to sorted runs. */
+	struct spill *spill;
+	size_t limit;
 };
 
 void store_init(struct store *st, const struct prog *p);
@@ -35,5 +38,16 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
 			 size_t len);
 /* Order by time, ties in input order. */
 void store_sort(struct store *st);
+
+/* Sorted runs on disk (spill.c), for logs larger than memory. */
+struct spill *spill_new(void);
+void spill_free(struct spill *sp);
+/* Sort the store, write it as a run and empty it.  -1 (reported): the
+ * run could not be written. */
+int spill_store(struct spill *sp, struct store *st, struct diag *d);
+/* Every run merged in (time, file, line) order into engine_event. */
+int spill_merge(struct spill *sp, struct engine *e, int nslots);
+int spill_runs(const struct spill *sp);
+uint64_t spill_bytes(const struct spill *sp);
 
 #endif

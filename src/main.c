@@ -47,6 +47,32 @@ static int compile_or_report(cxr *h, const char *script)
 	return CXR_OK;
 }
 
+/* A size: a whole number with an optional k, M, G or T (powers of 1024)
+ * and an optional B.  At least 1k. */
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return 0;
+	const char *units = "kMGT";
+	unsigned shift = 0;
+	if (*end && strchr(units, *end)) {
+		shift = 10 * (unsigned)(strchr(units, *end) - units + 1);
+		end++;
+	} else if (*end == 'K') {
+		shift = 10;
+		end++;
+	}
+	if (*end == 'B' || (*end == 'i' && end[1] == 'B'))
+		end += *end == 'B' ? 1 : 2;
+	if (*end || n > (~0ULL >> shift) || (n << shift) < 1024)
+		return 0;
+	*out = (size_t)(n << shift);
+	return 1;
+}
+
 static const char run_help[] =
 	"usage: cxr run RULES.cxr [EVENTS...|-] [options]\n"
 	"  Run the rules over event logs (JSON Lines or CSV, by extension; - or none\n"
@@ -62,6 +88,9 @@ static const char run_help[] =
 	"                        default stdin is a stream, re-ordered within `lateness`)\n"
 	"  --flush               at the end, fire every pending timer, not only those due\n"
 	"                        by the last event's time\n"
+	"  --memory SIZE         keep the events read whole below SIZE (e.g. 512M, 4G;\n"
+	"                        default half the machine's memory); a larger log is\n"
+	"                        sorted in runs on disk in $TMPDIR, with the same result\n"
 	"  --trace               print every VM instruction executed to stderr\n"
 	"  --quiet               no summary on stderr\n";
 
@@ -69,6 +98,7 @@ static int cmd_run(int argc, char **argv)
 {
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
 	const char *audit_path = NULL, *summary_path = NULL;
+	size_t memory = 0;
 	int strict = 0, quiet = 0, trace = 0, flush = 0, sort = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	int ninputs = 0;
@@ -79,7 +109,8 @@ static int cmd_run(int argc, char **argv)
 			free(inputs);
 			return CXR_OK;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--format") ||
-			   !strcmp(a, "--rejects") || !strcmp(a, "--audit") || !strcmp(a, "--summary")) {
+			   !strcmp(a, "--rejects") || !strcmp(a, "--audit") || !strcmp(a, "--summary") ||
+			   !strcmp(a, "--memory")) {
 			if (i + 1 >= argc) {
 				free(inputs);
 				return usage_error("%s needs a value", a);
@@ -93,7 +124,11 @@ static int cmd_run(int argc, char **argv)
 				audit_path = v;
 			else if (!strcmp(a, "--summary"))
 				summary_path = v;
-			else
+			else if (!strcmp(a, "--memory") && !parse_size(v, &memory)) {
+				free(inputs);
+				return usage_error("--memory takes a size such as 64k, 512M or 4G, not '%s'", v);
+			}
+			else if (strcmp(a, "--memory"))
 				rejects_path = v;
 		} else if (!strcmp(a, "--strict")) {
 			strict = 1;
@@ -156,6 +191,7 @@ static int cmd_run(int argc, char **argv)
 		cxr_set_trace(h, trace);
 		cxr_set_flush(h, flush);
 		cxr_set_sort(h, sort);
+		cxr_set_memory(h, memory);
 		if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
 			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 		status = cxr_run_files(h, inputs, ninputs);

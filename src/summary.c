@@ -381,6 +381,9 @@ void engine_summary(struct engine *e, struct buf *b, int json)
 			   (unsigned long long)e->events, e->nfiles, (unsigned long long)e->rejected, e->ncusts,
 			   (unsigned long long)e->responses, (unsigned long long)e->runtime_errors);
 		buf_printf(b, ",\"late\":%llu", (unsigned long long)e->late);
+		if (e->spilled_runs)
+			buf_printf(b, ",\"sorted_runs\":%u,\"sorted_run_bytes\":%llu", e->spilled_runs,
+				   (unsigned long long)e->spilled_bytes);
 	} else {
 		buf_printf(b, "cxr: %llu events from %u input%s, %llu rejected, %u customers, %llu responses",
 			   (unsigned long long)e->events, e->nfiles, e->nfiles == 1 ? "" : "s",
@@ -391,6 +394,10 @@ void engine_summary(struct engine *e, struct buf *b, int json)
 		if (e->late)
 			buf_printf(b, ", %llu late (beyond lateness, %s)", (unsigned long long)e->late,
 				   e->prog->late == LATE_PROCESS ? "processed" : "rejected");
+		if (e->spilled_runs)
+			buf_printf(b, ", larger than --memory: sorted in %u runs on disk (%.1f %s)", e->spilled_runs,
+				   (double)e->spilled_bytes / (e->spilled_bytes < 1000000 ? 1e3 : 1e6),
+				   e->spilled_bytes < 1000000 ? "kB" : "MB");
 		buf_addc(b, '\n');
 	}
 	rules_part(e, b, json);

@@ -4,7 +4,8 @@
 A synthetic log (made here, seeded) runs through rules with every kind of
 trigger and timer.  The responses and the JSON summary must be identical
 when the log is read whole, split into several files, piped through stdin
-in small chunks, and piped with events shuffled within `lateness`.
+in small chunks, piped with events shuffled within `lateness`, and read
+with a --memory too small for it (sorted in runs on disk and merged).
 Ends with `determinism: N passed, N failed`.
 """
 import json
@@ -108,7 +109,9 @@ def run(cxr, args, stdin_chunks=None, tmp=None):
         # How many inputs were named is the one thing that may differ.
         summ = json.loads(f.read())
         summ.pop("inputs", None)
-        return p.returncode, out, json.dumps(summ, sort_keys=True).encode(), err
+        runs = summ.pop("sorted_runs", 0)
+        summ.pop("sorted_run_bytes", None)
+        return p.returncode, out, json.dumps(summ, sort_keys=True).encode(), err, runs
 
 
 def main():
@@ -129,9 +132,9 @@ def main():
             print("determinism: 0 passed, 1 failed")
             return 1
 
-        def check(name, got):
+        def check(name, got, base=base, runs=0):
             nonlocal passed, failed
-            if got[0] == 0 and got[1] == base[1] and got[2] == base[2]:
+            if got[0] == 0 and got[1] == base[1] and got[2] == base[2] and got[4] >= runs:
                 passed += 1
             else:
                 failed += 1
@@ -148,6 +151,12 @@ def main():
                     f.write(b"".join(lines[a:b]))
                 paths.append(p)
             check("split into %d files" % parts, run(cxr, paths, tmp=tmp))
+            check("split into %d files, --memory 16k" % parts, run(cxr, paths + ["--memory", "16k"], tmp=tmp),
+                  runs=10)
+        # larger than --memory: sorted in runs on disk and merged (4k makes
+        # more runs than are kept open at once, so they are merged twice)
+        for size, runs in (("4k", 100), ("64k", 5)):
+            check("--memory %s" % size, run(cxr, [path, "--memory", size], tmp=tmp), runs=runs)
         # stdin in small chunks that cut lines anywhere
         for size in (7, 4096, None):
             chunks = []
@@ -173,6 +182,21 @@ def main():
         else:
             failed += 1
             print("FAIL determinism: stdin shuffled within lateness gives other responses: %s" % got[3][:300])
+        # a file in no order at all is sorted whole, or in runs on disk
+        spath = os.path.join(tmp, "shuffled.jsonl")
+        with open(spath, "wb") as f:
+            f.write(b"".join(rnd.sample(dlines, len(dlines))))
+        check("a shuffled file", run(cxr, [spath], tmp=tmp), base=dbase)
+        check("a shuffled file, --memory 8k", run(cxr, [spath, "--memory", "8k"], tmp=tmp), base=dbase, runs=20)
+        # CSV cells go through the runs as they came
+        cols = ["ts", "customer", "type", "ticket", "product", "total", "channel"]
+        cpath = os.path.join(tmp, "shuffled.csv")
+        with open(cpath, "w") as f:
+            f.write(",".join(cols) + "\n")
+            for e in rnd.sample(distinct, len(distinct)):
+                f.write(",".join(str(e.get(c, "")) for c in cols) + "\n")
+        cbase = run(cxr, [cpath], tmp=tmp)
+        check("a shuffled CSV file, --memory 8k", run(cxr, [cpath, "--memory", "8k"], tmp=tmp), base=cbase, runs=20)
     print("determinism: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

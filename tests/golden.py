@@ -5,6 +5,7 @@ A .test file holds cases in the spirit of jq.test:
 
     === name of the case
     args: run rules.cxr events.jsonl --format csv     (optional)
+    env: TMPDIR=nowhere                               (optional)
     --- rules.cxr
     rule ...
     --- events.jsonl
@@ -43,13 +44,16 @@ def parse(path):
         for lineno, line in enumerate(f, 1):
             if line.startswith("=== "):
                 case = {"name": line[4:].strip(), "file": path, "line": lineno,
-                        "blocks": [], "args": None}
+                        "blocks": [], "args": None, "env": {}}
                 cases.append(case)
                 block = None
             elif case is None:
                 continue
             elif line.startswith("args:") and block is None:
                 case["args"] = line[5:].strip()
+            elif line.startswith("env:") and block is None:
+                name, _, value = line[4:].strip().partition("=")
+                case["env"][name] = value
             elif line.startswith("--- "):
                 block = [line[4:].strip(), []]
                 case["blocks"].append(block)
@@ -80,7 +84,7 @@ def run_case(cxr, case, actual=None):
         stdin = None
         if "stdin" in dict(files):
             stdin = dict(files)["stdin"].encode("utf-8")
-        env = dict(os.environ, NO_COLOR="1")
+        env = dict(os.environ, NO_COLOR="1", **case["env"])
         try:
             p = subprocess.run([cxr] + args, cwd=tmp, input=stdin, capture_output=True, timeout=60, env=env)
         except subprocess.TimeoutExpired:
@@ -125,6 +129,8 @@ def update(cxr, path):
         out.append("=== %s\n" % case["name"])
         if case["args"] is not None:
             out.append("args: %s\n" % case["args"])
+        for name, value in case["env"].items():
+            out.append("env: %s=%s\n" % (name, value))
         names = [n for n, _ in case["blocks"]]
         for name, text in case["blocks"]:
             if name in EXPECT or name.endswith(".want"):
