@@ -305,11 +305,21 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 			int s = col_slot[c];
 			if (s < 0 || (rec.cells[c].len == 0 && !rec.cells[c].quoted))
 				continue; /* an empty cell is null */
-			struct val v = val_str(arena_strndup(&st->data, rec.cells[c].p, rec.cells[c].len), rec.cells[c].len);
+			struct val v = val_str(rec.cells[c].p, rec.cells[c].len);
 			v.flags = VF_DATA;
 			ev.slots[s] = v;
 		}
 		const char *problem = make_event(e, st, &ev, &why);
+		/* The cells point into the reader's buffer: an event that is
+		 * kept gets its own copies (unread ones and streamed ones need
+		 * none: the sink copies what it keeps). */
+		if (!problem && !st->sink && ev.cust != EVENT_UNREAD) {
+			for (int s = 0; s < p->nslots; s++)
+				if (ev.slots[s].kind == V_STR)
+					ev.slots[s].u.s = arena_strndup(&st->data, ev.slots[s].u.s, ev.slots[s].len);
+			if (ev.type_name.kind == V_STR)
+				ev.type_name.u.s = ev.slots[SLOT_TYPE].u.s;
+		}
 		if (problem) {
 			arena_reset(&st->data, mark);
 			if (reject(e, st, file, rec.line, 0, problem, rec.raw, rec.rawlen) < 0) {

@@ -38,7 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SRC_BLOCK (1u << 20)
+#define SRC_BLOCK (1u << 17)
 
 /* Where a cell's bytes are while its record is still being parsed. */
 struct src_span {

@@ -77,10 +77,22 @@ int val_truthy(const struct val *v)
 }
 
 /* A string as a number: optional blanks, a decimal integer or float. */
+static int number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E' || c == ' ' ||
+	       c == '\t';
+}
+
 int val_as_number(const struct val *v, struct val *out)
 {
 	if (v->kind != V_STR || v->len == 0 || v->len > 400)
 		return 0;
+	/* strtod would also read "inf", "nan" and hex: data like that is text.
+	 * Checked before copying: most strings tried (times, names) are not
+	 * numbers, and say so within a few bytes. */
+	for (uint32_t i = 0; i < v->len; i++)
+		if (!number_char(v->u.s[i]))
+			return 0;
 	char tmp[401];
 	memcpy(tmp, v->u.s, v->len);
 	tmp[v->len] = 0;
@@ -89,10 +101,6 @@ int val_as_number(const struct val *v, struct val *out)
 		p++;
 	if (!*p)
 		return 0;
-	/* strtod would also read "inf", "nan" and hex: data like that is text. */
-	for (const char *q = p; *q; q++)
-		if (!strchr("0123456789+-.eE \t", *q))
-			return 0;
 	char *end;
 	int integral = !strpbrk(p, ".eE");
 	if (integral) {
