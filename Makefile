@@ -13,7 +13,7 @@ OPT      ?= -O2
 WARN     ?= -Wall -Wextra -Werror
 CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -I$(BUILD) -MMD -MP
-LDLIBS   = -lpcre2-8 -lm
+LDLIBS   = -lpcre2-8 -lm -pthread
 FLEX     ?= flex
 BISON    ?= bison
 DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3 tzdata tmux jq mawk

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -24,6 +25,7 @@ struct cxr {
 	int store_ready;
 	int sort;
 	size_t memory; /* --memory: bytes of events read whole; 0: default_memory() */
+	int threads;   /* parts of JSON Lines files read at once */
 	cxr_write_fn out, rejects, audit;
 	void *out_ud, *rejects_ud, *audit_ud;
 	enum cxr_format format;
@@ -112,6 +114,26 @@ void cxr_set_flush(cxr *h, int on) { h->flush = on; }
 
 void cxr_set_sort(cxr *h, int on) { h->sort = on; }
 void cxr_set_memory(cxr *h, size_t bytes) { h->memory = bytes; }
+
+void cxr_set_threads(cxr *h, int n) { h->threads = n; }
+
+/* Parts smaller than this are not worth a thread. */
+#define PART_MIN ((uint64_t)64 << 10)
+
+/* The threads' parts are kept whole, so they are for logs that fit well
+ * within --memory. */
+static int threads_fit(const cxr *h, const char *const *paths, int npaths, size_t limit)
+{
+	if (h->threads < 2)
+		return 0;
+	uint64_t total = 0;
+	for (int i = 0; i < npaths; i++) {
+		struct stat sb;
+		if (strcmp(paths[i], "-") && stat(paths[i], &sb) == 0)
+			total += (uint64_t)sb.st_size;
+	}
+	return total < limit / 2;
+}
 
 /* Half of the machine's memory: the events read whole stay below it. */
 static size_t default_memory(void)
@@ -205,11 +227,18 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	}
 	st.spill = spill_new();
 	st.limit = h->memory ? h->memory : default_memory();
-	for (int i = 0; i < npaths; i++) {
-		int rc = store_read(h->engine, &st, paths[i]);
-		if (rc < 0) {
+	struct store *parts = NULL;
+	int nparts = 0;
+	if (threads_fit(h, paths, npaths, st.limit)) {
+		if (store_read_threads(h->engine, &st, paths, npaths, h->threads, PART_MIN, &parts, &nparts) < 0)
 			status = CXR_INPUT_ERROR;
-			break;
+	} else {
+		for (int i = 0; i < npaths; i++) {
+			int rc = store_read(h->engine, &st, paths[i]);
+			if (rc < 0) {
+				status = CXR_INPUT_ERROR;
+				break;
+			}
 		}
 	}
 	if (status == CXR_OK && spill_runs(st.spill)) {
@@ -230,6 +259,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	}
 	spill_free(st.spill);
 	store_free(&st);
+	store_free_parts(parts, nparts);
 	return status;
 }
 

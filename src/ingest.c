@@ -8,6 +8,7 @@
  */
 #include "ingest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,12 @@ void store_free(struct store *st)
 	buf_free(&st->why);
 	mem_free(st->evs);
 	arena_free(&st->data);
+	for (size_t i = 0; i < st->nrejects; i++) {
+		mem_free(st->rejects[i].why);
+		mem_free(st->rejects[i].raw);
+	}
+	mem_free(st->rejects);
+	buf_free(&st->read_error);
 	memset(st, 0, sizeof *st);
 }
 
@@ -47,6 +54,23 @@ static struct val *new_slots(struct store *st)
 
 static const char *slot_name(const struct prog *p, int slot) { return p->slots[slot].path; }
 
+/* The customer key of the key slot as text (num: room for a number);
+ * 0 when it is none. */
+static int event_key(const struct val *k, char num[64], const char **key, size_t *keylen)
+{
+	if (k->kind == V_STR && k->len) {
+		*key = k->u.s;
+		*keylen = k->len;
+		return 1;
+	}
+	if (k->kind == V_INT) {
+		*keylen = (size_t)snprintf(num, 64, "%lld", (long long)k->u.i);
+		*key = num;
+		return 1;
+	}
+	return 0;
+}
+
 /* Key, time and type from slots 0-2; on a problem, the reason text. */
 static const char *make_event(struct engine *e, struct store *st, struct event *ev, struct buf *why)
 {
@@ -56,24 +80,13 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	const char *key;
 	size_t keylen;
 	buf_clear(why);
-	switch (k->kind) {
-	case V_STR:
-		if (k->len == 0) {
+	if (!event_key(k, num, &key, &keylen)) {
+		if (k->kind == V_STR)
 			buf_printf(why, "empty key field '%s'", slot_name(p, SLOT_KEY));
-			return why->p;
-		}
-		key = k->u.s;
-		keylen = k->len;
-		break;
-	case V_INT:
-		keylen = (size_t)snprintf(num, sizeof num, "%lld", (long long)k->u.i);
-		key = num;
-		break;
-	case V_NULL:
-		buf_printf(why, "missing key field '%s'", slot_name(p, SLOT_KEY));
-		return why->p;
-	default:
-		buf_printf(why, "key field '%s' must be a string or a whole number", slot_name(p, SLOT_KEY));
+		else if (k->kind == V_NULL)
+			buf_printf(why, "missing key field '%s'", slot_name(p, SLOT_KEY));
+		else
+			buf_printf(why, "key field '%s' must be a string or a whole number", slot_name(p, SLOT_KEY));
 		return why->p;
 	}
 	const char *msg;
@@ -118,14 +131,18 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		 * time matters (timers due before it fire first), so no customer
 		 * is looked up and, read whole, it is not even stored. */
 		ev->cust = EVENT_UNREAD;
-		if (!st->sink) {
+		if (st->part) {
+			if (ev->time > st->unread_last || !st->unread)
+				st->unread_last = ev->time;
+			st->unread++;
+		} else if (!st->sink) {
 			e->events++;
 			if (ev->time > e->last_time || e->events == 1)
 				e->last_time = ev->time;
 		}
 		return NULL;
 	}
-	ev->cust = engine_customer(e, key, keylen);
+	ev->cust = st->part ? 0 : engine_customer(e, key, keylen); /* a part's: made by store_adopt */
 	return NULL;
 }
 
@@ -159,6 +176,17 @@ static int store_add(struct engine *e, struct store *st, const struct event *ev,
 static int reject(struct engine *e, struct store *st, uint32_t file, uint64_t line, size_t col, const char *why,
 		  const char *raw, size_t rawlen)
 {
+	if (st->part) {
+		st->rejects = mem_grow(st->rejects, st->nrejects, sizeof *st->rejects);
+		struct part_reject *r = &st->rejects[st->nrejects++];
+		r->file = file;
+		r->line = line;
+		r->col = col;
+		r->why = mem_strndup(why, strlen(why));
+		r->raw = mem_strndup(raw, rawlen);
+		r->rawlen = rawlen;
+		return st->strict ? -1 : 0;
+	}
 	engine_reject(e, file, line, col, why, raw, rawlen);
 	return st->strict ? -1 : 0;
 }
@@ -348,6 +376,13 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+static enum input_format format_of(const struct prog *p, const char *path)
+{
+	if (p->format != FMT_AUTO)
+		return p->format;
+	return ends_with(path, ".csv") || ends_with(path, ".CSV") || ends_with(path, ".tsv") ? FMT_CSV : FMT_JSONL;
+}
+
 int store_read(struct engine *e, struct store *st, const char *path)
 {
 	char err[256];
@@ -357,11 +392,8 @@ int store_read(struct engine *e, struct store *st, const char *path)
 		return -2;
 	}
 	uint32_t file = engine_file(e, strcmp(path, "-") == 0 ? "<stdin>" : path);
-	enum input_format fmt = st->prog->format;
-	if (fmt == FMT_AUTO)
-		fmt = ends_with(path, ".csv") || ends_with(path, ".CSV") || ends_with(path, ".tsv") ? FMT_CSV : FMT_JSONL;
 	int rc;
-	if (fmt == FMT_CSV) {
+	if (format_of(st->prog, path) == FMT_CSV) {
 		src_csv_delim(src, ends_with(path, ".tsv") && st->prog->delim == ',' ? '\t' : st->prog->delim);
 		rc = ingest_csv(e, st, src, file);
 	} else {
@@ -386,4 +418,146 @@ void store_sort(struct store *st)
 	if (!st->sorted)
 		qsort(st->evs, st->n, sizeof *st->evs, cmp_events);
 	st->sorted = 1;
+}
+
+/* ---- reading a file in parts, on threads ---- */
+
+int store_read_part(struct store *st, const char *path, uint32_t file, uint64_t from, uint64_t to)
+{
+	char err[256];
+	st->part = 1;
+	struct source *src = src_open_range(path, from, to, err, sizeof err);
+	if (!src) {
+		buf_adds(&st->read_error, err);
+		return -1;
+	}
+	const char *line;
+	size_t len;
+	uint64_t lineno = 0;
+	int got;
+	while ((got = src_line(src, &line, &len, &lineno)) > 0)
+		if (store_read_json_line(NULL, st, file, lineno, line, len) < 0)
+			break; /* --strict: the first reject is all that is told */
+	if (got < 0)
+		buf_adds(&st->read_error, src_error(src));
+	st->lines = lineno;
+	src_close(src);
+	return got < 0 ? -1 : 0;
+}
+
+int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t line_offset)
+{
+	for (size_t i = 0; i < part->nrejects; i++) {
+		const struct part_reject *r = &part->rejects[i];
+		if (reject(e, st, r->file, r->line + line_offset, r->col, r->why, r->raw, r->rawlen) < 0)
+			return -1;
+	}
+	if (part->unread) {
+		e->events += part->unread;
+		if (part->unread_last > e->last_time || e->events == part->unread)
+			e->last_time = part->unread_last;
+	}
+	for (size_t i = 0; i < part->n; i++) {
+		struct event ev = part->evs[i];
+		char num[64];
+		const char *key = "";
+		size_t keylen = 0;
+		event_key(&ev.slots[SLOT_KEY], num, &key, &keylen); /* make_event checked it */
+		ev.cust = engine_customer(e, key, keylen);
+		ev.line += line_offset;
+		if (st->n == st->cap) {
+			st->cap = st->cap ? st->cap * 2 : 4096;
+			st->evs = mem_realloc(st->evs, sizeof *st->evs * st->cap);
+		}
+		if (st->n && ev.time < st->evs[st->n - 1].time)
+			st->sorted = 0;
+		st->evs[st->n++] = ev;
+	}
+	/* The events are st's now; their values stay in the part's arena. */
+	mem_free(part->evs);
+	part->evs = NULL;
+	part->n = part->cap = 0;
+	return 0;
+}
+
+struct part_job {
+	struct store *st;
+	const char *path;
+	uint32_t file;
+	uint64_t from, to;
+};
+
+static void *part_main(void *arg)
+{
+	struct part_job *job = arg;
+	store_read_part(job->st, job->path, job->file, job->from, job->to);
+	return NULL;
+}
+
+/* One JSON Lines file in up to `threads` parts read at once, then taken
+ * in order. */
+static int read_in_parts(struct engine *e, struct store *st, const char *path, const uint64_t *cuts, int n,
+			 struct store **parts, int *nparts)
+{
+	uint32_t file = engine_file(e, path);
+	*parts = mem_realloc(*parts, sizeof **parts * (size_t)(*nparts + n));
+	struct store *mine = *parts + *nparts;
+	struct part_job *jobs = mem_alloc(sizeof *jobs * (size_t)n);
+	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)n);
+	int *started = mem_alloc(sizeof *started * (size_t)n);
+	for (int k = 0; k < n; k++) {
+		store_init(&mine[k], st->prog);
+		mine[k].strict = st->strict;
+		jobs[k] = (struct part_job){&mine[k], path, file, cuts[k], cuts[k + 1]};
+	}
+	*nparts += n;
+	/* Part 0 on this thread; a part whose thread cannot start, too. */
+	for (int k = 1; k < n; k++)
+		started[k] = pthread_create(&tids[k], NULL, part_main, &jobs[k]) == 0;
+	part_main(&jobs[0]);
+	for (int k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(tids[k], NULL);
+		else
+			part_main(&jobs[k]);
+	}
+	int rc = 0;
+	uint64_t lines = 0;
+	for (int k = 0; k < n && rc == 0; k++) {
+		if (mine[k].read_error.len) {
+			diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
+			rc = -2;
+		} else if (store_adopt(e, st, &mine[k], lines) < 0) {
+			rc = -1;
+		}
+		lines += mine[k].lines;
+	}
+	mem_free(jobs);
+	mem_free(tids);
+	mem_free(started);
+	return rc;
+}
+
+int store_read_threads(struct engine *e, struct store *st, const char *const *paths, int npaths, int threads,
+		       uint64_t min_part, struct store **parts, int *nparts)
+{
+	uint64_t *cuts = mem_alloc(sizeof *cuts * (size_t)(threads + 1));
+	int rc = 0;
+	for (int i = 0; i < npaths && rc == 0; i++) {
+		int n = 1;
+		if (threads < 2 || strcmp(paths[i], "-") == 0 || format_of(st->prog, paths[i]) != FMT_JSONL ||
+		    src_split_lines(paths[i], threads, min_part, cuts, &n) < 0 || n < 2)
+			rc = store_read(e, st, paths[i]);
+		else
+			rc = read_in_parts(e, st, paths[i], cuts, n, parts, nparts);
+	}
+	mem_free(cuts);
+	return rc;
+}
+
+void store_free_parts(struct store *parts, int nparts)
+{
+	for (int k = 0; k < nparts; k++)
+		store_free(&parts[k]);
+	mem_free(parts);
 }

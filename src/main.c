@@ -29,11 +29,19 @@ static int want_color(int fd)
 	return isatty(fd) && !(no && *no);
 }
 
+/* One part of a JSON Lines file per core (the output never depends on it). */
+static int default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
 static cxr *open_handle(void)
 {
 	cxr *h = cxr_new();
 	cxr_on_diagnostic(h, write_file, stderr);
 	cxr_set_color(h, want_color(2));
+	cxr_set_threads(h, default_threads());
 	return h;
 }
 
@@ -73,6 +81,16 @@ static int parse_size(const char *s, size_t *out)
 	return 1;
 }
 
+static int parse_threads(const char *s, long *out)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (end == s || *end || n < 1 || n > 256)
+		return 0;
+	*out = n;
+	return 1;
+}
+
 static const char run_help[] =
 	"usage: cxr run RULES.cxr [EVENTS...|-] [options]\n"
 	"  Run the rules over event logs (JSON Lines or CSV, by extension; - or none\n"
@@ -88,6 +106,8 @@ static const char run_help[] =
 	"                        default stdin is a stream, re-ordered within `lateness`)\n"
 	"  --flush               at the end, fire every pending timer, not only those due\n"
 	"                        by the last event's time\n"
+	"  --threads N           read JSON Lines files in N parts at once (default: the\n"
+	"                        number of cores); the output does not depend on N\n"
 	"  --memory SIZE         keep the events read whole below SIZE (e.g. 512M, 4G;\n"
 	"                        default half the machine's memory); a larger log is\n"
 	"                        sorted in runs on disk in $TMPDIR, with the same result\n"
@@ -99,6 +119,7 @@ static int cmd_run(int argc, char **argv)
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
 	const char *audit_path = NULL, *summary_path = NULL;
 	size_t memory = 0;
+	long threads = default_threads();
 	int strict = 0, quiet = 0, trace = 0, flush = 0, sort = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	int ninputs = 0;
@@ -110,7 +131,7 @@ static int cmd_run(int argc, char **argv)
 			return CXR_OK;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--format") ||
 			   !strcmp(a, "--rejects") || !strcmp(a, "--audit") || !strcmp(a, "--summary") ||
-			   !strcmp(a, "--memory")) {
+			   !strcmp(a, "--memory") || !strcmp(a, "--threads")) {
 			if (i + 1 >= argc) {
 				free(inputs);
 				return usage_error("%s needs a value", a);
@@ -128,7 +149,10 @@ static int cmd_run(int argc, char **argv)
 				free(inputs);
 				return usage_error("--memory takes a size such as 64k, 512M or 4G, not '%s'", v);
 			}
-			else if (strcmp(a, "--memory"))
+			else if (!strcmp(a, "--threads") && !parse_threads(v, &threads)) {
+				free(inputs);
+				return usage_error("--threads takes a number from 1 to 256, not '%s'", v);
+			} else if (strcmp(a, "--memory") && strcmp(a, "--threads"))
 				rejects_path = v;
 		} else if (!strcmp(a, "--strict")) {
 			strict = 1;
@@ -192,6 +216,7 @@ static int cmd_run(int argc, char **argv)
 		cxr_set_flush(h, flush);
 		cxr_set_sort(h, sort);
 		cxr_set_memory(h, memory);
+		cxr_set_threads(h, (int)threads);
 		if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
 			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 		status = cxr_run_files(h, inputs, ninputs);
@@ -340,11 +365,13 @@ static const char explain_help[] =
 	"  named) and each of the customer's events that reached it, whether it\n"
 	"  fired, and if not what stopped it (the guard and the values it compared,\n"
 	"  a pattern step without a match and the nearest candidate, a dedupe key,\n"
-	"  a cap, a budget, a holdout, a timer still pending at the end).\n";
+	"  a cap, a budget, a holdout, a timer still pending at the end).\n"
+	"  --threads N reads JSON Lines files in N parts at once, as `run` does.\n";
 
 static int cmd_explain(int argc, char **argv)
 {
 	const char *script = NULL, *customer = NULL, *rule = NULL, *format = "text";
+	long threads = default_threads();
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	int ninputs = 0;
 	for (int i = 0; i < argc; i++) {
@@ -353,7 +380,8 @@ static int cmd_explain(int argc, char **argv)
 			fputs(explain_help, stdout);
 			free(inputs);
 			return CXR_OK;
-		} else if (!strcmp(a, "--customer") || !strcmp(a, "--rule") || !strcmp(a, "--format")) {
+		} else if (!strcmp(a, "--customer") || !strcmp(a, "--rule") || !strcmp(a, "--format") ||
+			   !strcmp(a, "--threads")) {
 			if (i + 1 >= argc) {
 				free(inputs);
 				return usage_error("%s needs a value", a);
@@ -363,8 +391,12 @@ static int cmd_explain(int argc, char **argv)
 				customer = v;
 			else if (!strcmp(a, "--rule"))
 				rule = v;
-			else
+			else if (!strcmp(a, "--format"))
 				format = v;
+			else if (!parse_threads(v, &threads)) {
+				free(inputs);
+				return usage_error("--threads takes a number from 1 to 256, not '%s'", v);
+			}
 		} else if (a[0] == '-' && a[1]) {
 			free(inputs);
 			return usage_error("unknown option %s for explain", a);
@@ -384,6 +416,7 @@ static int cmd_explain(int argc, char **argv)
 		return usage_error("--format takes text or json, not %s", format);
 	}
 	cxr *h = open_handle();
+	cxr_set_threads(h, (int)threads);
 	int status = compile_or_report(h, script);
 	if (status == CXR_OK)
 		status = cxr_explain(h, inputs, ninputs, customer, rule, !strcmp(format, "json"), write_file, stdout);

@@ -34,6 +34,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ struct source {
 	size_t end;        /* bytes of data that are valid */
 	size_t block;      /* wanted size of one read */
 	int eof;           /* read returned 0, or a memory source */
+	uint64_t left;     /* bytes still to read of a range; UINT64_MAX: to the end */
 	int failed;        /* a read error happened: every later call fails */
 	int bom_done;      /* the BOM check of src_csv has run */
 	uint64_t lineno;   /* lines consumed so far */
@@ -80,6 +82,7 @@ static struct source *src_new(void)
 	s->data = ""; /* never NULL: NULL + 0 is undefined behaviour */
 	s->block = SRC_BLOCK;
 	s->delim = ',';
+	s->left = UINT64_MAX;
 	return s;
 }
 
@@ -106,6 +109,65 @@ struct source *src_open(const char *path, char *errbuf, size_t errlen)
 	s->fd = fd;
 	s->owns_fd = owns;
 	return s;
+}
+
+struct source *src_open_range(const char *path, uint64_t from, uint64_t to, char *errbuf, size_t errlen)
+{
+	struct source *s = src_open(path, errbuf, errlen);
+	if (s && lseek(s->fd, (off_t)from, SEEK_SET) < 0) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s", strerror(errno));
+		src_close(s);
+		return NULL;
+	}
+	if (s)
+		s->left = to - from;
+	return s;
+}
+
+int src_split_lines(const char *path, int n, uint64_t min_part, uint64_t *cuts, int *nparts)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	uint64_t size = (uint64_t)sb.st_size;
+	if (min_part && size / min_part < (uint64_t)n)
+		n = (int)(size / min_part);
+	if (n < 1)
+		n = 1;
+	char window[4096];
+	int k = 0;
+	cuts[k++] = 0;
+	for (int i = 1; i < n; i++) {
+		/* The part starts after the first newline at or past its share. */
+		uint64_t at = size / (uint64_t)n * (uint64_t)i;
+		if (at <= cuts[k - 1])
+			continue;
+		uint64_t cut = size;
+		for (;;) {
+			ssize_t got = pread(fd, window, sizeof window, (off_t)(at - 1));
+			if (got <= 0)
+				break;
+			const char *lf = memchr(window, '\n', (size_t)got);
+			if (lf) {
+				cut = at + (uint64_t)(lf - window);
+				break;
+			}
+			at += (uint64_t)got;
+		}
+		if (cut >= size)
+			break;
+		cuts[k++] = cut;
+	}
+	cuts[k] = size;
+	*nparts = k;
+	close(fd);
+	return 0;
 }
 
 struct source *src_open_mem(const char *p, size_t n)
@@ -169,9 +231,11 @@ static int src_fill(struct source *s)
 		s->data = s->own;
 		room = cap - s->end;
 	}
-	ssize_t n;
+	if (room > s->left)
+		room = (size_t)s->left;
+	ssize_t n = 0;
 	do
-		n = read(s->fd, s->own + s->end, room);
+		n = room ? read(s->fd, s->own + s->end, room) : 0;
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		buf_clear(&s->err);
@@ -184,6 +248,8 @@ static int src_fill(struct source *s)
 		return 0;
 	}
 	s->end += (size_t)n;
+	if (s->left != UINT64_MAX)
+		s->left -= (uint64_t)n;
 	return 1;
 }
 

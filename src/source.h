@@ -15,6 +15,13 @@ struct source;
 /* Open a file by path ("-" is stdin).  Returns NULL and fills errbuf
  * (strerror text) when it cannot be opened. */
 struct source *src_open(const char *path, char *errbuf, size_t errlen);
+/* Bytes [from, to) of a regular file, as if they were the whole file. */
+struct source *src_open_range(const char *path, uint64_t from, uint64_t to, char *errbuf, size_t errlen);
+/* Cut a regular file into at most n parts of at least min_part bytes,
+ * each starting at a line: cuts[0..*nparts] are the offsets, cuts[0] = 0
+ * and cuts[*nparts] = the size (cuts has room for n + 1).  -1 when path
+ * is not a regular file. */
+int src_split_lines(const char *path, int n, uint64_t min_part, uint64_t *cuts, int *nparts);
 /* A source over bytes in memory (not copied; they must outlive it). */
 struct source *src_open_mem(const char *p, size_t n);
 void src_close(struct source *s);

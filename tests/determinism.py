@@ -4,8 +4,9 @@
 A synthetic log (made here, seeded) runs through rules with every kind of
 trigger and timer.  The responses and the JSON summary must be identical
 when the log is read whole, split into several files, piped through stdin
-in small chunks, piped with events shuffled within `lateness`, and read
-with a --memory too small for it (sorted in runs on disk and merged).
+in small chunks, piped with events shuffled within `lateness`, read
+with a --memory too small for it (sorted in runs on disk and merged), and
+read in parts on several threads (--threads), rejects included.
 Ends with `determinism: N passed, N failed`.
 """
 import json
@@ -157,6 +158,11 @@ def main():
         # more runs than are kept open at once, so they are merged twice)
         for size, runs in (("4k", 100), ("64k", 5)):
             check("--memory %s" % size, run(cxr, [path, "--memory", size], tmp=tmp), runs=runs)
+        # read in parts on threads (parts of at least 64 KiB: this log makes 4)
+        base1 = run(cxr, [path, "--threads", "1"], tmp=tmp)
+        check("--threads 1", base1)
+        for n in (2, 3, 4, 7):
+            check("--threads %d" % n, run(cxr, [path, "--threads", str(n)], tmp=tmp))
         # stdin in small chunks that cut lines anywhere
         for size in (7, 4096, None):
             chunks = []
@@ -188,6 +194,44 @@ def main():
             f.write(b"".join(rnd.sample(dlines, len(dlines))))
         check("a shuffled file", run(cxr, [spath], tmp=tmp), base=dbase)
         check("a shuffled file, --memory 8k", run(cxr, [spath, "--memory", "8k"], tmp=tmp), base=dbase, runs=20)
+        check("a shuffled file, --threads 4", run(cxr, [spath, "--threads", "4"], tmp=tmp), base=dbase)
+        # rejects found on threads are told as one thread tells them: the
+        # same lines, columns, order, first ten on stderr, --strict
+        bad = list(dlines)
+        for i in sorted(rnd.sample(range(len(bad)), 25)):
+            bad[i] = rnd.choice([b'{"ts":1772323200,"customer":"c1","type":"search",}\n', b'not json\n',
+                                 b'{"ts":"yesterday","customer":"c2","type":"search"}\n', b'\n',
+                                 b'{"ts":1772323200,"type":"search"}\n'])
+        nbad = sum(1 for x, y in zip(bad, dlines) if x != y and x != b"\n")
+        bpath = os.path.join(tmp, "bad.jsonl")
+        with open(bpath, "wb") as f:
+            f.write(b"".join(bad))
+        told = {}
+        for n in ("1", "4"):
+            for extra in ([], ["--strict"]):
+                rej = os.path.join(tmp, "rejects-%s.jsonl" % n)
+                p = subprocess.run([cxr, "run", os.path.join(tmp, "rules.cxr"), bpath, "--threads", n,
+                                    "--rejects", rej] + extra, capture_output=True, timeout=120)
+                with open(rej, "rb") as f:
+                    told[(n, bool(extra))] = (p.returncode, p.stdout, p.stderr, f.read())
+        # explain names each event by file and line: parts count lines on
+        explained = [subprocess.run([cxr, "explain", os.path.join(tmp, "rules.cxr"), spath, "--customer", "c007",
+                                     "--threads", n], capture_output=True, timeout=120) for n in ("1", "4")]
+        if explained[0].returncode == 0 and explained[0].stdout == explained[1].stdout and \
+                explained[0].stdout.count(b"shuffled.jsonl:") >= 10:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL determinism: explain differs between --threads 1 and 4: %r" % explained[1].stderr[:300])
+        for strict in (False, True):
+            a, b = told[("1", strict)], told[("4", strict)]
+            ok = a == b and a[3].count(b"\n") == (1 if strict else nbad) and b"reject" in a[2]
+            if ok:
+                passed += 1
+            else:
+                failed += 1
+                print("FAIL determinism: rejects%s differ between --threads 1 and 4:\n%r\n%r"
+                      % (" with --strict" if strict else "", a[2][:400], b[2][:400]))
         # CSV cells go through the runs as they came
         cols = ["ts", "customer", "type", "ticket", "product", "total", "channel"]
         cpath = os.path.join(tmp, "shuffled.csv")

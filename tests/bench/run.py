@@ -191,7 +191,7 @@ def tool_commands(wl, logs, py_csv):
     other tools treat every clock still open at the end as fired."""
     base = os.path.join(WDIR, wl)
     cx = [CXR, "run", base + ".cxr"]
-    opts = ["--flush", "--quiet"]
+    opts = ["--flush", "--quiet", "--threads", "1"]  # the targets are for one thread
     jq_n = [] if wl == "w1_late_film" else ["-n"]
     cmds = [
         ("cxr", "jsonl", cx + [logs["jsonl"]] + opts, None),
@@ -503,7 +503,7 @@ def main():
                 all_ok = False
                 continue
             out = os.path.join(BENCH_DIR, "%s.rules-%d-%s.out" % (tag, k, variant))
-            r = run([CXR, "run", script, logs["jsonl"], "--quiet"], stdout=out)
+            r = run([CXR, "run", script, logs["jsonl"], "--quiet", "--threads", "1"], stdout=out)
             if r.code != 0:
                 notes.append("rules %d %s: exit %d: %s" % (k, variant, r.code, r.err.strip()[-300:]))
                 all_ok = False
@@ -515,7 +515,7 @@ def main():
             if got != w1_ref:
                 notes.append("rules %d %s: the late_film responses differ from W1's" % (k, variant))
                 all_ok = False
-            rule_times[(k, variant)] = time_it([CXR, "run", script, logs["jsonl"], "--quiet"],
+            rule_times[(k, variant)] = time_it([CXR, "run", script, logs["jsonl"], "--quiet", "--threads", "1"],
                                                label="W1 %d rules (%s)" % (k, variant))
 
     # 4b. memory per customer (W2).
@@ -526,7 +526,7 @@ def main():
                 '"ticket":"t0000001","channel":"chat"}\n')
     w2 = os.path.join(WDIR, "w2_support_sla.cxr")
     base = run([CXR, "run", w2, "-", "--flush", "--quiet"], stdin=tiny)
-    base_file = run([CXR, "run", w2, tiny, "--flush", "--quiet"])
+    base_file = run([CXR, "run", w2, tiny, "--flush", "--quiet", "--threads", "1"])
     mem_rows = []
     for c in scale:
         n = 3 * c
@@ -539,7 +539,7 @@ def main():
                 kept = json.load(f)["customers"]
         except (OSError, ValueError, KeyError):
             pass
-        rf = run([CXR, "run", w2, lp["jsonl"], "--flush", "--quiet"])
+        rf = run([CXR, "run", w2, lp["jsonl"], "--flush", "--quiet", "--threads", "1"])
         if rs.code or rf.code or not kept:
             notes.append("memory at %d customers: exit %d / %d: %s" % (c, rs.code, rf.code, rf.err[-300:]))
             continue
@@ -626,6 +626,14 @@ def main():
                "(target <= 100 plus pending timers)"
                % (f"{kept:,}", per, base.rss / 1e6, facts["most_open_support_clocks"]))
 
+    if thread_rows:
+        one = {wid: t for wid, nt, t, same in thread_rows if nt == 1 and t}
+        for wid, nt, t, same in thread_rows:
+            if nt == 2 and t and wid in one:
+                x = one[wid].seconds / t.seconds
+                target(x >= 1.8 and same, "%s with --threads 2 runs %.2fx as fast as with 1%s (target >= 1.8x, "
+                       "output identical)" % (wid, x, "" if same else ", OUTPUT DIFFERS"))
+
     rule_rows = []
     for variant in ("types", "guards"):
         a = rule_times.get((10, variant))
@@ -655,11 +663,13 @@ def main():
         threads_text = "threads: not available yet (`cxr run --help` has no --threads)"
     else:
         trow = []
+        one = {wid: t for wid, nt, t, same in thread_rows if nt == 1 and t}
         for wid, nt, t, same in thread_rows:
             trow.append((wid, nt, "%.3f" % t.seconds if t else "failed",
                          fmt_rate(N / t.seconds) if t else "",
+                         "%.2fx" % (one[wid].seconds / t.seconds) if t and wid in one else "-",
                          "yes" if same else ("NO" if same is False else "?")))
-        threads_text = md_table(("workload", "threads", "median s", "events/s",
+        threads_text = md_table(("workload", "threads", "median s", "events/s", "speed / 1 thread",
                                  "output identical to 1 thread"), trow)
         for wid, nt, t, same in thread_rows:
             if same is False:
