@@ -249,8 +249,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		h->engine->spilled_bytes = spill_bytes(st.spill);
 	} else if (status == CXR_OK) {
 		store_sort(&st);
-		for (size_t i = 0; i < st.n; i++)
-			engine_event(h->engine, &st.evs[i]);
+		engine_events(h->engine, st.evs, st.n);
 	}
 	if (status == CXR_OK) {
 		engine_finish(h->engine, h->flush);

@@ -240,6 +240,8 @@ uint32_t engine_file(struct engine *e, const char *name);
 /* Run every handler of the event's type; returns the number of runtime
  * errors it caused. */
 int engine_event(struct engine *e, const struct event *ev);
+/* engine_event for each of n events in time order. */
+void engine_events(struct engine *e, const struct event *evs, size_t n);
 void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
 		   const char *raw, size_t rawlen);
 
