@@ -114,14 +114,27 @@ static void cust_grow(struct engine *e)
 
 uint32_t engine_customer(struct engine *e, const char *key, size_t len)
 {
-	uint64_t h = mem_hash(key, len);
-	uint32_t slot = (uint32_t)h & e->cust_mask;
+	return engine_customer_hashed(e, key, len, (uint32_t)mem_hash(key, len));
+}
+
+void engine_customer_prefetch(const struct engine *e, uint32_t h, int stage)
+{
+	const uint32_t *slot = &e->cust_index[h & e->cust_mask];
+	if (stage == 0)
+		__builtin_prefetch(slot);
+	else if (*slot)
+		__builtin_prefetch(&e->custs[*slot - 1]);
+}
+
+uint32_t engine_customer_hashed(struct engine *e, const char *key, size_t len, uint32_t h)
+{
+	uint32_t slot = h & e->cust_mask;
 	for (;;) {
 		uint32_t i = e->cust_index[slot];
 		if (!i)
 			break;
 		struct customer *c = &e->custs[i - 1];
-		if (c->hash == (uint32_t)h && c->keylen == len && memcmp(cust_key(c), key, len) == 0)
+		if (c->hash == h && c->keylen == len && memcmp(cust_key(c), key, len) == 0)
 			return i - 1;
 		slot = (slot + 1) & e->cust_mask;
 	}
@@ -136,7 +149,7 @@ uint32_t engine_customer(struct engine *e, const char *key, size_t len)
 		memcpy(c->key.text, key, len); /* the memset left its NUL */
 	else
 		c->key.ptr = arena_strndup(&e->keys, key, len);
-	c->hash = (uint32_t)h;
+	c->hash = h;
 	e->cust_index[slot] = ++e->ncusts;
 	if (e->ncusts * 2 > e->cust_mask)
 		cust_grow(e);

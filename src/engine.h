@@ -236,6 +236,11 @@ struct engine {
 struct engine *engine_new(const struct prog *p, struct diag *d);
 void engine_free(struct engine *e);
 uint32_t engine_customer(struct engine *e, const char *key, size_t len);
+/* The same with the key's hash known: (uint32_t)mem_hash(key, len). */
+uint32_t engine_customer_hashed(struct engine *e, const char *key, size_t len, uint32_t hash);
+/* Fetch ahead what engine_customer_hashed will read: the index slot
+ * (stage 0), then, a little later, the record it names (stage 1). */
+void engine_customer_prefetch(const struct engine *e, uint32_t hash, int stage);
 uint32_t engine_file(struct engine *e, const char *name);
 /* Run every handler of the event's type; returns the number of runtime
  * errors it caused. */

@@ -142,7 +142,8 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		}
 		return NULL;
 	}
-	ev->cust = st->part ? 0 : engine_customer(e, key, keylen); /* a part's: made by store_adopt */
+	/* A part's customers are made by store_adopt: it gets the key's hash. */
+	ev->cust = st->part ? (uint32_t)mem_hash(key, keylen) : engine_customer(e, key, keylen);
 	return NULL;
 }
 
@@ -457,13 +458,19 @@ int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t
 		if (part->unread_last > e->last_time || e->events == part->unread)
 			e->last_time = part->unread_last;
 	}
+	enum { AHEAD = 16 };
 	for (size_t i = 0; i < part->n; i++) {
+		/* The customer table is read at random: fetch ahead. */
+		if (i + AHEAD < part->n)
+			engine_customer_prefetch(e, part->evs[i + AHEAD].cust, 0);
+		if (i + AHEAD / 2 < part->n)
+			engine_customer_prefetch(e, part->evs[i + AHEAD / 2].cust, 1);
 		struct event ev = part->evs[i];
 		char num[64];
 		const char *key = "";
 		size_t keylen = 0;
 		event_key(&ev.slots[SLOT_KEY], num, &key, &keylen); /* make_event checked it */
-		ev.cust = engine_customer(e, key, keylen);
+		ev.cust = engine_customer_hashed(e, key, keylen, ev.cust);
 		ev.line += line_offset;
 		if (st->n == st->cap) {
 			st->cap = st->cap ? st->cap * 2 : 4096;
