@@ -120,12 +120,12 @@ void cxr_set_threads(cxr *h, int n) { h->threads = n; }
 /* Parts smaller than this are not worth a thread. */
 #define PART_MIN ((uint64_t)64 << 10)
 
-/* The threads' parts are kept whole, so they are for logs that fit well
- * within --memory. */
+/* Parts (on threads, or one on this thread: their customers are made
+ * after reading, with the table fetched ahead) are kept whole, so they
+ * are for logs that fit well within --memory. */
 static int threads_fit(const cxr *h, const char *const *paths, int npaths, size_t limit)
 {
-	if (h->threads < 2)
-		return 0;
+	(void)h;
 	uint64_t total = 0;
 	for (int i = 0; i < npaths; i++) {
 		struct stat sb;
@@ -230,7 +230,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	struct store *parts = NULL;
 	int nparts = 0;
 	if (threads_fit(h, paths, npaths, st.limit)) {
-		if (store_read_threads(h->engine, &st, paths, npaths, h->threads, PART_MIN, &parts, &nparts) < 0)
+		if (store_read_threads(h->engine, &st, paths, npaths, h->threads > 1 ? h->threads : 1, PART_MIN, &parts, &nparts) < 0)
 			status = CXR_INPUT_ERROR;
 	} else {
 		for (int i = 0; i < npaths; i++) {

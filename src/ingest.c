@@ -458,14 +458,23 @@ int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t
 		if (part->unread_last > e->last_time || e->events == part->unread)
 			e->last_time = part->unread_last;
 	}
+	/* The first part's array becomes st's: no copy, nor twice the memory. */
+	const struct event *from = part->evs;
+	size_t n = part->n;
+	if (!st->n) {
+		mem_free(st->evs);
+		st->evs = part->evs;
+		st->cap = part->cap;
+		part->evs = NULL;
+	}
 	enum { AHEAD = 16 };
-	for (size_t i = 0; i < part->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		/* The customer table is read at random: fetch ahead. */
-		if (i + AHEAD < part->n)
-			engine_customer_prefetch(e, part->evs[i + AHEAD].cust, 0);
-		if (i + AHEAD / 2 < part->n)
-			engine_customer_prefetch(e, part->evs[i + AHEAD / 2].cust, 1);
-		struct event ev = part->evs[i];
+		if (i + AHEAD < n)
+			engine_customer_prefetch(e, from[i + AHEAD].cust, 0);
+		if (i + AHEAD / 2 < n)
+			engine_customer_prefetch(e, from[i + AHEAD / 2].cust, 1);
+		struct event ev = from[i];
 		char num[64];
 		const char *key = "";
 		size_t keylen = 0;
@@ -478,7 +487,7 @@ int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t
 		}
 		if (st->n && ev.time < st->evs[st->n - 1].time)
 			st->sorted = 0;
-		st->evs[st->n++] = ev;
+		st->evs[st->n++] = ev; /* in place, or after what st had */
 	}
 	/* The events are st's now; their values stay in the part's arena. */
 	mem_free(part->evs);
@@ -552,8 +561,8 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 	int rc = 0;
 	for (int i = 0; i < npaths && rc == 0; i++) {
 		int n = 1;
-		if (threads < 2 || strcmp(paths[i], "-") == 0 || format_of(st->prog, paths[i]) != FMT_JSONL ||
-		    src_split_lines(paths[i], threads, min_part, cuts, &n) < 0 || n < 2)
+		if (strcmp(paths[i], "-") == 0 || format_of(st->prog, paths[i]) != FMT_JSONL ||
+		    src_split_lines(paths[i], threads, min_part, cuts, &n) < 0)
 			rc = store_read(e, st, paths[i]);
 		else
 			rc = read_in_parts(e, st, paths[i], cuts, n, parts, nparts);
