@@ -248,15 +248,18 @@ static int ingest_jsonl(struct engine *e, struct store *st, struct source *src, 
 static int ingest_csv(struct engine *e, struct store *st, struct source *src, uint32_t file)
 {
 	const struct prog *p = st->prog;
+	/* A part (e is NULL) is read on the calling thread: it may speak. */
+	struct diag *d = e ? e->diag : st->diag;
+	const char *name = e ? e->files[file] : st->name;
 	struct csv_record rec;
 	int got = src_csv(src, &rec);
 	if (got <= 0) {
 		if (got < 0)
-			diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));
+			diag_plain(d, "cxr: %s: read error: %s", name, src_error(src));
 		return got < 0 ? -2 : 0; /* an empty file has no events */
 	}
 	if (rec.error) {
-		diag_plain(e->diag, "%s:%llu: error: bad CSV header: %s", e->files[file], (unsigned long long)rec.line,
+		diag_plain(d, "%s:%llu: error: bad CSV header: %s", name, (unsigned long long)rec.line,
 			   rec.error);
 		return -2;
 	}
@@ -293,8 +296,8 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 		if (ncols > 12)
 			buf_adds(&cols, ", ...");
-		diag_plain(e->diag, "%s:1: %s: no column '%s' for the %s%s (columns: %s; input { %s = ... } names the column)",
-			   e->files[file], s == SLOT_TYPE ? "warning" : "error", p->slots[s].path, role[s],
+		diag_plain(d, "%s:1: %s: no column '%s' for the %s%s (columns: %s; input { %s = ... } names the column)",
+			   name, s == SLOT_TYPE ? "warning" : "error", p->slots[s].path, role[s],
 			   suggest_hint(&sg, &hint), cols.p ? cols.p : "none", setting[s]);
 		buf_free(&hint);
 		buf_free(&cols);
@@ -363,7 +366,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 	}
 	if (got < 0) {
-		diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));
+		diag_plain(d, "cxr: %s: read error: %s", name, src_error(src));
 		rc = -2;
 	}
 	mem_free(col_slot);
@@ -427,6 +430,18 @@ int store_read_part(struct store *st, const char *path, uint32_t file, uint64_t 
 {
 	char err[256];
 	st->part = 1;
+	if (format_of(st->prog, path) == FMT_CSV) {
+		/* Whole, on the calling thread: a cell may hold a newline. */
+		struct source *src = src_open(path, err, sizeof err);
+		if (!src) {
+			buf_adds(&st->read_error, err);
+			return -1;
+		}
+		src_csv_delim(src, ends_with(path, ".tsv") && st->prog->delim == ',' ? '\t' : st->prog->delim);
+		st->failed = ingest_csv(NULL, st, src, file) == -2;
+		src_close(src);
+		return st->failed ? -1 : 0;
+	}
 	struct source *src = src_open_range(path, from, to, err, sizeof err);
 	if (!src) {
 		buf_adds(&st->read_error, err);
@@ -524,6 +539,8 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 	for (int k = 0; k < n; k++) {
 		store_init(&mine[k], st->prog);
 		mine[k].strict = st->strict;
+		mine[k].diag = e->diag;
+		mine[k].name = e->files[file];
 		jobs[k] = (struct part_job){&mine[k], path, file, cuts[k], cuts[k + 1]};
 	}
 	*nparts += n;
@@ -540,7 +557,9 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 	int rc = 0;
 	uint64_t lines = 0;
 	for (int k = 0; k < n && rc == 0; k++) {
-		if (mine[k].read_error.len) {
+		if (mine[k].failed) {
+			rc = -2;
+		} else if (mine[k].read_error.len) {
 			diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
 			rc = -2;
 		} else if (store_adopt(e, st, &mine[k], lines) < 0) {
@@ -561,8 +580,9 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 	int rc = 0;
 	for (int i = 0; i < npaths && rc == 0; i++) {
 		int n = 1;
-		if (strcmp(paths[i], "-") == 0 || format_of(st->prog, paths[i]) != FMT_JSONL ||
-		    src_split_lines(paths[i], threads, min_part, cuts, &n) < 0)
+		/* A CSV file is one part: a quoted cell may hold a newline. */
+		int csv = format_of(st->prog, paths[i]) == FMT_CSV;
+		if (strcmp(paths[i], "-") == 0 || src_split_lines(paths[i], csv ? 1 : threads, min_part, cuts, &n) < 0)
 			rc = store_read(e, st, paths[i]);
 		else
 			rc = read_in_parts(e, st, paths[i], cuts, n, parts, nparts);
