@@ -123,9 +123,8 @@ void cxr_set_threads(cxr *h, int n) { h->threads = n; }
 /* Parts (on threads, or one on this thread: their customers are made
  * after reading, with the table fetched ahead) are kept whole, so they
  * are for logs that fit well within --memory. */
-static int threads_fit(const cxr *h, const char *const *paths, int npaths, size_t limit)
+static int parts_fit(const char *const *paths, int npaths, size_t limit)
 {
-	(void)h;
 	uint64_t total = 0;
 	for (int i = 0; i < npaths; i++) {
 		struct stat sb;
@@ -229,8 +228,9 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	st.limit = h->memory ? h->memory : default_memory();
 	struct store *parts = NULL;
 	int nparts = 0;
-	if (threads_fit(h, paths, npaths, st.limit)) {
-		if (store_read_threads(h->engine, &st, paths, npaths, h->threads > 1 ? h->threads : 1, PART_MIN, &parts, &nparts) < 0)
+	if (parts_fit(paths, npaths, st.limit)) {
+		int threads = h->threads > 1 ? h->threads : 1;
+		if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN, &parts, &nparts) < 0)
 			status = CXR_INPUT_ERROR;
 	} else {
 		for (int i = 0; i < npaths; i++) {
