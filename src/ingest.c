@@ -91,17 +91,19 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	}
 	const char *msg;
 	struct val number;
-	if (t->kind == V_STR && (t->flags & VF_DATA) && val_as_number(t, &number))
-		t = &number; /* a CSV cell of epoch seconds or ms */
-	switch (t->kind) {
-	case V_STR:
-		if (time_parse(t->u.s, t->len, 0, &ev->time, &msg) < 0) {
-			buf_printf(why, "bad timestamp in field '%s': ", slot_name(p, SLOT_TIME));
-			json_write_str(why, t->u.s, t->len > 80 ? 80 : t->len);
-			buf_printf(why, ": %s", msg);
-			return why->p;
-		}
+	/* A timestamp text first: no number looks like YYYY-MM-DD, and most
+	 * times are texts.  Then a text of epoch seconds or ms (a CSV cell). */
+	int parsed = t->kind == V_STR && time_parse(t->u.s, t->len, 0, &ev->time, &msg) == 0;
+	if (!parsed && t->kind == V_STR && (t->flags & VF_DATA) && val_as_number(t, &number))
+		t = &number;
+	switch (parsed ? V_TIME : t->kind) {
+	case V_TIME:
 		break;
+	case V_STR: /* time_parse said why */
+		buf_printf(why, "bad timestamp in field '%s': ", slot_name(p, SLOT_TIME));
+		json_write_str(why, t->u.s, t->len > 80 ? 80 : t->len);
+		buf_printf(why, ": %s", msg);
+		return why->p;
 	case V_INT:
 	case V_FLOAT:
 		if (time_from_epoch(t->kind == V_INT ? (double)t->u.i : t->u.f, &ev->time, &msg) < 0) {
