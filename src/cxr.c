@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -120,20 +119,6 @@ void cxr_set_threads(cxr *h, int n) { h->threads = n; }
 /* Parts smaller than this are not worth a thread. */
 #define PART_MIN ((uint64_t)64 << 10)
 
-/* Parts (on threads, or one on this thread: their customers are made
- * after reading, with the table fetched ahead) are kept whole, so they
- * are for logs that fit well within --memory. */
-static int parts_fit(const char *const *paths, int npaths, size_t limit)
-{
-	uint64_t total = 0;
-	for (int i = 0; i < npaths; i++) {
-		struct stat sb;
-		if (strcmp(paths[i], "-") && stat(paths[i], &sb) == 0)
-			total += (uint64_t)sb.st_size;
-	}
-	return total < limit / 2;
-}
-
 /* Half of the machine's memory: the events read whole stay below it. */
 static size_t default_memory(void)
 {
@@ -228,19 +213,11 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	st.limit = h->memory ? h->memory : default_memory();
 	struct store *parts = NULL;
 	int nparts = 0;
-	if (parts_fit(paths, npaths, st.limit)) {
-		int threads = h->threads > 1 ? h->threads : 1;
-		if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN, &parts, &nparts) < 0)
-			status = CXR_INPUT_ERROR;
-	} else {
-		for (int i = 0; i < npaths; i++) {
-			int rc = store_read(h->engine, &st, paths[i]);
-			if (rc < 0) {
-				status = CXR_INPUT_ERROR;
-				break;
-			}
-		}
-	}
+	/* Files are read in parts (on threads, or one on this thread: their
+	 * customers are made after reading, with the table fetched ahead). */
+	int threads = h->threads > 1 ? h->threads : 1;
+	if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN, &parts, &nparts) < 0)
+		status = CXR_INPUT_ERROR;
 	if (status == CXR_OK && spill_runs(st.spill)) {
 		/* Larger than memory: the rest is a run too, then all are merged. */
 		if (spill_store(st.spill, &st, &h->diag) < 0 || spill_merge(st.spill, h->engine, h->prog->nslots) < 0)

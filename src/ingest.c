@@ -9,6 +9,7 @@
 #include "ingest.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,47 +528,67 @@ static void *part_main(void *arg)
 	return NULL;
 }
 
-/* One JSON Lines file in up to `threads` parts read at once, then taken
- * in order. */
+/* Bytes the store holds now, its parts' arenas included. */
+static size_t held(const struct store *st, const struct store *parts, int nparts)
+{
+	size_t n = st->data.bytes + st->n * sizeof *st->evs;
+	for (int k = 0; k < nparts; k++)
+		n += parts[k].data.bytes;
+	return n;
+}
+
+/* A file's parts, `threads` at a time read at once, then taken in order.
+ * When the store outgrows --memory, it goes to a run on disk, and the
+ * parts taken so far (their values are in the run now) are freed. */
 static int read_in_parts(struct engine *e, struct store *st, const char *path, const uint64_t *cuts, int n,
-			 struct store **parts, int *nparts)
+			 int threads, struct store **parts, int *nparts)
 {
 	uint32_t file = engine_file(e, path);
-	*parts = mem_realloc(*parts, sizeof **parts * (size_t)(*nparts + n));
-	struct store *mine = *parts + *nparts;
-	struct part_job *jobs = mem_alloc(sizeof *jobs * (size_t)n);
-	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)n);
-	int *started = mem_alloc(sizeof *started * (size_t)n);
-	for (int k = 0; k < n; k++) {
-		store_init(&mine[k], st->prog);
-		mine[k].strict = st->strict;
-		mine[k].diag = e->diag;
-		mine[k].name = e->files[file];
-		jobs[k] = (struct part_job){&mine[k], path, file, cuts[k], cuts[k + 1]};
-	}
-	*nparts += n;
-	/* Part 0 on this thread; a part whose thread cannot start, too. */
-	for (int k = 1; k < n; k++)
-		started[k] = pthread_create(&tids[k], NULL, part_main, &jobs[k]) == 0;
-	part_main(&jobs[0]);
-	for (int k = 1; k < n; k++) {
-		if (started[k])
-			pthread_join(tids[k], NULL);
-		else
-			part_main(&jobs[k]);
-	}
+	struct part_job *jobs = mem_alloc(sizeof *jobs * (size_t)threads);
+	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)threads);
+	int *started = mem_alloc(sizeof *started * (size_t)threads);
 	int rc = 0;
 	uint64_t lines = 0;
-	for (int k = 0; k < n && rc == 0; k++) {
-		if (mine[k].failed) {
-			rc = -2;
-		} else if (mine[k].read_error.len) {
-			diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
-			rc = -2;
-		} else if (store_adopt(e, st, &mine[k], lines) < 0) {
-			rc = -1;
+	for (int first = 0; first < n && rc == 0; first += threads) {
+		int m = n - first < threads ? n - first : threads;
+		*parts = mem_realloc(*parts, sizeof **parts * (size_t)(*nparts + m));
+		struct store *mine = *parts + *nparts;
+		for (int k = 0; k < m; k++) {
+			store_init(&mine[k], st->prog);
+			mine[k].strict = st->strict;
+			mine[k].diag = e->diag;
+			mine[k].name = e->files[file];
+			jobs[k] = (struct part_job){&mine[k], path, file, cuts[first + k], cuts[first + k + 1]};
 		}
-		lines += mine[k].lines;
+		*nparts += m;
+		/* Part 0 on this thread; a part whose thread cannot start, too. */
+		for (int k = 1; k < m; k++)
+			started[k] = pthread_create(&tids[k], NULL, part_main, &jobs[k]) == 0;
+		part_main(&jobs[0]);
+		for (int k = 1; k < m; k++) {
+			if (started[k])
+				pthread_join(tids[k], NULL);
+			else
+				part_main(&jobs[k]);
+		}
+		for (int k = 0; k < m && rc == 0; k++) {
+			if (mine[k].failed) {
+				rc = -2;
+			} else if (mine[k].read_error.len) {
+				diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
+				rc = -2;
+			} else if (store_adopt(e, st, &mine[k], lines) < 0) {
+				rc = -1;
+			}
+			lines += mine[k].lines;
+		}
+		if (rc == 0 && st->spill && held(st, *parts, *nparts) > st->limit) {
+			if (spill_store(st->spill, st, e->diag) < 0)
+				rc = -2;
+			for (int k = 0; k < *nparts; k++)
+				store_free(&(*parts)[k]);
+			*nparts = 0;
+		}
 	}
 	mem_free(jobs);
 	mem_free(tids);
@@ -578,18 +599,26 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 int store_read_threads(struct engine *e, struct store *st, const char *const *paths, int npaths, int threads,
 		       uint64_t min_part, struct store **parts, int *nparts)
 {
-	uint64_t *cuts = mem_alloc(sizeof *cuts * (size_t)(threads + 1));
 	int rc = 0;
 	for (int i = 0; i < npaths && rc == 0; i++) {
 		int n = 1;
-		/* A CSV file is one part: a quoted cell may hold a newline. */
+		struct stat sb;
+		uint64_t size = strcmp(paths[i], "-") && stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
+		/* Parts of about a quarter of --memory at most, `threads` of them
+		 * at once; a CSV file is one part (a quoted cell may hold a
+		 * newline), so one larger than that is read as a stream is. */
 		int csv = format_of(st->prog, paths[i]) == FMT_CSV;
-		if (strcmp(paths[i], "-") == 0 || src_split_lines(paths[i], csv ? 1 : threads, min_part, cuts, &n) < 0)
+		uint64_t quarter = st->limit / 4 ? st->limit / 4 : 1;
+		uint64_t rounds = 1 + size / quarter / (uint64_t)threads;
+		int most = csv ? 1 : threads * (int)(rounds < (1u << 16) ? rounds : (1u << 16));
+		uint64_t *cuts = mem_alloc(sizeof *cuts * (size_t)(most + 1));
+		if (strcmp(paths[i], "-") == 0 || (csv && size > quarter) ||
+		    src_split_lines(paths[i], most, min_part < quarter ? min_part : quarter, cuts, &n) < 0)
 			rc = store_read(e, st, paths[i]);
 		else
-			rc = read_in_parts(e, st, paths[i], cuts, n, parts, nparts);
+			rc = read_in_parts(e, st, paths[i], cuts, n, threads, parts, nparts);
+		mem_free(cuts);
 	}
-	mem_free(cuts);
 	return rc;
 }
 

@@ -395,7 +395,8 @@ void engine_summary(struct engine *e, struct buf *b, int json)
 			buf_printf(b, ", %llu late (beyond lateness, %s)", (unsigned long long)e->late,
 				   e->prog->late == LATE_PROCESS ? "processed" : "rejected");
 		if (e->spilled_runs)
-			buf_printf(b, ", larger than --memory: sorted in %u runs on disk (%.1f %s)", e->spilled_runs,
+			buf_printf(b, ", larger than --memory: sorted in %u run%s on disk (%.1f %s)", e->spilled_runs,
+				   e->spilled_runs == 1 ? "" : "s",
 				   (double)e->spilled_bytes / (e->spilled_bytes < 1000000 ? 1e3 : 1e6),
 				   e->spilled_bytes < 1000000 ? "kB" : "MB");
 		buf_addc(b, '\n');
