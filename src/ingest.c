@@ -528,71 +528,144 @@ static void *part_main(void *arg)
 	return NULL;
 }
 
-/* Bytes the store holds now, its parts' arenas included. */
-static size_t held(const struct store *st, const struct store *parts, int nparts)
+/* The parts of one file: handed out in order to whoever is free (the
+ * worker threads, and this thread between taking parts), and taken in
+ * order by this thread only.  Parts are read at most `ahead` beyond the
+ * last one taken, which bounds the memory of parts read but not taken. */
+struct queue {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct part_job *jobs;
+	int *state;  /* per part: 0 waiting, 1 being read, 2 read */
+	int n, next, taken, ahead;
+	int stop;    /* a part failed: hand out no more */
+};
+
+/* The next part to read, or -1 when there is none (now, unless wait). */
+static int queue_take(struct queue *q, int wait)
 {
-	size_t n = st->data.bytes + st->n * sizeof *st->evs;
-	for (int k = 0; k < nparts; k++)
-		n += parts[k].data.bytes;
-	return n;
+	int k = -1;
+	pthread_mutex_lock(&q->lock);
+	while (!q->stop && q->next < q->n) {
+		if (q->next < q->taken + q->ahead) {
+			k = q->next++;
+			q->state[k] = 1;
+			break;
+		}
+		if (!wait)
+			break;
+		pthread_cond_wait(&q->changed, &q->lock);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return k;
 }
 
-/* A file's parts, `threads` at a time read at once, then taken in order.
- * When the store outgrows --memory, it goes to a run on disk, and the
- * parts taken so far (their values are in the run now) are freed. */
+static void queue_set(struct queue *q, int *field, int value)
+{
+	pthread_mutex_lock(&q->lock);
+	*field = value;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void queue_read(struct queue *q, int k)
+{
+	part_main(&q->jobs[k]);
+	queue_set(q, &q->state[k], 2);
+}
+
+static void *queue_worker(void *arg)
+{
+	struct queue *q = arg;
+	int k;
+	while ((k = queue_take(q, 1)) >= 0)
+		queue_read(q, k);
+	return NULL;
+}
+
+/* Wait until part k is read, reading others meanwhile. */
+static void queue_wait(struct queue *q, int k)
+{
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		int ready = q->state[k] == 2;
+		pthread_mutex_unlock(&q->lock);
+		if (ready)
+			return;
+		int other = queue_take(q, 0);
+		if (other >= 0) {
+			queue_read(q, other);
+			continue;
+		}
+		/* Part k is being read by a worker: nothing else to do. */
+		pthread_mutex_lock(&q->lock);
+		while (q->state[k] != 2)
+			pthread_cond_wait(&q->changed, &q->lock);
+		pthread_mutex_unlock(&q->lock);
+		return;
+	}
+}
+
+/* A file's parts read on `threads` threads and taken in order.  When the
+ * store outgrows --memory it goes to a run on disk, and the parts taken
+ * so far (their values are in the run now) are freed. */
 static int read_in_parts(struct engine *e, struct store *st, const char *path, const uint64_t *cuts, int n,
 			 int threads, struct store **parts, int *nparts)
 {
 	uint32_t file = engine_file(e, path);
-	struct part_job *jobs = mem_alloc(sizeof *jobs * (size_t)threads);
+	*parts = mem_realloc(*parts, sizeof **parts * (size_t)(*nparts + n));
+	struct store *mine = *parts + *nparts;
+	struct queue q = {.n = n, .ahead = 2 * threads};
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_cond_init(&q.changed, NULL);
+	q.jobs = mem_alloc(sizeof *q.jobs * (size_t)n);
+	q.state = mem_alloc(sizeof *q.state * (size_t)n);
+	for (int k = 0; k < n; k++) {
+		store_init(&mine[k], st->prog);
+		mine[k].strict = st->strict;
+		mine[k].diag = e->diag;
+		mine[k].name = e->files[file];
+		q.jobs[k] = (struct part_job){&mine[k], path, file, cuts[k], cuts[k + 1]};
+	}
+	*nparts += n;
 	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)threads);
-	int *started = mem_alloc(sizeof *started * (size_t)threads);
-	int rc = 0;
+	int workers = 0;
+	for (int t = 1; t < threads && t < n; t++)
+		if (pthread_create(&tids[workers], NULL, queue_worker, &q) == 0)
+			workers++;
+	int rc = 0, live = 0; /* mine[live..] are parts not yet gone to a run */
 	uint64_t lines = 0;
-	for (int first = 0; first < n && rc == 0; first += threads) {
-		int m = n - first < threads ? n - first : threads;
-		*parts = mem_realloc(*parts, sizeof **parts * (size_t)(*nparts + m));
-		struct store *mine = *parts + *nparts;
-		for (int k = 0; k < m; k++) {
-			store_init(&mine[k], st->prog);
-			mine[k].strict = st->strict;
-			mine[k].diag = e->diag;
-			mine[k].name = e->files[file];
-			jobs[k] = (struct part_job){&mine[k], path, file, cuts[first + k], cuts[first + k + 1]};
+	size_t taken_bytes = 0;
+	while (q.taken < n && rc == 0) {
+		int k = q.taken;
+		queue_wait(&q, k);
+		if (mine[k].failed) {
+			rc = -2;
+		} else if (mine[k].read_error.len) {
+			diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
+			rc = -2;
+		} else if (store_adopt(e, st, &mine[k], lines) < 0) {
+			rc = -1;
 		}
-		*nparts += m;
-		/* Part 0 on this thread; a part whose thread cannot start, too. */
-		for (int k = 1; k < m; k++)
-			started[k] = pthread_create(&tids[k], NULL, part_main, &jobs[k]) == 0;
-		part_main(&jobs[0]);
-		for (int k = 1; k < m; k++) {
-			if (started[k])
-				pthread_join(tids[k], NULL);
-			else
-				part_main(&jobs[k]);
-		}
-		for (int k = 0; k < m && rc == 0; k++) {
-			if (mine[k].failed) {
-				rc = -2;
-			} else if (mine[k].read_error.len) {
-				diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
-				rc = -2;
-			} else if (store_adopt(e, st, &mine[k], lines) < 0) {
-				rc = -1;
-			}
-			lines += mine[k].lines;
-		}
-		if (rc == 0 && st->spill && held(st, *parts, *nparts) > st->limit) {
+		lines += mine[k].lines;
+		taken_bytes += mine[k].data.bytes;
+		if (rc == 0 && st->spill && st->data.bytes + st->n * sizeof *st->evs + taken_bytes > st->limit) {
 			if (spill_store(st->spill, st, e->diag) < 0)
 				rc = -2;
-			for (int k = 0; k < *nparts; k++)
-				store_free(&(*parts)[k]);
-			*nparts = 0;
+			for (; live <= k; live++)
+				store_free(&mine[live]);
+			taken_bytes = 0;
 		}
+		queue_set(&q, &q.taken, k + 1);
 	}
-	mem_free(jobs);
+	queue_set(&q, &q.stop, 1);
+	for (int t = 0; t < workers; t++)
+		pthread_join(tids[t], NULL);
+	pthread_mutex_destroy(&q.lock);
+	pthread_cond_destroy(&q.changed);
+	mem_free(q.jobs);
+	mem_free(q.state);
 	mem_free(tids);
-	mem_free(started);
 	return rc;
 }
 
@@ -604,13 +677,14 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 		int n = 1;
 		struct stat sb;
 		uint64_t size = strcmp(paths[i], "-") && stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
-		/* Parts of about a quarter of --memory at most, `threads` of them
-		 * at once; a CSV file is one part (a quoted cell may hold a
-		 * newline), so one larger than that is read as a stream is. */
+		/* A CSV file is one part (a quoted cell may hold a newline), so
+		 * one larger than a quarter of --memory is read as a stream is. */
 		int csv = format_of(st->prog, paths[i]) == FMT_CSV;
 		uint64_t quarter = st->limit / 4 ? st->limit / 4 : 1;
-		uint64_t rounds = 1 + size / quarter / (uint64_t)threads;
-		int most = csv ? 1 : threads * (int)(rounds < (1u << 16) ? rounds : (1u << 16));
+		/* Parts read ahead stay within a quarter of --memory: about
+		 * 2 * threads of them, each up to quarter / (16 * threads). */
+		uint64_t per = 1 + size / quarter;
+		int most = csv ? 1 : 16 * threads * (int)(per < (1u << 14) ? per : (1u << 14));
 		uint64_t *cuts = mem_alloc(sizeof *cuts * (size_t)(most + 1));
 		if (strcmp(paths[i], "-") == 0 || (csv && size > quarter) ||
 		    src_split_lines(paths[i], most, min_part < quarter ? min_part : quarter, cuts, &n) < 0)
