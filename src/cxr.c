@@ -226,7 +226,11 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		h->engine->spilled_bytes = spill_bytes(st.spill);
 	} else if (status == CXR_OK) {
 		store_sort(&st);
-		engine_events(h->engine, st.evs, st.n);
+		/* Below a few thousand events, threads cost more than they save. */
+		if (h->threads > 1 && st.n >= 4096 && engine_parallel_ok(h->engine))
+			engine_events_parallel(h->engine, st.evs, st.n, h->threads);
+		else
+			engine_events(h->engine, st.evs, st.n);
 	}
 	if (status == CXR_OK) {
 		engine_finish(h->engine, h->flush);

@@ -470,19 +470,35 @@ static void render_json(struct buf *b, const struct emit_desc *d, const struct c
 	}
 }
 
+static void csv_header_text(struct engine *e, struct buf *b)
+{
+	const struct prog *p = e->prog;
+	buf_adds(b, "action,rule,customer,at");
+	for (int i = 0; i < p->ncolumns; i++) {
+		buf_addc(b, ',');
+		csv_cell(b, p->columns[i], strlen(p->columns[i]));
+	}
+	buf_addc(b, '\n');
+	e->header_written = 1;
+}
+
+void engine_csv_header(struct engine *e)
+{
+	if (e->header_written)
+		return;
+	struct buf b = {0};
+	csv_header_text(e, &b);
+	if (e->out)
+		e->out(e->out_ud, b.p, b.len);
+	buf_free(&b);
+}
+
 static void render_csv(struct engine *e, struct buf *b, const struct emit_desc *d, const char *rule,
 		       const struct customer *c, const struct buf *at, const struct val *fields, struct buf *tmp)
 {
 	const struct prog *p = e->prog;
-	if (!e->header_written) {
-		buf_adds(b, "action,rule,customer,at");
-		for (int i = 0; i < p->ncolumns; i++) {
-			buf_addc(b, ',');
-			csv_cell(b, p->columns[i], strlen(p->columns[i]));
-		}
-		buf_addc(b, '\n');
-		e->header_written = 1;
-	}
+	if (!e->header_written)
+		csv_header_text(e, b);
 	csv_cell(b, d->action, strlen(d->action));
 	buf_addc(b, ',');
 	csv_cell(b, rule, strlen(rule));
@@ -515,7 +531,10 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 		/* Held out: only the audit stream sees it, marked so, as JSON. */
 		render_json(b, d, vm->cust, at, fields);
 		buf_adds(b, ",\"held_out\":true}\n");
-		e->audit(e->audit_ud, b->p, b->len);
+		if (e->capture)
+			capture_write(e->capture, PIECE_AUDIT, b->p, b->len);
+		else
+			e->audit(e->audit_ud, b->p, b->len);
 	} else {
 		if (e->format == OUT_CSV) {
 			render_csv(e, b, d, ri->name, vm->cust, at, fields, &vm->tmp);
@@ -525,7 +544,9 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 			buf_adds(b, "}\n");
 		}
 		e->responses++;
-		if (e->out)
+		if (e->capture)
+			capture_write(e->capture, PIECE_OUT, b->p, b->len);
+		else if (e->out)
 			e->out(e->out_ud, b->p, b->len);
 	}
 }
@@ -567,7 +588,10 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 	struct vm *vm = e->vm;
 	e->runtime_errors++;
 	e->stats[rule].errors++;
-	if (e->stats[rule].errors > 5) {
+	/* A worker tells every error: the merge keeps five per rule. */
+	if (e->capture)
+		capture_rule(e->capture, rule);
+	else if (e->stats[rule].errors > 5) {
 		if (e->stats[rule].errors == 6)
 			diag_plain(e->diag, "cxr: rule %s: more runtime errors, counted in the summary",
 				   e->prog->rules[rule].name);

@@ -166,6 +166,21 @@ struct rule_stats {
 
 typedef void (*write_fn)(void *ud, const char *p, size_t n);
 
+/* A metric observation, checked and reduced to what it adds (measure.c). */
+struct observation {
+	int truthy, is_dur;
+	double x;
+};
+
+/* What a worker engine says, kept with the event that made it, to be
+ * said in one thread's order (parallel.c). */
+struct capture;
+enum piece_kind { PIECE_OUT, PIECE_AUDIT, PIECE_DIAG, PIECE_OBSERVE };
+void capture_write(struct capture *c, enum piece_kind kind, const char *p, size_t n);
+void capture_observation(struct capture *c, int metric, const char *key, size_t keylen, const struct observation *o);
+/* The next message is a runtime error of this rule. */
+void capture_rule(struct capture *c, int rule);
+
 enum out_format { OUT_JSONL, OUT_CSV };
 
 struct engine {
@@ -224,6 +239,7 @@ struct engine {
 	void *audit_ud;
 	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
 	struct explain *explain;      /* `cxr explain`: one customer's story, or NULL */
+	struct capture *capture;      /* a worker of engine_events_parallel: output kept here */
 
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
@@ -247,6 +263,17 @@ uint32_t engine_file(struct engine *e, const char *name);
 int engine_event(struct engine *e, const struct event *ev);
 /* engine_event for each of n events in time order. */
 void engine_events(struct engine *e, const struct event *evs, size_t n);
+/* Can the rules run on threads with the output of one (parallel.c)?  Not
+ * with timers (sequences, absences, stuck stages, SLAs, goals), journeys,
+ * budgets (shared by all customers), tracing or explaining. */
+int engine_parallel_ok(const struct engine *e);
+/* engine_events with customers spread over `threads` worker engines;
+ * the responses, audit lines, runtime errors and metric observations are
+ * then given out in the order one thread gives them. */
+void engine_events_parallel(struct engine *e, const struct event *evs, size_t n, int threads);
+/* The CSV header, when it has not been written. */
+void engine_csv_header(struct engine *e);
+void measure_add(struct engine *e, int metric, const char *key, size_t keylen, const struct observation *o);
 void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
 		   const char *raw, size_t rawlen);
 

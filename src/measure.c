@@ -150,47 +150,71 @@ static int metric_number(const struct val *v, double *out, int *is_dur)
 	}
 }
 
-/* Returns 0, or -1 when the value cannot be observed (a runtime error). */
-int measure_observe(struct engine *e, int metric, const struct val *v, const struct val *key)
+/* What an observation adds to a metric, once checked: a value worked out
+ * the same way on any thread, so that it can be added later (parallel.c). */
+static int observation_of(const struct metric_info *m, const struct val *v, struct observation *o)
+{
+	o->truthy = val_truthy(v);
+	o->x = 0;
+	o->is_dur = 0;
+	switch (m->agg) {
+	case AGG_COUNT:
+	case AGG_RATE:
+		return 0;
+	case AGG_NPS:
+		return metric_number(v, &o->x, &o->is_dur) && o->x >= 0 && o->x <= 10 ? 0 : -1;
+	case AGG_CSAT:
+		return metric_number(v, &o->x, &o->is_dur) && o->x >= 1 && o->x <= 5 ? 0 : -1;
+	default:
+		return metric_number(v, &o->x, &o->is_dur) ? 0 : -1;
+	}
+}
+
+void measure_add(struct engine *e, int metric, const char *key, size_t keylen, const struct observation *o)
 {
 	const struct metric_info *m = &e->prog->metrics[metric];
-	if (v->kind == V_NULL)
-		return 0; /* nothing to observe */
-	struct buf k = {0};
-	if (key && key->kind != V_NULL)
-		val_render_text(&k, key);
-	struct agg_state *a = groups_get(&e->metric_groups[metric], k.p ? k.p : "", k.len, NULL);
-	buf_free(&k);
-	double x;
-	int is_dur;
+	struct agg_state *a = groups_get(&e->metric_groups[metric], key, keylen, NULL);
 	switch (m->agg) {
 	case AGG_COUNT:
 		a->n++;
-		return 0;
+		break;
 	case AGG_RATE:
 		a->n++;
-		a->hits += val_truthy(v);
-		return 0;
+		a->hits += o->truthy;
+		break;
 	case AGG_NPS:
-		if (!metric_number(v, &x, &is_dur) || x < 0 || x > 10)
-			return -1;
 		a->n++;
-		a->hits += x >= 9;
-		a->misses += x <= 6;
-		return 0;
+		a->hits += o->x >= 9;
+		a->misses += o->x <= 6;
+		break;
 	case AGG_CSAT:
-		if (!metric_number(v, &x, &is_dur) || x < 1 || x > 5)
-			return -1;
 		a->n++;
-		a->hits += x >= 4;
-		return 0;
+		a->hits += o->x >= 4;
+		break;
 	default:
-		if (!metric_number(v, &x, &is_dur))
-			return -1;
-		a->durations |= is_dur;
-		agg_add(a, x, m->agg == AGG_P50 || m->agg == AGG_P90 || m->agg == AGG_P99);
-		return 0;
+		a->durations |= o->is_dur;
+		agg_add(a, o->x, m->agg == AGG_P50 || m->agg == AGG_P90 || m->agg == AGG_P99);
+		break;
 	}
+}
+
+/* Returns 0, or -1 when the value cannot be observed (a runtime error). */
+int measure_observe(struct engine *e, int metric, const struct val *v, const struct val *key)
+{
+	struct observation o;
+	if (v->kind == V_NULL)
+		return 0; /* nothing to observe */
+	if (observation_of(&e->prog->metrics[metric], v, &o) < 0)
+		return -1;
+	struct buf k = {0};
+	if (key && key->kind != V_NULL)
+		val_render_text(&k, key);
+	if (e->capture)
+		capture_observation(e->capture, metric, k.p ? k.p : "", k.len, &o);
+	else
+		measure_add(e, metric, k.p ? k.p : "", k.len, &o);
+	buf_free(&k);
+	return 0;
 }
 
 /* ---- SLAs ---- */

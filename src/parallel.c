@@ -1,0 +1,226 @@
+/* parallel.c: the rules on several threads, with the output of one.
+ *
+ * Customers are spread over worker engines by their index; each
+ * worker runs every event of its customers, in time order, and keeps what
+ * it says (responses, audit lines, runtime errors, metric observations)
+ * with the index of the event that made it.  An event belongs to one
+ * customer, so merging the workers' pieces by that index gives back, byte
+ * for byte, what one engine says; observations are added to the metrics
+ * in that order too, so even floating-point sums come out the same.
+ *
+ * This holds because nothing else crosses customers or events: scripts
+ * with timers (whose firings interleave across customers), journeys or
+ * budgets run on one thread (engine_parallel_ok).  The workers share the
+ * customer records, each touching only its own customers'.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "diag.h"
+#include "engine.h"
+#include "vm.h"
+
+struct piece {
+	uint64_t pos;         /* the event that said it */
+	enum piece_kind kind;
+	int metric;           /* PIECE_OBSERVE; PIECE_DIAG: the rule of a runtime error, or -1 */
+	struct observation o;
+	size_t off, len;      /* its bytes in the capture's text (the key of an observation) */
+};
+
+struct capture {
+	struct buf text;
+	struct piece *pieces;
+	size_t n;
+	uint64_t pos;         /* the event running */
+	int rule;             /* the rule of the runtime error being told, or -1 */
+};
+
+static struct piece *piece_new(struct capture *c, enum piece_kind kind, const char *p, size_t n)
+{
+	c->pieces = mem_grow(c->pieces, c->n, sizeof *c->pieces);
+	struct piece *x = &c->pieces[c->n++];
+	memset(x, 0, sizeof *x);
+	x->pos = c->pos;
+	x->kind = kind;
+	x->off = c->text.len;
+	x->len = n;
+	buf_add(&c->text, p, n);
+	return x;
+}
+
+void capture_write(struct capture *c, enum piece_kind kind, const char *p, size_t n) { piece_new(c, kind, p, n); }
+
+void capture_observation(struct capture *c, int metric, const char *key, size_t keylen, const struct observation *o)
+{
+	struct piece *x = piece_new(c, PIECE_OBSERVE, key, keylen);
+	x->metric = metric;
+	x->o = *o;
+}
+
+void capture_rule(struct capture *c, int rule) { c->rule = rule; }
+
+static void diag_to_capture(void *ud, const char *msg, size_t len)
+{
+	struct capture *c = ud;
+	piece_new(c, PIECE_DIAG, msg, len)->metric = c->rule;
+	c->rule = -1;
+}
+
+int engine_parallel_ok(const struct engine *e)
+{
+	const struct prog *p = e->prog;
+	if (p->njourneys || p->nslas || p->ngoals || p->nbudgets || e->explain || e->vm->trace || e->vm->covered)
+		return 0;
+	for (int r = 0; r < p->nrules; r++)
+		if (p->rules[r].trigger != T_REPEAT && (p->rules[r].trigger != T_EVENTS || p->rules[r].nsteps > 1))
+			return 0;
+	return 1;
+}
+
+struct worker {
+	struct engine *e;
+	struct diag diag;
+	struct capture cap;
+	const struct event *evs;
+	size_t n;
+	uint32_t k, nk;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	enum { AHEAD = 16 };
+	const struct customer *custs = w->e->custs;
+	/* Customers go by their index: a worker never reads another's. */
+	for (size_t i = 0; i < w->n; i++) {
+		if (i + AHEAD < w->n && w->evs[i + AHEAD].cust % w->nk == w->k)
+			__builtin_prefetch(&custs[w->evs[i + AHEAD].cust]);
+		if (i + AHEAD / 2 < w->n && w->evs[i + AHEAD / 2].cust % w->nk == w->k &&
+		    custs[w->evs[i + AHEAD / 2].cust].vars)
+			__builtin_prefetch(custs[w->evs[i + AHEAD / 2].cust].vars);
+		const struct event *ev = &w->evs[i];
+		if (ev->cust % w->nk != w->k)
+			continue;
+		w->cap.pos = i;
+		engine_event(w->e, ev);
+	}
+	return NULL;
+}
+
+void engine_events_parallel(struct engine *e, const struct event *evs, size_t n, int threads)
+{
+	struct worker *ws = mem_alloc(sizeof *ws * (size_t)threads);
+	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)threads);
+	int *started = mem_alloc(sizeof *started * (size_t)threads);
+	for (int k = 0; k < threads; k++) {
+		struct worker *w = &ws[k];
+		diag_init(&w->diag);
+		w->diag.sink = diag_to_capture;
+		w->diag.ud = &w->cap;
+		w->diag.files = e->diag->files; /* to name the rules' lines; not the worker's */
+		w->diag.nfiles = e->diag->nfiles;
+		w->cap.rule = -1;
+		struct engine *we = engine_new(e->prog, &w->diag);
+		we->custs = e->custs; /* shared: each worker has its own customers */
+		we->ncusts = e->ncusts;
+		we->files = e->files;
+		we->nfiles = e->nfiles;
+		we->format = e->format;
+		we->header_written = 1;
+		we->out = e->out;
+		we->audit = e->audit;
+		we->capture = &w->cap;
+		w->e = we;
+		w->evs = evs;
+		w->n = n;
+		w->k = (uint32_t)k;
+		w->nk = (uint32_t)threads;
+	}
+	for (int k = 1; k < threads; k++)
+		started[k] = pthread_create(&tids[k], NULL, worker_main, &ws[k]) == 0;
+	worker_main(&ws[0]);
+	for (int k = 1; k < threads; k++) {
+		if (started[k])
+			pthread_join(tids[k], NULL);
+		else
+			worker_main(&ws[k]);
+	}
+	/* Say it all in event order: each event's pieces are one worker's. */
+	size_t *at = mem_alloc(sizeof *at * (size_t)threads);
+	uint64_t *told = mem_alloc(sizeof *told * (size_t)(e->prog->nrules + 1)); /* runtime errors per rule */
+	for (;;) {
+		int next = -1;
+		for (int k = 0; k < threads; k++)
+			if (at[k] < ws[k].cap.n &&
+			    (next < 0 || ws[k].cap.pieces[at[k]].pos < ws[next].cap.pieces[at[next]].pos))
+				next = k;
+		if (next < 0)
+			break;
+		struct worker *w = &ws[next];
+		const struct piece *x = &w->cap.pieces[at[next]++];
+		const char *text = w->cap.text.p + x->off;
+		switch (x->kind) {
+		case PIECE_OUT:
+			if (e->format == OUT_CSV)
+				engine_csv_header(e);
+			if (e->out)
+				e->out(e->out_ud, text, x->len);
+			break;
+		case PIECE_AUDIT:
+			e->audit(e->audit_ud, text, x->len);
+			break;
+		case PIECE_DIAG:
+			/* As one engine tells them: five per rule, then a line. */
+			if (x->metric >= 0 && ++told[x->metric] > 5) {
+				if (told[x->metric] == 6)
+					diag_plain(e->diag, "cxr: rule %s: more runtime errors, counted in the summary",
+						   e->prog->rules[x->metric].name);
+				break;
+			}
+			if (e->diag->sink)
+				e->diag->sink(e->diag->ud, text, x->len);
+			break;
+		case PIECE_OBSERVE:
+			measure_add(e, x->metric, text, x->len, &x->o);
+			break;
+		}
+	}
+	/* The counts are sums; the latest time is the latest of all. */
+	int any = e->events > 0;
+	for (int k = 0; k < threads; k++) {
+		struct engine *we = ws[k].e;
+		if (we->events) {
+			if (!any || we->last_time > e->last_time)
+				e->last_time = we->last_time;
+			any = 1;
+		}
+		e->events += we->events;
+		e->responses += we->responses;
+		e->runtime_errors += we->runtime_errors;
+		for (int r = 0; r < e->prog->nrules; r++) {
+			struct rule_stats *a = &e->stats[r], *b = &we->stats[r];
+			a->fired += b->fired;
+			a->deduped += b->deduped;
+			a->capped += b->capped;
+			a->held_out += b->held_out;
+			a->budget_exhausted += b->budget_exhausted;
+			a->errors += b->errors;
+		}
+		we->custs = NULL; /* the main engine's, freed with it */
+		we->ncusts = 0;
+		we->files = NULL;
+		we->nfiles = 0;
+		engine_free(we);
+		ws[k].diag.files = NULL;
+		ws[k].diag.nfiles = 0;
+		diag_free(&ws[k].diag);
+		buf_free(&ws[k].cap.text);
+		mem_free(ws[k].cap.pieces);
+	}
+	mem_free(at);
+	mem_free(told);
+	mem_free(ws);
+	mem_free(tids);
+	mem_free(started);
+}
