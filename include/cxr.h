@@ -86,9 +86,10 @@ void cxr_set_sort(cxr *h, int on);
  * the machine's memory); beyond it they are sorted in runs on disk, in
  * $TMPDIR, and merged. */
 void cxr_set_memory(cxr *h, size_t bytes);
-/* Read JSON Lines files in up to n parts at once, each on its own thread
- * (default 1).  The rules still run on one thread, in time order: the
- * output is the same, byte for byte, whatever n is. */
+/* Read JSON Lines files in parts on n threads (default 1), and run the
+ * rules of scripts without timers, journeys or budgets on n threads,
+ * customers spread over them.  The output is the same, byte for byte,
+ * whatever n is. */
 void cxr_set_threads(cxr *h, int n);
 /* End of a fed stream: fire the timers due by the last event's time (all
  * of them with cxr_set_flush). */
