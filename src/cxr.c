@@ -228,7 +228,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		store_sort(&st);
 		/* Below a few thousand events, threads cost more than they save. */
 		if (h->threads > 1 && st.n >= 4096 && engine_parallel_ok(h->engine))
-			engine_events_parallel(h->engine, st.evs, st.n, h->threads);
+			engine_events_parallel(h->engine, st.evs, st.n, h->threads, h->flush);
 		else
 			engine_events(h->engine, st.evs, st.n);
 	}

@@ -634,6 +634,8 @@ int engine_event(struct engine *e, const struct event *ev)
 	uint64_t errors = e->runtime_errors;
 	/* Everything due before this event happens first. */
 	engine_timers_until(e, ev->time, 0);
+	if (e->capture)
+		capture_event_step(e->capture, ev->time);
 	if (ev->cust == EVENT_UNREAD) {
 		e->events++;
 		if (ev->time > e->last_time || e->events == 1)

@@ -53,6 +53,7 @@ struct timer {
 	uint64_t seq;     /* creation order: ties fire oldest first */
 	uint32_t heap_at; /* position in the engine's heap */
 	uint8_t kind;     /* enum timer_kind */
+	uint32_t born;    /* a worker's step that set it (parallel.c) */
 };
 
 /* A sequence or absence waiting for its next step. */
@@ -180,6 +181,11 @@ void capture_write(struct capture *c, enum piece_kind kind, const char *p, size_
 void capture_observation(struct capture *c, int metric, const char *key, size_t keylen, const struct observation *o);
 /* The next message is a runtime error of this rule. */
 void capture_rule(struct capture *c, int rule);
+/* What runs now: the event at the worker's position, or a timer set in
+ * step `born`; capture_step names the step running, for a timer set now. */
+void capture_event_step(struct capture *c, int64_t time);
+void capture_timer_step(struct capture *c, int64_t deadline, uint32_t born);
+uint32_t capture_step(struct capture *c);
 
 enum out_format { OUT_JSONL, OUT_CSV };
 
@@ -270,7 +276,9 @@ int engine_parallel_ok(const struct engine *e);
 /* engine_events with customers spread over `threads` worker engines;
  * the responses, audit lines, runtime errors and metric observations are
  * then given out in the order one thread gives them. */
-void engine_events_parallel(struct engine *e, const struct event *evs, size_t n, int threads);
+void engine_events_parallel(struct engine *e, const struct event *evs, size_t n, int threads, int flush);
+/* Free a customer's pending patterns (their timers are in e's heap). */
+void engine_free_pending(struct engine *e, uint32_t cust);
 /* The CSV header, when it has not been written. */
 void engine_csv_header(struct engine *e);
 void measure_add(struct engine *e, int metric, const char *key, size_t keylen, const struct observation *o);

@@ -78,6 +78,8 @@ void timer_set(struct engine *e, struct timer *t, int64_t deadline)
 	timer_cancel(e, t);
 	t->deadline = deadline;
 	t->seq = ++e->timer_seq;
+	if (e->capture)
+		t->born = capture_step(e->capture);
 	if (e->nheap == e->capheap) {
 		e->capheap = e->capheap ? e->capheap * 2 : 256;
 		e->heap = mem_realloc(e->heap, sizeof *e->heap * e->capheap);
@@ -345,6 +347,8 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive)
 		if (top->deadline > t || (!inclusive && top->deadline == t))
 			break;
 		timer_cancel(e, top);
+		if (e->capture)
+			capture_timer_step(e->capture, top->deadline, top->born);
 		struct arena_mark mark = arena_mark(&e->scratch);
 		switch (top->kind) {
 		case TIMER_PATTERN:
@@ -374,6 +378,12 @@ void engine_finish(struct engine *e, int flush)
 		for (struct instance *in = e->custs[c].pending; in; in = in->next)
 			if (explain_wants(e, c, in->rule))
 				explain_pattern(e, in->rule, EX_PENDING, in, NULL, in->timer.deadline);
+}
+
+void engine_free_pending(struct engine *e, uint32_t cust)
+{
+	while (e->custs[cust].pending)
+		instance_free(e, e->custs[cust].pending);
 }
 
 void engine_free_patterns(struct engine *e)

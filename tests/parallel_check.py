@@ -6,7 +6,8 @@ threads, customers spread over them, and the workers' output is merged
 back into one thread's order.  For scripts using what that merge must
 keep in order (responses, CSV output, held-out audit lines, runtime
 errors, caps and dedupe, repeats, history, tags, customer variables, and
-metrics of every kind, floating-point sums included), --threads 2, 3 and
+metrics of every kind, floating-point sums included, and timers: sequences
+and absences whose deadlines tie across customers), --threads 2, 3 and
 4 must give what --threads 1 gives: stdout, stderr, the JSON summary and
 the audit file, byte for byte.  Usage: parallel_check.py CXR
 """
@@ -43,6 +44,30 @@ rule survey
   on survey as s
   observe promoters s.score
   observe happy s.score
+end
+""",
+    "patterns": """
+metric wait: avg
+metric nudges: count by page
+rule no_order
+  on view as v
+  then no order within 5m
+  observe nudges 1 by v.page
+  emit nudge { page: v.page }
+end
+rule bought
+  on view as v then order as o within 10m
+  observe wait seconds(o.time - v.time) * 1.01
+  emit converted { after: o.time - v.time, total: o.total }
+end
+rule quiet_survey
+  on survey as s
+  then no view within 2m
+  emit lonely { score: s.score, half: s.score / 2 }
+end
+rule chain
+  on view as a then view as b within 1m then no order within 30s
+  emit dither
 end
 """,
     "caps": """
@@ -97,8 +122,9 @@ def make_log(rnd, n):
 
 def run(cxr, tmp, script, log, threads, fmt):
     summ, audit = os.path.join(tmp, "summary.json"), os.path.join(tmp, "audit.jsonl")
+    flush = ["--flush"] if fmt == "csv" else []  # timers due after the last event too
     p = subprocess.run([cxr, "run", script, log, "--threads", str(threads), "--format", fmt,
-                        "--summary", summ, "--audit", audit], capture_output=True, timeout=120)
+                        "--summary", summ, "--audit", audit] + flush, capture_output=True, timeout=120)
     with open(summ, "rb") as f, open(audit, "rb") as g:
         return p.returncode, p.stdout, p.stderr, f.read(), g.read()
 
