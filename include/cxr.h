@@ -87,7 +87,7 @@ void cxr_set_sort(cxr *h, int on);
  * $TMPDIR, and merged. */
 void cxr_set_memory(cxr *h, size_t bytes);
 /* Read JSON Lines files in parts on n threads (default 1), and run the
- * rules of scripts without timers, journeys or budgets on n threads,
+ * rules of scripts without journeys, SLAs, goals or budgets on n threads,
  * customers spread over them.  The output is the same, byte for byte,
  * whatever n is. */
 void cxr_set_threads(cxr *h, int n);

@@ -270,8 +270,8 @@ int engine_event(struct engine *e, const struct event *ev);
 /* engine_event for each of n events in time order. */
 void engine_events(struct engine *e, const struct event *evs, size_t n);
 /* Can the rules run on threads with the output of one (parallel.c)?  Not
- * with timers (sequences, absences, stuck stages, SLAs, goals), journeys,
- * budgets (shared by all customers), tracing or explaining. */
+ * with journeys, SLAs, goals or budgets (counted across customers), nor
+ * when tracing or explaining. */
 int engine_parallel_ok(const struct engine *e);
 /* engine_events with customers spread over `threads` worker engines;
  * the responses, audit lines, runtime errors and metric observations are
