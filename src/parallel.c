@@ -182,6 +182,7 @@ void engine_events_parallel(struct engine *e, const struct event *evs, size_t n,
 		w->diag.ud = &w->cap;
 		w->diag.files = e->diag->files; /* to name the rules' lines; not the worker's */
 		w->diag.nfiles = e->diag->nfiles;
+		w->diag.color = e->diag->color;
 		w->cap.rule = -1;
 		struct engine *we = engine_new(e->prog, &w->diag);
 		we->custs = e->custs; /* shared: each worker has its own customers */
