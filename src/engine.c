@@ -613,20 +613,25 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 /* Read whole, the events to come are known: their customers' records are
  * fetched from memory a few events ahead, the record first, then its
  * variables, so that a rule reading customer state seldom waits for them. */
-void engine_events(struct engine *e, const struct event *evs, size_t n)
+void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint32_t k, uint32_t nk)
 {
 	enum { AHEAD = 16 };
+#define MINE(i) ((i) < n && evs[i].cust != EVENT_UNREAD && (nk == 1 || evs[i].cust % nk == k))
 	for (size_t i = 0; i < n; i++) {
-		if (i + AHEAD < n && evs[i + AHEAD].cust != EVENT_UNREAD)
+		if (MINE(i + AHEAD))
 			__builtin_prefetch(&e->custs[evs[i + AHEAD].cust]);
-		if (i + AHEAD / 2 < n && evs[i + AHEAD / 2].cust != EVENT_UNREAD) {
-			const struct customer *c = &e->custs[evs[i + AHEAD / 2].cust];
-			if (c->vars)
-				__builtin_prefetch(c->vars);
-		}
+		if (MINE(i + AHEAD / 2) && e->custs[evs[i + AHEAD / 2].cust].vars)
+			__builtin_prefetch(e->custs[evs[i + AHEAD / 2].cust].vars);
+		if (nk > 1 && !MINE(i))
+			continue;
+		if (e->capture)
+			capture_position(e->capture, i);
 		engine_event(e, &evs[i]);
 	}
+#undef MINE
 }
+
+void engine_events(struct engine *e, const struct event *evs, size_t n) { engine_events_of(e, evs, n, 0, 1); }
 
 int engine_event(struct engine *e, const struct event *ev)
 {

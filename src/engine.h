@@ -183,6 +183,7 @@ void capture_observation(struct capture *c, int metric, const char *key, size_t 
 void capture_rule(struct capture *c, int rule);
 /* What runs now: the event at the worker's position, or a timer set in
  * step `born`; capture_step names the step running, for a timer set now. */
+void capture_position(struct capture *c, uint64_t pos);
 void capture_event_step(struct capture *c, int64_t time);
 void capture_timer_step(struct capture *c, int64_t deadline, uint32_t born);
 uint32_t capture_step(struct capture *c);
@@ -269,6 +270,9 @@ uint32_t engine_file(struct engine *e, const char *name);
 int engine_event(struct engine *e, const struct event *ev);
 /* engine_event for each of n events in time order. */
 void engine_events(struct engine *e, const struct event *evs, size_t n);
+/* The same for the events of customers whose index is k modulo nk (a
+ * worker's share, parallel.c). */
+void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint32_t k, uint32_t nk);
 /* Can the rules run on threads with the output of one (parallel.c)?  Not
  * with journeys, SLAs, goals or budgets (counted across customers), nor
  * when tracing or explaining. */

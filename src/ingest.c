@@ -150,6 +150,18 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	return NULL;
 }
 
+/* Append an event, noting whether the store is still in time order. */
+static void store_push(struct store *st, const struct event *ev)
+{
+	if (st->n == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 4096;
+		st->evs = mem_realloc(st->evs, sizeof *st->evs * st->cap);
+	}
+	if (st->n && ev->time < st->evs[st->n - 1].time)
+		st->sorted = 0;
+	st->evs[st->n++] = *ev;
+}
+
 /* Returns 0; -2 when a run for the events beyond --memory could not be
  * written. */
 static int store_add(struct engine *e, struct store *st, const struct event *ev, const char *raw, size_t rawlen)
@@ -164,13 +176,7 @@ static int store_add(struct engine *e, struct store *st, const struct event *ev,
 		arena_reset(&st->data, st->empty);
 		return 0;
 	}
-	if (st->n == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 4096;
-		st->evs = mem_realloc(st->evs, sizeof *st->evs * st->cap);
-	}
-	if (st->n && ev->time < st->evs[st->n - 1].time)
-		st->sorted = 0;
-	st->evs[st->n++] = *ev;
+	store_push(st, ev);
 	if (st->spill && st->data.bytes + st->n * sizeof *st->evs > st->limit)
 		return spill_store(st->spill, st, e->diag) < 0 ? -2 : 0;
 	return 0;
@@ -240,7 +246,12 @@ static int ingest_jsonl(struct engine *e, struct store *st, struct source *src, 
 	int got;
 	while ((got = src_line(src, &line, &len, &lineno)) > 0)
 		if (store_read_json_line(e, st, file, lineno, line, len) < 0)
-			return -1;
+			return -1; /* --strict: the first reject is all that is told */
+	st->lines = lineno;
+	if (got < 0 && st->part) {
+		buf_adds(&st->read_error, src_error(src)); /* a worker thread: said by read_in_parts */
+		return -2;
+	}
 	if (got < 0) {
 		diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));
 		return -2;
@@ -390,6 +401,8 @@ static enum input_format format_of(const struct prog *p, const char *path)
 	return ends_with(path, ".csv") || ends_with(path, ".CSV") || ends_with(path, ".tsv") ? FMT_CSV : FMT_JSONL;
 }
 
+static int ingest(struct engine *e, struct store *st, struct source *src, uint32_t file, const char *path);
+
 int store_read(struct engine *e, struct store *st, const char *path)
 {
 	char err[256];
@@ -399,6 +412,12 @@ int store_read(struct engine *e, struct store *st, const char *path)
 		return -2;
 	}
 	uint32_t file = engine_file(e, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	return ingest(e, st, src, file, path);
+}
+
+/* The records of src (named path), which it closes, as CSV or JSON Lines. */
+static int ingest(struct engine *e, struct store *st, struct source *src, uint32_t file, const char *path)
+{
 	int rc;
 	if (format_of(st->prog, path) == FMT_CSV) {
 		src_csv_delim(src, ends_with(path, ".tsv") && st->prog->delim == ',' ? '\t' : st->prog->delim);
@@ -429,42 +448,27 @@ void store_sort(struct store *st)
 
 /* ---- reading a file in parts, on threads ---- */
 
-int store_read_part(struct store *st, const char *path, uint32_t file, uint64_t from, uint64_t to)
+/* Bytes [from, to) of a file as a store of its own, on any thread: events
+ * keep their key's hash (no customer yet), lines count from the part's
+ * start, and rejects and read errors wait in st.  A CSV file is read
+ * whole (a cell may hold a newline), on the calling thread, which may
+ * speak of its header through st->diag. */
+static void store_read_part(struct store *st, const char *path, uint32_t file, uint64_t from, uint64_t to)
 {
 	char err[256];
 	st->part = 1;
-	if (format_of(st->prog, path) == FMT_CSV) {
-		/* Whole, on the calling thread: a cell may hold a newline. */
-		struct source *src = src_open(path, err, sizeof err);
-		if (!src) {
-			buf_adds(&st->read_error, err);
-			return -1;
-		}
-		src_csv_delim(src, ends_with(path, ".tsv") && st->prog->delim == ',' ? '\t' : st->prog->delim);
-		st->failed = ingest_csv(NULL, st, src, file) == -2;
-		src_close(src);
-		return st->failed ? -1 : 0;
-	}
-	struct source *src = src_open_range(path, from, to, err, sizeof err);
-	if (!src) {
+	int csv = format_of(st->prog, path) == FMT_CSV;
+	struct source *src = csv ? src_open(path, err, sizeof err) : src_open_range(path, from, to, err, sizeof err);
+	if (!src)
 		buf_adds(&st->read_error, err);
-		return -1;
-	}
-	const char *line;
-	size_t len;
-	uint64_t lineno = 0;
-	int got;
-	while ((got = src_line(src, &line, &len, &lineno)) > 0)
-		if (store_read_json_line(NULL, st, file, lineno, line, len) < 0)
-			break; /* --strict: the first reject is all that is told */
-	if (got < 0)
-		buf_adds(&st->read_error, src_error(src));
-	st->lines = lineno;
-	src_close(src);
-	return got < 0 ? -1 : 0;
+	else if (ingest(NULL, st, src, file, path) == -2 && csv)
+		st->failed = 1; /* said already (a CSV read error too) */
 }
 
-int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t line_offset)
+/* Take a part's events into st, in order, as if just read: its lines
+ * move by line_offset, its rejects are reported, its customers made.
+ * The part must outlive st.  Returns -1 when --strict stops at a reject. */
+static int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t line_offset)
 {
 	for (size_t i = 0; i < part->nrejects; i++) {
 		const struct part_reject *r = &part->rejects[i];
@@ -499,13 +503,7 @@ int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t
 		event_key(&ev.slots[SLOT_KEY], num, &key, &keylen); /* make_event checked it */
 		ev.cust = engine_customer_hashed(e, key, keylen, ev.cust);
 		ev.line += line_offset;
-		if (st->n == st->cap) {
-			st->cap = st->cap ? st->cap * 2 : 4096;
-			st->evs = mem_realloc(st->evs, sizeof *st->evs * st->cap);
-		}
-		if (st->n && ev.time < st->evs[st->n - 1].time)
-			st->sorted = 0;
-		st->evs[st->n++] = ev; /* in place, or after what st had */
+		store_push(st, &ev); /* in place, or after what st had */
 	}
 	/* The events are st's now; their values stay in the part's arena. */
 	mem_free(part->evs);

@@ -56,14 +56,6 @@ int store_read(struct engine *e, struct store *st, const char *path);
 /* One JSON text as an event record of `file` (REPL, embedding). */
 int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint64_t lineno, const char *line,
 			 size_t len);
-/* Read bytes [from, to) of a JSON Lines file as its own store, on any
- * thread: events keep their key in the key slot (no customer yet), lines
- * count from the part's start.  -1: a read error, in st->read_error. */
-int store_read_part(struct store *st, const char *path, uint32_t file, uint64_t from, uint64_t to);
-/* Take a part's events into st, in order, as if just read: its lines
- * move by line_offset, its rejects are reported, its customers made.
- * The part must outlive st.  Returns -1 when --strict stops at a reject. */
-int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t line_offset);
 /* Read the files with up to `threads` threads (parts of JSON Lines files
  * of at least min_part bytes); the parts are kept in *parts for
  * store_free_parts.  Returns as store_read. */

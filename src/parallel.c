@@ -65,6 +65,8 @@ uint32_t capture_step(struct capture *c)
 	return c->nsteps - 1;
 }
 
+void capture_position(struct capture *c, uint64_t pos) { c->pos = pos; }
+
 void capture_event_step(struct capture *c, int64_t time)
 {
 	c->cur = (struct step){time, 0, c->pos, 0, 0};
@@ -135,21 +137,8 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	enum { AHEAD = 16 };
-	const struct customer *custs = w->e->custs;
 	/* Customers go by their index: a worker never reads another's. */
-	for (size_t i = 0; i < w->n; i++) {
-		if (i + AHEAD < w->n && w->evs[i + AHEAD].cust % w->nk == w->k)
-			__builtin_prefetch(&custs[w->evs[i + AHEAD].cust]);
-		if (i + AHEAD / 2 < w->n && w->evs[i + AHEAD / 2].cust % w->nk == w->k &&
-		    custs[w->evs[i + AHEAD / 2].cust].vars)
-			__builtin_prefetch(custs[w->evs[i + AHEAD / 2].cust].vars);
-		const struct event *ev = &w->evs[i];
-		if (ev->cust % w->nk != w->k)
-			continue;
-		w->cap.pos = i;
-		engine_event(w->e, ev);
-	}
+	engine_events_of(w->e, w->evs, w->n, w->k, w->nk);
 	if (w->e->events)
 		w->e->last_time = w->last_time;
 	engine_finish(w->e, w->flush);
