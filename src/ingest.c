@@ -262,18 +262,15 @@ static int ingest_jsonl(struct engine *e, struct store *st, struct source *src, 
 static int ingest_csv(struct engine *e, struct store *st, struct source *src, uint32_t file)
 {
 	const struct prog *p = st->prog;
-	/* A part (e is NULL) is read on the calling thread: it may speak. */
-	struct diag *d = e ? e->diag : st->diag;
-	const char *name = e ? e->files[file] : st->name;
 	struct csv_record rec;
 	int got = src_csv(src, &rec);
 	if (got <= 0) {
 		if (got < 0)
-			diag_plain(d, "cxr: %s: read error: %s", name, src_error(src));
+			diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));
 		return got < 0 ? -2 : 0; /* an empty file has no events */
 	}
 	if (rec.error) {
-		diag_plain(d, "%s:%llu: error: bad CSV header: %s", name, (unsigned long long)rec.line,
+		diag_plain(e->diag, "%s:%llu: error: bad CSV header: %s", e->files[file], (unsigned long long)rec.line,
 			   rec.error);
 		return -2;
 	}
@@ -310,8 +307,8 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 		if (ncols > 12)
 			buf_adds(&cols, ", ...");
-		diag_plain(d, "%s:1: %s: no column '%s' for the %s%s (columns: %s; input { %s = ... } names the column)",
-			   name, s == SLOT_TYPE ? "warning" : "error", p->slots[s].path, role[s],
+		diag_plain(e->diag, "%s:1: %s: no column '%s' for the %s%s (columns: %s; input { %s = ... } names the column)",
+			   e->files[file], s == SLOT_TYPE ? "warning" : "error", p->slots[s].path, role[s],
 			   suggest_hint(&sg, &hint), cols.p ? cols.p : "none", setting[s]);
 		buf_free(&hint);
 		buf_free(&cols);
@@ -380,7 +377,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 	}
 	if (got < 0) {
-		diag_plain(d, "cxr: %s: read error: %s", name, src_error(src));
+		diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));
 		rc = -2;
 	}
 	mem_free(col_slot);
@@ -451,9 +448,10 @@ void store_sort(struct store *st)
 /* Bytes [from, to) of a file as a store of its own, on any thread: events
  * keep their key's hash (no customer yet), lines count from the part's
  * start, and rejects and read errors wait in st.  A CSV file is read
- * whole (a cell may hold a newline), on the calling thread, which may
- * speak of its header through st->diag. */
-static void store_read_part(struct store *st, const char *path, uint32_t file, uint64_t from, uint64_t to)
+ * whole (a cell may hold a newline), as the only part of its file: on
+ * the calling thread, which may speak of its header through e. */
+static void store_read_part(struct engine *e, struct store *st, const char *path, uint32_t file, uint64_t from,
+			    uint64_t to)
 {
 	char err[256];
 	st->part = 1;
@@ -461,7 +459,7 @@ static void store_read_part(struct store *st, const char *path, uint32_t file, u
 	struct source *src = csv ? src_open(path, err, sizeof err) : src_open_range(path, from, to, err, sizeof err);
 	if (!src)
 		buf_adds(&st->read_error, err);
-	else if (ingest(NULL, st, src, file, path) == -2 && csv)
+	else if (ingest(csv ? e : NULL, st, src, file, path) == -2 && csv)
 		st->failed = 1; /* said already (a CSV read error too) */
 }
 
@@ -513,6 +511,7 @@ static int store_adopt(struct engine *e, struct store *st, struct store *part, u
 }
 
 struct part_job {
+	struct engine *e;   /* for a CSV file's one part only */
 	struct store *st;
 	const char *path;
 	uint32_t file;
@@ -522,7 +521,7 @@ struct part_job {
 static void *part_main(void *arg)
 {
 	struct part_job *job = arg;
-	store_read_part(job->st, job->path, job->file, job->from, job->to);
+	store_read_part(job->e, job->st, job->path, job->file, job->from, job->to);
 	return NULL;
 }
 
@@ -621,9 +620,8 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 	for (int k = 0; k < n; k++) {
 		store_init(&mine[k], st->prog);
 		mine[k].strict = st->strict;
-		mine[k].diag = e->diag;
-		mine[k].name = e->files[file];
-		q.jobs[k] = (struct part_job){&mine[k], path, file, cuts[k], cuts[k + 1]};
+		int csv = n == 1 && format_of(st->prog, path) == FMT_CSV;
+		q.jobs[k] = (struct part_job){csv ? e : NULL, &mine[k], path, file, cuts[k], cuts[k + 1]};
 	}
 	*nparts += n;
 	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)threads);

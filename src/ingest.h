@@ -35,8 +35,6 @@ struct store {
 	size_t nrejects;
 	struct buf read_error;    /* a read error, when the part failed */
 	uint64_t lines;           /* lines in the part */
-	struct diag *diag;        /* a CSV part (read on the calling thread) ... */
-	const char *name;         /* ... tells of its header here */
 	int failed;               /* the part cannot be read: said already */
 };
 
