@@ -81,6 +81,8 @@ void engine_free(struct engine *e)
 			mem_free(c->rare);
 		}
 	}
+	engine_release_retired(e);
+	mem_free(e->retired);
 	mem_free(e->custs);
 	mem_free(e->cust_index);
 	mem_free(e->dispatched);
@@ -324,53 +326,36 @@ void engine_fire(struct vm *vm)
 	}
 }
 
-/* A deep copy of v in one allocation: strings and lists included. */
-static size_t clone_size(const struct val *v)
-{
-	if (v->kind == V_STR)
-		return (size_t)v->len + 1;
-	if (v->kind != V_LIST)
-		return 0;
-	size_t n = sizeof(struct val) * v->len;
-	for (uint32_t i = 0; i < v->len; i++)
-		n += clone_size(&v->u.items[i]);
-	return n;
-}
-
-static struct val clone_into(const struct val *v, char **mem)
-{
-	struct val out = *v;
-	if (v->kind == V_STR) {
-		memcpy(*mem, v->u.s, v->len);
-		(*mem)[v->len] = 0;
-		out.u.s = *mem;
-		*mem += v->len + 1;
-	} else if (v->kind == V_LIST) {
-		struct val *items = (struct val *)(void *)*mem;
-		*mem += sizeof(struct val) * v->len;
-		for (uint32_t i = 0; i < v->len; i++)
-			items[i] = clone_into(&v->u.items[i], mem);
-		out.u.items = items;
-	}
-	return out;
-}
-
+/* The ownership rule (value.h): the new value is copied before the old
+ * block goes, since it may be built from it, and the old block is kept
+ * until the handler ends, since a local may still hold it. */
 void engine_setvar(struct vm *vm, int var, struct val v)
 {
+	struct engine *e = vm->eng;
 	struct customer *c = vm->cust;
 	if (!c->vars)
 		c->vars = mem_alloc(sizeof *c->vars * (size_t)vm->p->nvars);
 	struct owned *o = &c->vars[var];
-	mem_free(o->mem);
+	void *old = o->mem;
 	o->mem = NULL;
-	size_t n = clone_size(&v);
+	size_t n = val_copy_size(&v);
 	if (n) {
-		/* Lists hold struct val: keep the block aligned for them. */
-		o->mem = mem_alloc(n + 8);
+		o->mem = mem_alloc(n);
 		char *p = o->mem;
-		v = clone_into(&v, &p);
+		v = val_copy_into(&v, &p);
 	}
 	o->v = v;
+	if (old) {
+		e->retired = mem_grow(e->retired, e->nretired, sizeof *e->retired);
+		e->retired[e->nretired++] = old;
+	}
+}
+
+void engine_release_retired(struct engine *e)
+{
+	for (uint32_t i = 0; i < e->nretired; i++)
+		mem_free(e->retired[i]);
+	e->nretired = 0;
 }
 
 struct val engine_getvar(struct vm *vm, int var)

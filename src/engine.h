@@ -14,6 +14,9 @@
 
 /* The customer of an event whose type nothing reads: it only moves time. */
 #define EVENT_UNREAD UINT32_MAX
+/* The customer of a streamed event, made only once the stream accepts the
+ * event (store_event_customer), so that a late reject makes no customer. */
+#define EVENT_CUSTOMER_LATER (UINT32_MAX - 1)
 
 /* One input event, with only the fields the prog reads (its slots). */
 struct event {
@@ -251,6 +254,8 @@ struct engine {
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
 	struct arena scratch;    /* reset after every event */
+	void **retired;          /* customer blocks replaced by the running handler (value.h) */
+	uint32_t nretired;
 
 	const char **files;      /* input names for messages */
 	uint32_t nfiles;
@@ -349,6 +354,8 @@ void engine_summary(struct engine *e, struct buf *out, int json);
 void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
 		      int64_t now, const struct event *cause);
 void engine_runtime_error(struct engine *e, int rule, const struct event *cause);
+/* Free what the handler that ended let go of (value.h's rule). */
+void engine_release_retired(struct engine *e);
 struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule);
 void pattern_event(struct engine *e, int rule, const struct event *ev);
 void repeat_event(struct engine *e, int rule, const struct event *ev);

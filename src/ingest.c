@@ -145,9 +145,22 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		}
 		return NULL;
 	}
-	/* A part's customers are made by store_adopt: it gets the key's hash. */
-	ev->cust = st->part ? (uint32_t)mem_hash(key, keylen) : engine_customer(e, key, keylen);
+	/* A part's customers are made by store_adopt: it gets the key's hash;
+	 * a stream's by its sink, once it takes the event. */
+	ev->cust = st->part ? (uint32_t)mem_hash(key, keylen)
+		 : st->sink ? EVENT_CUSTOMER_LATER : engine_customer(e, key, keylen);
 	return NULL;
+}
+
+void store_event_customer(struct engine *e, struct event *ev)
+{
+	if (ev->cust != EVENT_CUSTOMER_LATER)
+		return;
+	char num[64];
+	const char *key = "";
+	size_t keylen = 0;
+	event_key(&ev->slots[SLOT_KEY], num, &key, &keylen); /* make_event checked it */
+	ev->cust = engine_customer(e, key, keylen);
 }
 
 /* Append an event, noting whether the store is still in time order. */

@@ -54,6 +54,9 @@ int store_read(struct engine *e, struct store *st, const char *path);
 /* One JSON text as an event record of `file` (REPL, embedding). */
 int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint64_t lineno, const char *line,
 			 size_t len);
+/* A streamed event comes to the sink with its customer not yet made
+ * (EVENT_CUSTOMER_LATER): the sink makes it when it accepts the event. */
+void store_event_customer(struct engine *e, struct event *ev);
 /* Read the files with up to `threads` threads (parts of JSON Lines files
  * of at least min_part bytes); the parts are kept in *parts for
  * store_free_parts.  Returns as store_read. */

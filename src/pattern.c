@@ -101,28 +101,16 @@ void timer_init(struct timer *t, uint8_t kind)
  * and their strings. */
 struct event *event_clone(const struct event *ev, int nslots)
 {
-	size_t size = sizeof *ev + sizeof *ev->slots * (size_t)nslots + ev->type_name.len + 1;
+	size_t size = sizeof *ev + sizeof *ev->slots * (size_t)nslots + val_copy_size(&ev->type_name);
 	for (int i = 0; i < nslots; i++)
-		if (ev->slots[i].kind == V_STR)
-			size += ev->slots[i].len + 1;
+		size += val_copy_size(&ev->slots[i]);
 	struct event *copy = mem_alloc(size);
 	*copy = *ev;
 	copy->slots = (struct val *)(copy + 1);
-	char *text = (char *)(copy->slots + nslots);
-	for (int i = 0; i < nslots; i++) {
-		copy->slots[i] = ev->slots[i];
-		if (ev->slots[i].kind == V_STR) {
-			memcpy(text, ev->slots[i].u.s, ev->slots[i].len);
-			text[ev->slots[i].len] = 0;
-			copy->slots[i].u.s = text;
-			text += ev->slots[i].len + 1;
-		}
-	}
-	if (ev->type_name.kind == V_STR) {
-		memcpy(text, ev->type_name.u.s, ev->type_name.len);
-		text[ev->type_name.len] = 0;
-		copy->type_name.u.s = text;
-	}
+	char *mem = (char *)(copy->slots + nslots);
+	for (int i = 0; i < nslots; i++)
+		copy->slots[i] = val_copy_into(&ev->slots[i], &mem);
+	copy->type_name = val_copy_into(&ev->type_name, &mem);
 	return copy;
 }
 
@@ -145,6 +133,7 @@ void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct ev
 	if (explained)
 		explain_handler(e, rule, cause, now, r, r == VM_FIRED && engine_held_out(e, rule, cust));
 	vm->explain = 0;
+	engine_release_retired(e);
 	journey_drain(e); /* the enter and exit rules of a `move` */
 }
 

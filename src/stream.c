@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "stream.h"
+
+#include "ingest.h"
 #include "timeutil.h"
 
 static int before(const struct stream_item *a, const struct stream_item *b)
@@ -81,7 +83,9 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 	if (s->seen && ev->time < s->newest - s->lateness) {
 		e->late++;
 		if (s->late == LATE_PROCESS) {
-			engine_event(e, ev); /* in arrival order: its own time, after later events */
+			struct event taken = *ev;
+			store_event_customer(e, &taken);
+			engine_event(e, &taken); /* in arrival order: its own time, after later events */
 			return;
 		}
 		struct buf why = {0}, by = {0}, limit = {0};
@@ -98,11 +102,13 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 	if (!s->seen || ev->time > s->newest)
 		s->newest = ev->time;
 	s->seen = 1;
+	struct event taken = *ev;
+	store_event_customer(e, &taken);
 	if (s->n == 0 && ev->time >= s->newest - s->lateness && s->lateness == 0) {
-		engine_event(e, ev); /* in order and nothing held back: no copy */
+		engine_event(e, &taken); /* in order and nothing held back: no copy */
 		return;
 	}
-	push(s, event_clone(ev, e->prog->nslots));
+	push(s, event_clone(&taken, e->prog->nslots));
 	release(s, s->newest - s->lateness, 0);
 }
 

@@ -13,6 +13,8 @@
 
 const char *agg_name(enum agg a);
 
+#define PLURAL(n) ((n) == 1 ? "" : "s")
+
 /* A number or a duration (ns), in JSON or as text. */
 static void put_value(struct buf *b, double v, int duration, int json)
 {
@@ -385,9 +387,10 @@ void engine_summary(struct engine *e, struct buf *b, int json)
 			buf_printf(b, ",\"sorted_runs\":%u,\"sorted_run_bytes\":%llu", e->spilled_runs,
 				   (unsigned long long)e->spilled_bytes);
 	} else {
-		buf_printf(b, "cxr: %llu events from %u input%s, %llu rejected, %u customers, %llu responses",
-			   (unsigned long long)e->events, e->nfiles, e->nfiles == 1 ? "" : "s",
-			   (unsigned long long)e->rejected, e->ncusts, (unsigned long long)e->responses);
+		buf_printf(b, "cxr: %llu event%s from %u input%s, %llu rejected, %u customer%s, %llu response%s",
+			   (unsigned long long)e->events, PLURAL(e->events), e->nfiles, PLURAL(e->nfiles),
+			   (unsigned long long)e->rejected, e->ncusts, PLURAL(e->ncusts), (unsigned long long)e->responses,
+			   PLURAL(e->responses));
 		if (e->runtime_errors)
 			buf_printf(b, ", %llu runtime error%s", (unsigned long long)e->runtime_errors,
 				   e->runtime_errors == 1 ? "" : "s");

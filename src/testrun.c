@@ -50,7 +50,9 @@ static void to_engine(void *ud, const struct event *ev, const char *raw, size_t 
 {
 	(void)raw;
 	(void)rawlen;
-	engine_event(ud, ev);
+	struct event taken = *ev;
+	store_event_customer(ud, &taken);
+	engine_event(ud, &taken);
 }
 
 /* The member `key` of a response, rendered as JSON, or NULL. */

@@ -1,8 +1,28 @@
-/* value.h: the values that flow through the VM.
+/* value.h: the values that flow through the VM, and who owns their bytes.
  *
- * A value is 16 bytes and never owns memory by itself: strings and lists
- * point into an arena (per event, per program) or into memory owned by a
- * customer record.  Whoever keeps a value beyond the event copies it.
+ * OWNERSHIP, the one rule for every value in cxr:
+ *
+ * A struct val is 16 bytes and never owns what it points to.  A string's
+ * bytes and a list's items live in exactly one of these places, each with
+ * its lifetime:
+ *
+ *   the prog's arena     constants, test values       as long as the prog
+ *   an event's slots     the store, or an owned clone  as long as that event
+ *   the engine's scratch anything a handler computes  to the end of the step
+ *                        (concatenation, lists, ...)   (the event or timer run)
+ *   a block that state   customer variables, bound     until the state lets
+ *   owns                 events of a pattern, history, go of it, and never
+ *                        an SLA clock, a stream buffer before the end of the
+ *                                                      handler that did so
+ *
+ * So a value may be read and passed around freely within a step.  Whatever
+ * keeps one beyond the step stores a deep copy (val_copy_size, then
+ * val_copy_into; event_clone for a whole event), and lets go of what it
+ * held only after the copy is made and the handler has ended: the new
+ * value may be built from the old one (`set customer.x = customer.x + [y]`),
+ * and a local may still hold it (`let old = customer.x`).  engine_setvar
+ * shows the pattern.  What is kept as text (dedupe keys, tags, metric and
+ * SLA group keys) is copied as text.
  */
 #ifndef CXR_VALUE_H
 #define CXR_VALUE_H
@@ -57,5 +77,11 @@ static inline struct val val_str(const char *s, size_t n)
 	v.u.s = s;
 	return v;
 }
+
+/* Bytes a deep copy of v needs (0: v holds no pointer). */
+size_t val_copy_size(const struct val *v);
+/* A deep copy of v into *mem, which has val_copy_size(v) bytes, 8-aligned
+ * (lists hold struct val); *mem moves past what was used. */
+struct val val_copy_into(const struct val *v, char **mem);
 
 #endif

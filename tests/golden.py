@@ -1,5 +1,12 @@
 #!/usr/bin/env python3
-"""golden.py: run the golden cases of tests/golden/*.test against ./cxr.
+"""golden.py: run the golden cases of tests/golden/*.test and the
+regression cases of tests/regression/*.test against ./cxr.
+
+    tests/golden.py [CXR] [FILE[:CASE]...]
+
+runs every case, or one file, or one case of it (CASE: its line number or
+a part of its name), with CXR (default: $CXR, else ./cxr).  A regression
+case is named after what broke.
 
 A .test file holds cases in the spirit of jq.test:
 
@@ -149,25 +156,55 @@ def update(cxr, path):
         f.write("".join(out))
 
 
+def select(args):
+    """The cases to run: every file of tests/golden and tests/regression,
+    or those named as FILE (a .test file) or FILE:CASE (CASE: the case's
+    line number, or a part of its name)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if not args:
+        args = [os.path.join(here, folder, name)
+                for folder in ("golden", "regression")
+                for name in sorted(os.listdir(os.path.join(here, folder)))
+                if name.endswith(".test")]
+    chosen = []
+    for arg in args:
+        path, _, which = arg.partition(".test:")
+        path = path + ".test" if which or not path.endswith(".test") else path
+        if not os.path.exists(path) and os.path.exists(os.path.join(here, "..", path)):
+            path = os.path.join(here, "..", path)
+        if not os.path.exists(path):
+            sys.exit("golden.py: no such file: %s" % path)
+        cases = parse(path)
+        if which:
+            cases = [c for c in cases if (which.isdigit() and c["line"] == int(which)) or
+                     (not which.isdigit() and which in c["name"])]
+            if not cases:
+                sys.exit("golden.py: %s has no case %r (give its line or part of its name)" % (path, which))
+        chosen += cases
+    return chosen
+
+
 def main():
-    cxr = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./cxr")
-    if len(sys.argv) > 3 and sys.argv[2] == "--update":
-        update(cxr, sys.argv[3])
+    args = sys.argv[1:]
+    # The binary under test: the first argument that is not a .test file, or $CXR.
+    cxr = os.environ.get("CXR", "./cxr")
+    if args and ".test" not in args[0]:
+        cxr = args.pop(0)
+    cxr = os.path.abspath(cxr)
+    if len(args) == 2 and args[0] == "--update":
+        update(cxr, args[1])
         return 0
-    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
     passed = failed = 0
-    for name in sorted(os.listdir(folder)):
-        if not name.endswith(".test"):
-            continue
-        for case in parse(os.path.join(folder, name)):
-            problems = run_case(cxr, case)
-            if problems:
-                failed += 1
-                print("FAIL %s:%d: %s" % (name, case["line"], case["name"]))
-                for pr in problems:
-                    print("  " + pr.replace("\n", "\n  "))
-            else:
-                passed += 1
+    for case in select(args):
+        problems = run_case(cxr, case)
+        where = "%s:%d" % (os.path.relpath(case["file"]), case["line"])
+        if problems:
+            failed += 1
+            print("FAIL %s: %s" % (where, case["name"]))
+            for pr in problems:
+                print("  " + pr.replace("\n", "\n  "))
+        else:
+            passed += 1
     print("golden: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
