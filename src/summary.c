@@ -243,20 +243,23 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 		}
 		for (uint32_t i = 0; i < g->n; i++) {
 			const struct agg_state *a = &g->aggs[i];
+			/* Each clock is one of met (answered in time), breached (its
+			 * deadline passed first, answered late or not at all) or
+			 * pending (not yet due): the three add up to those started. */
 			uint64_t due = a->met + a->breached;
 			double compliance = due ? (double)a->met / (double)due : NAN;
-			uint64_t open = a->started - a->met - a->late;
+			uint64_t pending = a->started - due;
 			double p50 = agg_quantile(a, 0.5), p90 = agg_quantile(a, 0.9);
 			int ok = isfinite(compliance) && compliance >= si->target;
 			if (json) {
 				if (i)
 					buf_addc(b, ',');
 				put_key(b, g->keys[i]);
-				buf_printf(b, "{\"started\":%llu,\"met\":%llu,\"breached\":%llu,\"answered_late\":%llu,"
-					      "\"open\":%llu,\"compliance\":",
+				buf_printf(b, "{\"started\":%llu,\"met\":%llu,\"breached\":%llu,\"pending\":%llu,"
+					      "\"answered_late\":%llu,\"compliance\":",
 					   (unsigned long long)a->started, (unsigned long long)a->met,
-					   (unsigned long long)a->breached, (unsigned long long)a->late,
-					   (unsigned long long)open);
+					   (unsigned long long)a->breached, (unsigned long long)pending,
+					   (unsigned long long)a->late);
 				put_value(b, compliance, 0, 1);
 				buf_adds(b, ",\"latency_p50\":");
 				put_value(b, p50, 1, 1);
@@ -273,10 +276,12 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 				buf_printf(b, "%.1f%% met", 100 * compliance);
 			else
 				buf_adds(b, "nothing due yet");
-			buf_printf(b, " (%llu of %llu due), %llu breached, %llu open, latency p50 %s p90 %s%s\n",
-				   (unsigned long long)a->met, (unsigned long long)due, (unsigned long long)a->breached,
-				   (unsigned long long)open, t50.p, t90.p,
-				   isfinite(compliance) ? (ok ? ": target met" : ": TARGET MISSED") : "");
+			buf_printf(b, " (%llu of %llu due), %llu breached", (unsigned long long)a->met,
+				   (unsigned long long)due, (unsigned long long)a->breached);
+			if (a->late)
+				buf_printf(b, " (%llu answered late)", (unsigned long long)a->late);
+			buf_printf(b, ", %llu pending, latency p50 %s p90 %s%s\n", (unsigned long long)pending, t50.p,
+				   t90.p, isfinite(compliance) ? (ok ? ": target met" : ": TARGET MISSED") : "");
 			buf_free(&t50);
 			buf_free(&t90);
 		}
