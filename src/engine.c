@@ -275,9 +275,10 @@ int engine_limit(struct vm *vm)
 	}
 	if (!rs || rs->nfired < (uint32_t)ri->limit_n)
 		return 1;
-	/* The ring is full: the oldest firing must have left the window. */
+	/* The ring is full: the oldest firing must have left the window,
+	 * which includes its edge (a firing exactly D ago still counts). */
 	int64_t oldest = rs->fired[rs->head];
-	if (vm->now - oldest < ri->limit_per) {
+	if (vm->now - oldest <= ri->limit_per) {
 		e->stats[vm->rule].capped++;
 		return 0;
 	}

@@ -404,9 +404,9 @@ int measure_budget_ok(struct engine *e, int rule, uint32_t cust, int budget, int
 	const struct budget_info *b = &e->prog->budgets[budget];
 	uint32_t n = e->budget_n[budget];
 	/* The ring holds the last `amount` spends; full and all inside the
-	 * window means spent. */
+	 * window (its edge included: a spend exactly D ago counts) means spent. */
 	int spent = b->amount == 0 ||
-		    (n == (uint32_t)b->amount && now - e->budget_spent[budget][e->budget_head[budget]] < b->per);
+		    (n == (uint32_t)b->amount && now - e->budget_spent[budget][e->budget_head[budget]] <= b->per);
 	if (!spent)
 		return 1;
 	e->stats[rule].budget_exhausted++;
