@@ -286,8 +286,6 @@ static struct val arith(struct vm *vm, enum opcode op, struct val a, struct val 
 	}
 }
 
-static int val_equal(struct val a, struct val b);
-
 static int str_cmp(const struct val *a, const struct val *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
@@ -297,34 +295,77 @@ static int str_cmp(const struct val *a, const struct val *b)
 	return a->len < b->len ? -1 : a->len > b->len;
 }
 
-/* Order two values: 0 when they cannot be ordered (null, mixed kinds). */
-static int val_order(struct val a, struct val b, int *out)
+/* Order two values (after coercion, into a and b): 1 when ordered; 0
+ * when there is no order but that is the data's answer (null, NaN): the
+ * comparison is false; -1 when the kinds cannot be ordered (`70 > 10m`,
+ * `true < false`): an error, never a silent false. */
+static int val_order(struct val *a, struct val *b, int *out)
 {
-	coerce(&a, &b);
-	if (is_number(&a) && is_number(&b)) {
-		if (a.kind == V_INT && b.kind == V_INT)
-			*out = a.u.i < b.u.i ? -1 : a.u.i > b.u.i;
+	coerce(a, b);
+	if (a->kind == V_NULL || b->kind == V_NULL)
+		return 0;
+	if (is_number(a) && is_number(b)) {
+		if (a->kind == V_INT && b->kind == V_INT)
+			*out = a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
 		else {
-			double x = num(&a), y = num(&b);
+			double x = num(a), y = num(b);
 			if (isnan(x) || isnan(y))
 				return 0;
 			*out = x < y ? -1 : x > y;
 		}
 		return 1;
 	}
-	if (a.kind != b.kind)
-		return 0;
-	switch (a.kind) {
+	if (a->kind != b->kind)
+		return -1;
+	switch (a->kind) {
 	case V_TIME:
 	case V_DUR:
-		*out = a.u.i < b.u.i ? -1 : a.u.i > b.u.i;
+		*out = a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
 		return 1;
 	case V_STR:
-		*out = str_cmp(&a, &b);
+		*out = str_cmp(a, b);
 		return 1;
 	default:
-		return 0;
+		return -1;
 	}
+}
+
+/* Kinds that are never equal and whose mix is a mistake of units, not
+ * data: a number against a duration or a time, a time against a duration. */
+static int units_mixed(const struct val *a, const struct val *b)
+{
+	int ta = is_number(a) ? 1 : a->kind == V_DUR ? 2 : a->kind == V_TIME ? 3 : 0;
+	int tb = is_number(b) ? 1 : b->kind == V_DUR ? 2 : b->kind == V_TIME ? 3 : 0;
+	return ta && tb && ta != tb;
+}
+
+/* "cannot compare 70 (int) with 10m (duration) using '>'", and what to
+ * write instead. */
+static struct val compare_error(struct vm *vm, const struct val *a, const struct val *b, enum opcode op)
+{
+	static const char *const text[] = {[OPC_EQ] = "==", [OPC_NE] = "!=", [OPC_LT] = "<", [OPC_LE] = "<=",
+					   [OPC_GT] = ">", [OPC_GE] = ">="};
+	struct buf x = {0}, y = {0};
+	/* Text is quoted, so that "10" reads apart from 10. */
+	(a->kind == V_STR ? val_render_json : val_render_text)(&x, a);
+	(b->kind == V_STR ? val_render_json : val_render_text)(&y, b);
+	const char *hint = "", *kind = "";
+	if ((is_number(a) && b->kind == V_DUR) || (a->kind == V_DUR && is_number(b)))
+		hint = ": a duration compares with a duration (10m, or duration(x) for x seconds; minutes(d) is a "
+		       "number)";
+	else if ((is_number(a) && b->kind == V_TIME) || (a->kind == V_TIME && is_number(b)))
+		hint = ": a time compares with a time (time(x) reads epoch seconds)";
+	else if ((a->kind == V_STR) != (b->kind == V_STR)) {
+		hint = ": the text is not ";
+		kind = a->kind == V_STR ? val_kind_name(b) : val_kind_name(a);
+		kind = strcmp(kind, "int") == 0 || strcmp(kind, "float") == 0 ? "a number" : strcmp(kind, "time") == 0 ? "a time"
+		       : strcmp(kind, "duration") == 0 ? "a duration" : kind;
+	}
+	struct val e = vm_error(vm, "cannot compare %.80s (%s) with %.80s (%s) using '%s'%s%s", x.p, val_kind_name(a),
+				y.p, val_kind_name(b), text[op], hint, kind);
+	buf_free(&x);
+	buf_free(&y);
+	return e;
 }
 
 static int val_equal(struct val a, struct val b)
@@ -647,15 +688,24 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			}
 			if (vm->explain && vm->ncmps < 8)
 				vm->cmps[vm->ncmps++] = (struct cmp_note){pc - 1, sp[-1], sp[0]};
+			enum opcode op = (enum opcode)INSN_OP(w);
+			struct val x = sp[-1], y = sp[0];
 			int c = 0, r;
-			switch (INSN_OP(w)) {
-			case OPC_EQ: r = val_equal(sp[-1], sp[0]); break;
-			case OPC_NE: r = !val_equal(sp[-1], sp[0]); break;
-			/* with null or mixed kinds there is no order: false */
-			case OPC_LT: r = val_order(sp[-1], sp[0], &c) && c < 0; break;
-			case OPC_LE: r = val_order(sp[-1], sp[0], &c) && c <= 0; break;
-			case OPC_GT: r = val_order(sp[-1], sp[0], &c) && c > 0; break;
-			default: r = val_order(sp[-1], sp[0], &c) && c >= 0; break;
+			if (op == OPC_EQ || op == OPC_NE) {
+				coerce(&x, &y);
+				if (units_mixed(&x, &y)) {
+					sp[-1] = compare_error(vm, &x, &y, op);
+					break;
+				}
+				r = val_equal(x, y) == (op == OPC_EQ);
+			} else {
+				int ordered = val_order(&x, &y, &c);
+				if (ordered < 0) {
+					sp[-1] = compare_error(vm, &x, &y, op);
+					break;
+				}
+				/* with null (or NaN) there is no order: false */
+				r = ordered && (op == OPC_LT ? c < 0 : op == OPC_LE ? c <= 0 : op == OPC_GT ? c > 0 : c >= 0);
 			}
 			sp[-1] = val_bool(r);
 			break;
