@@ -341,6 +341,8 @@ void explain_handler(struct engine *e, int rule, const struct event *cause, int6
 void explain_pattern(struct engine *e, int rule, enum explain_what what, const struct instance *in,
 		     const struct event *ev, int64_t at);
 void explain_event(struct engine *e, const struct event *ev);
+/* `on N E within D`: an event that made the count `inside`, not N. */
+void explain_repeat(struct engine *e, int rule, const struct event *ev, uint32_t inside);
 void explain_render(struct engine *e, struct buf *out, int json);
 int engine_held_out(const struct engine *e, int rule, uint32_t cust);
 

@@ -316,6 +316,26 @@ void explain_pattern(struct engine *e, int rule, enum explain_what what, const s
 	buf_free(&t);
 }
 
+void explain_repeat(struct engine *e, int rule, const struct event *ev, uint32_t inside)
+{
+	const struct rule_info *ri = &e->prog->rules[rule];
+	struct buf b = {0}, d = {0};
+	dur_format(&d, ri->repeat_within);
+	if (inside < (uint32_t)ri->repeat_n)
+		buf_printf(&b, "counted: %u of %lld within %s (it fires on the %lld%s)", inside, (long long)ri->repeat_n,
+			   d.p, (long long)ri->repeat_n,
+			   ri->repeat_n % 10 == 1 && ri->repeat_n % 100 != 11   ? "st"
+			   : ri->repeat_n % 10 == 2 && ri->repeat_n % 100 != 12 ? "nd"
+			   : ri->repeat_n % 10 == 3 && ri->repeat_n % 100 != 13 ? "rd"
+										: "th");
+	else
+		buf_printf(&b, "not fired: %u within %s, more than %lld: it fires when the count reaches %lld", inside, d.p,
+			   (long long)ri->repeat_n, (long long)ri->repeat_n);
+	add_note(e, rule, ev->time, ev, 0, b.p);
+	buf_free(&b);
+	buf_free(&d);
+}
+
 /* Every event of the customer: the nearest late candidate of an expired
  * pattern. */
 void explain_event(struct engine *e, const struct event *ev)

@@ -322,6 +322,8 @@ void repeat_event(struct engine *e, int rule, const struct event *ev)
 	if (inside == (uint32_t)ri->repeat_n) {
 		const struct event *bound[1] = {ev};
 		engine_fire_rule(e, rule, ev->cust, bound, 1, ev->time, ev);
+	} else if (e->explain && explain_wants(e, ev->cust, rule)) {
+		explain_repeat(e, rule, ev, inside);
 	}
 }
 
