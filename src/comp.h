@@ -62,6 +62,10 @@ struct comp {
 	int nlocals;
 	int guards;
 	int in_const; /* compiling a constant: no event, no customer */
+	struct var_use {
+		struct loc read; /* the first read */
+		int is_read, is_set;
+	} *var_uses;  /* per customer variable (p->vars): warns of one read but never set */
 	struct buf tmp;
 	struct tz_cache *tz; /* for checking the time zones a script names */
 };
@@ -78,7 +82,8 @@ uint32_t comp_konst(struct comp *c, struct val v);
 
 /* names */
 int comp_slot(struct comp *c, const struct ast_name *segs, int nseg);
-int comp_var(struct comp *c, const char *s, size_t n);
+/* A customer variable, read or set at loc. */
+int comp_var(struct comp *c, const char *s, size_t n, struct loc loc, int set);
 int comp_type_intern(struct comp *c, const char *s, size_t n);
 struct local *comp_scope_find(struct comp *c, const char *s, size_t n);
 struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param);

@@ -225,15 +225,48 @@ int comp_type_intern(struct comp *c, const char *s, size_t n)
 	return p->ntypes++;
 }
 
-int comp_var(struct comp *c, const char *s, size_t n)
+int comp_var(struct comp *c, const char *s, size_t n, struct loc loc, int set)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->nvars; i++)
-		if (comp_names_equal(p->vars[i], strlen(p->vars[i]), s, n))
-			return i;
-	p->vars = mem_grow(p->vars, (size_t)p->nvars, sizeof *p->vars);
-	p->vars[p->nvars] = arena_strndup(&p->arena, s, n);
-	return p->nvars++;
+	int i = 0;
+	while (i < p->nvars && !comp_names_equal(p->vars[i], strlen(p->vars[i]), s, n))
+		i++;
+	if (i == p->nvars) {
+		p->vars = mem_grow(p->vars, (size_t)p->nvars, sizeof *p->vars);
+		c->var_uses = mem_grow(c->var_uses, (size_t)p->nvars, sizeof *c->var_uses);
+		memset(&c->var_uses[i], 0, sizeof c->var_uses[i]);
+		p->vars[p->nvars++] = arena_strndup(&p->arena, s, n);
+	}
+	struct var_use *u = &c->var_uses[i];
+	if (set) {
+		u->is_set = 1;
+	} else if (!u->is_read) {
+		u->is_read = 1;
+		u->read = loc;
+	}
+	return i;
+}
+
+/* A variable that rules read and none sets is always null: most likely a
+ * typo of one that is set. */
+static void warn_vars_never_set(struct comp *c)
+{
+	const struct prog *p = c->p;
+	for (int i = 0; i < p->nvars; i++) {
+		const struct var_use *u = &c->var_uses[i];
+		if (!u->is_read || u->is_set)
+			continue;
+		struct suggest sg;
+		suggest_init(&sg, p->vars[i], strlen(p->vars[i]));
+		for (int k = 0; k < p->nvars; k++)
+			if (c->var_uses[k].is_set)
+				suggest_try(&sg, p->vars[k], strlen(p->vars[k]));
+		buf_clear(&c->tmp);
+		if (sg.best)
+			buf_printf(&c->tmp, "; did you mean customer.%.*s?", (int)sg.bestlen, sg.best);
+		comp_warning(c, u->read, "customer.%s is read but no rule sets it: it is always null%s", p->vars[i],
+			     c->tmp.p ? c->tmp.p : "");
+	}
 }
 
 static int column_for(struct comp *c, const char *s, size_t n)
@@ -794,7 +827,7 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 				break;
 			}
 			comp_expr(c, cl->expr);
-			comp_op(c, OPC_SETVAR, (uint32_t)comp_var(c, cl->name.s, cl->name.len), cl->loc);
+			comp_op(c, OPC_SETVAR, (uint32_t)comp_var(c, cl->name.s, cl->name.len, cl->name.loc, 1), cl->loc);
 			break;
 		case C_MOVE:
 			comp_move(c, cl);
@@ -1043,6 +1076,8 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		if (!c.fns[k].used && !c.fns[k].from_stdlib)
 			comp_warning(&c, c.fns[k].fn->name.loc, "function '%.*s' is never used",
 				(int)c.fns[k].fn->name.len, c.fns[k].fn->name.s);
+	if (!p->growing)
+		warn_vars_never_set(&c);
 	if (c.d->errors > errors0)
 		goto done;
 	for (int t = 0; t < p->ntypes; t++)
@@ -1070,6 +1105,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	}
 done:
 	mem_free(c.consts);
+	mem_free(c.var_uses);
 	mem_free(c.fns);
 	mem_free(c.scope);
 	mem_free(c.stdlib_files);

@@ -564,7 +564,7 @@ enum ty comp_expr(struct comp *c, struct ast *e)
 			comp_op(c, OPC_TAGS, 0, e->loc);
 			return TY_LIST;
 		}
-		comp_op(c, OPC_VAR, (uint32_t)comp_var(c, e->s, e->len), e->loc);
+		comp_op(c, OPC_VAR, (uint32_t)comp_var(c, e->s, e->len, e->loc, 0), e->loc);
 		return TY_ANY;
 	case A_CUSTOMER:
 		if (c->in_const) {
