@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "json.h"
 #include "prog.h"
+#include "ingest.h"
 #include "source.h"
 
 struct seen_type {
@@ -169,34 +170,125 @@ static struct seen_type *find_seen(struct seen *s, const char *name)
 	return NULL;
 }
 
-int prog_check_against(const struct prog *p, struct diag *d, const char *const *paths, int npaths)
+static void seen_free(struct seen *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		for (int k = 0; k < s->t[i].nfields; k++)
+			mem_free(s->t[i].fields[k]);
+		mem_free(s->t[i].fields);
+		mem_free(s->t[i].name);
+	}
+	mem_free(s->t);
+	for (int i = 0; i < s->nkeys; i++)
+		mem_free(s->keys[i]);
+	mem_free(s->keys);
+}
+
+/* told_type: a missing type column was warned about already. */
+static int report(const struct prog *p, struct diag *d, struct seen *s, int told_type);
+
+static int check_against(const struct prog *p, struct diag *d, const char *const *paths, int npaths, int told_type)
 {
 	struct seen s = {0};
+	int rc = 0;
+	for (int i = 0; i < npaths && rc == 0; i++)
+		rc = read_log(p, d, paths[i], &s);
+	if (rc == 0)
+		rc = report(p, d, &s, told_type);
+	seen_free(&s);
+	return rc;
+}
+
+int prog_check_against(const struct prog *p, struct diag *d, const char *const *paths, int npaths)
+{
+	return check_against(p, d, paths, npaths, 0);
+}
+
+/* Does the census of a run lack anything the rules name? */
+static int census_lacks(const struct prog *p, const struct census *c)
+{
+	if (!c->typed && p->ntypes && !c->type_told)
+		return 1;
+	for (int r = 0; r < p->nrules; r++)
+		for (int st = 0; st < p->rules[r].nsteps; st++)
+			for (int i = 0; i < p->rules[r].steps[st].ntypes; i++)
+				if (!c->types[p->rules[r].steps[st].types[i]])
+					return 1;
+	for (int t = 0; t < p->ntypes; t++)
+		if (c->types[t] && c->unseen[t])
+			return 1;
+	return 0;
+}
+
+int census_warnings(const struct prog *p, struct diag *d, const struct census *c, const char *const *paths,
+		    int npaths)
+{
+	if (!c->events || !census_lacks(p, c))
+		return 0;
+	/* Files can be read again for the names they do have: the warnings of
+	 * `check --against`, word for word. */
+	int files = 1;
 	for (int i = 0; i < npaths; i++)
-		if (read_log(p, d, paths[i], &s) < 0)
-			return -1;
+		files &= strcmp(paths[i], "-") != 0;
+	if (files && npaths) {
+		int n = check_against(p, d, paths, npaths, c->type_told);
+		return n < 0 ? 0 : n;
+	}
+	/* A stream is gone: what the census kept is what can be said. */
+	struct seen s = {0};
+	s.records = c->events;
+	for (int k = 0; k < 3; k++)
+		if (k != SLOT_TYPE || c->typed)
+			add_name(&s.keys, &s.nkeys, &s.capkeys, p->slots[k].path, strlen(p->slots[k].path));
+	for (int t = 0; t < p->ntypes; t++) {
+		if (!c->types[t])
+			continue;
+		struct seen_type *st = seen_type(&s, p->types[t].name, p->types[t].len);
+		st->count = c->types[t];
+		for (int k = c->first[t]; k < c->first[t + 1]; k++) {
+			if (!c->seen[k])
+				continue;
+			const char *path = p->slots[c->slots[k]].path;
+			add_name(&st->fields, &st->nfields, &st->cap, path, strlen(path));
+			add_name(&s.keys, &s.nkeys, &s.capkeys, path, strlen(path));
+		}
+	}
+	for (int i = 0; i < c->nothers; i++)
+		seen_type(&s, c->others[i], strlen(c->others[i]));
+	int n = report(p, d, &s, c->type_told);
+	seen_free(&s);
+	return n;
+}
+
+/* The warnings, from what the logs were seen to have. */
+static int report(const struct prog *p, struct diag *d, struct seen *s, int told_type)
+{
 	int warnings = d->warnings;
 	struct buf hint = {0};
 	struct suggest sg;
 	/* The input block's own fields. */
 	static const char *const role[] = {"customer key", "event time", "event type"};
 	int type_field_missing = 0;
-	for (int k = 0; k < 3 && s.records; k++) {
+	for (int k = 0; k < 3 && s->records; k++) {
+		if (k == SLOT_TYPE && (!p->ntypes || told_type)) {
+			type_field_missing |= told_type; /* then every type is missing: moot */
+			continue; /* `on any` alone reads no type */
+		}
 		int found = 0;
-		for (int i = 0; i < s.nkeys; i++)
-			found |= !strcmp(s.keys[i], p->slots[k].path) || (p->slots[k].nseg > 1 && !strcmp(s.keys[i], p->slots[k].segs[0]));
+		for (int i = 0; i < s->nkeys; i++)
+			found |= !strcmp(s->keys[i], p->slots[k].path) || (p->slots[k].nseg > 1 && !strcmp(s->keys[i], p->slots[k].segs[0]));
 		if (found)
 			continue;
 		suggest_init(&sg, p->slots[k].path, strlen(p->slots[k].path));
-		for (int i = 0; i < s.nkeys; i++)
-			suggest_try(&sg, s.keys[i], strlen(s.keys[i]));
+		for (int i = 0; i < s->nkeys; i++)
+			suggest_try(&sg, s->keys[i], strlen(s->keys[i]));
 		if (!sg.best) {
 			/* No close name: say what the logs do have. */
 			buf_clear(&hint);
 			buf_adds(&hint, " (the logs have ");
-			for (int i = 0; i < s.nkeys && i < 8; i++)
-				buf_printf(&hint, "%s%s", i ? ", " : "", s.keys[i]);
-			buf_adds(&hint, s.nkeys > 8 ? ", ...)" : ")");
+			for (int i = 0; i < s->nkeys && i < 8; i++)
+				buf_printf(&hint, "%s%s", i ? ", " : "", s->keys[i]);
+			buf_adds(&hint, s->nkeys > 8 ? ", ...)" : ")");
 		} else {
 			suggest_hint(&sg, &hint);
 		}
@@ -210,11 +302,11 @@ int prog_check_against(const struct prog *p, struct diag *d, const char *const *
 		for (int st = 0; st < ri->nsteps; st++) {
 			for (int i = 0; i < ri->steps[st].ntypes; i++) {
 				const char *name = p->types[ri->steps[st].types[i]].name;
-				if (find_seen(&s, name))
+				if (find_seen(s, name))
 					continue;
 				suggest_init(&sg, name, strlen(name));
-				for (int k = 0; k < s.n; k++)
-					suggest_try(&sg, s.t[k].name, strlen(s.t[k].name));
+				for (int k = 0; k < s->n; k++)
+					suggest_try(&sg, s->t[k].name, strlen(s->t[k].name));
 				diag_report(d, DIAG_WARNING, ri->loc, "rule %s: event type '%s' never appears in the logs%s",
 					    ri->name, name, suggest_hint(&sg, &hint));
 			}
@@ -223,7 +315,7 @@ int prog_check_against(const struct prog *p, struct diag *d, const char *const *
 	/* Fields the rules read, on the types that do appear. */
 	for (int u = 0; u < p->nuses; u++) {
 		const struct field_use *fu = &p->uses[u];
-		struct seen_type *t = find_seen(&s, p->types[fu->type].name);
+		struct seen_type *t = find_seen(s, p->types[fu->type].name);
 		if (!t)
 			continue;
 		const struct slot *sl = &p->slots[fu->slot];
@@ -244,15 +336,5 @@ int prog_check_against(const struct prog *p, struct diag *d, const char *const *
 			    t->name, suggest_hint(&sg, &hint));
 	}
 	buf_free(&hint);
-	for (int i = 0; i < s.n; i++) {
-		for (int k = 0; k < s.t[i].nfields; k++)
-			mem_free(s.t[i].fields[k]);
-		mem_free(s.t[i].fields);
-		mem_free(s.t[i].name);
-	}
-	mem_free(s.t);
-	for (int i = 0; i < s.nkeys; i++)
-		mem_free(s.keys[i]);
-	mem_free(s.keys);
 	return d->warnings - warnings;
 }

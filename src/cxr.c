@@ -191,6 +191,8 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	struct store st;
 	store_init(&st, h->prog);
 	st.strict = h->strict;
+	for (int i = 0; i < npaths; i++)
+		st.census.streaming |= strcmp(paths[i], "-") == 0; /* stdin cannot be read again */
 	int status = CXR_OK;
 	if (npaths == 1 && strcmp(paths[0], "-") == 0 && !h->sort) {
 		/* stdin alone is a stream: re-ordered within lateness, not whole. */
@@ -205,6 +207,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 			engine_finish(h->engine, h->flush);
 			if (h->engine->runtime_errors)
 				status = CXR_RULE_FAILURES;
+			census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
 		}
 		store_free(&st);
 		return status;
@@ -236,6 +239,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		engine_finish(h->engine, h->flush);
 		if (h->engine->runtime_errors)
 			status = CXR_RULE_FAILURES;
+		census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
 	}
 	spill_free(st.spill);
 	store_free(&st);

@@ -19,9 +19,115 @@
 #include "timeutil.h"
 #include "vm.h"
 
+/* ---- the census: what the logs held of what the rules name ---- */
+
+static void census_init(struct census *c, const struct prog *p)
+{
+	int nt = p->ntypes;
+	c->types = mem_alloc(sizeof *c->types * (size_t)(nt + 1));
+	c->triggers = mem_alloc((size_t)nt + 1);
+	for (int r = 0; r < p->nrules; r++)
+		for (int st = 0; st < p->rules[r].nsteps; st++)
+			for (int i = 0; i < p->rules[r].steps[st].ntypes; i++)
+				c->triggers[p->rules[r].steps[st].types[i]] = 1;
+	for (int t = 0; t < nt; t++)
+		c->missing += c->triggers[t];
+	c->first = mem_alloc(sizeof *c->first * (size_t)(nt + 2));
+	c->unseen = mem_alloc(sizeof *c->unseen * (size_t)(nt + 1));
+	c->slots = mem_alloc(sizeof *c->slots * (size_t)(p->nuses + 1));
+	c->seen = mem_alloc(sizeof *c->seen * (size_t)(p->nuses + 1));
+	int n = 0;
+	for (int t = 0; t < nt; t++) {
+		c->first[t] = n;
+		for (int u = 0; u < p->nuses; u++) {
+			if (p->uses[u].type != t)
+				continue;
+			int dup = 0;
+			for (int k = c->first[t]; k < n && !dup; k++)
+				dup = c->slots[k] == p->uses[u].slot;
+			if (!dup)
+				c->slots[n++] = p->uses[u].slot;
+		}
+		c->unseen[t] = n - c->first[t];
+	}
+	c->first[nt] = n;
+}
+
+static void census_free(struct census *c)
+{
+	mem_free(c->types);
+	mem_free(c->triggers);
+	mem_free(c->first);
+	mem_free(c->unseen);
+	mem_free(c->slots);
+	mem_free(c->seen);
+	for (int i = 0; i < c->nothers; i++)
+		mem_free(c->others[i]);
+	mem_free(c->others);
+}
+
+static void census_other(struct census *c, const char *s, size_t n)
+{
+	uint32_t mask = 2 * CENSUS_OTHERS - 1, slot = (uint32_t)mem_hash(s, n) & mask;
+	for (uint32_t i; (i = c->other_index[slot]) != 0; slot = (slot + 1) & mask)
+		if (strlen(c->others[i - 1]) == n && memcmp(c->others[i - 1], s, n) == 0)
+			return;
+	c->others = mem_grow(c->others, (size_t)c->nothers, sizeof *c->others);
+	c->others[c->nothers++] = mem_strndup(s, n);
+	c->other_index[slot] = (uint32_t)c->nothers;
+}
+
+/* An event made from a record: its type, and the fields its rules read
+ * that have a value.  Once every field of a type was seen, an event of
+ * it costs one test. */
+static void census_event(struct census *c, const struct event *ev)
+{
+	c->events++;
+	if (ev->type < 0) {
+		if (ev->type_name.kind == V_STR) {
+			c->typed++;
+			/* Names for a "did you mean", while one may be needed. */
+			if (c->streaming && c->missing && c->nothers < CENSUS_OTHERS)
+				census_other(c, ev->type_name.u.s, ev->type_name.len);
+		}
+		return;
+	}
+	c->typed++;
+	if (c->types[ev->type]++ == 0 && c->triggers[ev->type])
+		c->missing--;
+	if (!c->unseen[ev->type])
+		return;
+	for (int k = c->first[ev->type]; k < c->first[ev->type + 1]; k++)
+		if (!c->seen[k] && ev->slots[c->slots[k]].kind != V_NULL) {
+			c->seen[k] = 1;
+			c->unseen[ev->type]--;
+		}
+}
+
+/* A part's census into its file's. */
+static void census_merge(struct census *into, const struct census *from, int ntypes)
+{
+	into->events += from->events;
+	into->typed += from->typed;
+	into->type_told |= from->type_told;
+	for (int t = 0; t < ntypes; t++) {
+		if (!into->types[t] && from->types[t] && into->triggers[t])
+			into->missing--;
+		into->types[t] += from->types[t];
+		for (int k = into->first[t]; k < into->first[t + 1]; k++)
+			if (!into->seen[k] && from->seen[k]) {
+				into->seen[k] = 1;
+				into->unseen[t]--;
+			}
+	}
+	for (int i = 0; i < from->nothers && into->nothers < CENSUS_OTHERS; i++)
+		census_other(into, from->others[i], strlen(from->others[i]));
+}
+
 void store_init(struct store *st, const struct prog *p)
 {
 	memset(st, 0, sizeof *st);
+	census_init(&st->census, p);
 	st->prog = p;
 	st->proj = json_proj_new();
 	for (int i = 0; i < p->nslots; i++)
@@ -32,6 +138,7 @@ void store_init(struct store *st, const struct prog *p)
 
 void store_free(struct store *st)
 {
+	census_free(&st->census);
 	json_proj_free(st->proj);
 	buf_free(&st->why);
 	mem_free(st->evs);
@@ -129,6 +236,7 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		buf_printf(why, "type field '%s' must be a string", slot_name(p, SLOT_TYPE));
 		return why->p;
 	}
+	census_event(&st->census, ev);
 	if (!prog_type_matters(p, ev->type)) {
 		/* No rule, stage, history or measure reads this type: only its
 		 * time matters (timers due before it fire first), so no customer
@@ -327,6 +435,8 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		buf_free(&cols);
 		if (s != SLOT_TYPE)
 			bad = 1;
+		else
+			st->census.type_told = 1;
 	}
 	if (bad) {
 		mem_free(col_slot);
@@ -486,6 +596,7 @@ static int store_adopt(struct engine *e, struct store *st, struct store *part, u
 		if (reject(e, st, r->file, r->line + line_offset, r->col, r->why, r->raw, r->rawlen) < 0)
 			return -1;
 	}
+	census_merge(&st->census, &part->census, st->prog->ntypes);
 	if (part->unread) {
 		e->events += part->unread;
 		if (part->unread_last > e->last_time || e->events == part->unread)

@@ -9,6 +9,28 @@
 
 struct json_proj;
 
+/* What the logs held of what the rules name, counted as records become
+ * events, so that a run can say which event types and fields never came:
+ * a typo gives no responses, and that must not look like an answer. */
+#define CENSUS_OTHERS 256
+struct census {
+	uint64_t events;       /* records that became events (key and time valid) */
+	uint64_t typed;        /* ... with a type */
+	int type_told;         /* a CSV header without the type column was warned about */
+	uint64_t *types;       /* per prog type: its events */
+	int *first;            /* per prog type, into slots[]: the fields its rules read ... */
+	int *slots;            /* ... (distinct slots), up to first[type + 1] */
+	uint8_t *seen;         /* per slots[] entry: an event of the type had a value there */
+	int *unseen;           /* per type: entries not seen yet (0: nothing left to look for) */
+	uint8_t *triggers;     /* per prog type: a rule starts on it or waits for it */
+	int missing;           /* trigger types not seen yet */
+	int streaming;         /* a stream cannot be read again for the names it had: keep ... */
+	char **others;         /* ... the type names the script does not name, the first
+				* CENSUS_OTHERS, while a trigger type is missing */
+	int nothers;
+	uint32_t other_index[2 * CENSUS_OTHERS]; /* open addressing on their hash: index + 1 */
+};
+
 struct store {
 	const struct prog *prog;
 	struct json_proj *proj; /* the slots, as JSON key paths */
@@ -36,6 +58,7 @@ struct store {
 	struct buf read_error;    /* a read error, when the part failed */
 	uint64_t lines;           /* lines in the part */
 	int failed;               /* the part cannot be read: said already */
+	struct census census;
 };
 
 struct part_reject {
@@ -47,6 +70,12 @@ struct part_reject {
 };
 
 void store_init(struct store *st, const struct prog *p);
+/* The census of a run's store, after reading: warn (through d) about the
+ * event types and fields the rules name that the logs never had, with
+ * "did you mean" from the logs (files are read again for it, only then).
+ * Returns the number of warnings (against.c). */
+int census_warnings(const struct prog *p, struct diag *d, const struct census *c, const char *const *paths,
+		    int npaths);
 void store_free(struct store *st);
 /* Read a file ("-": stdin) into the store.  Returns 0; -1 when --strict
  * stopped at a rejected record; -2 when the file cannot be read at all. */
