@@ -207,7 +207,10 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 			engine_finish(h->engine, h->flush);
 			if (h->engine->runtime_errors)
 				status = CXR_RULE_FAILURES;
-			census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
+			if (engine_reject_verdict(h->engine, 1))
+				status = CXR_INPUT_ERROR;
+			else
+				census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
 		}
 		store_free(&st);
 		return status;
@@ -239,7 +242,10 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		engine_finish(h->engine, h->flush);
 		if (h->engine->runtime_errors)
 			status = CXR_RULE_FAILURES;
-		census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
+		if (engine_reject_verdict(h->engine, 0))
+			status = CXR_INPUT_ERROR;
+		else
+			census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
 	}
 	spill_free(st.spill);
 	store_free(&st);

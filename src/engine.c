@@ -83,6 +83,8 @@ void engine_free(struct engine *e)
 	}
 	engine_release_retired(e);
 	mem_free(e->retired);
+	mem_free(e->tally.first_raw);
+	mem_free(e->tally.first_why);
 	mem_free(e->custs);
 	mem_free(e->cust_index);
 	mem_free(e->dispatched);
@@ -535,38 +537,6 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 		else if (e->out)
 			e->out(e->out_ud, b->p, b->len);
 	}
-}
-
-void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
-		   const char *raw, size_t rawlen)
-{
-	e->rejected++;
-	const char *name = file < e->nfiles ? e->files[file] : "-";
-	if (e->rejected <= 10) {
-		if (col)
-			diag_plain(e->diag, "%s:%llu:%zu: reject: %s", name, (unsigned long long)line, col, reason);
-		else
-			diag_plain(e->diag, "%s:%llu: reject: %s", name, (unsigned long long)line, reason);
-	} else if (e->rejected == 11) {
-		diag_plain(e->diag, "cxr: more rejected records: the count is in the summary%s",
-			   e->rejects ? ", each one in the rejects file" : "; --rejects FILE keeps them all");
-	}
-	if (!e->rejects)
-		return;
-	struct buf b = {0};
-	buf_adds(&b, "{\"file\":");
-	json_write_str(&b, name, strlen(name));
-	buf_printf(&b, ",\"line\":%llu", (unsigned long long)line);
-	if (col)
-		buf_printf(&b, ",\"col\":%zu", col);
-	buf_adds(&b, ",\"reason\":");
-	json_write_str(&b, reason, strlen(reason));
-	buf_adds(&b, ",\"raw\":");
-	/* A huge record is kept whole: nothing is dropped without a trace. */
-	json_write_str(&b, raw ? raw : "", raw ? rawlen : 0);
-	buf_adds(&b, "}\n");
-	e->rejects(e->rejects_ud, b.p, b.len);
-	buf_free(&b);
 }
 
 void engine_runtime_error(struct engine *e, int rule, const struct event *cause)

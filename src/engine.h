@@ -170,6 +170,32 @@ struct rule_stats {
 
 typedef void (*write_fn)(void *ud, const char *p, size_t n);
 
+/* Why a record was rejected, as a kind: a run most of whose records are
+ * rejected for one kind of reason ends with one message that names the
+ * fix (engine_reject_verdict). */
+enum reject_kind {
+	REJECT_JSON,     /* not a JSON object */
+	REJECT_CSV,      /* bad CSV quoting */
+	REJECT_CELLS,    /* not the header's number of cells */
+	REJECT_KEY,      /* no usable customer key */
+	REJECT_TIME,     /* no time field */
+	REJECT_BAD_TIME, /* a time that does not parse */
+	REJECT_TYPE,     /* a type that is not text */
+	REJECT_LATE,     /* beyond `lateness` in a stream */
+	REJECT__COUNT
+};
+
+/* The rejects of a run, by kind, with the first one kept whole enough to
+ * say what the records look like. */
+struct reject_tally {
+	uint64_t n[REJECT__COUNT];
+	char *first_raw, *first_why; /* the first reject: its text (up to 64 KB) and reason */
+	size_t first_rawlen;
+	uint32_t first_file;
+	uint64_t first_line;
+	int64_t late_by;             /* the most a late record was out of order (ns) */
+};
+
 /* A metric observation, checked and reduced to what it adds (measure.c). */
 struct observation {
 	int truthy, is_dur;
@@ -219,6 +245,7 @@ struct engine {
 
 	/* per-run statistics */
 	uint64_t events, rejected, responses, runtime_errors;
+	struct reject_tally tally;
 	uint32_t spilled_runs;        /* the log was larger than --memory: sorted in runs */
 	uint64_t spilled_bytes;
 	uint64_t late;           /* events beyond `lateness` in a stream */
@@ -291,8 +318,12 @@ void engine_free_pending(struct engine *e, uint32_t cust);
 /* The CSV header, when it has not been written. */
 void engine_csv_header(struct engine *e);
 void measure_add(struct engine *e, int metric, const char *key, size_t keylen, const struct observation *o);
-void engine_reject(struct engine *e, uint32_t file, uint64_t line, size_t col, const char *reason,
-		   const char *raw, size_t rawlen);
+void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint64_t line, size_t col,
+		   const char *reason, const char *raw, size_t rawlen);
+/* After a run: when half the records or more were rejected, all for one
+ * kind of reason, say so in one message that names the fix, and return 1
+ * (the run is an input error); else 0.  stream: stdin was read as one. */
+int engine_reject_verdict(struct engine *e, int stream);
 
 /* Fire every timer due before t (or at t too, when inclusive). */
 void engine_timers_until(struct engine *e, int64_t t, int inclusive);

@@ -180,7 +180,8 @@ static int event_key(const struct val *k, char num[64], const char **key, size_t
 }
 
 /* Key, time and type from slots 0-2; on a problem, the reason text. */
-static const char *make_event(struct engine *e, struct store *st, struct event *ev, struct buf *why)
+static const char *make_event(struct engine *e, struct store *st, struct event *ev, struct buf *why,
+			      enum reject_kind *kind)
 {
 	const struct prog *p = st->prog;
 	struct val *k = &ev->slots[SLOT_KEY], *t = &ev->slots[SLOT_TIME], *ty = &ev->slots[SLOT_TYPE];
@@ -188,6 +189,7 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	const char *key;
 	size_t keylen;
 	buf_clear(why);
+	*kind = REJECT_KEY;
 	if (!event_key(k, num, &key, &keylen)) {
 		if (k->kind == V_STR)
 			buf_printf(why, "empty key field '%s'", slot_name(p, SLOT_KEY));
@@ -204,6 +206,7 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	int parsed = t->kind == V_STR && time_parse(t->u.s, t->len, 0, &ev->time, &msg) == 0;
 	if (!parsed && t->kind == V_STR && (t->flags & VF_DATA) && val_as_number(t, &number))
 		t = &number;
+	*kind = REJECT_BAD_TIME;
 	switch (parsed ? V_TIME : t->kind) {
 	case V_TIME:
 		break;
@@ -220,6 +223,7 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		}
 		break;
 	case V_NULL:
+		*kind = REJECT_TIME;
 		buf_printf(why, "missing time field '%s'", slot_name(p, SLOT_TIME));
 		return why->p;
 	default:
@@ -233,6 +237,7 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 		ev->type_name = *ty;
 		ev->type_name.flags = 0;
 	} else if (ty->kind != V_NULL) {
+		*kind = REJECT_TYPE;
 		buf_printf(why, "type field '%s' must be a string", slot_name(p, SLOT_TYPE));
 		return why->p;
 	}
@@ -304,12 +309,13 @@ static int store_add(struct engine *e, struct store *st, const struct event *ev,
 }
 
 /* Returns 0, or -1 when --strict stops the run. */
-static int reject(struct engine *e, struct store *st, uint32_t file, uint64_t line, size_t col, const char *why,
-		  const char *raw, size_t rawlen)
+static int reject(struct engine *e, struct store *st, enum reject_kind kind, uint32_t file, uint64_t line, size_t col,
+		  const char *why, const char *raw, size_t rawlen)
 {
 	if (st->part) {
 		st->rejects = mem_grow(st->rejects, st->nrejects, sizeof *st->rejects);
 		struct part_reject *r = &st->rejects[st->nrejects++];
+		r->kind = kind;
 		r->file = file;
 		r->line = line;
 		r->col = col;
@@ -318,7 +324,7 @@ static int reject(struct engine *e, struct store *st, uint32_t file, uint64_t li
 		r->rawlen = rawlen;
 		return st->strict ? -1 : 0;
 	}
-	engine_reject(e, file, line, col, why, raw, rawlen);
+	engine_reject(e, kind, file, line, col, why, raw, rawlen);
 	return st->strict ? -1 : 0;
 }
 
@@ -344,17 +350,18 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
 	struct json_error err;
 	const char *problem;
 	size_t col = 0;
+	enum reject_kind kind = REJECT_JSON;
 	if (json_scan_event(st->proj, line, len, ev.slots, &st->data, &err) < 0) {
 		buf_clear(&st->why);
 		buf_adds(&st->why, err.msg);
 		problem = st->why.p;
 		col = err.col;
 	} else {
-		problem = make_event(e, st, &ev, &st->why);
+		problem = make_event(e, st, &ev, &st->why, &kind);
 	}
 	if (problem) {
 		arena_reset(&st->data, mark);
-		return reject(e, st, file, lineno, col, problem, line, len);
+		return reject(e, st, kind, file, lineno, col, problem, line, len);
 	}
 	return store_add(e, st, &ev, line, len);
 }
@@ -412,6 +419,18 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 	}
 	static const char *const role[] = {"customer key", "event time", "event type"};
 	static const char *const setting[] = {"key", "time", "type"};
+	/* One column and no key: the file is most likely separated otherwise. */
+	char delim = !found[SLOT_KEY] ? src_csv_sniff_delim(&rec) : 0;
+	if (delim) {
+		const char *d = delim == '\t' ? "\\t" : delim == ';' ? ";" : "|";
+		diag_plain(e->diag,
+			   "%s:1: error: the header is one column, '%.*s%s': the file is separated by %s, not commas; add "
+			   "delimiter = \"%s\" to the input block",
+			   e->files[file], (int)(rec.cells[0].len > 60 ? 60 : rec.cells[0].len), rec.cells[0].p,
+			   rec.cells[0].len > 60 ? "..." : "", delim == ';' ? "semicolons" : delim == '\t' ? "tabs" : "bars", d);
+		mem_free(col_slot);
+		return -2;
+	}
 	int bad = 0;
 	for (int s = 0; s < 3; s++) {
 		if (found[s])
@@ -446,7 +465,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 	int rc = 0;
 	while ((got = src_csv(src, &rec)) > 0) {
 		if (rec.error) {
-			if (reject(e, st, file, rec.line, rec.error_col, rec.error, rec.raw, rec.rawlen) < 0) {
+			if (reject(e, st, REJECT_CSV, file, rec.line, rec.error_col, rec.error, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -455,7 +474,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		if (rec.ncells != ncols) {
 			buf_clear(&why);
 			buf_printf(&why, "expected %zu fields as in the header, found %zu", ncols, rec.ncells);
-			if (reject(e, st, file, rec.line, 0, why.p, rec.raw, rec.rawlen) < 0) {
+			if (reject(e, st, REJECT_CELLS, file, rec.line, 0, why.p, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -475,7 +494,8 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 			v.flags = VF_DATA;
 			ev.slots[s] = v;
 		}
-		const char *problem = make_event(e, st, &ev, &why);
+		enum reject_kind kind;
+		const char *problem = make_event(e, st, &ev, &why, &kind);
 		/* The cells point into the reader's buffer: an event that is
 		 * kept gets its own copies (unread ones and streamed ones need
 		 * none: the sink copies what it keeps). */
@@ -488,7 +508,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 		if (problem) {
 			arena_reset(&st->data, mark);
-			if (reject(e, st, file, rec.line, 0, problem, rec.raw, rec.rawlen) < 0) {
+			if (reject(e, st, kind, file, rec.line, 0, problem, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -593,7 +613,7 @@ static int store_adopt(struct engine *e, struct store *st, struct store *part, u
 {
 	for (size_t i = 0; i < part->nrejects; i++) {
 		const struct part_reject *r = &part->rejects[i];
-		if (reject(e, st, r->file, r->line + line_offset, r->col, r->why, r->raw, r->rawlen) < 0)
+		if (reject(e, st, r->kind, r->file, r->line + line_offset, r->col, r->why, r->raw, r->rawlen) < 0)
 			return -1;
 	}
 	census_merge(&st->census, &part->census, st->prog->ntypes);

@@ -62,6 +62,7 @@ struct store {
 };
 
 struct part_reject {
+	enum reject_kind kind;
 	uint32_t file;
 	uint64_t line;
 	size_t col;

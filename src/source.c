@@ -604,3 +604,30 @@ int src_csv(struct source *s, struct csv_record *rec)
 		return 1;
 	}
 }
+
+/* The names each role is guessed from, in order of preference. */
+const char *const src_field_names[3][8] = {
+	{"customer", "customer_id", "case:concept:name", "user_id", "user", "client_id", "account_id", NULL},
+	{"ts", "timestamp", "time", "time:timestamp", "event_time", "created_at", NULL},
+	{"type", "event_type", "concept:name", "event", "activity", "action", NULL},
+};
+
+/* The delimiter a one-cell header seems to use instead of a comma. */
+char src_csv_sniff_delim(const struct csv_record *rec)
+{
+	static const char cands[] = ";\t|";
+	if (rec->ncells != 1)
+		return 0;
+	char best = 0;
+	size_t most = 0;
+	for (const char *c = cands; *c; c++) {
+		size_t n = 0;
+		for (size_t i = 0; i < rec->cells[0].len; i++)
+			n += rec->cells[0].p[i] == *c;
+		if (n > most) {
+			most = n;
+			best = *c;
+		}
+	}
+	return best;
+}

@@ -60,6 +60,14 @@ void src_csv_delim(struct source *s, char delim);
  * read error. */
 int src_csv(struct source *s, struct csv_record *rec);
 
+/* The delimiter a one-cell header seems to use instead of a comma
+ * (';', tab or '|'), or 0. */
+char src_csv_sniff_delim(const struct csv_record *rec);
+
+/* What logs commonly call the customer key, the event time and the event
+ * type, in order of preference (`cxr stats` guesses from them). */
+extern const char *const src_field_names[3][8];
+
 /* The last read error as text. */
 const char *src_error(const struct source *s);
 

@@ -37,13 +37,6 @@ const struct kind_info kinds[NKIND] = {
 
 const char *const role_name[NROLES] = {"key", "time", "type"};
 const char *const role_option[NROLES] = {"--key", "--time", "--type"};
-/* The names each role is guessed from, in order of preference. */
-const char *const role_guess[NROLES][8] = {
-	{"customer", "customer_id", "case:concept:name", "user_id", "user", "client_id", "account_id", NULL},
-	{"ts", "timestamp", "time", "time:timestamp", "event_time", "created_at", NULL},
-	{"type", "event_type", "concept:name", "event", "activity", "action", NULL},
-};
-
 /* ---- strings ---- */
 
 static uint64_t stats_hash(const char *s, size_t n)
@@ -574,8 +567,8 @@ void stats_guess_roles(struct stats *s)
 	for (int k = 0; k < NROLES; k++) {
 		struct role *r = &s->role[k];
 		int na = 0;
-		for (int c = 0; role_guess[k][c]; c++) {
-			const char *cand = role_guess[k][c];
+		for (int c = 0; src_field_names[k][c]; c++) {
+			const char *cand = src_field_names[k][c];
 			int64_t f = strtab_find(&s->fieldtab, cand, strlen(cand));
 			int taken = 0;
 			for (int o = 0; o < NROLES; o++)
@@ -708,26 +701,6 @@ static int read_jsonl(struct stats *s, struct source *src, uint32_t file)
 	return 0;
 }
 
-/* The delimiter a one-cell header seems to use instead of a comma. */
-static char sniff_delim(const struct csv_record *rec)
-{
-	static const char cands[] = ";\t|";
-	if (rec->ncells != 1)
-		return 0;
-	char best = 0;
-	size_t most = 0;
-	for (const char *c = cands; *c; c++) {
-		size_t n = 0;
-		for (size_t i = 0; i < rec->cells[0].len; i++)
-			n += rec->cells[0].p[i] == *c;
-		if (n > most) {
-			most = n;
-			best = *c;
-		}
-	}
-	return best;
-}
-
 /* Returns 0, -1 on an error (reported), or a delimiter to read the file
  * again with (its header had one cell holding ';', tab or '|'). */
 static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_sniff)
@@ -745,7 +718,7 @@ static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_
 		    rec.error);
 		return -1;
 	}
-	char d = may_sniff ? sniff_delim(&rec) : 0;
+	char d = may_sniff ? src_csv_sniff_delim(&rec) : 0;
 	if (d)
 		return d;
 	size_t ncols = rec.ncells;

@@ -52,7 +52,6 @@ enum {
 enum { R_KEY, R_TIME, R_TYPE, NROLES };
 extern const char *const role_name[NROLES];
 extern const char *const role_option[NROLES];
-extern const char *const role_guess[NROLES][8];
 
 /* An open-addressing table of strings (field names, types, customers):
  * each string gets an index in insertion order. */

@@ -403,8 +403,8 @@ static void text_role(struct stats *s, struct buf *b, int k)
 	buf_printf(b, "%s:%s", role_name[k], k == R_KEY ? "  " : " ");
 	if (!r->name) {
 		buf_adds(b, "none found (looked for ");
-		for (int c = 0; role_guess[k][c]; c++)
-			buf_printf(b, "%s%s", c ? ", " : "", role_guess[k][c]);
+		for (int c = 0; src_field_names[k][c]; c++)
+			buf_printf(b, "%s%s", c ? ", " : "", src_field_names[k][c]);
 		buf_adds(b, "); fields seen: ");
 		fields_seen(s, b, 0);
 		buf_printf(b, "; name it with %s FIELD\n", role_option[k]);
@@ -715,9 +715,9 @@ static void json_role(struct stats *s, struct buf *b, int k)
 	buf_addc(b, ']');
 	if (r->guessed && !r->name) {
 		buf_adds(b, ",\"tried\":[");
-		for (int c = 0; role_guess[k][c]; c++) {
+		for (int c = 0; src_field_names[k][c]; c++) {
 			buf_adds(b, c ? "," : "");
-			json_write_str(b, role_guess[k][c], strlen(role_guess[k][c]));
+			json_write_str(b, src_field_names[k][c], strlen(src_field_names[k][c]));
 		}
 		buf_addc(b, ']');
 	}

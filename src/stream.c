@@ -93,7 +93,9 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 		dur_format(&limit, s->lateness);
 		buf_printf(&why, "late: %s older than an event already read (lateness is %s; late = process keeps it)",
 			   by.p, limit.p);
-		engine_reject(e, ev->file, ev->line, 0, why.p, raw, rawlen);
+		if (s->newest - ev->time > e->tally.late_by)
+			e->tally.late_by = s->newest - ev->time;
+		engine_reject(e, REJECT_LATE, ev->file, ev->line, 0, why.p, raw, rawlen);
 		buf_free(&why);
 		buf_free(&by);
 		buf_free(&limit);
