@@ -245,6 +245,7 @@ struct engine {
 
 	/* per-run statistics */
 	uint64_t events, rejected, responses, runtime_errors;
+	uint64_t rejected_lines;      /* lines the rejected records hold (a CSV record may hold many) */
 	struct reject_tally tally;
 	uint32_t spilled_runs;        /* the log was larger than --memory: sorted in runs */
 	uint64_t spilled_bytes;
@@ -318,8 +319,9 @@ void engine_free_pending(struct engine *e, uint32_t cust);
 /* The CSV header, when it has not been written. */
 void engine_csv_header(struct engine *e);
 void measure_add(struct engine *e, int metric, const char *key, size_t keylen, const struct observation *o);
-void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint64_t line, size_t col,
-		   const char *reason, const char *raw, size_t rawlen);
+/* A record of lines [line, last_line] of a file is rejected. */
+void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint64_t line, uint64_t last_line,
+		   size_t col, const char *reason, const char *raw, size_t rawlen);
 /* After a run: when half the records or more were rejected, all for one
  * kind of reason, say so in one message that names the fix, and return 1
  * (the run is an input error); else 0.  stream: stdin was read as one. */

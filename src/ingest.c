@@ -309,8 +309,8 @@ static int store_add(struct engine *e, struct store *st, const struct event *ev,
 }
 
 /* Returns 0, or -1 when --strict stops the run. */
-static int reject(struct engine *e, struct store *st, enum reject_kind kind, uint32_t file, uint64_t line, size_t col,
-		  const char *why, const char *raw, size_t rawlen)
+static int reject(struct engine *e, struct store *st, enum reject_kind kind, uint32_t file, uint64_t line,
+		  uint64_t last_line, size_t col, const char *why, const char *raw, size_t rawlen)
 {
 	if (st->part) {
 		st->rejects = mem_grow(st->rejects, st->nrejects, sizeof *st->rejects);
@@ -318,13 +318,14 @@ static int reject(struct engine *e, struct store *st, enum reject_kind kind, uin
 		r->kind = kind;
 		r->file = file;
 		r->line = line;
+		r->last_line = last_line;
 		r->col = col;
 		r->why = mem_strndup(why, strlen(why));
 		r->raw = mem_strndup(raw, rawlen);
 		r->rawlen = rawlen;
 		return st->strict ? -1 : 0;
 	}
-	engine_reject(e, kind, file, line, col, why, raw, rawlen);
+	engine_reject(e, kind, file, line, last_line, col, why, raw, rawlen);
 	return st->strict ? -1 : 0;
 }
 
@@ -361,7 +362,7 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
 	}
 	if (problem) {
 		arena_reset(&st->data, mark);
-		return reject(e, st, kind, file, lineno, col, problem, line, len);
+		return reject(e, st, kind, file, lineno, lineno, col, problem, line, len);
 	}
 	return store_add(e, st, &ev, line, len);
 }
@@ -465,7 +466,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 	int rc = 0;
 	while ((got = src_csv(src, &rec)) > 0) {
 		if (rec.error) {
-			if (reject(e, st, REJECT_CSV, file, rec.line, rec.error_col, rec.error, rec.raw, rec.rawlen) < 0) {
+			if (reject(e, st, REJECT_CSV, file, rec.line, rec.last_line, rec.error_col, rec.error, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -474,7 +475,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		if (rec.ncells != ncols) {
 			buf_clear(&why);
 			buf_printf(&why, "expected %zu fields as in the header, found %zu", ncols, rec.ncells);
-			if (reject(e, st, REJECT_CELLS, file, rec.line, 0, why.p, rec.raw, rec.rawlen) < 0) {
+			if (reject(e, st, REJECT_CELLS, file, rec.line, rec.last_line, 0, why.p, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -508,7 +509,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 		if (problem) {
 			arena_reset(&st->data, mark);
-			if (reject(e, st, kind, file, rec.line, 0, problem, rec.raw, rec.rawlen) < 0) {
+			if (reject(e, st, kind, file, rec.line, rec.last_line, 0, problem, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -613,7 +614,7 @@ static int store_adopt(struct engine *e, struct store *st, struct store *part, u
 {
 	for (size_t i = 0; i < part->nrejects; i++) {
 		const struct part_reject *r = &part->rejects[i];
-		if (reject(e, st, r->kind, r->file, r->line + line_offset, r->col, r->why, r->raw, r->rawlen) < 0)
+		if (reject(e, st, r->kind, r->file, r->line + line_offset, r->last_line + line_offset, r->col, r->why, r->raw, r->rawlen) < 0)
 			return -1;
 	}
 	census_merge(&st->census, &part->census, st->prog->ntypes);

@@ -64,7 +64,7 @@ struct store {
 struct part_reject {
 	enum reject_kind kind;
 	uint32_t file;
-	uint64_t line;
+	uint64_t line, last_line;
 	size_t col;
 	char *why, *raw;
 	size_t rawlen;

@@ -20,10 +20,13 @@ static const char *const reject_kind_name[REJECT__COUNT] = {
 	[REJECT_TIME] = "time",         [REJECT_BAD_TIME] = "bad_time", [REJECT_TYPE] = "type", [REJECT_LATE] = "late",
 };
 
-void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint64_t line, size_t col,
-		   const char *reason, const char *raw, size_t rawlen)
+void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint64_t line, uint64_t last_line,
+		   size_t col, const char *reason, const char *raw, size_t rawlen)
 {
 	e->rejected++;
+	if (last_line < line)
+		last_line = line;
+	e->rejected_lines += last_line - line + 1;
 	struct reject_tally *t = &e->tally;
 	t->n[kind]++;
 	if (!t->first_why) {
@@ -35,7 +38,10 @@ void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint6
 	}
 	const char *name = file < e->nfiles ? e->files[file] : "-";
 	if (e->rejected <= 10) {
-		if (col)
+		if (last_line > line)
+			diag_plain(e->diag, "%s:%llu-%llu: reject: %s (%llu lines)", name, (unsigned long long)line,
+				   (unsigned long long)last_line, reason, (unsigned long long)(last_line - line + 1));
+		else if (col)
 			diag_plain(e->diag, "%s:%llu:%zu: reject: %s", name, (unsigned long long)line, col, reason);
 		else
 			diag_plain(e->diag, "%s:%llu: reject: %s", name, (unsigned long long)line, reason);
@@ -49,6 +55,8 @@ void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint6
 	buf_adds(&b, "{\"file\":");
 	json_write_str(&b, name, strlen(name));
 	buf_printf(&b, ",\"line\":%llu", (unsigned long long)line);
+	if (last_line > line)
+		buf_printf(&b, ",\"last_line\":%llu", (unsigned long long)last_line);
 	if (col)
 		buf_printf(&b, ",\"col\":%zu", col);
 	buf_printf(&b, ",\"kind\":\"%s\"", reject_kind_name[kind]);

@@ -69,6 +69,7 @@ struct source {
 	struct src_span *spans;     /* the same cells as offsets, while parsing */
 	size_t ncap;                /* entries allocated in cells and spans */
 	struct buf err;             /* text of the last read error */
+	char why[160];              /* a malformed record's reason, when it names a place */
 };
 
 static const char src_err_quote_in_field[] = "quote inside an unquoted field";
@@ -395,6 +396,15 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 					error = src_err_open_quote;
 					error_at = open;
 					error_lf = open_lf;
+					if (lfs > 0) {
+						/* Say where the quote opened: the span is told by its lines. */
+						size_t bol = open;
+						while (bol > 0 && s->data[s->start + bol - 1] != '\n')
+							bol--;
+						snprintf(s->why, sizeof s->why, "unterminated quoted field opened at %llu:%zu",
+							 (unsigned long long)(rec->line + open_lf), open - bol + 1);
+						error = s->why;
+					}
 					goto open_at_end;
 				}
 				const char *p = s->data + s->start;
@@ -461,6 +471,15 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 			error = src_err_after_quote;
 			error_at = i;
 			error_lf = lfs;
+			if (lfs > open_lf) {
+				size_t bol = open;
+				while (bol > 0 && s->data[s->start + bol - 1] != '\n')
+					bol--;
+				snprintf(s->why, sizeof s->why,
+					 "unexpected character after the closing quote of the field opened at %llu:%zu",
+					 (unsigned long long)(rec->line + open_lf), open - bol + 1);
+				error = s->why;
+			}
 			goto skip_line;
 		}
 		/* An unquoted cell runs to a delimiter, LF or end of input. */
@@ -519,6 +538,7 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 	rec->rawlen = rawlen;
 	s->start += used;
 	s->lineno += lfs + 1;
+	rec->last_line = s->lineno;
 	return 1;
 
 skip_line:
@@ -560,6 +580,7 @@ malformed:
 	rec->error_col = error_lf == 0 ? error_at + 1 : 0;
 	s->start += used;
 	s->lineno += lfs;
+	rec->last_line = s->lineno;
 	return 1;
 }
 
@@ -601,6 +622,7 @@ int src_csv(struct source *s, struct csv_record *rec)
 		rec->rawlen = n;
 		s->start += r == 1 ? lf + 1 : lf;
 		s->lineno++;
+		rec->last_line = rec->line;
 		return 1;
 	}
 }

@@ -41,7 +41,8 @@ struct csv_cell {
 struct csv_record {
 	struct csv_cell *cells;
 	size_t ncells;
-	uint64_t line;    /* line where the record starts (1-based) */
+	uint64_t line;    /* line where the record starts (1-based) ... */
+	uint64_t last_line; /* ... and where it ends (a quoted cell may hold newlines) */
 	const char *raw;  /* the record's raw bytes, for reject records */
 	size_t rawlen;
 	const char *error; /* NULL, or why the record is malformed (static text) */

@@ -95,7 +95,7 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 			   by.p, limit.p);
 		if (s->newest - ev->time > e->tally.late_by)
 			e->tally.late_by = s->newest - ev->time;
-		engine_reject(e, REJECT_LATE, ev->file, ev->line, 0, why.p, raw, rawlen);
+		engine_reject(e, REJECT_LATE, ev->file, ev->line, ev->line, 0, why.p, raw, rawlen);
 		buf_free(&why);
 		buf_free(&by);
 		buf_free(&limit);

@@ -383,19 +383,22 @@ static void goals_part(struct engine *e, struct buf *b, int json)
 void engine_summary(struct engine *e, struct buf *b, int json)
 {
 	if (json) {
-		buf_printf(b, "{\"events\":%llu,\"inputs\":%u,\"rejected\":%llu,\"customers\":%u,\"responses\":%llu,"
-			      "\"runtime_errors\":%llu",
-			   (unsigned long long)e->events, e->nfiles, (unsigned long long)e->rejected, e->ncusts,
-			   (unsigned long long)e->responses, (unsigned long long)e->runtime_errors);
+		buf_printf(b, "{\"events\":%llu,\"inputs\":%u,\"rejected\":%llu,\"rejected_lines\":%llu,\"customers\":%u,"
+			      "\"responses\":%llu,\"runtime_errors\":%llu",
+			   (unsigned long long)e->events, e->nfiles, (unsigned long long)e->rejected,
+			   (unsigned long long)e->rejected_lines, e->ncusts, (unsigned long long)e->responses,
+			   (unsigned long long)e->runtime_errors);
 		buf_printf(b, ",\"late\":%llu", (unsigned long long)e->late);
 		if (e->spilled_runs)
 			buf_printf(b, ",\"sorted_runs\":%u,\"sorted_run_bytes\":%llu", e->spilled_runs,
 				   (unsigned long long)e->spilled_bytes);
 	} else {
-		buf_printf(b, "cxr: %llu event%s from %u input%s, %llu rejected, %u customer%s, %llu response%s",
-			   (unsigned long long)e->events, PLURAL(e->events), e->nfiles, PLURAL(e->nfiles),
-			   (unsigned long long)e->rejected, e->ncusts, PLURAL(e->ncusts), (unsigned long long)e->responses,
-			   PLURAL(e->responses));
+		buf_printf(b, "cxr: %llu event%s from %u input%s, %llu rejected", (unsigned long long)e->events,
+			   PLURAL(e->events), e->nfiles, PLURAL(e->nfiles), (unsigned long long)e->rejected);
+		if (e->rejected_lines != e->rejected)
+			buf_printf(b, " (holding %llu lines)", (unsigned long long)e->rejected_lines);
+		buf_printf(b, ", %u customer%s, %llu response%s", e->ncusts, PLURAL(e->ncusts),
+			   (unsigned long long)e->responses, PLURAL(e->responses));
 		if (e->runtime_errors)
 			buf_printf(b, ", %llu runtime error%s", (unsigned long long)e->runtime_errors,
 				   e->runtime_errors == 1 ? "" : "s");
