@@ -40,7 +40,6 @@ SUPPORTED_CONFIG = {"delimiter"}
 SAME = object()
 QUOTE_IN_FIELD = "quote inside an unquoted field"
 AFTER_QUOTE = "unexpected character after closing quote"
-OPEN_QUOTE = "quoted field not closed before end of input"
 COMMENTS = "comments option not supported: a comment line is an ordinary record"
 HEADER = "header option not supported: renaming duplicate names is the caller's business, the reader returns the row as written"
 
@@ -52,7 +51,7 @@ OURS = {
     18: ("RFC 4180: a quote inside an unquoted cell (B \"B\") is malformed; PapaParse keeps it as data",
          [], ["line 1: " + QUOTE_IN_FIELD]),
     19: ("a quote open at end of input: the rest of the input is one malformed record; PapaParse returns it as data plus an error",
-         [], ["line 1: " + OPEN_QUOTE]),
+         [], ["line 1: unterminated quoted field opened at 1:3"]),
     20: ("text after the closing quote of \"a,\": malformed; we resume at the next line, PapaParse keeps the cell",
          [["d", "e", "f"]], ["line 1: " + AFTER_QUOTE]),
     21: ("text after the closing quote of \"b,\": malformed; we resume at the next line",
@@ -60,7 +59,7 @@ OURS = {
     22: ("text after the closing quote of \"b\": malformed; we resume at the next line",
          [["e", "f", "g"]], ["line 1: " + AFTER_QUOTE]),
     23: ("text after a closing quote found on line 2 of the record: malformed; we resume at line 3 (end of input)",
-         [], ["line 1: " + AFTER_QUOTE]),
+         [], ["line 1: unexpected character after the closing quote of the field opened at 1:3"]),
     31: ("newline option not supported: LF and CRLF always end records; this input only has LF", SAME, []),
     39: (COMMENTS, [["# Comment!"], ["a", "b", "c"]], []),
     40: (COMMENTS, [["a", "b", "c"], ["# Comment"], ["d", "e", "f"]], []),

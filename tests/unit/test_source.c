@@ -75,14 +75,17 @@ static void dump_lines(struct source *s, struct buf *out)
 }
 
 /* Records as "LINE:cell|cell\n" with quoted cells in '...'; a malformed
- * record as "LINE!error@col[raw]\n". */
+ * record as "LINE!error@col[raw]\n", "LINE-LAST!..." when it spans lines. */
 static void dump_csv(struct source *s, struct buf *out)
 {
 	struct csv_record rec;
 	int r;
 	while ((r = src_csv(s, &rec)) == 1) {
 		if (rec.error) {
-			buf_printf(out, "%llu!%s@%zu[", (unsigned long long)rec.line, rec.error, rec.error_col);
+			buf_printf(out, "%llu", (unsigned long long)rec.line);
+			if (rec.last_line != rec.line)
+				buf_printf(out, "-%llu", (unsigned long long)rec.last_line);
+			buf_printf(out, "!%s@%zu[", rec.error, rec.error_col);
 			dump_bytes(out, rec.raw, rec.rawlen);
 			buf_adds(out, "]\n");
 			continue;
@@ -219,17 +222,17 @@ static void test_csv_errors(struct fixture *fx)
 	CSV(fx, "cr without lf after closing quote", "\"a\"\rb\nc\n",
 	    "1!unexpected character after closing quote@4[\\x22a\\x22\\x0db]\n2:c\n");
 	CSV(fx, "quote left open", "x\n\"abc\ndef",
-	    "1:x\n2!quoted field not closed before end of input@1[\\x22abc\\x0adef]\n");
+	    "1:x\n2-3!unterminated quoted field opened at 2:1@1[\\x22abc\\x0adef]\n");
 	CSV(fx, "quote left open, final newline", "a,\"b\r\nc\r\n",
-	    "1!quoted field not closed before end of input@3[a,\\x22b\\x0d\\x0ac]\n");
+	    "1-2!unterminated quoted field opened at 1:3@3[a,\\x22b\\x0d\\x0ac]\n");
 	CSV(fx, "lone quote", "\"", "1!quoted field not closed before end of input@1[\\x22]\n");
 	/* Found on the second line of a record: column 0, resume after it. */
 	CSV(fx, "error on a later line", "\"a\nb\"x,c\nd\n",
-	    "1!unexpected character after closing quote@0[\\x22a\\x0ab\\x22x,c]\n3:d\n");
+	    "1-2!unexpected character after the closing quote of the field opened at 1:1@0[\\x22a\\x0ab\\x22x,c]\n3:d\n");
 	CSV(fx, "stray quote after multiline cell", "\"a\nb\",c\"d\ne\n",
-	    "1!quote inside an unquoted field@0[\\x22a\\x0ab\\x22,c\\x22d]\n3:e\n");
+	    "1-2!quote inside an unquoted field@0[\\x22a\\x0ab\\x22,c\\x22d]\n3:e\n");
 	CSV(fx, "open quote on a later line", "\"a\nb\",\"c\n",
-	    "1!quoted field not closed before end of input@0[\\x22a\\x0ab\\x22,\\x22c]\n");
+	    "1-2!unterminated quoted field opened at 2:4@0[\\x22a\\x0ab\\x22,\\x22c]\n");
 	CSV(fx, "error on last line, no newline", "a,b\nc\"d", "1:a|b\n2!quote inside an unquoted field@2[c\\x22d]\n");
 	CSV(fx, "errors in a row", "a\"\nb\"\n\"c\"d\ne\n",
 	    "1!quote inside an unquoted field@2[a\\x22]\n2!quote inside an unquoted field@2[b\\x22]\n"
@@ -238,7 +241,7 @@ static void test_csv_errors(struct fixture *fx)
 	CSV(fx, "trailing quote malformed", "\"a,\"b,c\"\nd,e,f",
 	    "1!unexpected character after closing quote@5[\\x22a,\\x22b,c\\x22]\n2:d|e|f\n");
 	CSV(fx, "invalid quote after newline", "a,\"b,c\nd\"e,f,g",
-	    "1!unexpected character after closing quote@0[a,\\x22b,c\\x0ad\\x22e,f,g]\n");
+	    "1-2!unexpected character after the closing quote of the field opened at 1:3@0[a,\\x22b,c\\x0ad\\x22e,f,g]\n");
 }
 
 static void test_csv_delim(struct fixture *fx)
