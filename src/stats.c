@@ -554,6 +554,77 @@ static void stats_record(struct stats *s, uint32_t file, uint64_t line)
 /* A value is there for the guess: not null, not empty. */
 static int filled(const struct val *v) { return v->kind != V_NULL && !(v->kind == V_STR && v->len == 0); }
 
+/* A key candidate over the held records: how many distinct values, and
+ * whether each value is one run of consecutive records (a log grouped by
+ * case is grouped by its key, not by an attribute of the case). */
+static void key_shape(struct stats *s, int64_t f, uint32_t *distinct, uint8_t *grouped)
+{
+	struct buf *vals = mem_alloc(sizeof *vals * (s->nheld + 1));
+	size_t n = 0;
+	for (size_t h = 0; h < s->nheld; h++)
+		for (size_t i = 0; i < s->held[h].n; i++)
+			if (s->held[h].m[i].fid == f && filled(&s->held[h].m[i].v)) {
+				val_render_text(&vals[n], &s->held[h].m[i].v);
+				n++;
+				break;
+			}
+	uint32_t d = 0, runs = 0;
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(vals[i].p, vals[j].p);
+		d += !seen;
+		runs += i == 0 || strcmp(vals[i].p, vals[i - 1].p) != 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf_free(&vals[i]);
+	mem_free(vals);
+	*distinct = d;
+	*grouped = n > 1 && runs == d && d > 1;
+}
+
+/* The key among the candidates present: the one the records are grouped
+ * by, then the one with the most distinct values, then the table's order;
+ * the rest follow in that order (the runner-up first). */
+static void rank_key(struct stats *s, struct role *r)
+{
+	int64_t cand[9];
+	int n = 0;
+	if (r->fid >= 0)
+		cand[n++] = r->fid;
+	for (int i = 0; r->also[i] >= 0 && n < 9; i++)
+		cand[n++] = r->also[i];
+	uint32_t distinct[9];
+	uint8_t grouped[9];
+	for (int i = 0; i < n; i++)
+		key_shape(s, cand[i], &distinct[i], &grouped[i]);
+	/* insertion sort: stable, so the table's order breaks ties */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && (grouped[j] > grouped[j - 1] ||
+					  (grouped[j] == grouped[j - 1] && distinct[j] > distinct[j - 1])); j--) {
+			int64_t c = cand[j];
+			cand[j] = cand[j - 1];
+			cand[j - 1] = c;
+			uint32_t d = distinct[j];
+			distinct[j] = distinct[j - 1];
+			distinct[j - 1] = d;
+			uint8_t g = grouped[j];
+			grouped[j] = grouped[j - 1];
+			grouped[j - 1] = g;
+		}
+	r->fid = cand[0];
+	r->name = s->fields[cand[0]].name;
+	r->len = s->fields[cand[0]].len;
+	for (int i = 0; i < n; i++) {
+		r->distinct[i] = distinct[i];
+		r->grouped[i] = grouped[i];
+		if (i)
+			r->also[i - 1] = cand[i];
+	}
+	r->also[n - 1] = -1;
+	r->ranked = (int)s->nheld;
+}
+
 /* Settle the roles the options left open, from the held records; then
  * profile those records. */
 void stats_guess_roles(struct stats *s)
@@ -584,6 +655,8 @@ void stats_guess_roles(struct stats *s)
 			}
 		}
 		r->also[na] = -1;
+		if (k == R_KEY && r->guessed && r->fid >= 0 && na > 0)
+			rank_key(s, r);
 	}
 	mem_free(present);
 	for (size_t h = 0; h < s->nheld; h++) {

@@ -114,6 +114,11 @@ struct role {
 	uint64_t nested;        /* values found through that path */
 	uint64_t present;       /* records where the value was usable */
 	int64_t also[8];        /* other candidate names present (field indexes, -1 ends) */
+	/* The key's guess, for it and each of also[]: distinct values in the
+	 * first records, and whether those records are grouped by it. */
+	uint32_t distinct[9];
+	uint8_t grouped[9];
+	int ranked;             /* the key's candidates were ranked so, over this many records */
 };
 
 /* One member of a record: its field and value. */

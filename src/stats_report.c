@@ -414,9 +414,21 @@ static void text_role(struct stats *s, struct buf *b, int k)
 	buf_adds(b, r->guessed ? " (guessed" : " (given");
 	if (r->nested)
 		buf_adds(b, ", a path into nested objects");
-	for (int i = 0; r->also[i] >= 0; i++) {
-		buf_adds(b, i ? ", " : "; also present: ");
-		put_name(b, s->fields[r->also[i]].name, s->fields[r->also[i]].len);
+	if (r->ranked) {
+		/* Why this key: its shape in the first records, and the runner-up's. */
+		buf_printf(b, ": %u distinct values in the first %d records%s; runner-up ", r->distinct[0], r->ranked,
+			   r->grouped[0] ? ", which are grouped by it" : "");
+		put_name(b, s->fields[r->also[0]].name, s->fields[r->also[0]].len);
+		buf_printf(b, " with %u%s", r->distinct[1], r->grouped[1] ? ", grouped" : "");
+		for (int i = 1; r->also[i] >= 0; i++) {
+			buf_adds(b, i > 1 ? ", " : "; also present: ");
+			put_name(b, s->fields[r->also[i]].name, s->fields[r->also[i]].len);
+		}
+	} else {
+		for (int i = 0; r->also[i] >= 0; i++) {
+			buf_adds(b, i ? ", " : "; also present: ");
+			put_name(b, s->fields[r->also[i]].name, s->fields[r->also[i]].len);
+		}
 	}
 	buf_addc(b, ')');
 	if (r->fid < 0 || !s->fields[r->fid].seen) {
@@ -713,6 +725,14 @@ static void json_role(struct stats *s, struct buf *b, int k)
 		json_write_str(b, s->fields[r->also[i]].name, s->fields[r->also[i]].len);
 	}
 	buf_addc(b, ']');
+	if (r->ranked) {
+		/* The guess's grounds, the chosen field first, then also[] in order. */
+		buf_adds(b, ",\"ranking\":[");
+		for (int i = 0; i == 0 || r->also[i - 1] >= 0; i++)
+			buf_printf(b, "%s{\"distinct\":%u,\"grouped\":%s}", i ? "," : "", r->distinct[i],
+				   r->grouped[i] ? "true" : "false");
+		buf_addc(b, ']');
+	}
 	if (r->guessed && !r->name) {
 		buf_adds(b, ",\"tried\":[");
 		for (int c = 0; src_field_names[k][c]; c++) {

@@ -127,6 +127,20 @@ def expected(path):
         present.update(k for k, v in r if filled(v))
     for role, cands in CANDIDATES.items():
         roles[role] = next((c for c in cands if c in present), None)
+    # The key: among the candidates present, the one the first records are
+    # grouped by (each value one run), then the most distinct values.
+    def shape(name):
+        vals = []
+        for r in recs[:GUESS]:
+            v = dict(r).get(name)
+            if filled(v):
+                vals.append(str(v))
+        runs = sum(1 for i, v in enumerate(vals) if i == 0 or v != vals[i - 1])
+        d = len(set(vals))
+        return (len(vals) > 1 and d > 1 and runs == d, d)
+    keys = [c for c in CANDIDATES["key"] if c in present]
+    if keys:
+        roles["key"] = max(keys, key=lambda c: (shape(c), -keys.index(c)))
     types, fields, custs = {}, {}, {}
     times, backward, runs, prev_cust, prev_t = [], 0, 0, None, None
     for r in recs:
