@@ -55,6 +55,10 @@ void cxr_set_strict(cxr *h, int on);
 /* A script that grows a piece at a time (the REPL): no warnings about
  * constants and functions that nothing uses yet. */
 void cxr_set_growing(cxr *h, int on);
+/* Compile for running the test blocks (`cxr test`): a problem in a test
+ * block (an action no rule emits, an unknown stage) is an error.  By
+ * default it is a warning: running the rules ignores the tests. */
+void cxr_set_testing(cxr *h, int on);
 
 /* Compile a script; imports are resolved against its folder and the
  * embedded stdlib.  Returns the number of errors (0: ready to run). */

@@ -62,6 +62,8 @@ struct comp {
 	int nlocals;
 	int guards;
 	int in_const; /* compiling a constant: no event, no customer */
+	const char *in_test; /* the test block being compiled: its errors are warnings unless p->testing */
+	int test_broken;     /* ... and one was found */
 	struct var_use {
 		struct loc read; /* the first read */
 		int is_read, is_set;

@@ -585,6 +585,8 @@ void comp_tests(struct comp *c, int file)
 		struct test_info *ti = &p->tests[p->ntests++];
 		ti->name = t->name ? t->name : "";
 		ti->loc = t->loc;
+		c->in_test = ti->name;
+		c->test_broken = 0;
 		for (struct ast_test_step *s = t->steps; s; s = s->next)
 			ti->nsteps++;
 		ti->steps = arena_zalloc(&p->arena, sizeof *ti->steps * (size_t)(ti->nsteps + 1));
@@ -639,5 +641,7 @@ void comp_tests(struct comp *c, int file)
 			}
 			}
 		}
+		ti->broken = c->test_broken;
+		c->in_test = NULL;
 	}
 }

@@ -30,6 +30,7 @@ struct cxr {
 	enum cxr_format format;
 	int strict;
 	int growing; /* cxr_set_growing */
+	int testing; /* cxr_set_testing */
 	int trace;
 	int flush;
 	int compiled;
@@ -108,6 +109,7 @@ void cxr_set_color(cxr *h, int on) { h->diag.color = on; }
 void cxr_set_strict(cxr *h, int on) { h->strict = on; }
 
 void cxr_set_growing(cxr *h, int on) { h->growing = on; }
+void cxr_set_testing(cxr *h, int on) { h->testing = on; }
 
 void cxr_set_flush(cxr *h, int on) { h->flush = on; }
 
@@ -154,6 +156,7 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 	h->engine = NULL;
 	h->prog = prog_new(&h->diag);
 	h->prog->growing = h->growing;
+	h->prog->testing = h->testing;
 	h->diag.warnings = 0;
 	int errors = prog_compile(h->prog, name, text, len);
 	h->compiled = errors == 0;

@@ -348,6 +348,7 @@ static int cmd_test(int argc, char **argv)
 		if (argv[i][0] == '-')
 			continue;
 		cxr *h = open_handle();
+		cxr_set_testing(h, 1);
 		if (compile_or_report(h, argv[i]) != CXR_OK) {
 			broken++;
 		} else {

@@ -256,6 +256,7 @@ struct test_step {
 struct test_info {
 	const char *name;
 	struct loc loc;
+	int broken;               /* it did not compile (a warning outside `cxr test`) */
 	struct test_step *steps;
 	int nsteps;
 };
@@ -283,6 +284,7 @@ struct prog {
 	struct arena arena;
 	struct diag *diag;       /* not owned */
 	int growing;             /* cxr_set_growing: unused names are not warned about */
+	int testing;             /* cxr_set_testing: a problem in a test block is an error */
 
 	/* input block */
 	enum input_format format;

@@ -352,7 +352,10 @@ void prog_run_tests(const struct prog *p, struct diag *d, int coverage, struct b
 		buf_clear(&t.why);
 		struct buf where = {0};
 		diag_where(d, &where, ti->loc);
-		if (run_test(&t, ti, d, covered, steps_hit)) {
+		if (ti->broken) {
+			(*failed)++; /* compiled without cxr_set_testing: its problems were warnings */
+			buf_printf(out, "FAIL  %s (%s)\n  the test does not compile (see the warnings)\n", ti->name, where.p);
+		} else if (run_test(&t, ti, d, covered, steps_hit)) {
 			(*passed)++;
 			buf_printf(out, "ok    %s (%s)\n", ti->name, where.p);
 		} else {
