@@ -379,9 +379,12 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, struct
 		buf_adds(&msg, "unexpected ");
 		parse_token_name(&msg, yysymbol_name(got), 0);
 	}
-	int expr = 0;
-	for (int i = 0; i < n && n > 0; i++)
+	int expr = 0, end = 0, name = 0;
+	for (int i = 0; i < n && n > 0; i++) {
 		expr |= expected[i] == YYSYMBOL_INT;
+		end |= expected[i] == YYSYMBOL_END;
+		name |= expected[i] == YYSYMBOL_IDENT;
+	}
 	/* A long list is said by its closers: what usually went missing. */
 	if (n > 6 && !expr) {
 		int k = 0;
@@ -403,6 +406,7 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, struct
 	diag_report(ctx->diag, DIAG_ERROR, *yypcontext_location(pctx), "%s", msg.p);
 	ctx->errors++;
 	buf_free(&msg);
+	parse_syntax_hints(ctx, *yypcontext_location(pctx), got == YYSYMBOL_YYEOF ? "" : yysymbol_name(got), end, name);
 	return 0;
 }
 

@@ -247,6 +247,9 @@ struct ast_rule *rule_new(struct parse_ctx *c, struct loc loc, struct ast_name n
 	struct ast_rule *r = arena_zalloc(c->arena, sizeof *r);
 	r->name = name;
 	r->loc = loc;
+	c->open_kind = "rule";
+	c->open_name = name;
+	c->open_loc = loc;
 	return r;
 }
 
@@ -441,7 +444,11 @@ void rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struc
 		s_->list##_tail = &(item)->next;                              \
 	} while (0)
 
-void script_rule(struct parse_ctx *c, struct ast_rule *r) { APPEND(rules, r); }
+void script_rule(struct parse_ctx *c, struct ast_rule *r)
+{
+	c->open_kind = NULL;
+	APPEND(rules, r);
+}
 
 void script_import(struct parse_ctx *c, struct loc loc, struct str_lit path)
 {
@@ -507,8 +514,12 @@ void script_fn(struct parse_ctx *c, struct ast_name name, struct ast_name *param
 struct ast_test *test_new(struct parse_ctx *c, struct loc loc, struct str_lit name)
 {
 	struct ast_test *t = arena_zalloc(c->arena, sizeof *t);
-	t->name = str_to_name(c, loc, name).s;
+	struct ast_name n = str_to_name(c, loc, name);
+	t->name = n.s;
 	t->loc = loc;
+	c->open_kind = "test";
+	c->open_name = n;
+	c->open_loc = loc;
 	return t;
 }
 
@@ -531,7 +542,11 @@ void test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s)
 		s->nfields++;
 }
 
-void script_test(struct parse_ctx *c, struct ast_test *t) { APPEND(tests, t); }
+void script_test(struct parse_ctx *c, struct ast_test *t)
+{
+	c->open_kind = NULL;
+	APPEND(tests, t);
+}
 
 struct ast_journey *journey_new(struct parse_ctx *c, struct ast_name name)
 {

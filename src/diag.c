@@ -39,17 +39,16 @@ void diag_where(struct diag *d, struct buf *b, struct loc loc)
 	buf_printf(b, "%s:%d", name, loc.first_line);
 }
 
-/* Append the source line of loc and a caret line under the token. */
-static void show_line(struct diag *d, struct loc loc)
+const char *diag_line(const struct diag *d, int file, int line, size_t *len)
 {
-	if (loc.file < 0 || loc.file >= d->nfiles || loc.first_line < 1)
-		return;
-	const struct srcfile *f = &d->files[loc.file];
+	if (file < 0 || file >= d->nfiles || line < 1)
+		return NULL;
+	const struct srcfile *f = &d->files[file];
 	const char *p = f->text, *end = f->text + f->len;
-	for (int line = 1; line < loc.first_line && p < end; line++) {
+	for (int k = 1; k < line && p < end; k++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
-			return;
+			return NULL;
 		p = nl + 1;
 	}
 	const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -58,6 +57,17 @@ static void show_line(struct diag *d, struct loc loc)
 	size_t n = (size_t)(eol - p);
 	if (n && p[n - 1] == '\r')
 		n--;
+	*len = n;
+	return p;
+}
+
+/* Append the source line of loc and a caret line under the token. */
+static void show_line(struct diag *d, struct loc loc)
+{
+	size_t n;
+	const char *p = diag_line(d, loc.file, loc.first_line, &n);
+	if (!p)
+		return;
 	struct buf *b = &d->msg;
 	buf_printf(b, "%5d | ", loc.first_line);
 	buf_add(b, p, n);

@@ -39,6 +39,8 @@ int diag_add_file(struct diag *d, const char *name, const char *text, size_t len
 void diag_report(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void diag_vreport(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, va_list ap);
+/* The text of a line of a file (without its line end), or NULL. */
+const char *diag_line(const struct diag *d, int file, int line, size_t *len);
 /* A message with no source location ("cxr: ..."). */
 void diag_plain(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The file name and line of a location, "rules.cxr:12". */

@@ -33,12 +33,20 @@ struct parse_ctx {
 	int last_token;              /* for the lexer: names after '.' */
 	int regex_next;              /* for the lexer: a regex follows =~ or !~ */
 	int errors;                  /* syntax errors in this parse */
+	/* The rule or test block being parsed, for "has no 'end'". */
+	const char *open_kind;       /* "rule", "test", or NULL */
+	struct ast_name open_name;
+	struct loc open_loc;
 };
 
 /* Parse a whole script into ctx->script; returns the number of errors. */
 int parse_script(struct parse_ctx *ctx, const char *text, size_t len);
 /* Parse one expression (an interpolation part, a REPL line). */
 int parse_expr(struct parse_ctx *ctx, const char *text, size_t len);
+
+/* After a syntax error at `at` (token `got`, as bison names it): the notes
+ * that say what the analyst most likely meant (syntax_hint.c). */
+void parse_syntax_hints(struct parse_ctx *ctx, struct loc at, const char *got, int expects_end, int expects_name);
 
 /* Append a token's name as users read it: 'emit', '{', a name. */
 void parse_token_name(struct buf *out, const char *bison_name, int article);
