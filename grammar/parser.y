@@ -71,9 +71,9 @@ void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg
 %token UNLESS "unless" UNTAG "untag" WHEN "when"
 %token THEN "then" WITHIN "within" WHERE "where" ENTER "enter" EXIT "exit" STUCK "stuck" FOR "for"
 %token BREACH "breach" JOURNEY "journey" MOVE "move" TO "to" OBSERVE "observe" BY "by"
-%token METRIC "metric" SLA "sla" GOAL "goal" BUDGET "budget" SPEND "spend"
+%token METRIC "metric" SLA "sla" GOAL "goal" BUDGET "budget" SPEND "spend" DISTINCT "distinct"
 
-%type <ast> expr primary postfix args opt_args list_items
+%type <ast> expr primary postfix args opt_args list_items hist_where opt_hist_where
 %type <name> name opt_as soft_keyword
 %type <names> types params opt_params stage_types
 %type <i> opt_no
@@ -289,6 +289,7 @@ soft_keyword:
 	| BUDGET                             { $$ = keyword_name(ctx, @1, "budget"); }
 	| METRIC                             { $$ = keyword_name(ctx, @1, "metric"); }
 	| SLA                                { $$ = keyword_name(ctx, @1, "sla"); }
+	| DISTINCT                           { $$ = keyword_name(ctx, @1, "distinct"); }
 	;
 
 expr:
@@ -320,7 +321,23 @@ postfix:
 	| postfix '.' IDENT                  { $$ = ast_field(ctx, @$, $1, $3); }
 	| postfix '[' STRING ']'             { $$ = ast_quoted_field(ctx, @$, $1, str_to_name(ctx, @3, $3)); }
 	| IDENT '(' opt_args ')'             { $$ = ast_call(ctx, @$, $1, $3); }
-	| IDENT '(' expr WITHIN expr ')'     { $$ = ast_history(ctx, @$, $1, $3, $5); }
+	| IDENT '(' expr WITHIN expr ')'     { $$ = ast_history(ctx, @$, $1, $3, NULL, 0, $5); }
+	| IDENT '(' expr hist_where WITHIN expr ')' { $$ = ast_history(ctx, @$, $1, $3, $4, 0, $6); }
+	| IDENT '(' DISTINCT expr opt_hist_where WITHIN expr ')' { $$ = ast_history(ctx, @$, $1, $4, $5, 1, $7); }
+	| DISTINCT '(' expr opt_hist_where WITHIN expr ')' { $$ = ast_history(ctx, @$, keyword_name(ctx, @1, "distinct"), $3, $4, 1, $6); }
+	| IDENT '(' ANY ')'                  { $$ = ast_history(ctx, @$, $1, NULL, NULL, 0, NULL); }
+	| IDENT '(' ANY WITHIN expr ')'      { $$ = ast_history(ctx, @$, $1, NULL, NULL, 0, $5); }
+	;
+
+/* count(E as x where cond within D): which past events count. */
+hist_where:
+	  WHERE expr                         { $$ = ast_filter(ctx, @$, (struct ast_name){0}, $2); }
+	| AS name WHERE expr                 { $$ = ast_filter(ctx, @$, $2, $4); }
+	;
+
+opt_hist_where:
+	  %empty                             { $$ = NULL; }
+	| hist_where
 	;
 
 primary:

@@ -639,13 +639,29 @@ struct ast_name keyword_name(struct parse_ctx *c, struct loc loc, const char *wo
 	return n;
 }
 
-struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn, struct ast *what, struct ast *window)
+struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn, struct ast *what, struct ast *filter,
+			int distinct, struct ast *window)
 {
 	struct ast *n = ast_new(c, A_HISTORY, loc);
 	n->s = fn.s;
 	n->len = fn.len;
 	n->a = what;
 	n->b = window;
+	n->op = (uint8_t)distinct;
+	if (filter) {
+		n->kids = arena_alloc(c->arena, sizeof *n->kids);
+		n->kids[0] = filter;
+		n->nkids = 1;
+	}
+	return n;
+}
+
+struct ast *ast_filter(struct parse_ctx *c, struct loc loc, struct ast_name as, struct ast *cond)
+{
+	struct ast *n = ast_new(c, A_FILTER, loc);
+	n->s = as.s;
+	n->len = as.len;
+	n->a = cond;
 	return n;
 }
 

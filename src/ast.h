@@ -36,7 +36,9 @@ enum ast_kind {
 	A_UNOP,     /* op a */
 	A_BINOP,    /* a op b */
 	A_MATCH,    /* a =~ /s/flags (op is '~' or '!') */
-	A_HISTORY,  /* s(a within b): count(E within D), sum(E.f within D) */
+	A_HISTORY,  /* s(a [kids[0]] within b): count(E within D), sum(E.f within D); op 1: distinct;
+		     * a NULL: `any`; b NULL: first(any), last(any), since(any) */
+	A_FILTER,   /* `[as s] where a` of a history function */
 };
 
 /* Operators of A_UNOP and A_BINOP. */

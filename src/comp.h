@@ -63,6 +63,14 @@ struct comp {
 	int guards;
 	int in_const; /* compiling a constant: no event, no customer */
 	const char *in_test; /* the test block being compiled: its errors are warnings unless p->testing */
+	struct pending_filter {
+		struct ast *filter; /* `[as x] where cond` of a history query */
+		int query;          /* into p->hqueries */
+		int type;           /* the past events' type, or -1 */
+		int nbinds;         /* the rule's events visible where the query is */
+	} *filters;           /* compiled after the rule's code (comp_history_filters) */
+	int nfilters;
+	int hidden_scope;     /* compiling a filter: the rule's lets, c->scope[0..hidden_scope), are out of sight */
 	int test_broken;     /* ... and one was found */
 	struct var_use {
 		struct loc read; /* the first read */
@@ -108,6 +116,8 @@ const char *agg_name(enum agg a);
 int comp_is_history_call(struct comp *c, struct ast *e);
 void comp_tests(struct comp *c, int file);
 enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field);
+/* The conditions of the rule's history queries, as code after the rule's. */
+void comp_history_filters(struct comp *c);
 
 /* Compile an expression; returns its static type. */
 enum ty comp_expr(struct comp *c, struct ast *e);

@@ -195,7 +195,7 @@ static void mark_types(uint8_t *m, const int *types, int n)
 static void type_matters_build(struct prog *p)
 {
 	p->type_matters = mem_alloc((size_t)p->ntypes + 1);
-	p->any_matters = p->nany_rules > 0;
+	p->any_matters = p->nany_rules > 0 || p->any_history >= 0; /* last(any) keeps every event */
 	for (int t = 0; t < p->ntypes; t++)
 		p->type_matters[t] = p->types[t].nrules || p->types[t].nstage_refs || p->types[t].history >= 0;
 	for (int s = 0; s < p->nslas; s++) {
@@ -864,6 +864,8 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 		comp_warning(c, r->limit_loc, "rule '%s' can never fire: its limit is 0", ri->name);
 	comp_op(c, OPC_FIRE, 0, r->loc);
 	comp_op(c, OPC_HALT, 0, r->loc);
+	comp_history_filters(c);
+	p = c->p;
 	for (int i = 0; i < c->nscope; i++)
 		if (!c->scope[i].used && !c->scope[i].is_param)
 			comp_warning(c, c->scope[i].name.loc, "'%.*s' is never used", (int)c->scope[i].name.len,
@@ -1107,6 +1109,11 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		if (!ok)
 			break;
 	}
+	for (int q = 0; q < p->nhqueries; q++) {
+		uint32_t end;
+		if (p->hqueries[q].where != NO_CODE && verify(&c, p->hqueries[q].where, p->hqueries[q].nbinds, &end) < 0)
+			break;
+	}
 	for (int i = 0; i < p->nslas; i++) {
 		uint32_t end;
 		if (p->slas[i].to.where != NO_CODE && verify(&c, p->slas[i].to.where, 2, &end) < 0)
@@ -1117,6 +1124,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 done:
 	mem_free(c.consts);
 	mem_free(c.var_uses);
+	mem_free(c.filters);
 	mem_free(c.fns);
 	mem_free(c.scope);
 	mem_free(c.stdlib_files);
@@ -1131,6 +1139,7 @@ struct prog *prog_new(struct diag *diag)
 	p->diag = diag;
 	p->delim = ',';
 	p->late = LATE_REJECT;
+	p->any_history = -1;
 	return p;
 }
 

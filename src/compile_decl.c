@@ -415,13 +415,14 @@ int comp_budget_ref(struct comp *c, const struct ast_name *n)
 static int history_spec(struct comp *c, int type)
 {
 	struct prog *p = c->p;
-	if (p->types[type].history >= 0)
-		return p->types[type].history;
+	int *owner = type >= 0 ? &p->types[type].history : &p->any_history;
+	if (*owner >= 0)
+		return *owner;
 	p->hspecs = mem_realloc(p->hspecs, sizeof *p->hspecs * (size_t)(p->nhspecs + 1));
 	struct history_spec *hs = &p->hspecs[p->nhspecs];
 	memset(hs, 0, sizeof *hs);
 	hs->type = type;
-	p->types[type].history = p->nhspecs;
+	*owner = p->nhspecs;
 	return p->nhspecs++;
 }
 
@@ -459,69 +460,115 @@ int comp_is_history_call(struct comp *c, struct ast *e)
 	return 0;
 }
 
+/* The windowed forms: count(E within D), sum(E.f within D),
+ * count(distinct E.f within D), distinct(E.f within D), each with an
+ * optional `[as x] where cond`, and count(any within D). */
+static enum ty history_window(struct comp *c, struct ast *e, struct history_query *q)
+{
+	struct ast_name fn = {e->s, e->len, e->loc};
+	int is_count = comp_name_is(&fn, "count"), is_sum = comp_name_is(&fn, "sum");
+	int is_distinct = comp_name_is(&fn, "distinct");
+	if (!is_count && !is_sum && !is_distinct) {
+		comp_error(c, e->loc, "only count(E within D), sum(E.f within D) and distinct(E.f within D) take a window");
+		return TY_ANY;
+	}
+	if (e->op && is_sum) {
+		comp_error(c, e->loc, "sum() adds every value: count(distinct E.f within D) counts different ones");
+		return TY_ANY;
+	}
+	struct val w;
+	enum ty wt;
+	if (comp_eval_now(c, e->b, &w, &wt) < 0)
+		return TY_ANY;
+	if (w.kind != V_DUR || w.u.i <= 0) {
+		comp_error(c, e->b->loc, "within takes a positive duration such as 7d");
+		return TY_ANY;
+	}
+	q->window = w.u.i;
+	struct ast *what = e->a;
+	struct ast_name seg = {0};
+	int wants_field = is_sum || e->op;
+	if (wants_field) {
+		if (!what || what->kind != A_FIELD || (what->a->kind != A_NAME && what->a->kind != A_STR)) {
+			comp_error(c, what ? what->loc : e->loc, "%s",
+				   is_sum ? "sum() adds up a field of past events: sum(E.f within D)"
+				   : is_distinct ? "distinct() lists the values of a field of past events: distinct(E.f within D)"
+						 : "count(distinct ...) counts the values of a field of past events: "
+						   "count(distinct E.f within D)");
+			return TY_ANY;
+		}
+		seg = (struct ast_name){what->s, what->len, what->loc};
+		what = what->a;
+	}
+	int type = what ? history_type(c, what) : -1;
+	if (what && type < 0) {
+		comp_error(c, what->loc, "%.*s() counts past events of a type, such as %.*s(support_request within 7d)",
+			   (int)fn.len, fn.s, (int)fn.len, fn.s);
+		return TY_ANY;
+	}
+	q->spec = history_spec(c, type);
+	struct history_spec *hs = &c->p->hspecs[q->spec];
+	if (hs->window < q->window)
+		hs->window = q->window;
+	q->kind = is_sum ? H_SUM : is_distinct ? H_DISTINCT_LIST : e->op ? H_DISTINCT_COUNT : H_COUNT;
+	if (wants_field)
+		q->slot = comp_slot(c, &seg, 1);
+	if (is_sum) {
+		q->sum = -1;
+		for (int i = 0; i < hs->nsum; i++)
+			if (hs->sum_slots[i] == q->slot)
+				q->sum = i;
+		if (q->sum < 0) {
+			hs->sum_slots = mem_realloc(hs->sum_slots, sizeof *hs->sum_slots * (size_t)(hs->nsum + 1));
+			hs->sum_slots[hs->nsum] = q->slot;
+			q->sum = hs->nsum++;
+		}
+	}
+	if (e->op || e->nkids)
+		hs->keep_events = 1; /* filtered or distinct: the events themselves */
+	uint32_t qi = history_query(c, *q);
+	if (e->nkids) {
+		/* The condition is compiled once the rule's code is done. */
+		if (!c->rule || c->nbinds >= MAX_BINDS) {
+			comp_error(c, e->kids[0]->loc, c->rule ? "too many events named here for a history condition"
+							     : "a history condition is read in a rule");
+			return TY_ANY;
+		}
+		c->p->hqueries[qi].rule = c->rule_index;
+		c->filters = mem_grow(c->filters, (size_t)c->nfilters, sizeof *c->filters);
+		c->filters[c->nfilters++] = (struct pending_filter){e->kids[0], (int)qi, type, c->nbinds};
+	}
+	comp_op(c, OPC_HIST, qi, e->loc);
+	return q->kind == H_COUNT || q->kind == H_DISTINCT_COUNT ? TY_INT : q->kind == H_SUM ? TY_FLOAT : TY_LIST;
+}
+
 /* count(E within D) | sum(E.f within D) | last(E) | first(E) | since(E),
- * and last(E).f / first(E).f when field is given. */
+ * the same with `any` for E, and last(E).f / first(E).f when field is
+ * given. */
 enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field)
 {
 	struct ast_name fn = {e->s, e->len, e->loc};
 	struct history_query q = {0};
 	q.slot = -1;
+	q.where = NO_CODE;
 	if (c->in_const) {
 		comp_error(c, e->loc, "a constant cannot read a customer's history");
 		return TY_ANY;
 	}
-	if (e->kind == A_HISTORY) {
-		int is_count = comp_name_is(&fn, "count"), is_sum = comp_name_is(&fn, "sum");
-		if (!is_count && !is_sum) {
-			comp_error(c, e->loc, "only count(E within D) and sum(E.f within D) take a window");
+	if (e->kind == A_HISTORY && e->b) {
+		if (field) {
+			comp_error(c, e->loc, "a count or a sum has no fields; last(E).f reads a field of the last E");
 			return TY_ANY;
 		}
-		struct val w;
-		enum ty wt;
-		if (comp_eval_now(c, e->b, &w, &wt) < 0)
-			return TY_ANY;
-		if (w.kind != V_DUR || w.u.i <= 0) {
-			comp_error(c, e->b->loc, "within takes a positive duration such as 7d");
-			return TY_ANY;
-		}
-		q.window = w.u.i;
-		struct ast *what = e->a;
-		struct ast_name seg = {0};
-		if (is_sum) {
-			if (what->kind != A_FIELD || (what->a->kind != A_NAME && what->a->kind != A_STR)) {
-				comp_error(c, what->loc, "sum() adds up a field of past events: sum(E.f within D)");
-				return TY_ANY;
-			}
-			seg = (struct ast_name){what->s, what->len, what->loc};
-			what = what->a;
-		}
-		int type = history_type(c, what);
-		if (type < 0) {
-			comp_error(c, what->loc, "%.*s() counts past events of a type, such as %.*s(support_request within 7d)",
-				   (int)fn.len, fn.s, (int)fn.len, fn.s);
-			return TY_ANY;
-		}
-		q.spec = history_spec(c, type);
-		struct history_spec *hs = &c->p->hspecs[q.spec];
-		if (hs->window < q.window)
-			hs->window = q.window;
-		q.kind = is_count ? H_COUNT : H_SUM;
-		if (is_sum) {
-			int slot = comp_slot(c, &seg, 1);
-			q.sum = -1;
-			for (int i = 0; i < hs->nsum; i++)
-				if (hs->sum_slots[i] == slot)
-					q.sum = i;
-			if (q.sum < 0) {
-				hs->sum_slots = mem_realloc(hs->sum_slots, sizeof *hs->sum_slots * (size_t)(hs->nsum + 1));
-				hs->sum_slots[hs->nsum] = slot;
-				q.sum = hs->nsum++;
-			}
-		}
-		comp_op(c, OPC_HIST, history_query(c, q), e->loc);
-		return is_count ? TY_INT : TY_FLOAT;
+		return history_window(c, e, &q);
 	}
-	int type = history_type(c, e->kids[0]);
+	int type = -1;
+	if (e->kind == A_CALL) {
+		type = history_type(c, e->kids[0]);
+	} else if (!comp_name_is(&fn, "first") && !comp_name_is(&fn, "last") && !comp_name_is(&fn, "since")) {
+		comp_error(c, e->loc, "any works with first(any), last(any), since(any) and count(any within D)");
+		return TY_ANY;
+	}
 	q.spec = history_spec(c, type);
 	struct history_spec *hs = &c->p->hspecs[q.spec];
 	int first = comp_name_is(&fn, "first");
@@ -542,6 +589,50 @@ enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field
 	q.kind = first ? H_FIRST : comp_name_is(&fn, "since") ? H_SINCE : H_LAST;
 	comp_op(c, OPC_HIST, history_query(c, q), e->loc);
 	return q.kind == H_SINCE ? TY_DUR : TY_TIME;
+}
+
+/* Each `[as x] where cond` of the rule's history queries: code of its own
+ * after the rule's, run for each past event with the rule's events bound
+ * as they are where the query is, and the past event after them (named
+ * x, or by its type).  The rule's lets are not visible: the condition is
+ * about events. */
+void comp_history_filters(struct comp *c)
+{
+	int nbinds = c->nbinds, event_bind = c->event_bind, nscope = c->nscope;
+	struct binding binds[MAX_BINDS];
+	memcpy(binds, c->binds, sizeof binds);
+	for (int i = 0; i < c->nfilters; i++) {
+		struct pending_filter *f = &c->filters[i];
+		struct ast *filter = f->filter;
+		struct binding *b = &c->binds[f->nbinds];
+		memset(b, 0, sizeof *b);
+		if (filter->s)
+			b->name = (struct ast_name){filter->s, filter->len, filter->loc};
+		else if (f->type >= 0)
+			b->name = (struct ast_name){c->p->types[f->type].name, c->p->types[f->type].len, filter->loc};
+		if (f->type >= 0) {
+			b->types = arena_alloc(&c->p->arena, sizeof *b->types);
+			b->types[0] = f->type;
+			b->ntypes = 1;
+		}
+		c->nbinds = f->nbinds + 1;
+		c->event_bind = f->nbinds;
+		c->hidden_scope = nscope;
+		c->nscope = 0;
+		struct history_query *q = &c->p->hqueries[f->query];
+		q->where = c->p->ncode;
+		q->nbinds = f->nbinds + 1;
+		enum ty t = comp_expr(c, filter->a);
+		if (t != TY_BOOL && t != TY_ANY && t != TY_NULL)
+			comp_warning(c, filter->a->loc, "this condition is %s, not true or false", ty_name[t]);
+		comp_op(c, OPC_HALT, 0, filter->loc);
+	}
+	c->nfilters = 0;
+	c->hidden_scope = 0;
+	memcpy(c->binds, binds, sizeof binds);
+	c->nbinds = nbinds;
+	c->event_bind = event_bind;
+	c->nscope = nscope;
 }
 
 /* ---- test blocks ---- */

@@ -176,6 +176,12 @@ static const enum opcode binop_opcode[] = {
 
 static void unknown_name(struct comp *c, struct ast *e)
 {
+	for (int i = 0; i < c->hidden_scope; i++)
+		if (comp_names_equal(c->scope[i].name.s, c->scope[i].name.len, e->s, e->len)) {
+			comp_error(c, e->loc, "'%.*s' is a let of the rule: a history condition sees only events (the "
+					      "rule's and the past one) and constants", (int)e->len, e->s);
+			return;
+		}
 	struct suggest sg;
 	suggest_init(&sg, e->s, e->len);
 	for (int i = 0; i < c->nscope; i++)
@@ -260,7 +266,7 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 		segs[i] = segs[nseg - 1 - i];
 		segs[nseg - 1 - i] = t;
 	}
-	if (root->kind == A_CALL && nseg == 1 && comp_is_history_call(c, root))
+	if ((root->kind == A_CALL || root->kind == A_HISTORY) && nseg == 1 && comp_is_history_call(c, root))
 		return comp_history(c, root, &segs[0]); /* last(E).f */
 	if (c->in_const) {
 		comp_error(c, e->loc, "a constant cannot read an event");

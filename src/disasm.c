@@ -69,17 +69,25 @@ static void operand_text(const struct prog *p, const struct rule_info *ri, uint3
 		buf_printf(b, "%s to %s", p->journeys[a >> 12].name, p->journeys[a >> 12].stages[a & 4095]);
 		break;
 	case OPND_Q: {
-		static const char *const kinds[] = {"count", "sum", "last", "first", "since", "last", "first"};
+		static const char *const kinds[] = {"count", "sum", "last", "first", "since", "last", "first", "count",
+						    "distinct"};
 		const struct history_query *q = &p->hqueries[a];
-		buf_printf(b, "%s(%s", kinds[q->kind], p->types[p->hspecs[q->spec].type].name);
+		int type = p->hspecs[q->spec].type;
+		int windowed = q->kind == H_COUNT || q->kind == H_SUM || q->kind >= H_DISTINCT_COUNT;
+		buf_printf(b, "%s(%s%s", kinds[q->kind], q->kind == H_DISTINCT_COUNT ? "distinct " : "",
+			   type >= 0 ? p->types[type].name : "any");
 		if (q->kind == H_SUM)
 			buf_printf(b, ".%s", p->slots[p->hspecs[q->spec].sum_slots[q->sum]].path);
-		if (q->kind == H_COUNT || q->kind == H_SUM) {
+		if (q->kind >= H_DISTINCT_COUNT)
+			buf_printf(b, ".%s", p->slots[q->slot].path);
+		if (q->where != NO_CODE)
+			buf_printf(b, " where Q%u", a);
+		if (windowed) {
 			buf_adds(b, " within ");
 			dur_format(b, q->window);
 		}
 		buf_addc(b, ')');
-		if (q->slot >= 0)
+		if (q->slot >= 0 && !windowed)
 			buf_printf(b, ".%s", p->slots[q->slot].path);
 		break;
 	}
@@ -137,6 +145,12 @@ void prog_disasm(const struct prog *p, struct buf *out)
 			}
 		}
 		code_text(p, ri, ri->entry, out);
+		/* The conditions of its history queries, after its code. */
+		for (int q = 0; q < p->nhqueries; q++)
+			if (p->hqueries[q].where != NO_CODE && p->hqueries[q].rule == r) {
+				buf_printf(out, "  where Q%d (the past event is event %d):\n", q, p->hqueries[q].nbinds - 1);
+				code_text(p, ri, p->hqueries[q].where, out);
+			}
 	}
 	/* Guard indexes (dispatch.c): which rules an event finds by a value. */
 	for (int t = 0; t < p->ntypes; t++) {

@@ -94,6 +94,7 @@ void engine_free(struct engine *e)
 	buf_free(&e->at);
 	buf_free(&e->once_key);
 	vm_free(e->vm);
+	vm_free(e->hvm);
 	mem_free(e->stats);
 	for (uint32_t i = 0; i < e->nfiles; i++)
 		mem_free((char *)e->files[i]);

@@ -281,6 +281,7 @@ struct engine {
 
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
+	struct vm *hvm;          /* the history conditions' VM (history.c), made on first use */
 	struct arena scratch;    /* reset after every event */
 	void **retired;          /* customer blocks replaced by the running handler (value.h) */
 	uint32_t nretired;

@@ -50,6 +50,7 @@ static const char *const keywords[] = {
 	"null", "on", "once", "or", "per", "priority", "holdout", "rule", "set", "stage", "tag", "test",
 	"true", "unless", "untag", "when", "then", "within", "where", "enter", "exit", "stuck", "for",
 	"breach", "journey", "move", "to", "observe", "by", "metric", "sla", "goal", "budget", "spend",
+	"distinct",
 };
 
 /* Words that start a clause of a rule or a step of a test, and `end`. */
@@ -509,8 +510,8 @@ static int gap(const struct fmt *f, int i)
 		return 0;
 	if (punct(p, "(") || punct(p, "[") || punct(p, ".") || f->prev_unary)
 		return 0;
-	if (punct(c, "(") && p->kind == TK_WORD)
-		return 0;
+	if (punct(c, "(") && (p->kind == TK_WORD || (p->kind == TK_KW && p->len == 8 && !memcmp(p->s, "distinct", 8))))
+		return 0; /* a call, and distinct(E.f within D) */
 	if (punct(c, "[") && operand_end(p))
 		return 0;
 	return 1;

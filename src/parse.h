@@ -64,7 +64,9 @@ struct ast *ast_field(struct parse_ctx *c, struct loc loc, struct ast *obj, stru
 struct ast *ast_quoted_field(struct parse_ctx *c, struct loc loc, struct ast *obj, struct ast_name n);
 struct ast *ast_custvar(struct parse_ctx *c, struct loc loc, struct ast_name n);
 struct ast *ast_call(struct parse_ctx *c, struct loc loc, struct ast_name n, struct ast *args);
-struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn, struct ast *what, struct ast *window);
+struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn, struct ast *what, struct ast *filter,
+			int distinct, struct ast *window);
+struct ast *ast_filter(struct parse_ctx *c, struct loc loc, struct ast_name as, struct ast *cond);
 struct ast *ast_unop(struct parse_ctx *c, struct loc loc, int op, struct ast *a);
 struct ast *ast_binop(struct parse_ctx *c, struct loc loc, int op, struct ast *a, struct ast *b);
 struct ast *ast_match(struct parse_ctx *c, struct loc loc, int negate, struct ast *a, struct str_lit re);

@@ -217,22 +217,30 @@ struct budget_info {
 };
 
 /* Per-customer history: what a script asks of an event type's past. */
-enum hist_kind { H_COUNT, H_SUM, H_LAST, H_FIRST, H_SINCE, H_LAST_FIELD, H_FIRST_FIELD };
+enum hist_kind {
+	H_COUNT, H_SUM, H_LAST, H_FIRST, H_SINCE, H_LAST_FIELD, H_FIRST_FIELD,
+	H_DISTINCT_COUNT, /* count(distinct E.f within D) */
+	H_DISTINCT_LIST,  /* distinct(E.f within D) */
+};
 
 struct history_spec {
-	int type;
+	int type;          /* -1: `any`, every event of the customer */
 	int64_t window;    /* the longest count/sum window: how long times are kept */
 	int *sum_slots;    /* fields that a sum() reads, kept beside the times */
 	int nsum;
 	int keep_last, keep_first;
+	int keep_events;   /* a query filters (where) or counts distinct values: the events are kept */
 };
 
 struct history_query {
 	uint8_t kind;      /* enum hist_kind */
 	int spec;
-	int64_t window;    /* count, sum */
+	int64_t window;    /* count, sum, distinct */
 	int sum;           /* sum: index into the spec's sum_slots */
-	int slot;          /* last(E).f, first(E).f */
+	int slot;          /* last(E).f, first(E).f, distinct(E.f) */
+	uint32_t where;    /* the filter's code (sees the rule's events and the past one), or NO_CODE */
+	int nbinds;        /* ... with this many events bound, the past one last */
+	int rule;          /* ... in this rule's code (for disasm) */
 };
 
 /* A test block, its values evaluated when the script compiles. */
@@ -321,6 +329,7 @@ struct prog {
 	int nhspecs;
 	struct history_query *hqueries;
 	int nhqueries;
+	int any_history;         /* the history spec of first(any), last(any) ..., or -1 */
 
 	uint32_t *code;
 	struct loc *lines;       /* the source location of each instruction */
