@@ -184,6 +184,52 @@ def check_loans(cxr):
           "got %d, want %d" % (len(got), len(want)))
 
 
+def check_incidents(cxr):
+    """BPIC 2013: groups kept in a customer list (set from itself: the use
+    after free of issue 10 gave 13,724 to 13,728 hand-overs here), reviews
+    at the third group, and repeat acceptances counted with a history
+    condition and count(distinct ...); the same on 1 and 2 threads."""
+    path = os.path.join(DATA, "logs", "07_bpic2013_incidents.jsonl")
+    rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+    order = sorted(range(len(rows)), key=lambda i: (parse_time(rows[i]["timestamp"]), i))
+    groups, handed, review, ping, accepted = {}, set(), {}, {}, {}
+    day = datetime.timedelta(days=1)
+    for i in order:
+        r = rows[i]
+        case, g, t = r["customer_id"], r.get("org:group"), parse_time(r["timestamp"])
+        mine = groups.setdefault(case, [])
+        if g is not None and g not in mine:
+            mine.append(g)
+            handed.add((case, g, len(mine)))
+        if len(mine) >= 3 and case not in review:
+            review[case] = list(mine)
+        if r["event_type"] == "Accepted":
+            past = [(bt, bg) for bt, bg in accepted.get(case, []) if bt >= t - day and bt <= t]
+            if sum(1 for _, bg in past if bg == g) >= 2 and (case, g) not in ping:
+                ping[(case, g)] = len(set(bg for _, bg in past if bg is not None))
+            accepted.setdefault(case, []).append((t, g))
+    want = (len(handed), handed, review, ping)
+    outs = []
+    for threads in ("1", "2"):
+        got = run(cxr, "examples/incidents.cxr", path, "--threads", threads)
+        if got is None:
+            check("incidents", False)
+            return
+        outs.append(got)
+        mine_handed = set((x["customer"], x["group"], x["groups"]) for x in got if x["action"] == "handed_over")
+        mine_review = {x["customer"]: x["groups"] for x in got if x["action"] == "review"}
+        mine_ping = {(x["customer"], x["group"]): x["groups_today"] for x in got if x["action"] == "ping_pong"}
+        n = sum(1 for x in got if x["action"] == "handed_over")
+        check("incidents (%s thread%s): %d hand-overs, one per distinct (case, group)" %
+              (threads, "" if threads == "1" else "s", want[0]), n == want[0] and mine_handed == handed,
+              "got %d" % n)
+        check("incidents: %d reviews at the third group" % len(review), mine_review == review,
+              "got %d" % len(mine_review))
+        check("incidents: %d ping-pongs with the groups of the day" % len(ping), mine_ping == ping,
+              "got %d" % len(mine_ping))
+    check("incidents: the same responses on 1 and 2 threads", outs[0] == outs[1])
+
+
 def check_all_logs_read(cxr):
     """Every real log reads without a reject under a catch-all rule."""
     rules = ("input { key = \"case:concept:name\"  type = \"concept:name\"  time = \"time:timestamp\" }\n"
@@ -217,6 +263,7 @@ def main():
     check_helpdesk(cxr)
     check_loans(cxr)
     check_olist_reviews(cxr)
+    check_incidents(cxr)
     check_all_logs_read(cxr)
     return TALLY.report()
 
