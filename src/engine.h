@@ -153,11 +153,21 @@ struct agg_state {
 	struct sketch *sketch; /* ... then a mergeable sketch of them all */
 };
 
-/* Groups of a metric or an SLA by their key's text. */
+/* Up to this many values per group, percentiles are exact: the
+ * nearest-rank value, one of the data's own; beyond, they come from a
+ * sketch, within 1%.  The switch depends only on the count, so a run
+ * split into parts agrees with one run. */
+#define AGG_EXACT 100000
+
+/* Groups of a metric or an SLA by their key's text, in the order they
+ * came (the summary prints them sorted by key: groups_sorted). */
 struct groups {
 	char **keys;
+	uint32_t *lens;
 	struct agg_state *aggs;
 	uint32_t n, cap;
+	uint32_t *index;       /* open addressing on the key's hash: index + 1 */
+	uint32_t mask;
 };
 
 struct goal_stats {
@@ -358,6 +368,9 @@ void measure_free(struct engine *e);
 void agg_add(struct agg_state *a, double v, int need_quantiles);
 double agg_quantile(const struct agg_state *a, double q);
 struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index);
+/* The groups' indexes in the order of their keys (bytewise; the empty key
+ * first), for the caller to free. */
+uint32_t *groups_sorted(const struct groups *g);
 
 /* history.c */
 struct vm;

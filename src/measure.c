@@ -17,9 +17,6 @@
 #include "vm.h"
 
 #define SKETCH_ALPHA 0.01
-/* Up to this many values percentiles are exact; beyond, within 1%.  The
- * switch depends only on the count, so merged parts agree with one run. */
-#define AGG_EXACT 256
 
 void agg_add(struct agg_state *a, double v, int need_quantiles)
 {
@@ -34,8 +31,8 @@ void agg_add(struct agg_state *a, double v, int need_quantiles)
 	if (a->sketch) {
 		sketch_add(a->sketch, v);
 	} else if (a->n <= AGG_EXACT) {
-		if (!a->exact)
-			a->exact = mem_alloc(sizeof *a->exact * AGG_EXACT);
+		/* The values themselves, in an array that doubles as it fills. */
+		a->exact = mem_grow(a->exact, a->n - 1, sizeof *a->exact);
 		a->exact[a->n - 1] = v;
 	} else {
 		a->sketch = sketch_new(SKETCH_ALPHA);
@@ -74,25 +71,65 @@ double agg_quantile(const struct agg_state *a, double q)
 	return r;
 }
 
+static void groups_rehash(struct groups *g)
+{
+	g->mask = g->mask ? g->mask * 2 + 1 : 15;
+	mem_free(g->index);
+	g->index = mem_alloc(sizeof *g->index * (g->mask + 1));
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint32_t slot = (uint32_t)mem_hash(g->keys[i], g->lens[i]) & g->mask;
+		while (g->index[slot])
+			slot = (slot + 1) & g->mask;
+		g->index[slot] = i + 1;
+	}
+}
+
+/* A group by its key: a customer per group is as cheap as a channel. */
 struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index)
 {
-	/* Groups are few (channels, stores); a linear scan keeps order stable. */
-	for (uint32_t i = 0; i < g->n; i++)
-		if (strlen(g->keys[i]) == len && memcmp(g->keys[i], key, len) == 0) {
+	if (!g->index)
+		groups_rehash(g);
+	uint32_t slot = (uint32_t)mem_hash(key, len) & g->mask;
+	for (uint32_t k; (k = g->index[slot]) != 0; slot = (slot + 1) & g->mask)
+		if (g->lens[k - 1] == len && memcmp(g->keys[k - 1], key, len) == 0) {
 			if (index)
-				*index = i;
-			return &g->aggs[i];
+				*index = k - 1;
+			return &g->aggs[k - 1];
 		}
 	if (g->n == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 4;
 		g->keys = mem_realloc(g->keys, sizeof *g->keys * g->cap);
+		g->lens = mem_realloc(g->lens, sizeof *g->lens * g->cap);
 		g->aggs = mem_realloc(g->aggs, sizeof *g->aggs * g->cap);
 	}
-	g->keys[g->n] = mem_strndup(key, len);
-	memset(&g->aggs[g->n], 0, sizeof g->aggs[g->n]);
+	uint32_t i = g->n++;
+	g->keys[i] = mem_strndup(key, len);
+	g->lens[i] = (uint32_t)len;
+	memset(&g->aggs[i], 0, sizeof g->aggs[i]);
+	g->index[slot] = i + 1;
+	if (g->n * 2 > g->mask)
+		groups_rehash(g);
 	if (index)
-		*index = g->n;
-	return &g->aggs[g->n++];
+		*index = i;
+	return &g->aggs[i];
+}
+
+static int cmp_group_keys(const void *pa, const void *pb, void *ud)
+{
+	const struct groups *g = ud;
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	uint32_t la = g->lens[a], lb = g->lens[b];
+	int c = memcmp(g->keys[a], g->keys[b], la < lb ? la : lb);
+	return c ? c : la < lb ? -1 : la > lb;
+}
+
+uint32_t *groups_sorted(const struct groups *g)
+{
+	uint32_t *order = mem_alloc(sizeof *order * (g->n + 1));
+	for (uint32_t i = 0; i < g->n; i++)
+		order[i] = i;
+	qsort_r(order, g->n, sizeof *order, cmp_group_keys, (void *)g);
+	return order;
 }
 
 static void groups_free(struct groups *g)
@@ -103,6 +140,8 @@ static void groups_free(struct groups *g)
 		mem_free(g->aggs[i].exact);
 	}
 	mem_free(g->keys);
+	mem_free(g->lens);
+	mem_free(g->index);
 	mem_free(g->aggs);
 }
 

@@ -35,6 +35,15 @@ static void put_value(struct buf *b, double v, int duration, int json)
 	json_write_num(b, round(v * 1e6) / 1e6);
 }
 
+/* A percentile as text: "~" in front when it comes from the sketch
+ * (within 1%) rather than from the values themselves. */
+static void put_quantile(struct buf *b, const struct agg_state *a, double v)
+{
+	if (a->sketch && isfinite(v))
+		buf_addc(b, '~');
+	put_value(b, v, 1, 0);
+}
+
 static void put_key(struct buf *b, const char *s)
 {
 	json_write_str(b, s, strlen(s));
@@ -145,7 +154,7 @@ static void journeys_part(struct engine *e, struct buf *b, int json)
 				put_value(b, p50, 1, 1);
 				buf_adds(b, ",\"dwell_p90\":");
 				put_value(b, p90, 1, 1);
-				buf_addc(b, '}');
+				buf_printf(b, ",\"dwell_exact\":%s}", e->journey_dwell[j][s].sketch ? "false" : "true");
 				continue;
 			}
 			struct buf c = {0}, d50 = {0}, d90 = {0};
@@ -153,8 +162,8 @@ static void journeys_part(struct engine *e, struct buf *b, int json)
 				buf_printf(&c, "%.1f%%", 100 * conv);
 			else
 				buf_adds(&c, "-");
-			put_value(&d50, p50, 1, 0);
-			put_value(&d90, p90, 1, 0);
+			put_quantile(&d50, &e->journey_dwell[j][s], p50);
+			put_quantile(&d90, &e->journey_dwell[j][s], p90);
 			buf_printf(b, "  %-16s %9llu %9llu %9s %10s %10s\n", ji->stages[s], (unsigned long long)reached,
 				   (unsigned long long)now[s], c.p, d50.p, d90.p);
 			buf_free(&c);
@@ -195,25 +204,34 @@ static void metrics_part(struct engine *e, struct buf *b, int json)
 				buf_adds(b, " nothing observed");
 			buf_addc(b, '\n');
 		}
-		for (uint32_t i = 0; i < g->n; i++) {
+		int quantile = mi->agg == AGG_P50 || mi->agg == AGG_P90 || mi->agg == AGG_P99;
+		uint32_t *order = groups_sorted(g);
+		for (uint32_t k = 0; k < g->n; k++) {
+			uint32_t i = order[k];
 			const struct agg_state *a = &g->aggs[i];
 			double v = metric_value(mi->agg, a);
 			int dur = a->durations && mi->agg != AGG_COUNT;
 			if (json) {
-				if (i)
+				if (k)
 					buf_addc(b, ',');
 				put_key(b, g->keys[i]);
 				buf_printf(b, "{\"n\":%llu,\"value\":", (unsigned long long)a->n);
 				put_value(b, v, dur, 1);
+				if (quantile)
+					buf_printf(b, ",\"exact\":%s", a->sketch ? "false" : "true");
 				buf_addc(b, '}');
 			} else {
 				struct buf t = {0};
+				if (quantile && a->sketch && isfinite(v))
+					buf_addc(&t, '~');
 				put_value(&t, v, dur, 0);
-				buf_printf(b, "  %-16s %s (n=%llu)\n", g->keys[i][0] ? g->keys[i] : "(all)", t.p,
-					   (unsigned long long)a->n);
+				buf_printf(b, "  %-16s %s (n=%llu%s)\n", g->keys[i][0] ? g->keys[i] : "(all)", t.p,
+					   (unsigned long long)a->n,
+					   !quantile ? "" : a->sketch ? ", from a sketch: within 1%" : ", exact");
 				buf_free(&t);
 			}
 		}
+		mem_free(order);
 		if (json)
 			buf_adds(b, "}}");
 	}
@@ -241,7 +259,9 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 		} else {
 			buf_printf(b, "sla %s (within %s, target %g%%):\n", si->name, within.p, si->target * 100);
 		}
-		for (uint32_t i = 0; i < g->n; i++) {
+		uint32_t *order = groups_sorted(g);
+		for (uint32_t k = 0; k < g->n; k++) {
+			uint32_t i = order[k];
 			const struct agg_state *a = &g->aggs[i];
 			/* Each clock is one of met (answered in time), breached (its
 			 * deadline passed first, answered late or not at all) or
@@ -252,7 +272,7 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 			double p50 = agg_quantile(a, 0.5), p90 = agg_quantile(a, 0.9);
 			int ok = isfinite(compliance) && compliance >= si->target;
 			if (json) {
-				if (i)
+				if (k)
 					buf_addc(b, ',');
 				put_key(b, g->keys[i]);
 				buf_printf(b, "{\"started\":%llu,\"met\":%llu,\"breached\":%llu,\"pending\":%llu,"
@@ -265,12 +285,13 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 				put_value(b, p50, 1, 1);
 				buf_adds(b, ",\"latency_p90\":");
 				put_value(b, p90, 1, 1);
+				buf_printf(b, ",\"latency_exact\":%s", a->sketch ? "false" : "true");
 				buf_printf(b, ",\"target_met\":%s}", isfinite(compliance) ? (ok ? "true" : "false") : "null");
 				continue;
 			}
 			struct buf t50 = {0}, t90 = {0};
-			put_value(&t50, p50, 1, 0);
-			put_value(&t90, p90, 1, 0);
+			put_quantile(&t50, a, p50);
+			put_quantile(&t90, a, p90);
 			buf_printf(b, "  %-16s ", g->keys[i][0] ? g->keys[i] : "(all)");
 			if (isfinite(compliance))
 				buf_printf(b, "%.1f%% met", 100 * compliance);
@@ -285,6 +306,7 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 			buf_free(&t50);
 			buf_free(&t90);
 		}
+		mem_free(order);
 		buf_free(&within);
 		if (json)
 			buf_adds(b, "}}");

@@ -296,7 +296,7 @@ def check_workload(wid, wl, cmds, logs_tag):
 
 
 def check_metric(summary_path, lines, notes, what):
-    """cxr's metric p50 is exact up to 256 values and within 1% beyond (a
+    """cxr's metric p50 is exact up to 100,000 values and within 1% beyond (a
     DDSketch); the exact median is the one in the canonical lines."""
     try:
         with open(summary_path, encoding="utf-8") as f:
