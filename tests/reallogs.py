@@ -257,7 +257,7 @@ def main():
     cxr = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./cxr")
     if not os.path.isdir(DATA):
         print("reallogs: skipped (../shared/data absent)")
-        print("reallogs: 0 passed, 0 failed")
+        print("reallogs: 0 passed, 0 failed, 1 skipped")
         return 0
     check_late_delivery(cxr)
     check_helpdesk(cxr)

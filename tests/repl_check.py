@@ -19,7 +19,7 @@ def main():
     cxr = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./cxr")
     if not os.path.exists(LOG):
         print("repl_check: skipped (../shared/data absent)")
-        print("repl_check: 0 passed, 0 failed")
+        print("repl_check: 0 passed, 0 failed, 1 skipped")
         return 0
     passed = failed = 0
     run = subprocess.run([cxr, "run", "examples/late_delivery.cxr", LOG, "--quiet"], capture_output=True, text=True)
