@@ -319,7 +319,7 @@ expr:
 postfix:
 	  primary
 	| postfix '.' IDENT                  { $$ = ast_field(ctx, @$, $1, $3); }
-	| postfix '[' STRING ']'             { $$ = ast_quoted_field(ctx, @$, $1, str_to_name(ctx, @3, $3)); }
+	| postfix '[' expr ']'               { $$ = ast_subscript(ctx, @$, $1, $3); }
 	| IDENT '(' opt_args ')'             { $$ = ast_call(ctx, @$, $1, $3); }
 	| IDENT '(' expr WITHIN expr ')'     { $$ = ast_history(ctx, @$, $1, $3, NULL, 0, $5); }
 	| IDENT '(' expr hist_where WITHIN expr ')' { $$ = ast_history(ctx, @$, $1, $3, $4, 0, $6); }

@@ -603,6 +603,16 @@ struct ast *ast_quoted_field(struct parse_ctx *c, struct loc loc, struct ast *ob
 	return n;
 }
 
+struct ast *ast_subscript(struct parse_ctx *c, struct loc loc, struct ast *obj, struct ast *sub)
+{
+	if (sub->kind == A_STR)
+		return ast_quoted_field(c, loc, obj, (struct ast_name){sub->s, sub->len, sub->loc});
+	struct ast *n = ast_new(c, A_INDEX, loc);
+	n->a = obj;
+	n->b = sub;
+	return n;
+}
+
 /* Bison's names for tokens, as a user reads them: keywords and
  * punctuation in quotes ('emit', '{'), classes as words ("a name" when
  * article is set, else "name"). */

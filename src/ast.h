@@ -39,6 +39,7 @@ enum ast_kind {
 	A_HISTORY,  /* s(a [kids[0]] within b): count(E within D), sum(E.f within D); op 1: distinct;
 		     * a NULL: `any`; b NULL: first(any), last(any), since(any) */
 	A_FILTER,   /* `[as s] where a` of a history function */
+	A_INDEX,    /* a[b]: an item of a list */
 };
 
 /* Operators of A_UNOP and A_BINOP. */

@@ -588,6 +588,17 @@ enum ty comp_expr(struct comp *c, struct ast *e)
 		return comp_match(c, e);
 	case A_HISTORY:
 		return comp_history(c, e, NULL);
+	case A_INDEX: {
+		enum ty a = comp_expr(c, e->a), b = comp_expr(c, e->b);
+		if (a != TY_ANY && a != TY_NULL && a != TY_LIST)
+			comp_error(c, e->loc, "type error: [ ] takes an item of a list, not of %s%s", ty_name[a],
+				   e->a->kind == A_NAME || e->a->kind == A_FIELD ? " (a field with a name that is not a word is "
+										 "x[\"name\"])" : "");
+		else if (b != TY_ANY && b != TY_NULL && b != TY_INT)
+			comp_error(c, e->b->loc, "type error: a list index is a whole number, not %s", ty_name[b]);
+		comp_op(c, OPC_INDEX, 0, e->loc);
+		return TY_ANY;
+	}
 	case A_UNOP: {
 		enum ty t = comp_expr(c, e->a);
 		if (e->op == OP_NOT) {

@@ -62,6 +62,8 @@ struct ast *ast_string(struct parse_ctx *c, struct loc loc, struct str_lit lit);
 struct ast *ast_name(struct parse_ctx *c, struct loc loc, struct ast_name n);
 struct ast *ast_field(struct parse_ctx *c, struct loc loc, struct ast *obj, struct ast_name n);
 struct ast *ast_quoted_field(struct parse_ctx *c, struct loc loc, struct ast *obj, struct ast_name n);
+/* x["name"] is a field (a name that is not a word); x[i] an item of a list. */
+struct ast *ast_subscript(struct parse_ctx *c, struct loc loc, struct ast *obj, struct ast *sub);
 struct ast *ast_custvar(struct parse_ctx *c, struct loc loc, struct ast_name n);
 struct ast *ast_call(struct parse_ctx *c, struct loc loc, struct ast_name n, struct ast *args);
 struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn, struct ast *what, struct ast *filter,

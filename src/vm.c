@@ -404,6 +404,25 @@ static int list_has(const struct val *list, const struct val *item)
 	return 0;
 }
 
+/* list[i]: from the front from 0, from the end from -1; null beyond. */
+static struct val list_index(struct vm *vm, struct val list, struct val i)
+{
+	if (list.kind == V_ERR)
+		return list;
+	if (i.kind == V_ERR)
+		return i;
+	if (i.kind == V_STR && (i.flags & VF_DATA))
+		val_as_number(&i, &i);
+	if (list.kind == V_NULL || i.kind == V_NULL)
+		return val_null();
+	if (list.kind != V_LIST)
+		return vm_error(vm, "[ ] takes an item of a list, not of %s", val_kind_name(&list));
+	if (i.kind != V_INT)
+		return vm_error(vm, "a list index is a whole number, not %s", val_kind_name(&i));
+	int64_t k = i.u.i < 0 ? (int64_t)list.len + i.u.i : i.u.i;
+	return k >= 0 && k < (int64_t)list.len ? list.u.items[k] : val_null();
+}
+
 /* Convert a data value to a schema type (CONV). */
 static struct val convert(struct vm *vm, struct val v, enum ty to)
 {
@@ -726,6 +745,10 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 						  val_kind_name(&list));
 			break;
 		}
+		case OPC_INDEX:
+			sp--;
+			sp[-1] = list_index(vm, sp[-1], sp[0]);
+			break;
 		case OPC_MATCH:
 			sp[-1] = regex_match(vm, sp[-1], a);
 			break;
