@@ -350,7 +350,10 @@ void engine_setvar(struct vm *vm, int var, struct val v)
 	}
 	o->v = v;
 	if (old) {
-		e->retired = mem_grow(e->retired, e->nretired, sizeof *e->retired);
+		if (e->nretired == e->capretired) {
+			e->capretired = e->capretired ? 2 * e->capretired : 8;
+			e->retired = mem_realloc(e->retired, sizeof *e->retired * e->capretired);
+		}
 		e->retired[e->nretired++] = old;
 	}
 }

@@ -294,7 +294,7 @@ struct engine {
 	struct vm *hvm;          /* the history conditions' VM (history.c), made on first use */
 	struct arena scratch;    /* reset after every event */
 	void **retired;          /* customer blocks replaced by the running handler (value.h) */
-	uint32_t nretired;
+	uint32_t nretired, capretired;
 
 	const char **files;      /* input names for messages */
 	uint32_t nfiles;
