@@ -48,7 +48,7 @@ $(BUILD)/.deps: Makefile
 		fi; \
 	fi; touch $@
 
-$(BIN): $(BUILD)/main.o $(BUILD)/repl.o $(BUILD)/libcxr.a
+$(BIN): $(BUILD)/main.o $(BUILD)/outfile.o $(BUILD)/repl.o $(BUILD)/libcxr.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lreadline
 
 $(BUILD)/libcxr.a: $(LIB_OBJ)
@@ -97,4 +97,4 @@ sanitize:
 clean:
 	rm -rf build build-asan cxr
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/main.d $(BUILD)/outfile.d $(BUILD)/repl.d

@@ -11,8 +11,30 @@
 #include <sys/stat.h>
 
 #include "cxr.h"
+#include "outfile.h"
 
-static void write_file(void *ud, const char *p, size_t n) { fwrite(p, 1, n, (FILE *)ud); }
+/* The first errno of a failed write to stdout (reported when the command
+ * ends: a full disk must not look like success). */
+static int stdout_error;
+
+static void write_file(void *ud, const char *p, size_t n)
+{
+	if (fwrite(p, 1, n, (FILE *)ud) != n && (FILE *)ud == stdout && !stdout_error)
+		stdout_error = errno ? errno : EIO;
+}
+
+/* Every command's output is checked at its end, flush included. */
+static int finish_stdout(int status)
+{
+	if (fflush(stdout) != 0 && !stdout_error)
+		stdout_error = errno ? errno : EIO;
+	if (!stdout_error && ferror(stdout))
+		stdout_error = EIO;
+	if (!stdout_error)
+		return status;
+	fprintf(stderr, "cxr: cannot write the output: %s\n", strerror(stdout_error));
+	return CXR_INPUT_ERROR;
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -185,32 +207,40 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!ninputs)
 		inputs[ninputs++] = "-";
+	/* Before anything is opened: no output may be an input or the script. */
+	struct named_path outs[4], *ins = calloc((size_t)ninputs + 1, sizeof *ins);
+	int nouts = 0, nins = 0;
+	const char *const out_paths[4] = {out_path, rejects_path, audit_path, summary_path};
+	static const char *const out_roles[4] = {"output", "rejects file", "audit file", "summary file"};
+	for (int i = 0; i < 4; i++)
+		if (out_paths[i] && strcmp(out_paths[i], "-"))
+			outs[nouts++] = (struct named_path){out_roles[i], out_paths[i]};
+	ins[nins++] = (struct named_path){"script", script};
+	for (int i = 0; i < ninputs; i++)
+		ins[nins++] = (struct named_path){"log", inputs[i]};
+	int clash = outputs_check(outs, nouts, ins, nins) < 0;
+	free(ins);
+	if (clash) {
+		free(inputs);
+		return CXR_INPUT_ERROR;
+	}
 	cxr *h = open_handle();
 	int status = compile_or_report(h, script);
-	FILE *out = stdout, *rejects = NULL, *audit = NULL, *summary = NULL;
-	if (status == CXR_OK && out_path && !(out = fopen(out_path, "w"))) {
-		fprintf(stderr, "cxr: cannot write %s: %s\n", out_path, strerror(errno));
+	struct outfile out = {0}, rejects = {0}, audit = {0}, summary = {0};
+	if (status == CXR_OK && outfile_open(&out, out_path) < 0)
 		status = CXR_INPUT_ERROR;
-		out = stdout;
-	}
-	if (status == CXR_OK && rejects_path && !(rejects = fopen(rejects_path, "w"))) {
-		fprintf(stderr, "cxr: cannot write %s: %s\n", rejects_path, strerror(errno));
+	if (status == CXR_OK && rejects_path && outfile_open(&rejects, rejects_path) < 0)
 		status = CXR_INPUT_ERROR;
-	}
-	if (status == CXR_OK && audit_path && !(audit = fopen(audit_path, "w"))) {
-		fprintf(stderr, "cxr: cannot write %s: %s\n", audit_path, strerror(errno));
+	if (status == CXR_OK && audit_path && outfile_open(&audit, audit_path) < 0)
 		status = CXR_INPUT_ERROR;
-	}
-	if (status == CXR_OK && summary_path && !(summary = fopen(summary_path, "w"))) {
-		fprintf(stderr, "cxr: cannot write %s: %s\n", summary_path, strerror(errno));
+	if (status == CXR_OK && summary_path && outfile_open(&summary, summary_path) < 0)
 		status = CXR_INPUT_ERROR;
-	}
 	if (status == CXR_OK) {
-		cxr_on_output(h, write_file, out);
-		if (audit)
-			cxr_on_audit(h, write_file, audit);
-		if (rejects)
-			cxr_on_reject(h, write_file, rejects);
+		cxr_on_output(h, outfile_write, &out);
+		if (audit.f)
+			cxr_on_audit(h, outfile_write, &audit);
+		if (rejects.f)
+			cxr_on_reject(h, outfile_write, &rejects);
 		cxr_set_format(h, !strcmp(format, "csv") ? CXR_CSV : CXR_JSONL);
 		cxr_set_strict(h, strict);
 		cxr_set_trace(h, trace);
@@ -221,25 +251,22 @@ static int cmd_run(int argc, char **argv)
 		if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
 			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 		status = cxr_run_files(h, inputs, ninputs);
-		fflush(out);
 		if (!quiet && status != CXR_INPUT_ERROR)
 			cxr_summary(h, write_file, stderr);
-		if (summary)
-			cxr_summary_json(h, write_file, summary);
+		if (summary.f)
+			cxr_summary_json(h, outfile_write, &summary);
 	}
-	if (out != stdout && fclose(out) != 0) {
-		fprintf(stderr, "cxr: cannot write %s: %s\n", out_path, strerror(errno));
+	/* The responses and the audit take the place of the old files only
+	 * when the run succeeded; the rejects and the summary tell why not. */
+	int done = status != CXR_INPUT_ERROR;
+	if (outfile_close(&out, done) < 0)
 		status = CXR_INPUT_ERROR;
-	} else if (out == stdout && fflush(stdout) != 0) {
-		fprintf(stderr, "cxr: cannot write the output: %s\n", strerror(errno));
+	if (outfile_close(&audit, done) < 0)
 		status = CXR_INPUT_ERROR;
-	}
-	if (rejects)
-		fclose(rejects);
-	if (audit)
-		fclose(audit);
-	if (summary)
-		fclose(summary);
+	if (outfile_close(&rejects, 1) < 0)
+		status = CXR_INPUT_ERROR;
+	if (outfile_close(&summary, 1) < 0)
+		status = CXR_INPUT_ERROR;
 	cxr_free(h);
 	free(inputs);
 	return status;
@@ -551,10 +578,6 @@ static int cmd_stats(int argc, char **argv)
 	if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
 		fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 	int status = cxr_stats(inputs, ninputs, &opt, write_file, stdout, write_file, stderr);
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "cxr: cannot write the output: %s\n", strerror(errno));
-		status = CXR_INPUT_ERROR;
-	}
 	free(inputs);
 	return status;
 }
@@ -688,7 +711,7 @@ static int cmd_fmt(int argc, char **argv)
 					fprintf(stderr, "cxr: %s: not formatted\n", name);
 				unformatted |= changed;
 			} else if (std) {
-				fwrite(out.p ? out.p : "", 1, out.len, stdout);
+				write_file(stdout, out.p ? out.p : "", out.len);
 			} else if (changed && replace_file(path, &out) != 0) {
 				fprintf(stderr, "cxr: cannot write %s: %s\n", path, strerror(errno));
 				status = CXR_INPUT_ERROR;
@@ -698,10 +721,6 @@ static int cmd_fmt(int argc, char **argv)
 		}
 		free(src.p);
 		free(out.p);
-	}
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "cxr: cannot write the output: %s\n", strerror(errno));
-		status = CXR_INPUT_ERROR;
 	}
 	/* --check: 1 when a file would change, as a test that fails. */
 	return status != CXR_OK ? status : unformatted ? CXR_RULE_FAILURES : CXR_OK;
@@ -740,11 +759,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		help(stdout);
-		return CXR_OK;
+		return finish_stdout(CXR_OK);
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 2, argv + 2);
+			return finish_stdout(commands[i].fn(argc - 2, argv + 2));
 	const char *best = NULL;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (argv[1][0] == commands[i].name[0])

@@ -1,0 +1,38 @@
+/* outfile.h: the command line's outputs (outfile.c): written beside their
+ * name and renamed into place on success, every write checked. */
+#ifndef CXR_OUTFILE_H
+#define CXR_OUTFILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct outfile {
+	const char *path; /* the final name; NULL: stdout */
+	char *target;     /* the file the rename replaces (a symbolic link's target) */
+	char *tmp;        /* the temporary file beside it */
+	int direct;       /* not a regular file (a device, a FIFO): written in place */
+	FILE *f;
+	int err;          /* errno of the first failed write, or 0 */
+};
+
+/* Open an output (NULL or "-": stdout).  -1 after a message. */
+int outfile_open(struct outfile *o, const char *path);
+/* A cxr_write_fn writing to an outfile (ud). */
+void outfile_write(void *ud, const char *p, size_t n);
+/* Flush and close; with commit, sync and rename the file into place,
+ * else remove it (the old file stays).  -1 after a message naming the
+ * file and the reason. */
+int outfile_close(struct outfile *o, int commit);
+
+/* A path and what it is to the command ("output", "rejects file",
+ * "log", "script"). */
+struct named_path {
+	const char *role;
+	const char *path;
+};
+
+/* -1 after a message when an output is an input, or another output, or
+ * standard output is a regular file that is an input. */
+int outputs_check(const struct named_path *outs, int nouts, const struct named_path *ins, int nins);
+
+#endif
