@@ -425,7 +425,8 @@ static void field_slot(struct comp *c, int slot, const struct ast_name *segs, in
 
 static void comp_settings(struct comp *c)
 {
-	static const char *const known[] = {"key", "time", "type", "lateness", "late", "format", "delimiter"};
+	static const char *const known[] = {"key", "time", "type", "lateness", "late", "format", "delimiter",
+					    "max_field_lines"};
 	static const char *const field_default[] = {"customer", "ts", "type"};
 	struct ast_name fields[3][32];
 	int nfields[3] = {1, 1, 1};
@@ -459,6 +460,12 @@ static void comp_settings(struct comp *c)
 				c->p->format = FMT_JSONL;
 			else
 				comp_error(c, s->value->loc, "format takes jsonl or csv");
+		} else if (comp_name_is(&s->name, "max_field_lines")) {
+			if (s->value->kind == A_INT && s->value->v.i >= 1 && s->value->v.i <= 10000000)
+				c->p->max_field_lines = (uint32_t)s->value->v.i;
+			else
+				comp_error(c, s->value->loc, "max_field_lines takes the lines a quoted CSV cell may span, "
+							     "from 1 to 10000000");
 		} else if (comp_name_is(&s->name, "delimiter")) {
 			if (s->value->kind == A_STR && s->value->len == 1 && !strchr("\"\r\n", s->value->s[0]))
 				c->p->delim = s->value->s[0];

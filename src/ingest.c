@@ -475,6 +475,13 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		if (rec.ncells != ncols) {
 			buf_clear(&why);
 			buf_printf(&why, "expected %zu fields as in the header, found %zu", ncols, rec.ncells);
+			if (rec.last_line > rec.line) {
+				/* Spanning lines with the wrong count: a stray quote
+				 * joined them, so the first line goes alone. */
+				buf_printf(&why, " in lines %llu-%llu (a quoted field spans them)",
+					   (unsigned long long)rec.line, (unsigned long long)rec.last_line);
+				src_csv_first_line_only(src, &rec);
+			}
 			if (reject(e, st, REJECT_CELLS, file, rec.line, rec.last_line, 0, why.p, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
@@ -562,6 +569,8 @@ static int ingest(struct engine *e, struct store *st, struct source *src, uint32
 	int rc;
 	if (format_of(st->prog, path) == FMT_CSV) {
 		src_csv_delim(src, ends_with(path, ".tsv") && st->prog->delim == ',' ? '\t' : st->prog->delim);
+		if (st->prog->max_field_lines)
+			src_csv_max_lines(src, st->prog->max_field_lines);
 		rc = ingest_csv(e, st, src, file);
 	} else {
 		rc = ingest_jsonl(e, st, src, file);

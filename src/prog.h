@@ -297,6 +297,7 @@ struct prog {
 	/* input block */
 	enum input_format format;
 	char delim;
+	uint32_t max_field_lines; /* lines a quoted CSV cell may span; 0: SRC_CSV_MAX_LINES */
 	int64_t lateness;
 	enum late_policy late;
 

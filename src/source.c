@@ -69,7 +69,9 @@ struct source {
 	struct src_span *spans;     /* the same cells as offsets, while parsing */
 	size_t ncap;                /* entries allocated in cells and spans */
 	struct buf err;             /* text of the last read error */
-	char why[160];              /* a malformed record's reason, when it names a place */
+	char why[200];              /* a malformed record's reason, when it names a place */
+	uint32_t max_lines;         /* lines a quoted cell may span (src_csv_max_lines) */
+	size_t rec_at;              /* where the record src_csv returned last starts, in data */
 };
 
 static const char src_err_quote_in_field[] = "quote inside an unquoted field";
@@ -84,6 +86,7 @@ static struct source *src_new(void)
 	s->block = SRC_BLOCK;
 	s->delim = ',';
 	s->left = UINT64_MAX;
+	s->max_lines = SRC_CSV_MAX_LINES;
 	return s;
 }
 
@@ -196,6 +199,7 @@ void src_close(struct source *s)
 }
 
 void src_csv_delim(struct source *s, char delim) { s->delim = delim; }
+void src_csv_max_lines(struct source *s, uint32_t lines) { s->max_lines = lines ? lines : 1; }
 
 void src_set_block(struct source *s, size_t n) { s->block = n ? n : 1; }
 
@@ -373,6 +377,7 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 	const char *error = NULL;
 	size_t error_at = 0;   /* offset of the error */
 	uint64_t error_lf = 0; /* LFs before the error: 0 means the first line */
+	int too_long = 0;      /* a quoted cell ran past max_lines */
 	int r;
 
 	buf_clear(&s->scratch);
@@ -396,15 +401,8 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 					error = src_err_open_quote;
 					error_at = open;
 					error_lf = open_lf;
-					if (lfs > 0) {
-						/* Say where the quote opened: the span is told by its lines. */
-						size_t bol = open;
-						while (bol > 0 && s->data[s->start + bol - 1] != '\n')
-							bol--;
-						snprintf(s->why, sizeof s->why, "unterminated quoted field opened at %llu:%zu",
-							 (unsigned long long)(rec->line + open_lf), open - bol + 1);
-						error = s->why;
-					}
+					if (lfs > 0)
+						goto first_line_only;
 					goto open_at_end;
 				}
 				const char *p = s->data + s->start;
@@ -415,6 +413,15 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 				if (copying)
 					buf_add(&s->scratch, p + i, stop - i);
 				i = stop;
+				if (lfs - open_lf >= s->max_lines) {
+					/* Longer than a cell may be: a stray quote, most
+					 * likely.  The record's first line goes alone. */
+					error = src_err_open_quote;
+					error_at = open;
+					error_lf = open_lf;
+					too_long = 1;
+					goto first_line_only;
+				}
 				if (!q)
 					continue;
 				if ((r = src_need(s, i + 1)) < 0)
@@ -471,14 +478,19 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 			error = src_err_after_quote;
 			error_at = i;
 			error_lf = lfs;
-			if (lfs > open_lf) {
+			if (lfs > 0) {
+				/* Found lines after the record began: the quote that
+				 * opened the span was most likely a stray one. */
 				size_t bol = open;
 				while (bol > 0 && s->data[s->start + bol - 1] != '\n')
 					bol--;
 				snprintf(s->why, sizeof s->why,
-					 "unexpected character after the closing quote of the field opened at %llu:%zu",
-					 (unsigned long long)(rec->line + open_lf), open - bol + 1);
+					 "unexpected character after the closing quote on line %llu of the field opened at "
+					 "%llu:%zu",
+					 (unsigned long long)(rec->line + lfs), (unsigned long long)(rec->line + open_lf),
+					 open - bol + 1);
 				error = s->why;
+				goto first_line_only;
 			}
 			goto skip_line;
 		}
@@ -503,6 +515,13 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 			error = src_err_quote_in_field;
 			error_at = i;
 			error_lf = lfs;
+			if (lfs > 0) {
+				snprintf(s->why, sizeof s->why, "quote inside an unquoted field on line %llu, after a quoted "
+								"field that spans lines",
+					 (unsigned long long)(rec->line + lfs));
+				error = s->why;
+				goto first_line_only;
+			}
 			goto skip_line;
 		}
 		sp->quoted = 0;
@@ -536,6 +555,7 @@ static int src_csv_quoted(struct source *s, struct csv_record *rec)
 	rec->ncells = nc;
 	rec->raw = s->data + s->start;
 	rec->rawlen = rawlen;
+	s->rec_at = s->start; /* reading may have moved the record: where it is now */
 	s->start += used;
 	s->lineno += lfs + 1;
 	rec->last_line = s->lineno;
@@ -555,6 +575,42 @@ skip_line:
 				rawlen--;
 		}
 		lfs += 1;
+	}
+	goto malformed;
+
+first_line_only:
+	/* A malformed record that spans lines is rejected as its first line
+	 * alone, and reading goes on at its second: a stray quote costs one
+	 * line, not every record behind it. */
+	{
+		size_t lf;
+		if ((r = src_find_lf(s, 0, &lf)) < 0)
+			return -1;
+		if (error == src_err_open_quote) {
+			size_t bol = error_at;
+			while (bol > 0 && s->data[s->start + bol - 1] != '\n')
+				bol--;
+			if (too_long)
+				snprintf(s->why, sizeof s->why,
+					 "quoted field opened at %llu:%zu is not closed within %u lines (max_field_lines)",
+					 (unsigned long long)(rec->line + error_lf), error_at - bol + 1, s->max_lines);
+			else if (error_lf == 0)
+				snprintf(s->why, sizeof s->why, "quoted field opened at %llu:%zu is not closed before end of input",
+					 (unsigned long long)(rec->line + error_lf), error_at - bol + 1);
+			else
+				snprintf(s->why, sizeof s->why,
+					 "the record that begins here runs on over lines, and its quoted field opened at "
+					 "%llu:%zu is not closed before end of input",
+					 (unsigned long long)(rec->line + error_lf), error_at - bol + 1);
+			error = s->why;
+		}
+		rawlen = used = lf;
+		if (r == 1) {
+			used = lf + 1;
+			if (lf > 0 && s->data[s->start + lf - 1] == '\r')
+				rawlen--;
+		}
+		lfs = 1;
 	}
 	goto malformed;
 
@@ -578,6 +634,7 @@ malformed:
 	/* The column is on the record's first line; 0 when the error lies on
 	 * a later line of a record that spans lines. */
 	rec->error_col = error_lf == 0 ? error_at + 1 : 0;
+	s->rec_at = s->start;
 	s->start += used;
 	s->lineno += lfs;
 	rec->last_line = s->lineno;
@@ -615,6 +672,7 @@ int src_csv(struct source *s, struct csv_record *rec)
 			continue;
 		}
 		rec->line = s->lineno + 1;
+		s->rec_at = s->start;
 		if (memchr(p, '"', n) != NULL)
 			return src_csv_quoted(s, rec);
 		src_csv_plain(s, p, n, rec);
@@ -625,6 +683,24 @@ int src_csv(struct source *s, struct csv_record *rec)
 		rec->last_line = rec->line;
 		return 1;
 	}
+}
+
+void src_csv_first_line_only(struct source *s, struct csv_record *rec)
+{
+	if (rec->last_line <= rec->line)
+		return;
+	/* The record's bytes are still in the buffer: nothing was read since. */
+	const char *p = s->data + s->rec_at;
+	const char *lf = memchr(p, '\n', s->start - s->rec_at);
+	if (!lf)
+		return;
+	size_t n = (size_t)(lf - p);
+	s->start = s->rec_at + n + 1;
+	s->lineno = rec->line;
+	rec->raw = p;
+	rec->rawlen = n && p[n - 1] == '\r' ? n - 1 : n;
+	rec->last_line = rec->line;
+	rec->ncells = 0;
 }
 
 /* The names each role is guessed from, in order of preference. */

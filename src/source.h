@@ -51,6 +51,16 @@ struct csv_record {
 
 /* Set the delimiter (default ','). */
 void src_csv_delim(struct source *s, char delim);
+/* The lines a quoted cell may span (default SRC_CSV_MAX_LINES): a quote
+ * left open longer is a stray one, and its record's first line is
+ * rejected alone. */
+#define SRC_CSV_MAX_LINES 200
+void src_csv_max_lines(struct source *s, uint32_t lines);
+/* Right after src_csv returned rec, which spans lines: take back all but
+ * its first line, which rec now is alone; the next record starts on its
+ * second line.  For a record that proves malformed only once read (the
+ * wrong number of cells), so that it costs one line, not the lines after. */
+void src_csv_first_line_only(struct source *s, struct csv_record *rec);
 
 /* Next CSV record.  A leading UTF-8 BOM is skipped; CRLF and LF both end
  * records; a quoted cell may hold delimiters, quotes ("") and newlines;

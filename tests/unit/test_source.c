@@ -209,6 +209,36 @@ static void test_csv_bom(struct fixture *fx)
 	CSV(fx, "half a bom is data", "\xEF\xBB", "1:\\xef\\xbb\n");
 }
 
+/* src_csv_first_line_only after a record that spans lines, with reads
+ * of every size: the buffer moves while the record is read. */
+static void test_csv_first_line_only(struct fixture *fx)
+{
+	const char *in = "h1,h2\nx,\"a\nb\nc\",y\nnext,1\nlast,2\n";
+	struct buf path = {0};
+	write_file(fx, in, strlen(in), &path);
+	for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++) {
+		char err[128];
+		struct source *s = src_open(path.p, err, sizeof err);
+		if (blocks[b])
+			src_set_block(s, blocks[b]);
+		struct csv_record rec;
+		src_csv(s, &rec);
+		int r = src_csv(s, &rec);
+		CHECK(r == 1 && rec.line == 2 && rec.last_line == 4 && rec.ncells == 3, "first line only, block %zu: "
+		      "the record of three cells over lines 2-4 (%d, %llu-%llu)", blocks[b], r,
+		      (unsigned long long)rec.line, (unsigned long long)rec.last_line);
+		src_csv_first_line_only(s, &rec);
+		CHECK(rec.rawlen == 4 && memcmp(rec.raw, "x,\"a", 4) == 0 && rec.last_line == 2,
+		      "first line only, block %zu: the reject is line 2 alone", blocks[b]);
+		r = src_csv(s, &rec);
+		CHECK(r == 1 && rec.line == 3 && rec.ncells == 1 && rec.cells[0].len == 1 && rec.cells[0].p[0] == 'b',
+		      "first line only, block %zu: reading goes on at line 3 (%llu)", blocks[b],
+		      (unsigned long long)rec.line);
+		src_close(s);
+	}
+	buf_free(&path);
+}
+
 static void test_csv_errors(struct fixture *fx)
 {
 	CSV(fx, "quote in unquoted cell", "a\"b,c\nd,e\n",
@@ -222,17 +252,21 @@ static void test_csv_errors(struct fixture *fx)
 	CSV(fx, "cr without lf after closing quote", "\"a\"\rb\nc\n",
 	    "1!unexpected character after closing quote@4[\\x22a\\x22\\x0db]\n2:c\n");
 	CSV(fx, "quote left open", "x\n\"abc\ndef",
-	    "1:x\n2-3!unterminated quoted field opened at 2:1@1[\\x22abc\\x0adef]\n");
+	    "1:x\n2!quoted field opened at 2:1 is not closed before end of input@1[\\x22abc]\n3:def\n");
 	CSV(fx, "quote left open, final newline", "a,\"b\r\nc\r\n",
-	    "1-2!unterminated quoted field opened at 1:3@3[a,\\x22b\\x0d\\x0ac]\n");
+	    "1!quoted field opened at 1:3 is not closed before end of input@3[a,\\x22b]\n2:c\n");
 	CSV(fx, "lone quote", "\"", "1!quoted field not closed before end of input@1[\\x22]\n");
 	/* Found on the second line of a record: column 0, resume after it. */
 	CSV(fx, "error on a later line", "\"a\nb\"x,c\nd\n",
-	    "1-2!unexpected character after the closing quote of the field opened at 1:1@0[\\x22a\\x0ab\\x22x,c]\n3:d\n");
+	    "1!unexpected character after the closing quote on line 2 of the field opened at 1:1@0[\\x22a]\n"
+	    "2!quote inside an unquoted field@2[b\\x22x,c]\n3:d\n");
 	CSV(fx, "stray quote after multiline cell", "\"a\nb\",c\"d\ne\n",
-	    "1-2!quote inside an unquoted field@0[\\x22a\\x0ab\\x22,c\\x22d]\n3:e\n");
+	    "1!quote inside an unquoted field on line 2, after a quoted field that spans lines@0[\\x22a]\n"
+	    "2!quote inside an unquoted field@2[b\\x22,c\\x22d]\n3:e\n");
 	CSV(fx, "open quote on a later line", "\"a\nb\",\"c\n",
-	    "1-2!unterminated quoted field opened at 2:4@0[\\x22a\\x0ab\\x22,\\x22c]\n");
+	    "1!the record that begins here runs on over lines, and its quoted field opened at 2:4 is not closed before "
+	    "end of input@0[\\x22a]\n"
+	    "2!quote inside an unquoted field@2[b\\x22,\\x22c]\n");
 	CSV(fx, "error on last line, no newline", "a,b\nc\"d", "1:a|b\n2!quote inside an unquoted field@2[c\\x22d]\n");
 	CSV(fx, "errors in a row", "a\"\nb\"\n\"c\"d\ne\n",
 	    "1!quote inside an unquoted field@2[a\\x22]\n2!quote inside an unquoted field@2[b\\x22]\n"
@@ -241,7 +275,8 @@ static void test_csv_errors(struct fixture *fx)
 	CSV(fx, "trailing quote malformed", "\"a,\"b,c\"\nd,e,f",
 	    "1!unexpected character after closing quote@5[\\x22a,\\x22b,c\\x22]\n2:d|e|f\n");
 	CSV(fx, "invalid quote after newline", "a,\"b,c\nd\"e,f,g",
-	    "1-2!unexpected character after the closing quote of the field opened at 1:3@0[a,\\x22b,c\\x0ad\\x22e,f,g]\n");
+	    "1!unexpected character after the closing quote on line 2 of the field opened at 1:3@0[a,\\x22b,c]\n"
+	    "2!quote inside an unquoted field@2[d\\x22e,f,g]\n");
 }
 
 static void test_csv_delim(struct fixture *fx)
@@ -340,6 +375,7 @@ static void test_huge(struct fixture *fx)
 			s = src_open(path.p, err, sizeof err);
 			src_set_block(s, way == 1 ? 3 : 65536);
 		}
+		src_csv_max_lines(s, (uint32_t)nlf + 1); /* the cell may span all its lines */
 		struct csv_record rec;
 		int r = src_csv(s, &rec);
 		CHECK(r == 1 && !rec.error && rec.line == 1 && rec.ncells == 3 && rec.cells[1].quoted &&
@@ -351,6 +387,17 @@ static void test_huge(struct fixture *fx)
 			      memcmp(rec.cells[1].p, "plain\nquoted", 12) == 0,
 		      "huge quoted way %d: next record at line %llu", way, (unsigned long long)rec.line);
 		CHECK(src_csv(s, &rec) == 0, "huge quoted way %d: end", way);
+		src_close(s);
+		/* One line fewer than the cell spans: its first line is rejected
+		 * alone, and the next record starts on its second line. */
+		s = src_open_mem(in.p, in.len);
+		src_csv_max_lines(s, (uint32_t)nlf);
+		r = src_csv(s, &rec);
+		CHECK(r == 1 && rec.error && rec.line == 1 && rec.last_line == 1 && strstr(rec.error, "max_field_lines") &&
+			      memchr(rec.raw, '\n', rec.rawlen) == NULL,
+		      "huge quoted past the limit: %s", rec.error ? rec.error : "no error");
+		r = src_csv(s, &rec);
+		CHECK(r == 1 && rec.line == 2, "huge quoted past the limit: next at line %llu", (unsigned long long)rec.line);
 		src_close(s);
 	}
 	buf_free(&want);
@@ -479,6 +526,7 @@ int main(void)
 	test_csv_multiline(&fx);
 	test_csv_bom(&fx);
 	test_csv_errors(&fx);
+	test_csv_first_line_only(&fx);
 	test_csv_delim(&fx);
 	test_huge(&fx);
 	test_raw();
