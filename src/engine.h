@@ -148,6 +148,7 @@ struct agg_state {
 	double sum, min, max;
 	uint64_t hits, misses; /* nps: promoters/detractors; csat: satisfied; rate: true */
 	uint64_t started, met, late, breached; /* SLA clocks of the group (latency: n, sketch) */
+	uint64_t mixed;        /* values not observed: a number among durations, or the reverse */
 	int durations;         /* values were durations (ns), shown as such */
 	double *exact;         /* percentiles: the values themselves, up to AGG_EXACT ... */
 	struct sketch *sketch; /* ... then a mergeable sketch of them all */
@@ -280,6 +281,8 @@ struct engine {
 	int draining;
 	struct groups *metric_groups; /* per metric */
 	struct groups *sla_groups;    /* per sla: latency in agg_state */
+	uint64_t *sla_errors;         /* per sla: runtime errors in its where or by (five are told) */
+	uint64_t *metric_errors;      /* per metric: values not observed, numbers mixed with durations */
 	struct goal_stats *goal_stats;  /* [rule * ngoals + goal] */
 	int64_t **budget_spent;       /* per budget: ring of spend times */
 	uint32_t *budget_n, *budget_head;

@@ -154,6 +154,8 @@ void measure_init(struct engine *e)
 	e->budget_spent = mem_alloc(sizeof *e->budget_spent * (size_t)(p->nbudgets + 1));
 	e->budget_n = mem_alloc(sizeof *e->budget_n * (size_t)(p->nbudgets + 1));
 	e->budget_head = mem_alloc(sizeof *e->budget_head * (size_t)(p->nbudgets + 1));
+	e->sla_errors = mem_alloc(sizeof *e->sla_errors * (size_t)(p->nslas + 1));
+	e->metric_errors = mem_alloc(sizeof *e->metric_errors * (size_t)(p->nmetrics + 1));
 	for (int b = 0; b < p->nbudgets; b++)
 		e->budget_spent[b] = mem_alloc(sizeof **e->budget_spent * (size_t)(p->budgets[b].amount + 1));
 	e->journey_reached = mem_alloc(sizeof *e->journey_reached * (size_t)(p->njourneys + 1));
@@ -231,6 +233,26 @@ void measure_add(struct engine *e, int metric, const char *key, size_t keylen, c
 		a->hits += o->x >= 4;
 		break;
 	default:
+		if (a->n && a->durations != o->is_dur) {
+			/* 3 and 5m have no sum, no order: the value is not observed,
+			 * and that is told as a runtime error of the run. */
+			a->mixed++;
+			e->runtime_errors++;
+			if (++e->metric_errors[metric] <= 5) {
+				struct buf v = {0};
+				if (o->is_dur)
+					dur_format(&v, (int64_t)o->x);
+				else
+					json_write_num(&v, o->x);
+				diag_plain(e->diag, "cxr: metric %s%s%.*s: %s (%s) observed where it has observed %s; not "
+						    "observed (a metric's values are all numbers or all durations)",
+					   m->name, keylen ? ", group " : "", (int)keylen, key, v.p,
+					   o->is_dur ? "a duration" : "a number", a->durations ? "durations" : "numbers");
+				buf_free(&v);
+			} else if (e->metric_errors[metric] == 6)
+				diag_plain(e->diag, "cxr: metric %s: more values mixed, counted in the summary", m->name);
+			break;
+		}
 		a->durations |= o->is_dur;
 		agg_add(a, o->x, m->agg == AGG_P50 || m->agg == AGG_P90 || m->agg == AGG_P99);
 		break;
@@ -266,6 +288,24 @@ static int has_type(const int *types, int n, int type)
 	return 0;
 }
 
+/* A runtime error in an SLA's condition or key: told as a rule's are (the
+ * first five, then counted), and the clock does not match. */
+static void sla_error(struct engine *e, int s, const char *what, const struct event *ev)
+{
+	struct vm *vm = e->vm;
+	e->runtime_errors++;
+	if (++e->sla_errors[s] > 5) {
+		if (e->sla_errors[s] == 6)
+			diag_plain(e->diag, "cxr: sla %s: more runtime errors, counted in the summary", e->prog->slas[s].name);
+		return;
+	}
+	struct buf where = {0};
+	diag_where(e->diag, &where, e->prog->lines[vm->err_pc]);
+	diag_plain(e->diag, "%s: runtime error in sla %s (%s): %s (event %s:%llu)", where.p, e->prog->slas[s].name, what,
+		   vm->err.u.s, ev->file < e->nfiles ? e->files[ev->file] : "-", (unsigned long long)ev->line);
+	buf_free(&where);
+}
+
 static int sla_where(struct engine *e, int s, const struct sla_clock *c, const struct event *ev)
 {
 	const struct sla_info *sla = &e->prog->slas[s];
@@ -279,8 +319,7 @@ static int sla_where(struct engine *e, int s, const struct sla_clock *c, const s
 	vm->rule = -1;
 	struct val v;
 	if (vm_eval(vm, sla->to.where, &v) != VM_FIRED) {
-		diag_plain(e->diag, "cxr: sla %s: runtime error in its condition: %s", sla->name, v.u.s);
-		e->runtime_errors++;
+		sla_error(e, s, "its where", ev);
 		return 0;
 	}
 	return val_truthy(&v);
@@ -302,7 +341,9 @@ static void sla_open(struct engine *e, int s, const struct event *ev)
 		vm->now = ev->time;
 		vm->rule = -1;
 		struct val v;
-		if (vm_eval(vm, sla->by, &v) == VM_FIRED && v.kind != V_NULL)
+		if (vm_eval(vm, sla->by, &v) != VM_FIRED)
+			sla_error(e, s, "its by key", ev); /* the clock is still started, in the group of no key */
+		else if (v.kind != V_NULL)
 			val_render_text(&key, &v);
 	}
 	uint32_t g;
@@ -524,4 +565,6 @@ void measure_free(struct engine *e)
 	mem_free(e->budget_spent);
 	mem_free(e->budget_n);
 	mem_free(e->budget_head);
+	mem_free(e->sla_errors);
+	mem_free(e->metric_errors);
 }

@@ -15,33 +15,57 @@ const char *agg_name(enum agg a);
 
 #define PLURAL(n) ((n) == 1 ? "" : "s")
 
-/* A number or a duration (ns), in JSON or as text. */
-static void put_value(struct buf *b, double v, int duration, int json)
+/* How a value of the summary is shown. */
+enum {
+	PV_DUR = 1,   /* a duration (ns) */
+	PV_JSON = 2,  /* for the JSON summary */
+	PV_EXACT = 4, /* a value of the data (a count, sum, min, max, exact percentile): shown as it is */
+};
+
+/* A number or a duration: a value of the data exactly as it is; a
+ * derived one (an average, a share, a sketch's estimate) rounded, to the
+ * millisecond or to six decimals. */
+static void put_value(struct buf *b, double v, int how)
 {
+	int json = how & PV_JSON, exact = how & PV_EXACT;
 	if (!isfinite(v)) {
 		buf_adds(b, json ? "null" : "-");
 		return;
 	}
-	if (duration) {
+	if (how & PV_DUR) {
 		if (json)
 			buf_addc(b, '"');
-		/* A sketch's value is within 1%: show it to the second past a minute. */
-		double unit = fabs(v) >= 60e9 ? 1e9 : 1e6;
-		dur_format(b, (int64_t)llround(v / unit) * (int64_t)unit);
+		dur_format(b, exact ? (int64_t)v : (int64_t)llround(v / 1e6) * 1000000);
 		if (json)
 			buf_addc(b, '"');
 		return;
 	}
-	json_write_num(b, round(v * 1e6) / 1e6);
+	json_write_num(b, exact ? v : round(v * 1e6) / 1e6);
 }
 
 /* A percentile as text: "~" in front when it comes from the sketch
  * (within 1%) rather than from the values themselves. */
-static void put_quantile(struct buf *b, const struct agg_state *a, double v)
+static void put_quantile(struct buf *b, const struct agg_state *a, double v, int json)
 {
-	if (a->sketch && isfinite(v))
+	if (a->sketch && isfinite(v) && !json)
 		buf_addc(b, '~');
-	put_value(b, v, 1, 0);
+	put_value(b, v, PV_DUR | (json ? PV_JSON : 0) | (a->sketch ? 0 : PV_EXACT));
+}
+
+/* A group's name in the text summary, padded to 16 characters (not
+ * bytes): "(all)" without `by`, "(no key)" for the events whose key was
+ * null or empty. */
+static void group_label(struct buf *b, const char *key, int grouped)
+{
+	const char *s = key[0] ? key : grouped ? "(no key)" : "(all)";
+	buf_adds(b, "  ");
+	buf_adds(b, s);
+	int chars = 0;
+	for (const char *p = s; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	for (; chars < 16; chars++)
+		buf_addc(b, ' ');
+	buf_addc(b, ' ');
 }
 
 static void put_key(struct buf *b, const char *s)
@@ -50,6 +74,17 @@ static void put_key(struct buf *b, const char *s)
 	buf_addc(b, ':');
 }
 
+
+/* A metric's value is one of the data's (or their count or sum), not an
+ * estimate or a ratio. */
+static int metric_exact(enum agg agg, const struct agg_state *a)
+{
+	switch (agg) {
+	case AGG_COUNT: case AGG_SUM: case AGG_MIN: case AGG_MAX: return 1;
+	case AGG_P50: case AGG_P90: case AGG_P99: return !a->sketch;
+	default: return 0;
+	}
+}
 
 /* The value of a metric group, by its aggregate. */
 static double metric_value(enum agg agg, const struct agg_state *a)
@@ -149,11 +184,11 @@ static void journeys_part(struct engine *e, struct buf *b, int json)
 				json_write_str(b, ji->stages[s], strlen(ji->stages[s]));
 				buf_printf(b, ",\"reached\":%llu,\"last_stage_of\":%llu,\"conversion_to_next\":",
 					   (unsigned long long)reached, (unsigned long long)now[s]);
-				put_value(b, conv, 0, 1);
+				put_value(b, conv, PV_JSON);
 				buf_adds(b, ",\"dwell_p50\":");
-				put_value(b, p50, 1, 1);
+				put_quantile(b, &e->journey_dwell[j][s], p50, 1);
 				buf_adds(b, ",\"dwell_p90\":");
-				put_value(b, p90, 1, 1);
+				put_quantile(b, &e->journey_dwell[j][s], p90, 1);
 				buf_printf(b, ",\"dwell_exact\":%s}", e->journey_dwell[j][s].sketch ? "false" : "true");
 				continue;
 			}
@@ -162,8 +197,8 @@ static void journeys_part(struct engine *e, struct buf *b, int json)
 				buf_printf(&c, "%.1f%%", 100 * conv);
 			else
 				buf_adds(&c, "-");
-			put_quantile(&d50, &e->journey_dwell[j][s], p50);
-			put_quantile(&d90, &e->journey_dwell[j][s], p90);
+			put_quantile(&d50, &e->journey_dwell[j][s], p50, 0);
+			put_quantile(&d90, &e->journey_dwell[j][s], p90, 0);
 			buf_printf(b, "  %-16s %9llu %9llu %9s %10s %10s\n", ji->stages[s], (unsigned long long)reached,
 				   (unsigned long long)now[s], c.p, d50.p, d90.p);
 			buf_free(&c);
@@ -216,18 +251,24 @@ static void metrics_part(struct engine *e, struct buf *b, int json)
 					buf_addc(b, ',');
 				put_key(b, g->keys[i]);
 				buf_printf(b, "{\"n\":%llu,\"value\":", (unsigned long long)a->n);
-				put_value(b, v, dur, 1);
+				put_value(b, v, (dur ? PV_DUR : 0) | PV_JSON | (metric_exact(mi->agg, a) ? PV_EXACT : 0));
 				if (quantile)
 					buf_printf(b, ",\"exact\":%s", a->sketch ? "false" : "true");
+				if (a->mixed)
+					buf_printf(b, ",\"not_observed\":%llu", (unsigned long long)a->mixed);
 				buf_addc(b, '}');
 			} else {
 				struct buf t = {0};
 				if (quantile && a->sketch && isfinite(v))
 					buf_addc(&t, '~');
-				put_value(&t, v, dur, 0);
-				buf_printf(b, "  %-16s %s (n=%llu%s)\n", g->keys[i][0] ? g->keys[i] : "(all)", t.p,
-					   (unsigned long long)a->n,
+				put_value(&t, v, (dur ? PV_DUR : 0) | (metric_exact(mi->agg, a) ? PV_EXACT : 0));
+				group_label(b, g->keys[i], mi->by != NULL);
+				buf_printf(b, "%s (n=%llu%s", t.p, (unsigned long long)a->n,
 					   !quantile ? "" : a->sketch ? ", from a sketch: within 1%" : ", exact");
+				if (a->mixed)
+					buf_printf(b, "; %llu not observed: numbers and durations mixed",
+						   (unsigned long long)a->mixed);
+				buf_adds(b, ")\n");
 				buf_free(&t);
 			}
 		}
@@ -280,19 +321,19 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 					   (unsigned long long)a->started, (unsigned long long)a->met,
 					   (unsigned long long)a->breached, (unsigned long long)pending,
 					   (unsigned long long)a->late);
-				put_value(b, compliance, 0, 1);
+				put_value(b, compliance, PV_JSON);
 				buf_adds(b, ",\"latency_p50\":");
-				put_value(b, p50, 1, 1);
+				put_quantile(b, a, p50, 1);
 				buf_adds(b, ",\"latency_p90\":");
-				put_value(b, p90, 1, 1);
+				put_quantile(b, a, p90, 1);
 				buf_printf(b, ",\"latency_exact\":%s", a->sketch ? "false" : "true");
 				buf_printf(b, ",\"target_met\":%s}", isfinite(compliance) ? (ok ? "true" : "false") : "null");
 				continue;
 			}
 			struct buf t50 = {0}, t90 = {0};
-			put_quantile(&t50, a, p50);
-			put_quantile(&t90, a, p90);
-			buf_printf(b, "  %-16s ", g->keys[i][0] ? g->keys[i] : "(all)");
+			put_quantile(&t50, a, p50, 0);
+			put_quantile(&t90, a, p90, 0);
+			group_label(b, g->keys[i], si->by != NO_CODE);
 			if (isfinite(compliance))
 				buf_printf(b, "%.1f%% met", 100 * compliance);
 			else
@@ -366,13 +407,13 @@ static void goals_part(struct engine *e, struct buf *b, int json)
 					      "\"held_out_converted\":%llu,\"uplift\":",
 					   (unsigned long long)gs->treated, (unsigned long long)gs->treated_converted,
 					   (unsigned long long)gs->held, (unsigned long long)gs->held_converted);
-				put_value(b, d, 0, 1);
+				put_value(b, d, PV_JSON);
 				buf_adds(b, ",\"ci95\":");
 				if (isfinite(lo) && isfinite(hi)) {
 					buf_addc(b, '[');
-					put_value(b, lo, 0, 1);
+					put_value(b, lo, PV_JSON);
 					buf_addc(b, ',');
-					put_value(b, hi, 0, 1);
+					put_value(b, hi, PV_JSON);
 					buf_addc(b, ']');
 				} else {
 					buf_adds(b, "null");

@@ -344,7 +344,7 @@ static int units_mixed(const struct val *a, const struct val *b)
 static struct val compare_error(struct vm *vm, const struct val *a, const struct val *b, enum opcode op)
 {
 	static const char *const text[] = {[OPC_EQ] = "==", [OPC_NE] = "!=", [OPC_LT] = "<", [OPC_LE] = "<=",
-					   [OPC_GT] = ">", [OPC_GE] = ">="};
+					   [OPC_GT] = ">", [OPC_GE] = ">=", [OPC_IN] = "in", [OPC_HAS] = "has"};
 	struct buf x = {0}, y = {0};
 	/* Text is quoted, so that "10" reads apart from 10. */
 	(a->kind == V_STR ? val_render_json : val_render_text)(&x, a);
@@ -396,12 +396,19 @@ static int val_equal(struct val a, struct val b)
 	}
 }
 
-static int list_has(const struct val *list, const struct val *item)
+/* `item in list`: as == tells, so that `60 in [1m]` is an error (a
+ * number and a duration), not a silent false. */
+static struct val list_has(struct vm *vm, const struct val *list, const struct val *item, enum opcode op)
 {
-	for (uint32_t i = 0; i < list->len; i++)
-		if (val_equal(list->u.items[i], *item))
-			return 1;
-	return 0;
+	for (uint32_t i = 0; i < list->len; i++) {
+		struct val x = list->u.items[i], y = *item;
+		coerce(&x, &y);
+		if (units_mixed(&x, &y))
+			return compare_error(vm, &y, &x, op);
+		if (val_equal(x, y))
+			return val_bool(1);
+	}
+	return val_bool(0);
 }
 
 /* list[i]: from the front from 0, from the end from -1; null beyond. */
@@ -623,6 +630,13 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 		case OPC_HALT:
 			if (result)
 				*result = sp > vm->stack ? sp[-1] : val_null();
+			/* A condition or a key that is an error value is an error:
+			 * `where a.n > r.n` with a.n = "abc" must not match. */
+			if (result && result->kind == V_ERR) {
+				vm->err = *result;
+				vm->err_pc = pc - 1;
+				return VM_ERROR;
+			}
 			return VM_FIRED;
 		case OPC_CONST:
 			*sp++ = p->consts[a];
@@ -737,7 +751,7 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			if (list.kind == V_ERR || item.kind == V_ERR)
 				sp[-1] = list.kind == V_ERR ? list : item;
 			else if (list.kind == V_LIST)
-				sp[-1] = val_bool(list_has(&list, &item));
+				sp[-1] = list_has(vm, &list, &item, (enum opcode)INSN_OP(w));
 			else if (list.kind == V_NULL)
 				sp[-1] = val_bool(0);
 			else

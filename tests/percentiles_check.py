@@ -99,9 +99,10 @@ def main():
             return TALLY.report()
         check("JSON groups are sorted by key", list(one["metrics"]["p50_v"]["groups"]) == want,
               "got %r" % list(one["metrics"]["p50_v"]["groups"]))
-        text = [line.split()[0] for line in err1.splitlines() if line.startswith("  ") and "(n=" in line]
-        shown = ["(all)" if g == "" else g for g in want]
-        check("text groups are sorted by key", text[:len(names)] == shown, "got %r" % text[:len(names)])
+        text = [line[2:18].rstrip() for line in err1.splitlines() if line.startswith("  ") and "(n=" in line]
+        shown = ["(no key)" if g == "" else g for g in want]
+        check("text groups are sorted by key, the empty one as (no key), padded by characters",
+              text[:len(names)] == shown, "got %r" % text[:len(names)])
         check("the same summary on 2 threads", one == two and err1 == err2)
     return TALLY.report()
 
