@@ -8,6 +8,7 @@
  * logs do have.
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "json.h"
@@ -209,11 +210,8 @@ static int census_lacks(const struct prog *p, const struct census *c)
 {
 	if (!c->typed && p->ntypes && !c->type_told)
 		return 1;
-	for (int r = 0; r < p->nrules; r++)
-		for (int st = 0; st < p->rules[r].nsteps; st++)
-			for (int i = 0; i < p->rules[r].steps[st].ntypes; i++)
-				if (!c->types[p->rules[r].steps[st].types[i]])
-					return 1;
+	if (c->missing || c->unseen[c->ntypes])
+		return 1;
 	for (int t = 0; t < p->ntypes; t++)
 		if (c->types[t] && c->unseen[t])
 			return 1;
@@ -226,10 +224,12 @@ int census_warnings(const struct prog *p, struct diag *d, const struct census *c
 	if (!c->events || !census_lacks(p, c))
 		return 0;
 	/* Files can be read again for the names they do have: the warnings of
-	 * `check --against`, word for word. */
+	 * `check --against`, word for word.  A pipe or a FIFO cannot. */
 	int files = 1;
-	for (int i = 0; i < npaths; i++)
-		files &= strcmp(paths[i], "-") != 0;
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+		files &= strcmp(paths[i], "-") != 0 && stat(paths[i], &st) == 0 && S_ISREG(st.st_mode);
+	}
 	if (files && npaths) {
 		int n = check_against(p, d, paths, npaths, c->type_told);
 		return n < 0 ? 0 : n;
@@ -253,6 +253,10 @@ int census_warnings(const struct prog *p, struct diag *d, const struct census *c
 			add_name(&s.keys, &s.nkeys, &s.capkeys, path, strlen(path));
 		}
 	}
+	for (int k = c->first[c->ntypes]; k < c->first[c->ntypes + 1]; k++)
+		if (c->seen[k])
+			add_name(&s.keys, &s.nkeys, &s.capkeys, p->slots[c->slots[k]].path,
+				 strlen(p->slots[c->slots[k]].path));
 	for (int i = 0; i < c->nothers; i++)
 		seen_type(&s, c->others[i], strlen(c->others[i]));
 	int n = report(p, d, &s, c->type_told);
@@ -296,32 +300,34 @@ static int report(const struct prog *p, struct diag *d, struct seen *s, int told
 			    p->slots[k].path, role[k], hint.p);
 		type_field_missing |= k == SLOT_TYPE;
 	}
-	/* Event types the rules start on or wait for (moot without a type field). */
-	for (int r = 0; r < p->nrules && !type_field_missing; r++) {
-		const struct rule_info *ri = &p->rules[r];
-		for (int st = 0; st < ri->nsteps; st++) {
-			for (int i = 0; i < ri->steps[st].ntypes; i++) {
-				const char *name = p->types[ri->steps[st].types[i]].name;
-				if (find_seen(s, name))
-					continue;
-				suggest_init(&sg, name, strlen(name));
-				for (int k = 0; k < s->n; k++)
-					suggest_try(&sg, s->t[k].name, strlen(s->t[k].name));
-				diag_report(d, DIAG_WARNING, ri->loc, "rule %s: event type '%s' never appears in the logs%s",
-					    ri->name, name, suggest_hint(&sg, &hint));
-			}
-		}
+	/* Event types the script reads: triggers and steps, SLAs, goals,
+	 * stages, history (moot without a type field), each once, where it
+	 * is first named. */
+	for (int u = 0; u < p->ntype_uses && !type_field_missing; u++) {
+		int type = p->type_uses[u].type, dup = 0;
+		for (int v = 0; v < u && !dup; v++)
+			dup = p->type_uses[v].type == type;
+		const char *name = p->types[type].name;
+		if (dup || find_seen(s, name))
+			continue;
+		suggest_init(&sg, name, strlen(name));
+		for (int k = 0; k < s->n; k++)
+			suggest_try(&sg, s->t[k].name, strlen(s->t[k].name));
+		diag_report(d, DIAG_WARNING, p->type_uses[u].loc, "event type '%s' never appears in the logs%s", name,
+			    suggest_hint(&sg, &hint));
 	}
-	/* Fields the rules read, on the types that do appear. */
+	/* Fields the rules read, on the types that do appear, or on any event. */
 	for (int u = 0; u < p->nuses; u++) {
 		const struct field_use *fu = &p->uses[u];
-		struct seen_type *t = find_seen(s, p->types[fu->type].name);
-		if (!t)
+		struct seen_type *t = fu->type >= 0 ? find_seen(s, p->types[fu->type].name) : NULL;
+		if (fu->type >= 0 && !t)
 			continue;
+		char **fields = t ? t->fields : s->keys;
+		int nfields = t ? t->nfields : s->nkeys;
 		const struct slot *sl = &p->slots[fu->slot];
 		int found = 0;
-		for (int i = 0; i < t->nfields && !found; i++)
-			found = !strcmp(t->fields[i], sl->path) || !strcmp(t->fields[i], sl->segs[0]);
+		for (int i = 0; i < nfields && !found; i++)
+			found = !strcmp(fields[i], sl->path) || !strcmp(fields[i], sl->segs[0]);
 		if (found)
 			continue;
 		int dup = 0;
@@ -330,10 +336,14 @@ static int report(const struct prog *p, struct diag *d, struct seen *s, int told
 		if (dup)
 			continue;
 		suggest_init(&sg, sl->path, strlen(sl->path));
-		for (int i = 0; i < t->nfields; i++)
-			suggest_try(&sg, t->fields[i], strlen(t->fields[i]));
-		diag_report(d, DIAG_WARNING, fu->loc, "field '%s' never appears on event %s in the logs%s", sl->path,
-			    t->name, suggest_hint(&sg, &hint));
+		for (int i = 0; i < nfields; i++)
+			suggest_try(&sg, fields[i], strlen(fields[i]));
+		if (t)
+			diag_report(d, DIAG_WARNING, fu->loc, "field '%s' never appears on event %s in the logs%s", sl->path,
+				    t->name, suggest_hint(&sg, &hint));
+		else
+			diag_report(d, DIAG_WARNING, fu->loc, "field '%s' never appears on any event in the logs%s",
+				    sl->path, suggest_hint(&sg, &hint));
 	}
 	buf_free(&hint);
 	return d->warnings - warnings;

@@ -95,6 +95,11 @@ int comp_slot(struct comp *c, const struct ast_name *segs, int nseg);
 /* A customer variable, read or set at loc. */
 int comp_var(struct comp *c, const char *s, size_t n, struct loc loc, int set);
 int comp_type_intern(struct comp *c, const char *s, size_t n);
+/* An event type the script reads, by name: interned, and the place
+ * noted (the logs are checked for it). */
+int comp_type_named(struct comp *c, const char *s, size_t n, struct loc loc);
+/* A field read of an event type (-1: any), noted for the same check. */
+void comp_field_use(struct comp *c, int type, int slot, struct loc loc);
 struct local *comp_scope_find(struct comp *c, const char *s, size_t n);
 struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param);
 struct named_const *comp_const_find(struct comp *c, const char *s, size_t n);

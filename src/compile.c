@@ -236,6 +236,22 @@ int comp_type_intern(struct comp *c, const char *s, size_t n)
 	return p->ntypes++;
 }
 
+int comp_type_named(struct comp *c, const char *s, size_t n, struct loc loc)
+{
+	int t = comp_type_intern(c, s, n);
+	struct prog *p = c->p;
+	p->type_uses = mem_grow(p->type_uses, (size_t)p->ntype_uses, sizeof *p->type_uses);
+	p->type_uses[p->ntype_uses++] = (struct type_use){t, loc};
+	return t;
+}
+
+void comp_field_use(struct comp *c, int type, int slot, struct loc loc)
+{
+	struct prog *p = c->p;
+	p->uses = mem_grow(p->uses, (size_t)p->nuses, sizeof *p->uses);
+	p->uses[p->nuses++] = (struct field_use){type, slot, loc};
+}
+
 int comp_var(struct comp *c, const char *s, size_t n, struct loc loc, int set)
 {
 	struct prog *p = c->p;
@@ -600,7 +616,8 @@ static int *step_types(struct comp *c, const struct ast_name *names, int n)
 		any_declared |= p->types[i].declared;
 	int *types = arena_alloc(&p->arena, sizeof *types * (size_t)(n + 1));
 	for (int i = 0; i < n; i++) {
-		int t = comp_type_intern(c, names[i].s, names[i].len);
+		int t = comp_type_named(c, names[i].s, names[i].len, names[i].loc);
+		p = c->p;
 		types[i] = t;
 		if (any_declared && !p->types[t].declared) {
 			struct suggest sg;
@@ -1174,6 +1191,7 @@ void prog_free(struct prog *p)
 	mem_free(p->hspecs);
 	mem_free(p->hqueries);
 	mem_free(p->uses);
+	mem_free(p->type_uses);
 	mem_free(p->guards);
 	mem_free(p->journeys);
 	mem_free(p->metrics);

@@ -56,7 +56,7 @@ static int *intern_types(struct comp *c, const struct ast_name *names, int n)
 {
 	int *types = arena_alloc(&c->p->arena, sizeof *types * (size_t)(n + 1));
 	for (int i = 0; i < n; i++)
-		types[i] = comp_type_intern(c, names[i].s, names[i].len);
+		types[i] = comp_type_named(c, names[i].s, names[i].len, names[i].loc);
 	return types;
 }
 
@@ -92,7 +92,7 @@ void comp_journeys(struct comp *c)
 					comp_error(c, st->name.loc, "stage '%s' is named twice in journey %s", j->stages[s],
 						   j->name);
 			for (int i = 0; i < st->ntypes; i++) {
-				int t = comp_type_intern(c, st->types[i].s, st->types[i].len);
+				int t = comp_type_named(c, st->types[i].s, st->types[i].len, st->types[i].loc);
 				struct evtype *et = &p->types[t];
 				int clash = 0;
 				for (int k = 0; k < et->nstage_refs; k++)
@@ -440,7 +440,7 @@ static int history_type(struct comp *c, struct ast *e)
 {
 	if (e->kind == A_STR || (e->kind == A_NAME && !comp_scope_find(c, e->s, e->len) &&
 				 !comp_const_find(c, e->s, e->len)))
-		return comp_type_intern(c, e->s, e->len);
+		return comp_type_named(c, e->s, e->len, e->loc);
 	return -1;
 }
 
@@ -511,8 +511,10 @@ static enum ty history_window(struct comp *c, struct ast *e, struct history_quer
 	if (hs->window < q->window)
 		hs->window = q->window;
 	q->kind = is_sum ? H_SUM : is_distinct ? H_DISTINCT_LIST : e->op ? H_DISTINCT_COUNT : H_COUNT;
-	if (wants_field)
+	if (wants_field) {
 		q->slot = comp_slot(c, &seg, 1);
+		comp_field_use(c, type, q->slot, seg.loc);
+	}
 	if (is_sum) {
 		q->sum = -1;
 		for (int i = 0; i < hs->nsum; i++)
@@ -583,6 +585,7 @@ enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field
 		}
 		q.kind = first ? H_FIRST_FIELD : H_LAST_FIELD;
 		q.slot = comp_slot(c, field, 1);
+		comp_field_use(c, type, q.slot, field->loc);
 		comp_op(c, OPC_HIST, history_query(c, q), e->loc);
 		return TY_ANY;
 	}

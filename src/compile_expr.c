@@ -311,11 +311,10 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 	}
 	int ft = schema_field_type(c, bind, e, segs, nseg);
 	int slot = comp_slot(c, segs, nseg);
-	struct prog *p = c->p;
-	for (int i = 0; i < c->binds[bind].ntypes; i++) {
-		p->uses = mem_grow(p->uses, (size_t)p->nuses, sizeof *p->uses);
-		p->uses[p->nuses++] = (struct field_use){c->binds[bind].types[i], slot, segs[0].loc};
-	}
+	for (int i = 0; i < c->binds[bind].ntypes; i++)
+		comp_field_use(c, c->binds[bind].types[i], slot, segs[0].loc);
+	if (!c->binds[bind].ntypes)
+		comp_field_use(c, -1, slot, segs[0].loc); /* on any */
 	comp_op(c, OPC_FIELD, FIELD_OPERAND(bind, slot), e->loc);
 	if (ft < 0)
 		return TY_ANY;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -194,8 +195,10 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	struct store st;
 	store_init(&st, h->prog);
 	st.strict = h->strict;
-	for (int i = 0; i < npaths; i++)
-		st.census.streaming |= strcmp(paths[i], "-") == 0; /* stdin cannot be read again */
+	for (int i = 0; i < npaths; i++) {
+		struct stat sb; /* stdin, a pipe, a FIFO cannot be read again */
+		st.census.streaming |= strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode);
+	}
 	int status = CXR_OK;
 	if (npaths == 1 && strcmp(paths[0], "-") == 0 && !h->sort) {
 		/* stdin alone is a stream: re-ordered within lateness, not whole. */

@@ -24,23 +24,23 @@
 static void census_init(struct census *c, const struct prog *p)
 {
 	int nt = p->ntypes;
+	c->ntypes = nt;
 	c->types = mem_alloc(sizeof *c->types * (size_t)(nt + 1));
-	c->triggers = mem_alloc((size_t)nt + 1);
-	for (int r = 0; r < p->nrules; r++)
-		for (int st = 0; st < p->rules[r].nsteps; st++)
-			for (int i = 0; i < p->rules[r].steps[st].ntypes; i++)
-				c->triggers[p->rules[r].steps[st].types[i]] = 1;
+	c->named = mem_alloc((size_t)nt + 1);
+	for (int i = 0; i < p->ntype_uses; i++)
+		c->named[p->type_uses[i].type] = 1;
 	for (int t = 0; t < nt; t++)
-		c->missing += c->triggers[t];
+		c->missing += c->named[t];
 	c->first = mem_alloc(sizeof *c->first * (size_t)(nt + 2));
 	c->unseen = mem_alloc(sizeof *c->unseen * (size_t)(nt + 1));
 	c->slots = mem_alloc(sizeof *c->slots * (size_t)(p->nuses + 1));
 	c->seen = mem_alloc(sizeof *c->seen * (size_t)(p->nuses + 1));
 	int n = 0;
-	for (int t = 0; t < nt; t++) {
+	for (int t = 0; t <= nt; t++) {
+		int want = t < nt ? t : -1; /* the last: fields of any event */
 		c->first[t] = n;
 		for (int u = 0; u < p->nuses; u++) {
-			if (p->uses[u].type != t)
+			if (p->uses[u].type != want)
 				continue;
 			int dup = 0;
 			for (int k = c->first[t]; k < n && !dup; k++)
@@ -50,13 +50,13 @@ static void census_init(struct census *c, const struct prog *p)
 		}
 		c->unseen[t] = n - c->first[t];
 	}
-	c->first[nt] = n;
+	c->first[nt + 1] = n;
 }
 
 static void census_free(struct census *c)
 {
 	mem_free(c->types);
-	mem_free(c->triggers);
+	mem_free(c->named);
 	mem_free(c->first);
 	mem_free(c->unseen);
 	mem_free(c->slots);
@@ -80,9 +80,20 @@ static void census_other(struct census *c, const char *s, size_t n)
 /* An event made from a record: its type, and the fields its rules read
  * that have a value.  Once every field of a type was seen, an event of
  * it costs one test. */
+static void census_slots(struct census *c, const struct event *ev, int t)
+{
+	for (int k = c->first[t]; k < c->first[t + 1]; k++)
+		if (!c->seen[k] && ev->slots[c->slots[k]].kind != V_NULL) {
+			c->seen[k] = 1;
+			c->unseen[t]--;
+		}
+}
+
 static void census_event(struct census *c, const struct event *ev)
 {
 	c->events++;
+	if (c->unseen[c->ntypes])
+		census_slots(c, ev, c->ntypes); /* fields of `on any` */
 	if (ev->type < 0) {
 		if (ev->type_name.kind == V_STR) {
 			c->typed++;
@@ -93,15 +104,10 @@ static void census_event(struct census *c, const struct event *ev)
 		return;
 	}
 	c->typed++;
-	if (c->types[ev->type]++ == 0 && c->triggers[ev->type])
+	if (c->types[ev->type]++ == 0 && c->named[ev->type])
 		c->missing--;
-	if (!c->unseen[ev->type])
-		return;
-	for (int k = c->first[ev->type]; k < c->first[ev->type + 1]; k++)
-		if (!c->seen[k] && ev->slots[c->slots[k]].kind != V_NULL) {
-			c->seen[k] = 1;
-			c->unseen[ev->type]--;
-		}
+	if (c->unseen[ev->type])
+		census_slots(c, ev, ev->type);
 }
 
 /* A part's census into its file's. */
@@ -110,10 +116,12 @@ static void census_merge(struct census *into, const struct census *from, int nty
 	into->events += from->events;
 	into->typed += from->typed;
 	into->type_told |= from->type_told;
-	for (int t = 0; t < ntypes; t++) {
-		if (!into->types[t] && from->types[t] && into->triggers[t])
-			into->missing--;
-		into->types[t] += from->types[t];
+	for (int t = 0; t <= ntypes; t++) {
+		if (t < ntypes) {
+			if (!into->types[t] && from->types[t] && into->named[t])
+				into->missing--;
+			into->types[t] += from->types[t];
+		}
 		for (int k = into->first[t]; k < into->first[t + 1]; k++)
 			if (!into->seen[k] && from->seen[k]) {
 				into->seen[k] = 1;

@@ -18,12 +18,13 @@ struct census {
 	uint64_t typed;        /* ... with a type */
 	int type_told;         /* a CSV header without the type column was warned about */
 	uint64_t *types;       /* per prog type: its events */
-	int *first;            /* per prog type, into slots[]: the fields its rules read ... */
+	int ntypes;            /* prog types; "type" ntypes below is any event (`on any` fields) */
+	int *first;            /* per type and any, into slots[]: the fields its rules read ... */
 	int *slots;            /* ... (distinct slots), up to first[type + 1] */
 	uint8_t *seen;         /* per slots[] entry: an event of the type had a value there */
-	int *unseen;           /* per type: entries not seen yet (0: nothing left to look for) */
-	uint8_t *triggers;     /* per prog type: a rule starts on it or waits for it */
-	int missing;           /* trigger types not seen yet */
+	int *unseen;           /* per type and any: entries not seen yet (0: nothing left to look for) */
+	uint8_t *named;        /* per prog type: the script reads it (a trigger, an SLA, a stage...) */
+	int missing;           /* named types not seen yet */
 	int streaming;         /* a stream cannot be read again for the names it had: keep ... */
 	char **others;         /* ... the type names the script does not name, the first
 				* CENSUS_OTHERS, while a trigger type is missing */

@@ -278,10 +278,18 @@ struct guard_info {
 	int unless;
 };
 
-/* Where a rule reads a field of an event type (for `check --against`). */
+/* Where a rule reads a field of an event type (for `check --against` and
+ * the warnings at the end of a run); type -1: of any event (`on any`). */
 struct field_use {
 	int type;
 	int slot;
+	struct loc loc;
+};
+
+/* Where the script names an event type it reads: a trigger, a step, an
+ * SLA, a goal, a stage, a history function. */
+struct type_use {
+	int type;
 	struct loc loc;
 };
 
@@ -358,6 +366,8 @@ struct prog {
 	int nguards;
 	struct field_use *uses;  /* fields read, per event type */
 	int nuses;
+	struct type_use *type_uses; /* event types named, where */
+	int ntype_uses;
 	struct test_info *tests; /* the test blocks of the main script (`cxr test`) */
 	int ntests;
 };

@@ -298,7 +298,8 @@ static void slas_part(struct engine *e, struct buf *b, int json)
 			json_write_num(b, si->target);
 			buf_adds(b, ",\"groups\":{");
 		} else {
-			buf_printf(b, "sla %s (within %s, target %g%%):\n", si->name, within.p, si->target * 100);
+			buf_printf(b, "sla %s (within %s, target %g%%):%s\n", si->name, within.p, si->target * 100,
+				   g->n ? "" : " no clock started");
 		}
 		uint32_t *order = groups_sorted(g);
 		for (uint32_t k = 0; k < g->n; k++) {
