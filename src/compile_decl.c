@@ -9,6 +9,10 @@
 
 #include "comp.h"
 
+#include <stdlib.h>
+
+#include "timeutil.h"
+
 static int journey_find(const struct prog *p, const struct ast_name *n)
 {
 	for (int j = 0; j < p->njourneys; j++)
@@ -664,6 +668,101 @@ static int action_known(const struct prog *p, const struct ast_name *n, struct s
 	return 0;
 }
 
+/* given E { f: v }: with a schema for E, each field is one of it (or the
+ * input's key, time or type field) and its value of the field's type. */
+static void given_fields(struct comp *c, const struct ast_test_step *s, const struct test_step *ts)
+{
+	const struct prog *p = c->p;
+	int t = prog_type_find(p, s->name.s, s->name.len);
+	if (t < 0 || !p->types[t].declared)
+		return;
+	const struct evtype *et = &p->types[t];
+	for (int f = 0; f < s->nfields; f++) {
+		const struct ast_name *n = &s->fields[f].name;
+		int role = 0;
+		for (int k = 0; k < SLOT_FIRST_FIELD; k++)
+			role |= comp_names_equal(p->slots[k].path, strlen(p->slots[k].path), n->s, n->len);
+		const struct schema_field *sf = NULL;
+		for (int k = 0; k < et->nfields && !sf; k++)
+			if (comp_names_equal(et->fields[k].name, strlen(et->fields[k].name), n->s, n->len))
+				sf = &et->fields[k];
+		if (!sf && !role) {
+			struct suggest sg;
+			suggest_init(&sg, n->s, n->len);
+			for (int k = 0; k < et->nfields; k++)
+				suggest_try(&sg, et->fields[k].name, strlen(et->fields[k].name));
+			comp_error(c, n->loc, "event %s has no field '%.*s'%s", et->name, (int)n->len, n->s,
+				   suggest_hint(&sg, &c->tmp));
+			continue;
+		}
+		if (!sf)
+			continue;
+		/* Text that reads as the field's type is what a log gives: it is
+		 * read so when the event is (`"2017-02-21T00:00:00"` for a time). */
+		const struct val *v = &ts->fields[f].value;
+		int ok = v->kind == V_NULL || sf->type == TY_ANY;
+		int64_t ns;
+		const char *why;
+		char *end = NULL;
+		char text[64] = "";
+		if (v->kind == V_STR && v->len < sizeof text)
+			memcpy(text, v->u.s, v->len);
+		switch (sf->type) {
+		case TY_STR: ok |= v->kind == V_STR; break;
+		case TY_INT:
+			ok |= v->kind == V_INT || (v->kind == V_STR && *text && (strtoll(text, &end, 10), !*end));
+			break;
+		case TY_FLOAT:
+			ok |= v->kind == V_INT || v->kind == V_FLOAT || (v->kind == V_STR && *text && (strtod(text, &end), !*end));
+			break;
+		case TY_BOOL: ok |= v->kind == V_BOOL || (v->kind == V_STR && (!strcmp(text, "true") || !strcmp(text, "false"))); break;
+		case TY_TIME: ok |= v->kind == V_TIME || (v->kind == V_STR && time_parse(v->u.s, v->len, 0, &ns, &why) == 0); break;
+		case TY_DUR: ok |= v->kind == V_DUR || (v->kind == V_STR && dur_parse(v->u.s, v->len, &ns, &why) == 0); break;
+		default: ok = 1; break;
+		}
+		static const char *const kinds[] = {"null", "bool", "int", "float", "string", "time", "duration",
+						    "list", "error"};
+		if (ok)
+			continue;
+		if (v->kind == V_STR)
+			comp_error(c, s->fields[f].value->loc, "field %.*s of event %s is %s; \"%.*s\" does not read as one",
+				   (int)n->len, n->s, et->name, ty_name[sf->type], (int)(v->len > 40 ? 40 : v->len), v->u.s);
+		else
+			comp_error(c, s->fields[f].value->loc, "field %.*s of event %s is %s, not %s", (int)n->len, n->s,
+				   et->name, ty_name[sf->type], kinds[v->kind]);
+	}
+}
+
+/* expect NAME { f: v }: each field is one an `emit NAME` has, or one
+ * every response has. */
+static void expect_fields(struct comp *c, const struct ast_test_step *s)
+{
+	const struct prog *p = c->p;
+	static const char *const reserved[] = {"action", "rule", "customer", "at"};
+	for (int f = 0; f < s->nfields; f++) {
+		const struct ast_name *n = &s->fields[f].name;
+		int found = 0;
+		struct suggest sg;
+		suggest_init(&sg, n->s, n->len);
+		for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++) {
+			found |= comp_names_equal(reserved[k], strlen(reserved[k]), n->s, n->len);
+			suggest_try(&sg, reserved[k], strlen(reserved[k]));
+		}
+		for (int e = 0; e < p->nemits && !found; e++) {
+			const struct emit_desc *d = &p->emits[e];
+			if (!comp_names_equal(d->action, strlen(d->action), s->name.s, s->name.len))
+				continue;
+			for (int k = 0; k < d->nfields && !found; k++) {
+				found = comp_names_equal(d->names[k], strlen(d->names[k]), n->s, n->len);
+				suggest_try(&sg, d->names[k], strlen(d->names[k]));
+			}
+		}
+		if (!found)
+			comp_error(c, n->loc, "no emit %.*s has a field '%.*s'%s", (int)s->name.len, s->name.s, (int)n->len,
+				   n->s, suggest_hint(&sg, &c->tmp));
+	}
+}
+
 /* Evaluate the values of the main script's test blocks now: they are
  * constants, and a mistake in them is a compile error like any other. */
 void comp_tests(struct comp *c, int file)
@@ -713,6 +812,9 @@ void comp_tests(struct comp *c, int file)
 			}
 			struct suggest sg;
 			switch (s->kind) {
+			case TS_GIVEN:
+				given_fields(c, s, ts);
+				break;
 			case TS_ADVANCE:
 				ts->after = test_duration(c, s->expr, "advance");
 				break;
@@ -721,6 +823,8 @@ void comp_tests(struct comp *c, int file)
 				if (!action_known(p, &s->name, &sg))
 					comp_error(c, s->name.loc, "no rule emits '%.*s'%s", (int)s->name.len, s->name.s,
 						   suggest_hint(&sg, &c->tmp));
+				else
+					expect_fields(c, s);
 				break;
 			case TS_EXPECT_STAGE: {
 				struct ast_name stage = s->name2;

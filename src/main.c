@@ -384,7 +384,11 @@ static int cmd_test(int argc, char **argv)
 		}
 		cxr_free(h);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	if (broken)
+		printf("%d passed, %d failed; %d script%s did not compile, so %s tests did not run\n", passed, failed,
+		       broken, broken == 1 ? "" : "s", broken == 1 ? "its" : "their");
+	else
+		printf("%d passed, %d failed\n", passed, failed);
 	return broken ? CXR_INPUT_ERROR : failed ? CXR_RULE_FAILURES : CXR_OK;
 }
 
