@@ -137,6 +137,8 @@ void cxr_counts(const cxr *h, struct cxr_counts *out);
 struct cxr_stats_options {
 	const char *key, *time, *type; /* field names; NULL: guess from the log */
 	int as_json;
+	const char *format; /* "csv" or "jsonl"; NULL: by the file's name, and for
+			     * stdin by its first line */
 };
 int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_options *opt, cxr_write_fn out,
 	      void *out_ud, cxr_write_fn diag, void *diag_ud);

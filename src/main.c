@@ -534,7 +534,7 @@ static int cmd_disasm(int argc, char **argv)
 }
 
 static const char stats_help[] =
-	"usage: cxr stats [--key F] [--time F] [--type F] [--json] [EVENTS...|-]\n"
+	"usage: cxr stats [--key F] [--time F] [--type F] [--format csv|jsonl] [--json] [EVENTS...|-]\n"
 	"  Profile event logs before writing rules for them (JSON Lines or CSV, by\n"
 	"  extension; - or none reads stdin): event types and their counts, the\n"
 	"  fields of each type with their type, fill rate and examples, customers\n"
@@ -543,6 +543,8 @@ static const char stats_help[] =
 	"  --key F, --time F, --type F   the fields that hold the customer key, the\n"
 	"                                event time and the event type (default:\n"
 	"                                guessed from common names in the first records)\n"
+	"  --format csv|jsonl            how to read the logs (default: by their name;\n"
+	"                                stdin by its first line)\n"
 	"  --json                        the report as one JSON object\n";
 
 static int cmd_stats(int argc, char **argv)
@@ -570,6 +572,12 @@ static int cmd_stats(int argc, char **argv)
 				opt.type = v;
 		} else if (!strcmp(a, "--json")) {
 			opt.as_json = 1;
+		} else if (!strcmp(a, "--format")) {
+			if (i + 1 >= argc || (strcmp(argv[i + 1], "csv") && strcmp(argv[i + 1], "jsonl"))) {
+				free(inputs);
+				return usage_error("--format takes csv or jsonl, not %s", i + 1 < argc ? argv[i + 1] : "nothing");
+			}
+			opt.format = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
 			free(inputs);
 			return usage_error("unknown option %s for stats", a);

@@ -703,6 +703,15 @@ void src_csv_first_line_only(struct source *s, struct csv_record *rec)
 	rec->ncells = 0;
 }
 
+int src_peek(struct source *s, size_t want, const char **p, size_t *n)
+{
+	if (want && src_need(s, want - 1) < 0)
+		return -1;
+	*p = s->data + s->start;
+	*n = s->end - s->start < want ? s->end - s->start : want;
+	return 0;
+}
+
 /* The names each role is guessed from, in order of preference. */
 const char *const src_field_names[3][8] = {
 	{"customer", "customer_id", "case:concept:name", "user_id", "user", "client_id", "account_id", NULL},

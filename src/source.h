@@ -79,6 +79,10 @@ char src_csv_sniff_delim(const struct csv_record *rec);
  * type, in order of preference (`cxr stats` guesses from them). */
 extern const char *const src_field_names[3][8];
 
+/* The first bytes not yet read, up to want of them (fewer at the end of
+ * input): *p and *n.  -1 on a read error.  Nothing is consumed. */
+int src_peek(struct source *s, size_t want, const char **p, size_t *n);
+
 /* The last read error as text. */
 const char *src_error(const struct source *s);
 

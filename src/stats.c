@@ -837,13 +837,44 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-int stats_read_input(struct stats *s, const char *path)
+/* What stdin holds, from its first line: a JSON object, or a CSV header
+ * and its delimiter (the one it has most of). */
+static void sniff_stdin(struct source *src, struct input *in)
+{
+	const char *p;
+	size_t n;
+	if (src_peek(src, 65536, &p, &n) < 0)
+		return;
+	size_t i = n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? 3 : 0;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	if (i >= n || p[i] == '{')
+		return;
+	static const char cands[] = ",;\t|";
+	size_t most = 0;
+	for (const char *c = cands; *c; c++) {
+		size_t k = 0;
+		for (size_t j = i; j < n && p[j] != '\n'; j++)
+			k += p[j] == *c;
+		if (k > most) {
+			most = k;
+			in->delim = *c;
+		}
+	}
+	if (most) {
+		in->csv = 1;
+		in->sniffed = in->delim != ',';
+	}
+}
+
+int stats_read_input(struct stats *s, const char *path, const char *format)
 {
 	uint32_t file = (uint32_t)s->ninputs++;
 	struct input *in = &s->inputs[file];
 	in->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	in->csv = ends_with(path, ".csv") || ends_with(path, ".CSV") || ends_with(path, ".tsv") ||
-		  ends_with(path, ".TSV");
+	in->csv = format ? !strcmp(format, "csv")
+			 : ends_with(path, ".csv") || ends_with(path, ".CSV") || ends_with(path, ".tsv") ||
+				   ends_with(path, ".TSV");
 	in->delim = ends_with(path, ".tsv") || ends_with(path, ".TSV") ? '\t' : ',';
 	for (;;) {
 		char err[256];
@@ -852,6 +883,8 @@ int stats_read_input(struct stats *s, const char *path)
 			say(s, "cxr: cannot open %s: %s", path, err);
 			return -1;
 		}
+		if (!format && !strcmp(path, "-"))
+			sniff_stdin(src, in); /* stdin has no name to go by */
 		int rc;
 		if (in->csv) {
 			src_csv_delim(src, in->delim);

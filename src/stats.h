@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json.h"
 #include "mem.h"
@@ -204,7 +205,7 @@ struct stats {
 	void *diag_ud;
 };
 
-int stats_read_input(struct stats *s, const char *path);
+int stats_read_input(struct stats *s, const char *path, const char *format);
 void stats_guess_roles(struct stats *s);
 void stats_strtab_free(struct strtab *t);
 /* n bytes of s cut to at most max bytes at a UTF-8 character boundary. */

@@ -266,6 +266,15 @@ static void suggest_script(struct stats *s, struct summary *sum, int ntypes)
 			script_name(&b, h, "input { key = ", r->name, r->len, " }");
 		buf_addc(&b, '\n');
 	}
+	/* CSV whose name does not say so (stdin, log.txt): `run` needs the format. */
+	for (int i = 0; i < s->ninputs; i++) {
+		const char *name = s->inputs[i].name, *dot = strrchr(name, '.');
+		int by_name = dot && (!strcasecmp(dot, ".csv") || !strcasecmp(dot, ".tsv"));
+		if (s->inputs[i].csv && !by_name) {
+			buf_adds(&b, "  format = csv\n");
+			break;
+		}
+	}
 	for (int i = 0; i < s->ninputs; i++)
 		if (s->inputs[i].sniffed) {
 			buf_adds(&b, "  delimiter = ");
@@ -967,7 +976,7 @@ int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_optio
 	}
 	int status = CXR_OK;
 	for (int i = 0; i < npaths && status == CXR_OK; i++)
-		if (stats_read_input(&s, paths[i]) < 0)
+		if (stats_read_input(&s, paths[i], opt->format) < 0)
 			status = CXR_INPUT_ERROR;
 	if (status == CXR_OK) {
 		if (!s.guessed)
