@@ -406,9 +406,15 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 			diag_plain(e->diag, "cxr: %s: read error: %s", e->files[file], src_error(src));
 		return got < 0 ? -2 : 0; /* an empty file has no events */
 	}
-	if (rec.error) {
-		diag_plain(e->diag, "%s:%llu: error: bad CSV header: %s", e->files[file], (unsigned long long)rec.line,
-			   rec.error);
+	if (rec.error || (rec.ncells == 1 && rec.rawlen && rec.raw[0] == '{')) {
+		/* A JSON object where a header should be: JSON Lines read as CSV. */
+		int json = rec.rawlen && rec.raw[0] == '{';
+		diag_plain(e->diag, "%s:%llu: error: %s%s%s", e->files[file], (unsigned long long)rec.line,
+			   json ? "this is JSON Lines, not CSV" : "bad CSV header: ", json ? "" : rec.error,
+			   !json ? ""
+			   : p->format == FMT_CSV ? ": the input block says format = csv; write format = jsonl (or leave "
+						    "format out: a file not named .csv is read as JSON Lines)"
+						  : ": name the file .jsonl, or write format = jsonl in the input block");
 		return -2;
 	}
 	/* The header maps columns to slots. */

@@ -111,6 +111,20 @@ static int has_key(const struct keys *k, const char *name)
 	return 0;
 }
 
+/* A field that the name looked for begins with, or that begins with it
+ * (`cust` for `customer`): a shortening no edit distance finds. */
+static const char *prefix_of(const struct keys *k, const char *want)
+{
+	size_t wn = strlen(want);
+	for (int i = 0; i < k->n; i++) {
+		size_t n = strlen(k->names[i]);
+		size_t m = n < wn ? n : wn;
+		if (m >= 3 && n != wn && !strncmp(k->names[i], want, m))
+			return k->names[i];
+	}
+	return NULL;
+}
+
 /* A field name as the input block writes it: quoted unless a word. */
 static void setting_name(struct buf *b, const char *name)
 {
@@ -146,7 +160,11 @@ static void missing_field_fix(const struct engine *e, struct buf *b, int role)
 	for (int i = 0; i < k.n; i++)
 		suggest_try(&sg, k.names[i], strlen(k.names[i]));
 	struct buf hint = {0};
-	buf_adds(b, suggest_hint(&sg, &hint));
+	const char *near = sg.best ? NULL : prefix_of(&k, want);
+	if (near)
+		buf_printf(b, "; did you mean '%s'?", near);
+	else
+		buf_adds(b, suggest_hint(&sg, &hint));
 	buf_free(&hint);
 	/* Each role: the name the script gives it if the records have it, a
 	 * common name they have, or the closest one. */
@@ -155,8 +173,9 @@ static void missing_field_fix(const struct engine *e, struct buf *b, int role)
 	int changed = 0;
 	for (int r = 0; r < 3; r++) {
 		const char *name = p->slots[r].path;
-		/* The default key `customer` may be an attribute of the records. */
-		int weak = r == SLOT_KEY && !strcmp(name, src_field_names[SLOT_KEY][0]);
+		/* The default key `customer`, when the records have it, may be an
+		 * attribute of theirs: an id-like field is looked for anyway. */
+		int weak = r == SLOT_KEY && !strcmp(name, src_field_names[SLOT_KEY][0]) && has_key(&k, name);
 		if (has_key(&k, name) && !weak)
 			continue;
 		/* For the key, a name that says "id" first: `customer` is often
@@ -171,10 +190,13 @@ static void missing_field_fix(const struct engine *e, struct buf *b, int role)
 		for (int i = 0; i < k.n && !common; i++)
 			suggest_try(&sg, k.names[i], strlen(k.names[i]));
 		struct buf found = {0};
+		const char *near = prefix_of(&k, name);
 		if (common)
 			buf_adds(&found, common);
 		else if (sg.best && !weak)
 			buf_add(&found, sg.best, sg.bestlen);
+		else if (near && !weak)
+			buf_adds(&found, near);
 		if (weak && found.len && !strcmp(found.p, name))
 			buf_clear(&found);
 		if (found.len) {
@@ -260,10 +282,15 @@ int engine_reject_verdict(struct engine *e, int stream)
 		char d = csv_shaped(t->first_raw, t->first_rawlen);
 		if (!d)
 			break;
-		buf_adds(&b, "\n  this looks like CSV, read as JSON Lines: add format = csv");
+		if (p->format == FMT_JSONL)
+			buf_adds(&b, "\n  this looks like CSV, but the input block says format = jsonl: write format = csv"
+				     " (or leave format out: a file named .csv is read as CSV)");
+		else
+			buf_printf(&b, "\n  this looks like CSV, read as JSON Lines: add format = csv to the input block%s",
+				   stream ? "" : ", or name the file .csv");
 		if (d != ',')
-			buf_printf(&b, " and delimiter = \"%s\"", d == '\t' ? "\\t" : d == ';' ? ";" : "|");
-		buf_printf(&b, " to the input block%s", stream ? "" : ", or name the file .csv");
+			buf_printf(&b, "; its delimiter is \"%s\": add delimiter = \"%s\" too",
+				   d == '\t' ? "\\t" : d == ';' ? ";" : "|", d == '\t' ? "\\t" : d == ';' ? ";" : "|");
 		break;
 	}
 	case REJECT_BAD_TIME:
