@@ -325,8 +325,6 @@ postfix:
 	| IDENT '(' expr hist_where WITHIN expr ')' { $$ = ast_history(ctx, @$, $1, $3, $4, 0, $6); }
 	| IDENT '(' DISTINCT expr opt_hist_where WITHIN expr ')' { $$ = ast_history(ctx, @$, $1, $4, $5, 1, $7); }
 	| DISTINCT '(' expr opt_hist_where WITHIN expr ')' { $$ = ast_history(ctx, @$, keyword_name(ctx, @1, "distinct"), $3, $4, 1, $6); }
-	| IDENT '(' ANY ')'                  { $$ = ast_history(ctx, @$, $1, NULL, NULL, 0, NULL); }
-	| IDENT '(' ANY WITHIN expr ')'      { $$ = ast_history(ctx, @$, $1, NULL, NULL, 0, $5); }
 	;
 
 /* count(E as x where cond within D): which past events count. */
@@ -353,6 +351,7 @@ primary:
 	| IDENT                              { $$ = ast_name(ctx, @$, $1); }
 	| CUSTOMER                           { $$ = ast_new(ctx, A_CUSTOMER, @$); }
 	| EVENT                              { $$ = ast_new(ctx, A_EVENT, @$); }
+	| ANY                                { $$ = ast_new(ctx, A_ANY, @$); }
 	| '(' expr ')'                       { $$ = $2; }
 	| '[' ']'                            { $$ = ast_list(ctx, @$, NULL); }
 	| '[' list_items opt_comma ']'       { $$ = ast_list(ctx, @$, $2); }

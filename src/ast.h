@@ -36,10 +36,10 @@ enum ast_kind {
 	A_UNOP,     /* op a */
 	A_BINOP,    /* a op b */
 	A_MATCH,    /* a =~ /s/flags (op is '~' or '!') */
-	A_HISTORY,  /* s(a [kids[0]] within b): count(E within D), sum(E.f within D); op 1: distinct;
-		     * a NULL: `any`; b NULL: first(any), last(any), since(any) */
+	A_HISTORY,  /* s(a [kids[0]] within b): count(E within D), sum(E.f within D); op 1: distinct */
 	A_FILTER,   /* `[as s] where a` of a history function */
 	A_INDEX,    /* a[b]: an item of a list */
+	A_ANY,      /* `any`, every event of the customer: in history functions */
 };
 
 /* Operators of A_UNOP and A_BINOP. */

@@ -458,7 +458,7 @@ int comp_is_history_call(struct comp *c, struct ast *e)
 		return 0;
 	for (int i = 2; i < 5; i++)
 		if (comp_name_is(&(struct ast_name){e->s, e->len, e->loc}, history_names[i]))
-			return e->kids[0]->kind == A_STR ||
+			return e->kids[0]->kind == A_STR || e->kids[0]->kind == A_ANY ||
 			       (e->kids[0]->kind == A_NAME && !comp_scope_find(c, e->kids[0]->s, e->kids[0]->len) &&
 				!comp_const_find(c, e->kids[0]->s, e->kids[0]->len));
 	return 0;
@@ -493,8 +493,8 @@ static enum ty history_window(struct comp *c, struct ast *e, struct history_quer
 	struct ast_name seg = {0};
 	int wants_field = is_sum || e->op;
 	if (wants_field) {
-		if (!what || what->kind != A_FIELD || (what->a->kind != A_NAME && what->a->kind != A_STR)) {
-			comp_error(c, what ? what->loc : e->loc, "%s",
+		if (what->kind != A_FIELD || (what->a->kind != A_NAME && what->a->kind != A_STR && what->a->kind != A_ANY)) {
+			comp_error(c, what->loc, "%s",
 				   is_sum ? "sum() adds up a field of past events: sum(E.f within D)"
 				   : is_distinct ? "distinct() lists the values of a field of past events: distinct(E.f within D)"
 						 : "count(distinct ...) counts the values of a field of past events: "
@@ -504,8 +504,9 @@ static enum ty history_window(struct comp *c, struct ast *e, struct history_quer
 		seg = (struct ast_name){what->s, what->len, what->loc};
 		what = what->a;
 	}
-	int type = what ? history_type(c, what) : -1;
-	if (what && type < 0) {
+	int any = what->kind == A_ANY; /* every event of the customer */
+	int type = any ? -1 : history_type(c, what);
+	if (!any && type < 0) {
 		comp_error(c, what->loc, "%.*s() counts past events of a type, such as %.*s(support_request within 7d)",
 			   (int)fn.len, fn.s, (int)fn.len, fn.s);
 		return TY_ANY;
@@ -568,13 +569,7 @@ enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field
 		}
 		return history_window(c, e, &q);
 	}
-	int type = -1;
-	if (e->kind == A_CALL) {
-		type = history_type(c, e->kids[0]);
-	} else if (!comp_name_is(&fn, "first") && !comp_name_is(&fn, "last") && !comp_name_is(&fn, "since")) {
-		comp_error(c, e->loc, "any works with first(any), last(any), since(any) and count(any within D)");
-		return TY_ANY;
-	}
+	int type = e->kids[0]->kind == A_ANY ? -1 : history_type(c, e->kids[0]);
 	q.spec = history_spec(c, type);
 	struct history_spec *hs = &c->p->hspecs[q.spec];
 	int first = comp_name_is(&fn, "first");

@@ -278,11 +278,25 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 	else if (root->kind == A_NAME && !comp_scope_find(c, root->s, root->len))
 		bind = binding_find(c, root->s, root->len);
 	if (bind < 0) {
+		struct local *l = root->kind == A_NAME ? comp_scope_find(c, root->s, root->len) : NULL;
 		if (root->kind == A_EVENT) {
 			comp_error(c, e->loc, "there is no event here to read");
-		} else if (root->kind == A_NAME && !comp_scope_find(c, root->s, root->len) &&
-			   !comp_const_find(c, root->s, root->len)) {
+		} else if (root->kind == A_NAME && !l && !comp_const_find(c, root->s, root->len)) {
 			unknown_name(c, root);
+		} else if (root->kind == A_CUSTVAR || l || root->kind == A_LIST || root->kind == A_NAME) {
+			/* A value, not an event: its items are indexed, not named. */
+			if (l)
+				l->used = 1;
+			buf_clear(&c->tmp);
+			if (root->kind == A_CUSTVAR)
+				buf_printf(&c->tmp, "customer.%.*s is a customer variable", (int)root->len, root->s);
+			else if (root->kind == A_LIST)
+				buf_adds(&c->tmp, "[...] is a list");
+			else
+				buf_printf(&c->tmp, "'%.*s' is %s", (int)root->len, root->s, l ? "a let" : "a constant");
+			comp_error(c, e->loc, "only events have fields: %s; x.f and x[\"name\"] read a field of one of the "
+					      "rule's events, and a list's items are indexed with a number, such as x[0]",
+				   c->tmp.p);
 		} else {
 			comp_error(c, e->loc, "only events have fields: '%.*s' is not one of the rule's events%s",
 				   (int)root->len, root->s ? root->s : "",
@@ -580,6 +594,10 @@ enum ty comp_expr(struct comp *c, struct ast *e)
 		return TY_STR;
 	case A_EVENT:
 		comp_error(c, e->loc, "'event' is the whole event; name one of its fields, such as event.time");
+		return TY_ANY;
+	case A_ANY:
+		comp_error(c, e->loc, "'any' stands for every event of the customer in a history function: first(any), "
+				      "last(any).f, count(any within D), count(distinct any.f within D)");
 		return TY_ANY;
 	case A_CALL:
 		return comp_call(c, e);

@@ -98,7 +98,8 @@ static int spaced_type(struct parse_ctx *ctx, struct loc at, const char *line, s
 	size_t k = begin;
 	while (k > 0 && line[k - 1] == ' ')
 		k--;
-	static const char *const intro[] = {"on", "then", "no", "|", "->", ":", ",", NULL};
+	static const char *const intro[] = {"on", "then", "no", "|", "->", ":", ",", "count(", "sum(", "distinct(",
+					    "last(", "first(", "since(", NULL};
 	int introduced = 0;
 	for (int i = 0; intro[i] && !introduced; i++) {
 		size_t n = strlen(intro[i]);
@@ -124,10 +125,31 @@ static int spaced_type(struct parse_ctx *ctx, struct loc at, const char *line, s
 	return 1;
 }
 
+/* `metric m: p50 by a.g`: the key belongs to `observe`, the label here. */
+static int metric_by_path(struct parse_ctx *ctx, struct loc at, const char *line, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i < 7 || memcmp(line + i, "metric ", 7) != 0)
+		return 0;
+	const char *by = strstr(line + i, " by ");
+	if (!by || (size_t)(by - line) >= (size_t)(at.first_column - 1))
+		return 0;
+	struct buf b = {0};
+	buf_adds(&b, "a metric's `by` is a label (a name) for its groups; the key itself is given where a rule "
+		     "observes it: observe NAME value by a.g");
+	note(ctx, at, &b);
+	buf_free(&b);
+	return 1;
+}
+
 void parse_syntax_hints(struct parse_ctx *ctx, struct loc at, const char *got, int expects_end, int expects_name)
 {
 	size_t len = 0;
 	const char *line = diag_line(ctx->diag, at.file, at.first_line, &len);
+	if (line && !strcmp(got, "'.'") && metric_by_path(ctx, at, line, len))
+		return;
 	if (line && !strcmp(got, "':'") && colon_in_name(ctx, at, line, len))
 		return;
 	if (line && (!strcmp(got, "name") || is_keyword(got)) && spaced_type(ctx, at, line, len))
