@@ -242,7 +242,8 @@ int engine_reject_verdict(struct engine *e, int stream)
 {
 	const struct reject_tally *t = &e->tally;
 	uint64_t records = e->rejected + e->events;
-	if (!e->rejected || e->rejected * 2 < records)
+	/* Lines, not records: one reject may hold many lines of a CSV. */
+	if (!e->rejected || e->rejected_lines * 2 < e->rejected_lines + e->events)
 		return 0;
 	int kind = -1;
 	for (int k = 0; k < REJECT__COUNT; k++)
@@ -256,10 +257,14 @@ int engine_reject_verdict(struct engine *e, int stream)
 		buf_printf(&b, "cxr: error: %llu of %llu records (%d%%) were rejected, all for one reason",
 			   (unsigned long long)e->rejected, (unsigned long long)records,
 			   (int)(100 * e->rejected / records));
+	else if (e->rejected == 1)
+		buf_adds(&b, "cxr: error: the only record was rejected");
 	else
-		buf_printf(&b, "cxr: error: %s %llu record%s rejected, for one reason", e->rejected == 1 ? "the" : "all",
-			   (unsigned long long)e->rejected, e->rejected == 1 ? " was" : "s were");
-	buf_printf(&b, " (the first, %s:%llu: %s)", file, (unsigned long long)t->first_line, t->first_why);
+		buf_printf(&b, "cxr: error: all %llu records were rejected, for one reason", (unsigned long long)e->rejected);
+	if (e->rejected_lines != e->rejected)
+		buf_printf(&b, ", and they hold %llu lines", (unsigned long long)e->rejected_lines);
+	buf_printf(&b, " (%s%s:%llu: %s)", e->rejected == 1 ? "" : "the first, ", file, (unsigned long long)t->first_line,
+		   t->first_why);
 	const struct prog *p = e->prog;
 	switch (kind) {
 	case REJECT_KEY:
