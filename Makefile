@@ -27,7 +27,13 @@ LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api $(BUILD)/tests/test_tzone $(BUILD)/tests/test_sketch
 TEST_TOOLS = $(BUILD)/tests/timeparse_cli $(BUILD)/tests/jsoncheck $(BUILD)/tests/csvdump
 
-.PHONY: all test example deps sanitize bench clean
+# libFuzzer harnesses (tests/fuzz/), built with clang: FUZZ_SECONDS each.
+FUZZERS      = compile jsonl csv time fmt stats parts
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: all test example deps sanitize bench clean fuzz fuzz-build
 all: deps $(BIN)
 
 # Missing Debian packages are installed when we are root, and named
@@ -35,7 +41,7 @@ all: deps $(BIN)
 deps: $(BUILD)/.deps
 $(BUILD)/.deps: Makefile
 	@mkdir -p $(BUILD)
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@missing=""; for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -94,7 +100,22 @@ sanitize:
 	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/cxr \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
+fuzz-build:
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+		CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/libcxr.a
+	for f in $(FUZZERS); do \
+		clang -std=gnu11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude \
+			-o $(FUZZ_BUILD)/fuzz_$$f tests/fuzz/fuzz_$$f.c $(FUZZ_BUILD)/libcxr.a $(LDLIBS) || exit 1; \
+	done
+
+# Each harness for FUZZ_SECONDS (an hour: make fuzz FUZZ_SECONDS=3600).
+# (clang and its libFuzzer are installed as the other packages are).
+fuzz:
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) EXTRA_PACKAGES=clang deps
+	$(MAKE) --no-print-directory fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ)
+
 clean:
-	rm -rf build build-asan cxr
+	rm -rf build build-asan build-fuzz cxr
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/main.d $(BUILD)/outfile.d $(BUILD)/repl.d
