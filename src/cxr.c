@@ -200,8 +200,11 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		st.census.streaming |= strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode);
 	}
 	int status = CXR_OK;
-	if (npaths == 1 && strcmp(paths[0], "-") == 0 && !h->sort) {
-		/* stdin alone is a stream: re-ordered within lateness, not whole. */
+	struct stat sb;
+	if (npaths == 1 && !h->sort &&
+	    (strcmp(paths[0], "-") == 0 || (stat(paths[0], &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)))) {
+		/* stdin alone is a stream: re-ordered within lateness, not whole;
+		 * so is a pipe, a FIFO or a device given alone. */
 		struct stream s;
 		stream_init(&s, h->engine, h->prog->lateness, h->prog->late);
 		st.sink = stream_event;

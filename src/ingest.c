@@ -840,7 +840,10 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 	for (int i = 0; i < npaths && rc == 0; i++) {
 		int n = 1;
 		struct stat sb;
-		uint64_t size = strcmp(paths[i], "-") && stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
+		/* A pipe, a FIFO or a device is opened once and read through:
+		 * only a regular file can be cut into parts. */
+		int regular = strcmp(paths[i], "-") && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode);
+		uint64_t size = regular ? (uint64_t)sb.st_size : 0;
 		/* A CSV file is one part (a quoted cell may hold a newline), so
 		 * one larger than a quarter of --memory is read as a stream is. */
 		int csv = format_of(st->prog, paths[i]) == FMT_CSV;
@@ -850,7 +853,7 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 		uint64_t per = 1 + size / quarter;
 		int most = csv ? 1 : 16 * threads * (int)(per < (1u << 14) ? per : (1u << 14));
 		uint64_t *cuts = mem_alloc(sizeof *cuts * (size_t)(most + 1));
-		if (strcmp(paths[i], "-") == 0 || (csv && size > quarter) ||
+		if (!regular || (csv && size > quarter) ||
 		    src_split_lines(paths[i], most, min_part < quarter ? min_part : quarter, cuts, &n) < 0)
 			rc = store_read(e, st, paths[i]);
 		else

@@ -71,6 +71,7 @@ struct source {
 	struct buf err;             /* text of the last read error */
 	char why[200];              /* a malformed record's reason, when it names a place */
 	uint32_t max_lines;         /* lines a quoted cell may span (src_csv_max_lines) */
+	int line_ends;              /* 0 not known yet; '\n': LF or CRLF; '\r': CR alone (old exports) */
 	size_t rec_at;              /* where the record src_csv returned last starts, in data */
 };
 
@@ -104,6 +105,13 @@ struct source *src_open(const char *path, char *errbuf, size_t errlen)
 		if (fd < 0) {
 			if (errbuf && errlen)
 				snprintf(errbuf, errlen, "%s", strerror(errno));
+			return NULL;
+		}
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (errbuf && errlen)
+				snprintf(errbuf, errlen, "it is a folder, not a log");
+			close(fd);
 			return NULL;
 		}
 		/* Only a hint: the kernel may read ahead more eagerly. */
@@ -252,6 +260,19 @@ static int src_fill(struct source *s)
 		s->eof = 1;
 		return 0;
 	}
+	/* Line ends: the first that shows decides.  A file whose lines end
+	 * in CR alone is read with each CR as an LF, so that it is not one
+	 * line.  A CR at the very end of the bytes read may be half a CRLF. */
+	char *got = s->own + s->end;
+	if (!s->line_ends) {
+		if (memchr(got, '\n', (size_t)n))
+			s->line_ends = '\n';
+		else if (memchr(got, '\r', (size_t)n - 1))
+			s->line_ends = '\r';
+	}
+	if (s->line_ends == '\r')
+		for (char *cr = got; (cr = memchr(cr, '\r', (size_t)(got + n - cr))) != NULL; cr++)
+			*cr = '\n';
 	s->end += (size_t)n;
 	if (s->left != UINT64_MAX)
 		s->left -= (uint64_t)n;
