@@ -72,12 +72,28 @@ struct source {
 	char why[200];              /* a malformed record's reason, when it names a place */
 	uint32_t max_lines;         /* lines a quoted cell may span (src_csv_max_lines) */
 	int line_ends;              /* 0 not known yet; '\n': LF or CRLF; '\r': CR alone (old exports) */
+	size_t sniffed;             /* bytes of the input looked at for its line ends */
+	int cr_seen;                /* ... and a CR was among them */
 	size_t rec_at;              /* where the record src_csv returned last starts, in data */
 };
 
 static const char src_err_quote_in_field[] = "quote inside an unquoted field";
 static const char src_err_after_quote[] = "unexpected character after closing quote";
 static const char src_err_open_quote[] = "quoted field not closed before end of input";
+
+/* Line ends, decided once from the first SNIFF_BYTES of the input (the
+ * same whatever the size of the reads): LF (and CRLF) when an LF is among
+ * them, else CR alone when a CR is (old exports), whose every CR is then
+ * read as an LF so that the file is not one line.  Until that is known
+ * the input is read on; a CR that is the last byte seen may be half of a
+ * CRLF and does not count. */
+#define SNIFF_BYTES 65536
+
+static void cr_to_lf(char *p, size_t n)
+{
+	for (char *cr = p; (cr = memchr(cr, '\r', (size_t)(p + n - cr))) != NULL; cr++)
+		*cr = '\n';
+}
 
 static struct source *src_new(void)
 {
@@ -189,6 +205,17 @@ struct source *src_open_mem(const char *p, size_t n)
 		s->data = p;
 	s->end = p ? n : 0;
 	s->eof = 1;
+	/* The same line ends as a file of these bytes: CR alone means a copy
+	 * whose CRs are LFs (the caller's memory is not ours to change). */
+	size_t look = n < SNIFF_BYTES ? n : SNIFF_BYTES;
+	if (p && !memchr(p, '\n', look) && memchr(p, '\r', look)) {
+		s->own = mem_alloc(n + 1);
+		memcpy(s->own, p, n);
+		cr_to_lf(s->own, n);
+		s->data = s->own;
+		s->cap = n + 1;
+	}
+	s->line_ends = '\n';
 	return s;
 }
 
@@ -216,10 +243,45 @@ const char *src_error(const struct source *s)
 	return s->err.p ? s->err.p : "no error";
 }
 
+static void decide_line_ends(struct source *s)
+{
+	s->line_ends = s->cr_seen ? '\r' : '\n';
+	if (s->cr_seen)
+		cr_to_lf(s->own + s->start, s->end - s->start); /* nothing is consumed yet: no LF came */
+}
+
+static void sniff_line_ends(struct source *s, const char *got, size_t n)
+{
+	size_t look = s->sniffed + n > SNIFF_BYTES ? SNIFF_BYTES - s->sniffed : n;
+	if (memchr(got, '\n', look)) {
+		s->line_ends = '\n';
+		return;
+	}
+	s->cr_seen |= memchr(got, '\r', look) != NULL;
+	s->sniffed += look;
+	if (s->sniffed >= SNIFF_BYTES)
+		decide_line_ends(s);
+}
+
 /* Read more bytes behind s->end: 1 if some came, 0 at end of input, -1 on
  * a read error.  Moves the unconsumed bytes to the front first, so the
  * offsets of anything not yet consumed, taken from s->start, stay valid. */
+static int src_fill_once(struct source *s);
+
+/* src_fill_once, read on until the input's line ends are known: no byte
+ * goes out before they are, since CR alone changes every one of them. */
 static int src_fill(struct source *s)
+{
+	int r, came = 0;
+	while ((r = src_fill_once(s)) == 1) {
+		came = 1;
+		if (s->line_ends)
+			break;
+	}
+	return r < 0 ? -1 : came; /* at the end of input, what came before it */
+}
+
+static int src_fill_once(struct source *s)
 {
 	if (s->failed)
 		return -1;
@@ -258,22 +320,16 @@ static int src_fill(struct source *s)
 	}
 	if (n == 0) {
 		s->eof = 1;
+		if (!s->line_ends)
+			decide_line_ends(s);
 		return 0;
 	}
-	/* Line ends: the first that shows decides.  A file whose lines end
-	 * in CR alone is read with each CR as an LF, so that it is not one
-	 * line.  A CR at the very end of the bytes read may be half a CRLF. */
 	char *got = s->own + s->end;
-	if (!s->line_ends) {
-		if (memchr(got, '\n', (size_t)n))
-			s->line_ends = '\n';
-		else if (memchr(got, '\r', (size_t)n - 1))
-			s->line_ends = '\r';
-	}
-	if (s->line_ends == '\r')
-		for (char *cr = got; (cr = memchr(cr, '\r', (size_t)(got + n - cr))) != NULL; cr++)
-			*cr = '\n';
 	s->end += (size_t)n;
+	if (s->line_ends == '\r')
+		cr_to_lf(got, (size_t)n);
+	else if (!s->line_ends)
+		sniff_line_ends(s, got, (size_t)n);
 	if (s->left != UINT64_MAX)
 		s->left -= (uint64_t)n;
 	return 1;

@@ -156,6 +156,9 @@ static void test_lines(struct fixture *fx)
 	LINES(fx, "one newline", "\n", "1:\n");
 	LINES(fx, "empty lines are lines", "\n\na\n\r\n", "1:\n2:\n3:a\n4:\n");
 	LINES(fx, "lone cr is data", "a\rb\nc\r", "1:a\\x0db\n2:c\\x0d\n");
+	/* No LF in the first 64 KB, but a CR: the lines end in CR alone. */
+	LINES(fx, "cr-only line ends", "a\rb\rc", "1:a\n2:b\n3:c\n");
+	LINES(fx, "cr-only, a final cr", "a\rb\r", "1:a\n2:b\n");
 	LINES(fx, "nul bytes", "a\0b\n\0\n", "1:a\\x00b\n2:\\x00\n");
 	LINES(fx, "binary junk", "\xff\xfe\x01\n\x80", "1:\\xff\\xfe\\x01\n2:\\x80\n");
 	LINES(fx, "bom kept by src_line", "\xEF\xBB\xBFx\n", "1:\\xef\\xbb\\xbfx\n");
@@ -182,7 +185,8 @@ static void test_csv_basic(struct fixture *fx)
 	CSV(fx, "quoted empty at end", "a,\"\"", "1:a|''\n");
 	CSV(fx, "quoted crlf after", "\"a\"\r\n\"b\",\"c\"\r\nd\r\n", "1:'a'\n2:'b'|'c'\n3:d\n");
 	CSV(fx, "lone cr is data", "a\rb,c\n\"x\ry\"\n", "1:a\\x0db|c\n2:'x\\x0dy'\n");
-	CSV(fx, "cr at end of input is data", "a,b\r", "1:a|b\\x0d\n");
+	CSV(fx, "cr at end of input, no lf: a line end", "a,b\r", "1:a|b\n");
+	CSV(fx, "cr-only records", "h,i\r1,\"x\ry\"\r2,z\r", "1:h|i\n2:1|'x\\x0ay'\n4:2|z\n");
 	CSV(fx, "nul bytes", "a\0b,\"c\0\"\"d\"\n\0\n", "1:a\\x00b|'c\\x00\\x22d'\n2:\\x00\n");
 	CSV(fx, "binary junk", "\xff,\"\x80\"\n", "1:\\xff|'\\x80'\n");
 	CSV(fx, "utf-8", "\xca\xa4,\xc3\xa9\n", "1:\\xca\\xa4|\\xc3\\xa9\n");
@@ -452,25 +456,10 @@ static void test_open_errors(struct fixture *fx)
 	char small[4];
 	CHECK(src_open(path.p, small, sizeof small) == NULL && strcmp(small, "No ") == 0, "errbuf cut: '%s'", small);
 
-	/* A directory opens but cannot be read: EISDIR from read(2). */
+	/* A directory is refused when it is opened, by name. */
 	struct source *s = src_open(fx->dir, err, sizeof err);
-	CHECK(s != NULL, "directory opens: %s", err);
-	if (s) {
-		const char *line;
-		size_t len;
-		uint64_t no;
-		CHECK(src_line(s, &line, &len, &no) == -1, "directory read fails");
-		CHECK_STR(src_error(s), "Is a directory");
-		CHECK(src_line(s, &line, &len, &no) == -1, "read error is sticky");
-		src_close(s);
-	}
-	s = src_open(fx->dir, err, sizeof err);
-	if (s) {
-		struct csv_record rec;
-		CHECK(src_csv(s, &rec) == -1, "directory csv read fails");
-		CHECK_STR(src_error(s), "Is a directory");
-		src_close(s);
-	}
+	CHECK(s == NULL && strcmp(err, "it is a folder, not a log") == 0, "a directory is refused: %s", err);
+	src_close(s);
 	s = src_open_mem("", 0);
 	CHECK_STR(src_error(s), "no error");
 	src_close(s);
