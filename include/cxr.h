@@ -60,8 +60,18 @@ void cxr_set_growing(cxr *h, int on);
  * default it is a warning: running the rules ignores the tests. */
 void cxr_set_testing(cxr *h, int on);
 
+/* The folders a script may import files from (besides the embedded
+ * stdlib), for scripts compiled after; -1 (with a message) when one is
+ * not a folder.  By default, the folder of the script compiled
+ * (cxr_compile_file, or cxr_compile_string with the name of a file);
+ * a script compiled from a string with another name imports only the
+ * stdlib. */
+int cxr_set_import_roots(cxr *h, const char *const *dirs, int n);
 /* Compile a script; imports are resolved against its folder and the
- * embedded stdlib.  Returns the number of errors (0: ready to run). */
+ * embedded stdlib: a .cxr regular file inside the import folders, links
+ * resolved; a file imported twice (by any path) is read once, and an
+ * import cycle is an error naming its files.  Returns the number of
+ * errors (0: ready to run). */
 int cxr_compile_file(cxr *h, const char *path);
 int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len);
 int cxr_warnings(const cxr *h);
@@ -173,6 +183,8 @@ void cxr_advance_to(cxr *h, int64_t ns);
  * write "value  (type)"; errors go to diag.  Returns 0 or -1. */
 int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud, cxr_write_fn diag,
 	     void *diag_ud);
+/* cxr_eval with h's import folders and diagnostics callback. */
+int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud);
 /* "rules", "stages", or "customer" with arg = its key: a description. */
 void cxr_describe(cxr *h, const char *what, const char *arg, cxr_write_fn out, void *ud);
 enum cxr_name_kind { CXR_NAMES_TYPES, CXR_NAMES_FIELDS, CXR_NAMES_RULES, CXR_NAMES_CUSTOMERS };

@@ -168,6 +168,7 @@ struct ast_const {
 	struct ast_name name;
 	struct ast *value;
 	struct ast_const *next;
+	int state;            /* compiling it: 0 not yet, 1 under way, 2 done */
 };
 
 struct ast_fn {

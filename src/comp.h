@@ -71,6 +71,7 @@ struct comp {
 	} *filters;           /* compiled after the rule's code (comp_history_filters) */
 	int nfilters;
 	int hidden_scope;     /* compiling a filter: the rule's lets, c->scope[0..hidden_scope), are out of sight */
+	int main_file;        /* the diag's index of the script compiled (imports are inside its folder) */
 	int test_broken;     /* ... and one was found */
 	struct var_use {
 		struct loc read; /* the first read */
@@ -103,6 +104,8 @@ void comp_field_use(struct comp *c, int type, int slot, struct loc loc);
 struct local *comp_scope_find(struct comp *c, const char *s, size_t n);
 struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param);
 struct named_const *comp_const_find(struct comp *c, const char *s, size_t n);
+/* Compile a constant (once: later calls do nothing). */
+void comp_const(struct comp *c, struct ast_const *k);
 struct named_fn *comp_fn_find(struct comp *c, const char *s, size_t n);
 int comp_builtin_find(const char *s, size_t n);
 

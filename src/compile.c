@@ -5,9 +5,11 @@
  * will tell).  Errors are reported and compilation goes on, so that one
  * run lists every problem.  Constants are evaluated here by the VM itself.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "comp.h"
 #include "engine.h"
@@ -339,10 +341,10 @@ int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
 {
 	int errors = c->d->errors;
 	uint32_t entry = c->p->ncode;
-	int saved_locals = c->nlocals;
+	int saved_locals = c->nlocals, saved_in_const = c->in_const;
 	c->in_const = 1;
 	enum ty t = comp_expr(c, e);
-	c->in_const = 0;
+	c->in_const = saved_in_const;
 	comp_op(c, OPC_HALT, 0, e->loc);
 	int ok = c->d->errors == errors;
 	uint32_t end;
@@ -370,15 +372,23 @@ int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
 	return ok ? 0 : -1;
 }
 
-static void comp_const(struct comp *c, struct ast_const *k)
+void comp_const(struct comp *c, struct ast_const *k)
 {
-	if (comp_const_find(c, k->name.s, k->name.len)) {
-		comp_error(c, k->name.loc, "constant '%.*s' is defined twice", (int)k->name.len, k->name.s);
+	if (k->state)
 		return;
-	}
+	k->state = 1;
+	for (int i = 0; i < c->nconsts; i++)
+		if (comp_names_equal(c->consts[i].name.s, c->consts[i].name.len, k->name.s, k->name.len)) {
+			comp_error(c, k->name.loc, "constant '%.*s' is defined twice", (int)k->name.len, k->name.s);
+			k->state = 2;
+			return;
+		}
 	struct named_const nc = {k->name, val_null(), TY_NULL, 0, is_stdlib_file(c, k->name.loc.file)};
 	if (comp_eval_now(c, k->value, &nc.value, &nc.type) < 0)
 		nc.type = TY_ANY;
+	if (k->state == 2)
+		return; /* it was found to be defined in terms of itself */
+	k->state = 2;
 	c->consts = mem_grow(c->consts, (size_t)c->nconsts, sizeof *c->consts);
 	c->consts[c->nconsts++] = nc;
 }
@@ -1006,49 +1016,190 @@ static int load_script(struct comp *c, const char *name, const char *text, size_
 	return parse_script(&ctx, c->d->files[file].text, len);
 }
 
-static void comp_imports(struct comp *c)
+/* ---- imports ---- */
+
+/* A script file loaded, by what it is on disk (device and inode), with
+ * the file that imported it: "y.cxr" and "./y.cxr" are one file, and a
+ * file that imports one of its importers is a cycle. */
+struct loaded {
+	dev_t dev;
+	ino_t ino;
+	int file;   /* its index in the diag */
+	int parent; /* the loaded entry that imported it, or -1 */
+};
+
+#define IMPORT_MAX_BYTES (4u << 20)
+
+/* Is real (a resolved path) inside one of the allowed folders? */
+static int inside_roots(const struct prog *p, const char *real)
 {
-	const char **done = NULL;
-	int ndone = 0;
+	for (int i = 0; i < p->nimport_roots; i++) {
+		size_t n = strlen(p->import_roots[i]);
+		if (!strncmp(real, p->import_roots[i], n) && (real[n] == '/' || (n == 1 && real[0] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
+/* Text a script can be: UTF-8 without NUL bytes or other controls than
+ * tab, line ends and form feed. */
+static int script_text(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f')
+			return 0;
+		size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+		if (!k || i + k > n || (k == 2 && c < 0xC2))
+			return 0;
+		for (size_t j = 1; j < k; j++)
+			if (((unsigned char)s[i + j] & 0xC0) != 0x80)
+				return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* The text of an import, or NULL after an error at the import: only a
+ * .cxr regular file inside the allowed folders (the main script's, or
+ * those an embedding program set), relative to the importing script,
+ * links resolved, of a script's size and a script's bytes. */
+static char *import_file(struct comp *c, struct ast_import *im, struct loaded **loaded, int *nloaded, int parent,
+			 size_t *len)
+{
+	const char *from = c->d->files[im->loc.file].name;
+	if (im->path[0] == '/') {
+		comp_error(c, im->loc, "cannot import \"%s\": an import is a path relative to the importing script", im->path);
+		return NULL;
+	}
+	size_t n = strlen(im->path);
+	if (n < 5 || strcmp(im->path + n - 4, ".cxr") != 0) {
+		struct suggest sg;
+		suggest_init(&sg, im->path, im->len);
+		for (int i = 0; stdlib_scripts[i].name; i++)
+			suggest_try(&sg, stdlib_scripts[i].name, strlen(stdlib_scripts[i].name));
+		comp_error(c, im->loc, "cannot import \"%s\": no stdlib script of that name, and a script file ends in .cxr%s",
+			   im->path, suggest_hint(&sg, &c->tmp));
+		return NULL;
+	}
+	if (!c->p->nimport_roots) {
+		comp_error(c, im->loc, "cannot import \"%s\": this script is not a file, so it imports only the stdlib",
+			   im->path);
+		return NULL;
+	}
+	/* Relative to the importing script, or, for a script that is not a
+	 * file (a REPL session), to the first import folder. */
+	struct buf path = {0};
+	const char *slash = strrchr(from, '/');
+	if (from[0] == '<')
+		buf_printf(&path, "%s/", c->p->import_roots[0]);
+	else if (slash)
+		buf_add(&path, from, (size_t)(slash - from + 1));
+	buf_adds(&path, im->path);
+	char *real = realpath(path.p, NULL);
+	char *text = NULL;
+	struct stat st;
+	if (!real) {
+		comp_error(c, im->loc, "cannot import \"%s\": %s: %s", im->path, path.p, strerror(errno));
+	} else if (!inside_roots(c->p, real)) {
+		comp_error(c, im->loc, "cannot import \"%s\": %s %s outside the folder of %s (imports stay inside it)",
+			   im->path, path.p, strcmp(real, path.p) && lstat(path.p, &st) == 0 && S_ISLNK(st.st_mode) ? "leads"
+											     : "is",
+			   c->d->files[c->main_file].name);
+	} else if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+		comp_error(c, im->loc, "cannot import \"%s\": %s is not a regular file", im->path, path.p);
+	} else if ((uint64_t)st.st_size > IMPORT_MAX_BYTES) {
+		comp_error(c, im->loc, "cannot import \"%s\": %s is larger than a script may be (%u MB)", im->path, path.p,
+			   IMPORT_MAX_BYTES >> 20);
+	} else {
+		for (int i = 0; i < *nloaded; i++) {
+			if ((*loaded)[i].dev != st.st_dev || (*loaded)[i].ino != st.st_ino)
+				continue;
+			/* Loaded already: once is enough, unless it imports itself. */
+			int cycle = 0;
+			for (int a = parent; a >= 0 && !cycle; a = (*loaded)[a].parent)
+				cycle = a == i;
+			if (cycle) {
+				/* The files of the cycle, in the order they import. */
+				int path_of[64], depth = 0;
+				for (int a = parent; a >= 0 && a != i && depth < 64; a = (*loaded)[a].parent)
+					path_of[depth++] = a;
+				struct buf chain = {0};
+				buf_adds(&chain, c->d->files[(*loaded)[i].file].name);
+				while (depth-- > 0)
+					buf_printf(&chain, " -> %s", c->d->files[(*loaded)[path_of[depth]].file].name);
+				buf_printf(&chain, " -> %s", c->d->files[(*loaded)[i].file].name);
+				comp_error(c, im->loc, "import cycle: %s", chain.p);
+				buf_free(&chain);
+			}
+			free(real);
+			buf_free(&path);
+			return NULL;
+		}
+		text = mem_read_file(real, len);
+		if (!text)
+			comp_error(c, im->loc, "cannot import \"%s\": %s: %s", im->path, path.p, strerror(errno));
+		else if (!script_text(text, *len)) {
+			/* Never quoted: what is not a script stays unread. */
+			comp_error(c, im->loc, "cannot import \"%s\": %s is not a script (binary bytes or not UTF-8)", im->path,
+				   path.p);
+			mem_free(text);
+			text = NULL;
+		} else {
+			*loaded = mem_grow(*loaded, (size_t)*nloaded, sizeof **loaded);
+			(*loaded)[(*nloaded)++] = (struct loaded){st.st_dev, st.st_ino, c->d->nfiles, parent};
+		}
+	}
+	if (text) {
+		/* Named as the importer names it, from its folder. */
+		load_script(c, path.p, text, *len, 0);
+		mem_free(text);
+		text = (char *)1; /* loaded */
+	}
+	free(real);
+	buf_free(&path);
+	return text;
+}
+
+static void comp_imports(struct comp *c, int main_file)
+{
+	c->main_file = main_file;
+	struct loaded *loaded = NULL;
+	int nloaded = 0;
+	/* The main script is loaded: importing it is a cycle. */
+	struct stat st;
+	if (c->d->files[main_file].name[0] != '<' && stat(c->d->files[main_file].name, &st) == 0) {
+		loaded = mem_grow(loaded, 0, sizeof *loaded);
+		loaded[nloaded++] = (struct loaded){st.st_dev, st.st_ino, main_file, -1};
+	}
+	const char **stdlib_done = NULL;
+	int nstdlib = 0;
 	for (struct ast_import *im = c->script.imports; im; im = im->next) {
-		int seen = 0;
-		for (int i = 0; i < ndone; i++)
-			seen |= strcmp(done[i], im->path) == 0;
-		if (seen)
-			continue;
-		done = mem_realloc(done, sizeof *done * (size_t)(ndone + 1));
-		done[ndone++] = im->path;
 		const struct stdlib_script *s = stdlib_find(im->path);
 		if (s) {
+			int seen = 0;
+			for (int i = 0; i < nstdlib; i++)
+				seen |= stdlib_done[i] == s->name;
+			if (seen)
+				continue;
+			stdlib_done = mem_grow(stdlib_done, (size_t)nstdlib, sizeof *stdlib_done);
+			stdlib_done[nstdlib++] = s->name;
 			struct buf name = {0};
 			buf_printf(&name, "<stdlib/%s>", s->name);
 			load_script(c, name.p, s->text, strlen(s->text), 1);
 			buf_free(&name);
 			continue;
 		}
-		/* A path is relative to the importing script's folder. */
-		struct buf path = {0};
-		const char *from = c->d->files[im->loc.file].name;
-		const char *slash = strrchr(from, '/');
-		if (im->path[0] != '/' && slash && from[0] != '<')
-			buf_add(&path, from, (size_t)(slash - from + 1));
-		buf_adds(&path, im->path);
+		/* The entry of the file this import is written in. */
+		int parent = -1;
+		for (int i = 0; i < nloaded; i++)
+			if (loaded[i].file == im->loc.file)
+				parent = i;
 		size_t len;
-		char *text = mem_read_file(path.p, &len);
-		if (!text) {
-			struct suggest sg;
-			suggest_init(&sg, im->path, im->len);
-			for (int i = 0; stdlib_scripts[i].name; i++)
-				suggest_try(&sg, stdlib_scripts[i].name, strlen(stdlib_scripts[i].name));
-			comp_error(c, im->loc, "cannot import \"%s\": no stdlib script of that name and no file %s%s",
-			      im->path, path.p, suggest_hint(&sg, &c->tmp));
-		} else {
-			load_script(c, path.p, text, len, 0);
-			mem_free(text);
-		}
-		buf_free(&path);
+		import_file(c, im, &loaded, &nloaded, parent, &len);
 	}
-	mem_free(done);
+	mem_free(loaded);
+	mem_free(stdlib_done);
 }
 
 /* Firing order on one event: higher priority first, then source order. */
@@ -1073,7 +1224,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	int errors0 = c.d->errors;
 	int main_file = c.d->nfiles;
 	load_script(&c, name, text, len, 0);
-	comp_imports(&c);
+	comp_imports(&c, main_file);
 	/* Syntax errors drop the broken forms; the rest is still checked, so
 	 * one run reports every problem. */
 

@@ -35,11 +35,35 @@ struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type,
 	return l;
 }
 
-struct named_const *comp_const_find(struct comp *c, const char *s, size_t n)
+static struct named_const *const_compiled(struct comp *c, const char *s, size_t n)
 {
 	for (int i = 0; i < c->nconsts; i++)
 		if (comp_names_equal(c->consts[i].name.s, c->consts[i].name.len, s, n))
 			return &c->consts[i];
+	return NULL;
+}
+
+/* A constant by name, compiled when first needed: one may use another
+ * defined later, or in a file it imports. */
+struct named_const *comp_const_find(struct comp *c, const char *s, size_t n)
+{
+	struct named_const *k = const_compiled(c, s, n);
+	if (k)
+		return k;
+	for (struct ast_const *a = c->script.consts; a; a = a->next) {
+		if (a->state == 2 || !comp_names_equal(a->name.s, a->name.len, s, n))
+			continue;
+		if (a->state == 1) {
+			/* Told once; then it is null, so that nothing else cascades. */
+			comp_error(c, a->name.loc, "constant '%.*s' is defined in terms of itself", (int)n, s);
+			a->state = 2;
+			c->consts = mem_grow(c->consts, (size_t)c->nconsts, sizeof *c->consts);
+			c->consts[c->nconsts++] = (struct named_const){a->name, val_null(), TY_ANY, 1, 0};
+			return &c->consts[c->nconsts - 1];
+		}
+		comp_const(c, a);
+		return const_compiled(c, s, n);
+	}
 	return NULL;
 }
 

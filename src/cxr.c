@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,10 +33,14 @@ struct cxr {
 	int strict;
 	int growing; /* cxr_set_growing */
 	int testing; /* cxr_set_testing */
+	char **roots; /* cxr_set_import_roots, resolved; NULL: the script's folder */
+	int nroots;
 	int trace;
 	int flush;
 	int compiled;
 };
+
+static void free_roots(cxr *h);
 
 cxr *cxr_new(void)
 {
@@ -55,6 +60,7 @@ void cxr_free(cxr *h)
 	engine_free(h->engine);
 	prog_free(h->prog);
 	diag_free(&h->diag);
+	free_roots(h);
 	mem_free(h);
 }
 
@@ -112,6 +118,33 @@ void cxr_set_strict(cxr *h, int on) { h->strict = on; }
 void cxr_set_growing(cxr *h, int on) { h->growing = on; }
 void cxr_set_testing(cxr *h, int on) { h->testing = on; }
 
+static void free_roots(cxr *h)
+{
+	for (int i = 0; i < h->nroots; i++)
+		free(h->roots[i]);
+	mem_free(h->roots);
+	h->roots = NULL;
+	h->nroots = 0;
+}
+
+int cxr_set_import_roots(cxr *h, const char *const *dirs, int n)
+{
+	free_roots(h);
+	h->roots = mem_alloc(sizeof *h->roots * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		char *real = realpath(dirs[i], NULL);
+		struct stat st;
+		if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			diag_plain(&h->diag, "cxr: import folder %s: %s", dirs[i], real ? "not a folder" : strerror(errno));
+			free(real);
+			free_roots(h);
+			return -1;
+		}
+		h->roots[h->nroots++] = real;
+	}
+	return 0;
+}
+
 void cxr_set_flush(cxr *h, int on) { h->flush = on; }
 
 void cxr_set_sort(cxr *h, int on) { h->sort = on; }
@@ -158,8 +191,25 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 	h->prog = prog_new(&h->diag);
 	h->prog->growing = h->growing;
 	h->prog->testing = h->testing;
+	/* Imports stay inside the folders set, or the script's own. */
+	char *own = NULL;
+	struct stat st;
+	if (h->nroots) {
+		h->prog->import_roots = (const char *const *)h->roots;
+		h->prog->nimport_roots = h->nroots;
+	} else if (name && name[0] != '<' && stat(name, &st) == 0 && S_ISREG(st.st_mode) &&
+		   (own = realpath(name, NULL)) != NULL) {
+		char *slash = strrchr(own, '/');
+		if (slash)
+			slash[slash == own] = 0; /* "/x.cxr" keeps "/" */
+		h->prog->import_roots = (const char *const *)&own;
+		h->prog->nimport_roots = 1;
+	}
 	h->diag.warnings = 0;
 	int errors = prog_compile(h->prog, name, text, len);
+	h->prog->import_roots = NULL; /* own dies here */
+	h->prog->nimport_roots = 0;
+	free(own);
 	h->compiled = errors == 0;
 	if (h->compiled) {
 		h->engine = engine_new(h->prog, &h->diag);
@@ -365,6 +415,11 @@ void cxr_summary_json(cxr *h, cxr_write_fn fn, void *ud) { summary(h, fn, ud, 1)
 struct prog *cxr_prog_of(cxr *h) { return h->compiled ? h->prog : NULL; }
 struct engine *cxr_engine_of(cxr *h) { return h->engine; }
 struct diag *cxr_diag_of(cxr *h) { return &h->diag; }
+int cxr_roots_of(cxr *h, const char *const **roots)
+{
+	*roots = (const char *const *)h->roots;
+	return h->nroots;
+}
 
 int cxr_explain_begin(cxr *h, const char *customer, const char *rule, cxr_write_fn stream, void *ud)
 {

@@ -301,6 +301,8 @@ struct prog {
 	struct diag *diag;       /* not owned */
 	int growing;             /* cxr_set_growing: unused names are not warned about */
 	int testing;             /* cxr_set_testing: a problem in a test block is an error */
+	const char *const *import_roots; /* resolved folders scripts may import from (not owned) */
+	int nimport_roots;
 
 	/* input block */
 	enum input_format format;

@@ -235,12 +235,28 @@ static int feed(struct repl *r, const struct given *g)
 	return status;
 }
 
-/* Compile the session's script and play every event again, quietly. */
-static int rebuild(struct repl *r, int report)
+/* A handle for the session's script: it grows a piece at a time, and its
+ * imports come from the folder of the file loaded (or the current one). */
+static cxr *session_handle(struct repl *r)
 {
 	cxr *h = cxr_new();
 	cxr_on_diagnostic(h, diag_out, r);
 	cxr_set_growing(h, 1);
+	char dir[4096] = ".";
+	const char *slash = r->loaded ? strrchr(r->loaded, '/') : NULL;
+	if (slash && (size_t)(slash - r->loaded) < sizeof dir) {
+		memcpy(dir, r->loaded, (size_t)(slash - r->loaded));
+		dir[slash == r->loaded ? 1 : slash - r->loaded] = 0;
+	}
+	const char *const roots[] = {dir};
+	cxr_set_import_roots(h, roots, 1);
+	return h;
+}
+
+/* Compile the session's script and play every event again, quietly. */
+static int rebuild(struct repl *r, int report)
+{
+	cxr *h = session_handle(r);
 	int quiet = r->quiet_feed;
 	r->quiet_feed = !report;
 	/* Line numbers are the file's until something is typed in. */
@@ -654,9 +670,7 @@ static int save(struct repl *r, const char *path)
 
 static void why(struct repl *r, const char *id, const char *rule)
 {
-	cxr *h = cxr_new();
-	cxr_on_diagnostic(h, diag_out, r);
-	cxr_set_growing(h, 1);
+	cxr *h = session_handle(r);
 	if (cxr_compile_string(h, "<session>", r->script.p ? r->script.p : "", r->script.len) ||
 	    cxr_explain_begin(h, id, rule, NULL, NULL) != CXR_OK) {
 		cxr_free(h);
@@ -980,7 +994,10 @@ static void input(struct repl *r, const char *line)
 		free(j.p);
 	}
 	int quiet = r->quiet_feed;
-	if (cxr_eval(r->script.p ? r->script.p : "", r->script.len, s, to_stdout, NULL, diag_out, r) < 0)
+	cxr *h = session_handle(r);
+	int bad = cxr_eval_in(h, r->script.p ? r->script.p : "", r->script.len, s, to_stdout, NULL) < 0;
+	cxr_free(h);
+	if (bad)
 		r->failures++;
 	r->quiet_feed = quiet;
 }

@@ -21,6 +21,7 @@
 struct prog *cxr_prog_of(cxr *h);
 struct engine *cxr_engine_of(cxr *h);
 struct diag *cxr_diag_of(cxr *h);
+int cxr_roots_of(cxr *h, const char *const **roots);
 
 int cxr_parse_time(const char *s, size_t n, int64_t *ns)
 {
@@ -63,8 +64,8 @@ void cxr_advance_to(cxr *h, int64_t ns)
 
 /* "5m (duration)": the expression is compiled as a constant of the
  * session's script, so it sees its constants and functions. */
-int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud, cxr_write_fn diag,
-	     void *diag_ud)
+static int eval_in(const char *const *roots, int nroots, const char *script, size_t len, const char *expr,
+		   cxr_write_fn out, void *ud, cxr_write_fn diag, void *diag_ud)
 {
 	struct buf text = {0};
 	buf_add(&text, script, len);
@@ -75,6 +76,8 @@ int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out,
 	cxr *h = cxr_new();
 	cxr_on_diagnostic(h, diag, diag_ud);
 	cxr_set_growing(h, 1);
+	if (nroots)
+		cxr_set_import_roots(h, roots, nroots);
 	int errors = cxr_compile_string(h, "<input>", text.p, text.len);
 	if (!errors) {
 		const struct prog *p = cxr_prog_of(h);
@@ -95,6 +98,20 @@ int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out,
 	cxr_free(h);
 	buf_free(&text);
 	return errors ? -1 : 0;
+}
+
+int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud, cxr_write_fn diag,
+	     void *diag_ud)
+{
+	return eval_in(NULL, 0, script, len, expr, out, ud, diag, diag_ud);
+}
+
+int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud)
+{
+	const char *const *roots;
+	int n = cxr_roots_of(h, &roots);
+	struct diag *d = cxr_diag_of(h);
+	return eval_in(roots, n, script, len, expr, out, ud, d->sink, d->ud);
 }
 
 static void describe_rules(const struct prog *p, struct buf *b)

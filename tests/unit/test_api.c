@@ -134,8 +134,69 @@ static void test_two_handles(void)
 	cxr_free(h2);
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL, "write %s", path);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Imports through the API: a script given as a string imports only the
+ * stdlib unless the embedding program names the folders; inside them, a
+ * link that leads out (to /etc/passwd, /dev/zero, /proc/self/environ) is
+ * refused, and its target is never read nor quoted. */
+static void test_import_roots(void)
+{
+	char dir[] = "/tmp/cxr_api_XXXXXX";
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	char path[256];
+	snprintf(path, sizeof path, "%s/lib.cxr", dir);
+	write_text(path, "const FROM_LIB = 7\n");
+	static const char *const leads[][2] = {{"passwd.cxr", "/etc/passwd"}, {"zero.cxr", "/dev/zero"},
+					       {"environ.cxr", "/proc/self/environ"}};
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, leads[i][0]);
+		CHECK(symlink(leads[i][1], path) == 0, "symlink %s", path);
+	}
+	const char script[] = "import \"lib.cxr\"\nrule r\n  on x\n  emit y { v: FROM_LIB }\nend\n";
+	struct sink diag = {0};
+	cxr *h = cxr_new();
+	cxr_on_diagnostic(h, collect, &diag);
+	CHECK(cxr_compile_string(h, "<embedded>", script, strlen(script)) == 2 &&
+		      strstr(diag.text, "this script is not a file, so it imports only the stdlib"),
+	      "no folder, no file imports: %s", diag.text);
+	const char *const roots[] = {dir};
+	CHECK(cxr_set_import_roots(h, roots, 1) == 0, "roots");
+	snprintf(path, sizeof path, "%s/main.cxr", dir);
+	memset(&diag, 0, sizeof diag);
+	CHECK(cxr_compile_string(h, path, script, strlen(script)) == 0, "inside the folder set: %s", diag.text);
+	for (int i = 0; i < 3; i++) {
+		char text[256];
+		snprintf(text, sizeof text, "import \"%s\"\nrule r\n  on x\n  emit y {}\nend\n", leads[i][0]);
+		memset(&diag, 0, sizeof diag);
+		CHECK(cxr_compile_string(h, path, text, strlen(text)) == 1 && strstr(diag.text, "leads outside the folder") &&
+			      !strstr(diag.text, "root:") && !strstr(diag.text, "PATH="),
+		      "%s is refused unread: %s", leads[i][1], diag.text);
+	}
+	const char *const bad[] = {"/no/such/folder"};
+	memset(&diag, 0, sizeof diag);
+	CHECK(cxr_set_import_roots(h, bad, 1) == -1 && strstr(diag.text, "/no/such/folder"), "a root that is no folder");
+	cxr_free(h);
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, leads[i][0]);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, "%s/lib.cxr", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
+	test_import_roots();
 	test_feed();
 	test_compile_errors();
 	test_run_files_and_csv();
