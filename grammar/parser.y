@@ -24,6 +24,10 @@ void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg
 
 %code {
 #include <string.h>
+/* The parser's stack: how many brackets, operators and blocks may be open
+ * at once (yyerror words the message when it is full). */
+#define YYMAXDEPTH 10000
+#define YYMAXDEPTH_TEXT "10000"
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                        \
 	do {                                                               \
 		if (N) {                                                   \
@@ -429,6 +433,11 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, struct
 void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg)
 {
 	(void)scanner;
+	/* Bison's own words when its stack (YYMAXDEPTH entries) is full:
+	 * that many brackets or operators are open at once. */
+	if (!strcmp(msg, "memory exhausted"))
+		msg = "this nests too deeply: more than " YYMAXDEPTH_TEXT " brackets, operators or blocks are open "
+		      "here (compute parts of it with let first)";
 	diag_report(ctx->diag, DIAG_ERROR, *loc, "%s", msg);
 	ctx->errors++;
 }

@@ -15,6 +15,47 @@ struct ast *ast_new(struct parse_ctx *c, int kind, struct loc loc)
 	return n;
 }
 
+/* Give n its nesting depth, from the deepest of its operands (kids_max,
+ * as counted) and the depth it adds; past AST_MAX_NESTING the whole
+ * expression becomes one null node, reported once, where it first
+ * crosses the limit, so that no later pass walks the deep tree. */
+static struct ast *nested(struct parse_ctx *c, struct ast *n, int depth, int kids_max)
+{
+	if (depth <= AST_MAX_NESTING) {
+		n->nest = (uint16_t)depth;
+		return n;
+	}
+	if (kids_max <= AST_MAX_NESTING) {
+		diag_report(c->diag, DIAG_ERROR, n->loc,
+			    "this expression nests too deeply: more than %d levels of brackets, calls or operands "
+			    "(compute parts of it with let first)",
+			    AST_MAX_NESTING);
+		c->errors++;
+	}
+	struct ast *poison = ast_new(c, A_NULL, n->loc);
+	poison->nest = AST_MAX_NESTING + 1;
+	return poison;
+}
+
+static int nest_of(const struct ast *n)
+{
+	return n ? n->nest : 0;
+}
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* One level below the deepest of an operand list. */
+static struct ast *nested_kids(struct parse_ctx *c, struct ast *n)
+{
+	int deepest = 0;
+	for (int i = 0; i < n->nkids; i++)
+		deepest = max_int(deepest, nest_of(n->kids[i]));
+	return nested(c, n, deepest + 1, deepest);
+}
+
 struct ast *ast_int(struct parse_ctx *c, struct loc loc, int64_t i)
 {
 	struct ast *n = ast_new(c, A_INT, loc);
@@ -77,10 +118,18 @@ struct ast *ast_string(struct parse_ctx *c, struct loc loc, struct str_lit lit)
 			sub.errors = 0;
 			sub.start_line = p->loc.first_line;
 			sub.start_col = p->loc.first_column;
+			sub.string_depth = c->string_depth + 1;
 			if (p->len == 0) {
 				diag_report(c->diag, DIAG_ERROR, p->loc, "empty {} in string (write \\{ for a brace)");
 				c->errors++;
 				kid = str_node(c, p->loc, "", 0);
+			} else if (sub.string_depth > PARSE_MAX_STRING_NESTING) {
+				diag_report(c->diag, DIAG_ERROR, p->loc,
+					    "strings nest too deeply: more than %d strings inside {} here",
+					    PARSE_MAX_STRING_NESTING);
+				c->errors++;
+				/* Once: the strings around this one are cut here. */
+				return nested(c, n, AST_MAX_NESTING + 1, AST_MAX_NESTING + 1);
 			} else if (parse_expr(&sub, p->s, p->len) || !sub.expr) {
 				c->errors += sub.errors ? sub.errors : 1;
 				kid = str_node(c, p->loc, "", 0);
@@ -90,7 +139,7 @@ struct ast *ast_string(struct parse_ctx *c, struct loc loc, struct str_lit lit)
 		}
 		n->kids[n->nkids++] = kid;
 	}
-	return n;
+	return nested_kids(c, n);
 }
 
 struct ast_name str_to_name(struct parse_ctx *c, struct loc loc, struct str_lit lit)
@@ -130,7 +179,8 @@ struct ast *ast_field(struct parse_ctx *c, struct loc loc, struct ast *obj, stru
 	n->a = obj;
 	n->s = nm.s;
 	n->len = nm.len;
-	return n;
+	/* A path a.b.c is compiled with a loop: it adds no depth. */
+	return nested(c, n, nest_of(obj), nest_of(obj));
 }
 
 struct ast *ast_chain(struct ast *list, struct ast *item)
@@ -159,7 +209,7 @@ struct ast *ast_list(struct parse_ctx *c, struct loc loc, struct ast *chain)
 {
 	struct ast *n = ast_new(c, A_LIST, loc);
 	close_chain(c, n, chain);
-	return n;
+	return nested_kids(c, n);
 }
 
 struct ast *ast_call(struct parse_ctx *c, struct loc loc, struct ast_name nm, struct ast *args)
@@ -168,7 +218,7 @@ struct ast *ast_call(struct parse_ctx *c, struct loc loc, struct ast_name nm, st
 	n->s = nm.s;
 	n->len = nm.len;
 	close_chain(c, n, args);
-	return n;
+	return nested_kids(c, n);
 }
 
 struct ast *ast_unop(struct parse_ctx *c, struct loc loc, int op, struct ast *a)
@@ -176,7 +226,7 @@ struct ast *ast_unop(struct parse_ctx *c, struct loc loc, int op, struct ast *a)
 	struct ast *n = ast_new(c, A_UNOP, loc);
 	n->op = (uint8_t)op;
 	n->a = a;
-	return n;
+	return nested(c, n, nest_of(a) + 1, nest_of(a));
 }
 
 struct ast *ast_binop(struct parse_ctx *c, struct loc loc, int op, struct ast *a, struct ast *b)
@@ -185,7 +235,7 @@ struct ast *ast_binop(struct parse_ctx *c, struct loc loc, int op, struct ast *a
 	n->op = (uint8_t)op;
 	n->a = a;
 	n->b = b;
-	return n;
+	return nested(c, n, max_int(nest_of(a), nest_of(b) + 1), max_int(nest_of(a), nest_of(b)));
 }
 
 struct ast *ast_match(struct parse_ctx *c, struct loc loc, int negate, struct ast *a, struct str_lit re)
@@ -196,7 +246,7 @@ struct ast *ast_match(struct parse_ctx *c, struct loc loc, int negate, struct as
 	n->s = re.parts[0].s;
 	n->len = re.parts[0].len;
 	n->flags = re.nparts > 1 ? re.parts[1].s : "";
-	return n;
+	return nested(c, n, nest_of(a) + 1, nest_of(a));
 }
 
 /* The parser builds lists one element at a time, and never looks at a
@@ -610,7 +660,8 @@ struct ast *ast_subscript(struct parse_ctx *c, struct loc loc, struct ast *obj, 
 	struct ast *n = ast_new(c, A_INDEX, loc);
 	n->a = obj;
 	n->b = sub;
-	return n;
+	int deepest = max_int(nest_of(obj), nest_of(sub));
+	return nested(c, n, deepest + 1, deepest);
 }
 
 /* Bison's names for tokens, as a user reads them: keywords and
@@ -663,7 +714,8 @@ struct ast *ast_history(struct parse_ctx *c, struct loc loc, struct ast_name fn,
 		n->kids[0] = filter;
 		n->nkids = 1;
 	}
-	return n;
+	int deepest = max_int(max_int(nest_of(what), nest_of(window)), nest_of(filter));
+	return nested(c, n, deepest + 1, deepest);
 }
 
 struct ast *ast_filter(struct parse_ctx *c, struct loc loc, struct ast_name as, struct ast *cond)
@@ -672,7 +724,7 @@ struct ast *ast_filter(struct parse_ctx *c, struct loc loc, struct ast_name as, 
 	n->s = as.s;
 	n->len = as.len;
 	n->a = cond;
-	return n;
+	return nested(c, n, nest_of(cond) + 1, nest_of(cond));
 }
 
 void rule_salt(struct parse_ctx *c, struct ast_rule *r, struct str_lit salt)

@@ -50,9 +50,17 @@ enum ast_op {
 	OP_AND, OP_OR, OP_COALESCE, OP_IN, OP_HAS,
 };
 
+/* How deep an expression may nest (brackets, calls, operands on the right
+ * of an operator, strings inside {}): the compiler walks the tree
+ * recursively, and a script must not be able to exhaust its stack.  The
+ * left operand of a binary operator does not count, because chains such as
+ * a + b + c ... (left-deep trees) are compiled with a loop. */
+#define AST_MAX_NESTING 256
+
 struct ast {
 	uint8_t kind;        /* enum ast_kind */
 	uint8_t op;          /* enum ast_op */
+	uint16_t nest;       /* nesting depth as AST_MAX_NESTING counts it */
 	struct loc loc;
 	struct ast *a, *b;   /* operands */
 	struct ast *next;    /* chains list items and arguments while parsing */

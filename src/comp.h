@@ -8,6 +8,7 @@
 #define CXR_COMP_H
 
 #include "parse.h"
+#include "nametab.h"
 #include "prog.h"
 
 struct named_const {
@@ -47,6 +48,18 @@ struct comp {
 	struct ast_script script;
 	int *stdlib_files; /* file indexes that are stdlib scripts */
 	int nstdlib_files;
+	int *depth_at;     /* the verifier's stack depths, see verify() */
+	uint32_t depth_cap;
+	/* Each concept's names, to its index (nametab.h): a script with many
+	 * rules compiles in time proportional to its size. */
+	struct nametab rule_names, type_names, slot_names, var_names, column_names;
+	struct nametab const_names;  /* compiled constants, into consts */
+	struct nametab const_decls;  /* a constant's first declaration, into const_asts */
+	struct ast_const **const_asts;
+	struct nametab fn_names, metric_names, sla_names, goal_names, budget_names, journey_names;
+	struct nametab konst_strings, konst_scalars; /* p->consts, to share one per value */
+	struct nametab emit_first; /* an action's first emit (test blocks) */
+	int *emit_next;            /* the next emit of the same action, or -1 */
 	struct named_const *consts;
 	int nconsts;
 	struct named_fn *fns;
@@ -78,8 +91,22 @@ struct comp {
 		int is_read, is_set;
 	} *var_uses;  /* per customer variable (p->vars): warns of one read but never set */
 	struct buf tmp;
+	struct buf key; /* a field path as a key (comp_slot) */
+	int expr_depth;  /* comp_expr calls open now, see COMP_MAX_DEPTH */
+	int too_deep;    /* ... and the error about it was given */
+	int too_large;   /* the code reached CODE_MAX: nothing more is compiled */
+	int ndeclared;   /* event types declared with a schema */
 	struct tz_cache *tz; /* for checking the time zones a script names */
 };
+
+/* How deep comp_expr may recurse: an expression's own nesting is bounded
+ * by the parser (AST_MAX_NESTING), but constants and functions expand
+ * inside it, and a chain of them must not exhaust the C stack. */
+#define COMP_MAX_DEPTH 1000
+/* The most instructions a program holds.  Functions are expanded where
+ * they are called, so a few lines that call functions calling others
+ * twice would otherwise grow without bound. */
+#define CODE_MAX (1u << 22)
 
 void comp_error(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void comp_warning(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -96,6 +123,9 @@ int comp_slot(struct comp *c, const struct ast_name *segs, int nseg);
 /* A customer variable, read or set at loc. */
 int comp_var(struct comp *c, const char *s, size_t n, struct loc loc, int set);
 int comp_type_intern(struct comp *c, const char *s, size_t n);
+/* An event type the script names, or -1 (while compiling: prog_type_find
+ * serves the engine afterwards). */
+int comp_type_find(struct comp *c, const char *s, size_t n);
 /* An event type the script reads, by name: interned, and the place
  * noted (the logs are checked for it). */
 int comp_type_named(struct comp *c, const char *s, size_t n, struct loc loc);
@@ -104,6 +134,8 @@ void comp_field_use(struct comp *c, int type, int slot, struct loc loc);
 struct local *comp_scope_find(struct comp *c, const char *s, size_t n);
 struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type, int is_param);
 struct named_const *comp_const_find(struct comp *c, const char *s, size_t n);
+/* Record a compiled constant (found by name from then on). */
+void comp_const_add(struct comp *c, struct named_const nc);
 /* Compile a constant (once: later calls do nothing). */
 void comp_const(struct comp *c, struct ast_const *k);
 struct named_fn *comp_fn_find(struct comp *c, const char *s, size_t n);

@@ -82,6 +82,13 @@ uint32_t comp_op(struct comp *c, enum opcode op, uint32_t a, struct loc loc)
 		comp_error(c, loc, "script too large: operand %u out of range", a);
 		a = 0;
 	}
+	if (p->ncode >= CODE_MAX || c->too_large) {
+		if (!c->too_large)
+			comp_error(c, loc, "the script is too large: more than %u instructions (a function is expanded "
+					   "wherever it is called, and so are the functions it calls)", CODE_MAX);
+		c->too_large = 1;
+		return p->ncode ? p->ncode - 1 : 0;
+	}
 	if (p->ncode == p->capcode) {
 		p->capcode = p->capcode ? p->capcode * 2 : 256;
 		p->code = mem_realloc(p->code, sizeof *p->code * p->capcode);
@@ -97,21 +104,34 @@ void comp_patch(struct comp *c, uint32_t at)
 	c->p->code[at] = INSN(INSN_OP(c->p->code[at]), c->p->ncode);
 }
 
+/* A scalar constant as the bytes of a key: kind, flags, payload. */
+struct konst_key {
+	uint8_t kind, flags;
+	uint8_t payload[8];
+};
+
+/* The index of v among the program's constants, added if new: one copy of
+ * each string and scalar (lists are not shared). */
 uint32_t comp_konst(struct comp *c, struct val v)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->nconsts; i++) {
-		const struct val *k = &p->consts[i];
-		if (k->kind != v.kind || k->flags != v.flags)
-			continue;
-		if (v.kind == V_STR ? (k->len == v.len && memcmp(k->u.s, v.u.s, v.len) == 0)
-				    : (v.kind != V_LIST && k->u.i == v.u.i))
+	struct konst_key key = {v.kind, v.flags, {0}};
+	struct nametab *table = v.kind == V_STR ? &c->konst_strings : v.kind == V_LIST ? NULL : &c->konst_scalars;
+	if (v.kind != V_STR)
+		memcpy(key.payload, &v.u.i, sizeof key.payload);
+	if (table) {
+		int i = v.kind == V_STR ? nametab_get(table, v.u.s, v.len) : nametab_get(table, (const char *)&key, sizeof key);
+		if (i >= 0 && p->consts[i].kind == v.kind && p->consts[i].flags == v.flags)
 			return (uint32_t)i;
 	}
 	p->consts = mem_grow(p->consts, (size_t)p->nconsts, sizeof *p->consts);
 	if (v.kind == V_STR)
 		v.u.s = arena_strndup(&p->arena, v.u.s, v.len);
 	p->consts[p->nconsts] = v;
+	if (v.kind == V_STR)
+		nametab_put(table, v.u.s, v.len, p->nconsts);
+	else if (table)
+		nametab_put(table, memcpy(arena_alloc(&p->arena, sizeof key), &key, sizeof key), sizeof key, p->nconsts);
 	return (uint32_t)p->nconsts++;
 }
 
@@ -131,20 +151,26 @@ static struct val keep_value(struct comp *c, struct val v)
 
 /* ---- names: slots, types, variables ---- */
 
+/* A field path as one key: each name with its length before it, so that
+ * a name holding a dot ("a.b" quoted) is not two names. */
+static void slot_key(struct buf *key, const struct ast_name *segs, int nseg)
+{
+	buf_clear(key);
+	for (int k = 0; k < nseg; k++) {
+		buf_add(key, &segs[k].len, sizeof segs[k].len);
+		buf_add(key, segs[k].s, segs[k].len);
+	}
+}
+
 int comp_slot(struct comp *c, const struct ast_name *segs, int nseg)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->nslots; i++) {
-		struct slot *s = &p->slots[i];
-		if (s->nseg != nseg)
-			continue;
-		int same = 1;
-		for (int k = 0; k < nseg && same; k++)
-			same = comp_names_equal(s->segs[k], s->lens[k], segs[k].s, segs[k].len);
-		if (same)
-			return i;
-	}
-	p->slots = mem_realloc(p->slots, sizeof *p->slots * (size_t)(p->nslots + 1));
+	slot_key(&c->key, segs, nseg);
+	int found = nametab_get(&c->slot_names, c->key.p, c->key.len);
+	if (found >= 0)
+		return found;
+	nametab_put(&c->slot_names, arena_strndup(&p->arena, c->key.p, c->key.len), c->key.len, p->nslots);
+	p->slots = mem_grow(p->slots, (size_t)p->nslots, sizeof *p->slots);
 	struct slot *s = &p->slots[p->nslots];
 	s->nseg = nseg;
 	s->segs = arena_alloc(&p->arena, sizeof *s->segs * (size_t)nseg);
@@ -223,10 +249,15 @@ int prog_type_find(const struct prog *p, const char *s, size_t n)
 	return -1;
 }
 
+int comp_type_find(struct comp *c, const char *s, size_t n)
+{
+	return nametab_get(&c->type_names, s, n);
+}
+
 int comp_type_intern(struct comp *c, const char *s, size_t n)
 {
 	struct prog *p = c->p;
-	int i = prog_type_find(p, s, n);
+	int i = comp_type_find(c, s, n);
 	if (i >= 0)
 		return i;
 	p->types = mem_grow(p->types, (size_t)p->ntypes, sizeof *p->types);
@@ -235,6 +266,7 @@ int comp_type_intern(struct comp *c, const char *s, size_t n)
 	t->history = -1;
 	t->name = arena_strndup(&p->arena, s, n);
 	t->len = (uint32_t)n;
+	nametab_put(&c->type_names, t->name, n, p->ntypes);
 	return p->ntypes++;
 }
 
@@ -257,14 +289,14 @@ void comp_field_use(struct comp *c, int type, int slot, struct loc loc)
 int comp_var(struct comp *c, const char *s, size_t n, struct loc loc, int set)
 {
 	struct prog *p = c->p;
-	int i = 0;
-	while (i < p->nvars && !comp_names_equal(p->vars[i], strlen(p->vars[i]), s, n))
-		i++;
-	if (i == p->nvars) {
+	int i = nametab_get(&c->var_names, s, n);
+	if (i < 0) {
+		i = p->nvars;
 		p->vars = mem_grow(p->vars, (size_t)p->nvars, sizeof *p->vars);
 		c->var_uses = mem_grow(c->var_uses, (size_t)p->nvars, sizeof *c->var_uses);
 		memset(&c->var_uses[i], 0, sizeof c->var_uses[i]);
 		p->vars[p->nvars++] = arena_strndup(&p->arena, s, n);
+		nametab_put(&c->var_names, p->vars[i], n, i);
 	}
 	struct var_use *u = &c->var_uses[i];
 	if (set) {
@@ -301,11 +333,12 @@ static void warn_vars_never_set(struct comp *c)
 static int column_for(struct comp *c, const char *s, size_t n)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->ncolumns; i++)
-		if (comp_names_equal(p->columns[i], strlen(p->columns[i]), s, n))
-			return i;
+	int i = nametab_get(&c->column_names, s, n);
+	if (i >= 0)
+		return i;
 	p->columns = mem_grow(p->columns, (size_t)p->ncolumns, sizeof *p->columns);
 	p->columns[p->ncolumns] = arena_strndup(&p->arena, s, n);
+	nametab_put(&c->column_names, p->columns[p->ncolumns], n, p->ncolumns);
 	return p->ncolumns++;
 }
 
@@ -377,20 +410,18 @@ void comp_const(struct comp *c, struct ast_const *k)
 	if (k->state)
 		return;
 	k->state = 1;
-	for (int i = 0; i < c->nconsts; i++)
-		if (comp_names_equal(c->consts[i].name.s, c->consts[i].name.len, k->name.s, k->name.len)) {
-			comp_error(c, k->name.loc, "constant '%.*s' is defined twice", (int)k->name.len, k->name.s);
-			k->state = 2;
-			return;
-		}
+	if (nametab_get(&c->const_names, k->name.s, k->name.len) >= 0) {
+		comp_error(c, k->name.loc, "constant '%.*s' is defined twice", (int)k->name.len, k->name.s);
+		k->state = 2;
+		return;
+	}
 	struct named_const nc = {k->name, val_null(), TY_NULL, 0, is_stdlib_file(c, k->name.loc.file)};
 	if (comp_eval_now(c, k->value, &nc.value, &nc.type) < 0)
 		nc.type = TY_ANY;
 	if (k->state == 2)
 		return; /* it was found to be defined in terms of itself */
 	k->state = 2;
-	c->consts = mem_grow(c->consts, (size_t)c->nconsts, sizeof *c->consts);
-	c->consts[c->nconsts++] = nc;
+	comp_const_add(c, nc);
 }
 
 /* A field named in the input block: a word, a "quoted name" (taken
@@ -447,6 +478,9 @@ static void field_slot(struct comp *c, int slot, const struct ast_name *segs, in
 	}
 	s->path = arena_strndup(&c->p->arena, path.p, path.len);
 	buf_free(&path);
+	slot_key(&c->key, segs, nseg);
+	if (nametab_get(&c->slot_names, c->key.p, c->key.len) < 0)
+		nametab_put(&c->slot_names, arena_strndup(&c->p->arena, c->key.p, c->key.len), c->key.len, slot);
 }
 
 static void comp_settings(struct comp *c)
@@ -518,6 +552,7 @@ static void comp_event(struct comp *c, struct ast_event *ev)
 		return;
 	}
 	et->declared = 1;
+	c->ndeclared++;
 	et->fields = arena_zalloc(&c->p->arena, sizeof *et->fields * (size_t)(ev->nfields ? ev->nfields : 1));
 	for (int i = 0; i < ev->nfields; i++) {
 		struct ast_schema_field *f = &ev->fields[i];
@@ -559,7 +594,8 @@ static void comp_fn(struct comp *c, struct ast_fn *fn)
 			if (comp_names_equal(fn->params[i].s, fn->params[i].len, fn->params[k].s, fn->params[k].len))
 				comp_error(c, fn->params[i].loc, "parameter '%.*s' is named twice", (int)fn->params[i].len,
 				      fn->params[i].s);
-	c->fns = mem_realloc(c->fns, sizeof *c->fns * (size_t)(c->nfns + 1));
+	nametab_put(&c->fn_names, fn->name.s, fn->name.len, c->nfns);
+	c->fns = mem_grow(c->fns, (size_t)c->nfns, sizeof *c->fns);
 	c->fns[c->nfns].fn = fn;
 	c->fns[c->nfns].active = 0;
 	c->fns[c->nfns].used = 0;
@@ -621,9 +657,7 @@ static void comp_emit(struct comp *c, struct ast_clause *cl)
 static int *step_types(struct comp *c, const struct ast_name *names, int n)
 {
 	struct prog *p = c->p;
-	int any_declared = 0;
-	for (int i = 0; i < p->ntypes; i++)
-		any_declared |= p->types[i].declared;
+	int any_declared = c->ndeclared > 0;
 	int *types = arena_alloc(&p->arena, sizeof *types * (size_t)(n + 1));
 	for (int i = 0; i < n; i++) {
 		int t = comp_type_named(c, names[i].s, names[i].len, names[i].loc);
@@ -748,19 +782,18 @@ static void comp_dispatch(struct comp *c, int index)
 		return;
 	}
 	if (ri->trigger == T_ANY) {
-		p->any_rules = mem_realloc(p->any_rules, sizeof *p->any_rules * (size_t)(p->nany_rules + 1));
+		p->any_rules = mem_grow(p->any_rules, (size_t)p->nany_rules, sizeof *p->any_rules);
 		p->any_rules[p->nany_rules++] = index;
 		return;
 	}
 	for (int s = 0; s < ri->nsteps; s++) {
 		for (int i = 0; i < ri->steps[s].ntypes; i++) {
 			struct evtype *t = &p->types[ri->steps[s].types[i]];
-			int dup = 0;
-			for (int k = 0; k < t->nrules; k++)
-				dup |= t->rules[k] == index;
-			if (dup)
+			/* Rules register in order: a type this rule names twice
+			 * (on A then A) has it last already. */
+			if (t->nrules && t->rules[t->nrules - 1] == index)
 				continue;
-			t->rules = mem_realloc(t->rules, sizeof *t->rules * (size_t)(t->nrules + 1));
+			t->rules = mem_grow(t->rules, (size_t)t->nrules, sizeof *t->rules);
 			t->rules[t->nrules++] = index;
 		}
 	}
@@ -781,10 +814,12 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	ri->limit_per = r->limit_per;
 	ri->holdout = r->holdout;
 	ri->salt = r->salt;
-	for (int i = 0; i < index; i++)
-		if (strcmp(p->rules[i].name, ri->name) == 0)
-			comp_error(c, r->name.loc, "rule '%s' is defined twice (first at line %d)", ri->name,
-			      p->rules[i].loc.first_line);
+	int first = nametab_get(&c->rule_names, ri->name, r->name.len);
+	if (first >= 0)
+		comp_error(c, r->name.loc, "rule '%s' is defined twice (first at line %d)", ri->name,
+			   p->rules[first].loc.first_line);
+	else
+		nametab_put(&c->rule_names, ri->name, r->name.len, index);
 
 	c->rule = r;
 	c->rule_index = index;
@@ -914,13 +949,26 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 /* ---- the bytecode verifier ---- */
 
 /* Walk each handler once: operands in range, stack depth consistent at
- * every jump target, never negative.  Records the deepest stack. */
+ * every jump target, never negative.  Records the deepest stack.
+ *
+ * The depth at each instruction is kept in one array for the program
+ * (c->depth_at, -1 where not seen), and a handler puts back only the
+ * entries it touched: verifying every handler costs the size of the
+ * code once, not once per handler. */
 static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
 {
 	struct prog *p = c->p;
-	int *depth_at = mem_alloc(sizeof *depth_at * (p->ncode + 1));
-	for (uint32_t i = 0; i <= p->ncode; i++)
-		depth_at[i] = -1;
+	if (c->depth_cap < p->ncode + 1) {
+		uint32_t cap = c->depth_cap ? c->depth_cap : 256;
+		while (cap < p->ncode + 1)
+			cap *= 2;
+		c->depth_at = mem_realloc(c->depth_at, sizeof *c->depth_at * cap);
+		for (uint32_t i = c->depth_cap; i < cap; i++)
+			c->depth_at[i] = -1;
+		c->depth_cap = cap;
+	}
+	int *depth_at = c->depth_at;
+	uint32_t touched = entry; /* the last entry of depth_at set */
 	int depth = 0, ok = 1;
 	uint32_t pc;
 	for (pc = entry; pc < p->ncode && ok; pc++) {
@@ -983,6 +1031,8 @@ static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
 				break;
 			}
 			depth_at[a] = at_target;
+			if (a > touched)
+				touched = a;
 		}
 		depth += oi->pushes;
 		if (depth > p->max_stack)
@@ -994,7 +1044,10 @@ static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
 		diag_report(c->d, DIAG_ERROR, pc < p->ncode ? p->lines[pc] : (struct loc){0},
 			    "internal error: bytecode check failed at instruction %u", pc);
 	*end = pc;
-	mem_free(depth_at);
+	if (pc > touched)
+		touched = pc;
+	for (uint32_t i = entry; i <= touched && i <= p->ncode; i++)
+		depth_at[i] = -1;
 	return ok ? 0 : -1;
 }
 
@@ -1203,17 +1256,62 @@ static void comp_imports(struct comp *c, int main_file)
 }
 
 /* Firing order on one event: higher priority first, then source order. */
+struct handler_order {
+	int64_t priority;
+	int rule;
+};
+
+/* Higher priority first; among equals, the order of the script. */
+static int handler_cmp(const void *a, const void *b)
+{
+	const struct handler_order *x = a, *y = b;
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* The handlers of one event type in the order they run.  The list holds
+ * rules in script order; sorting on (priority, position) keeps that
+ * order among equals, in n log n whatever the priorities. */
 static void sort_handlers(struct prog *p, int *list, int n)
 {
-	/* insertion sort: lists are short, and it is stable */
-	for (int i = 1; i < n; i++) {
-		int r = list[i], k = i;
-		while (k > 0 && p->rules[list[k - 1]].priority < p->rules[r].priority) {
-			list[k] = list[k - 1];
-			k--;
-		}
-		list[k] = r;
+	if (n < 2)
+		return;
+	struct handler_order *order = mem_alloc(sizeof *order * (size_t)n);
+	for (int i = 0; i < n; i++)
+		order[i] = (struct handler_order){p->rules[list[i]].priority, list[i]};
+	qsort(order, (size_t)n, sizeof *order, handler_cmp);
+	for (int i = 0; i < n; i++)
+		list[i] = order[i].rule;
+	mem_free(order);
+}
+
+/* Each constant's first declaration, by name (comp_const_find). */
+static void index_const_decls(struct comp *c)
+{
+	int n = 0;
+	for (struct ast_const *k = c->script.consts; k; k = k->next)
+		n++;
+	c->const_asts = mem_alloc(sizeof *c->const_asts * (size_t)(n ? n : 1));
+	n = 0;
+	for (struct ast_const *k = c->script.consts; k; k = k->next) {
+		if (nametab_get(&c->const_decls, k->name.s, k->name.len) < 0)
+			nametab_put(&c->const_decls, k->name.s, k->name.len, n);
+		c->const_asts[n++] = k;
 	}
+}
+
+static void free_tables(struct comp *c)
+{
+	struct nametab *tables[] = {&c->rule_names,   &c->type_names,	&c->slot_names,	  &c->var_names,
+				    &c->column_names, &c->const_names,	&c->const_decls,  &c->fn_names,
+				    &c->metric_names, &c->sla_names,	&c->goal_names,	  &c->budget_names,
+				    &c->journey_names, &c->konst_strings, &c->konst_scalars, &c->emit_first};
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		nametab_free(tables[i]);
+	mem_free(c->const_asts);
+	mem_free(c->emit_next);
+	buf_free(&c->key);
 }
 
 int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
@@ -1222,14 +1320,17 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	c.p = p;
 	c.d = p->diag;
 	int errors0 = c.d->errors;
+	diag_restart(c.d);
 	int main_file = c.d->nfiles;
 	load_script(&c, name, text, len, 0);
 	comp_imports(&c, main_file);
+	index_const_decls(&c);
 	/* Syntax errors drop the broken forms; the rest is still checked, so
 	 * one run reports every problem. */
 
 	/* slots 0-2: key, time, type */
-	p->slots = mem_realloc(p->slots, sizeof *p->slots * SLOT_FIRST_FIELD);
+	mem_free(p->slots); /* grown by mem_grow from here: its capacity is implied by the count */
+	p->slots = mem_grow(NULL, 0, sizeof *p->slots);
 	memset(p->slots, 0, sizeof *p->slots * SLOT_FIRST_FIELD);
 	p->nslots = SLOT_FIRST_FIELD;
 	comp_settings(&c);
@@ -1256,15 +1357,17 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		p->named[k].value = c.consts[k].value;
 	}
 	p->nnamed = c.nconsts;
-	for (int k = 0; k < c.nconsts && !p->growing; k++)
+	/* Cut short, some are not reached: "never used" would be wrong. */
+	int all_seen = !p->growing && !c.too_deep && !c.too_large;
+	for (int k = 0; k < c.nconsts && all_seen; k++)
 		if (!c.consts[k].used && !c.consts[k].from_stdlib && strcmp(p->named[k].name, "__value__"))
 			comp_warning(&c, c.consts[k].name.loc, "constant '%.*s' is never used", (int)c.consts[k].name.len,
 				c.consts[k].name.s);
-	for (int k = 0; k < c.nfns && !p->growing; k++)
+	for (int k = 0; k < c.nfns && all_seen; k++)
 		if (!c.fns[k].used && !c.fns[k].from_stdlib)
 			comp_warning(&c, c.fns[k].fn->name.loc, "function '%.*s' is never used",
 				(int)c.fns[k].fn->name.len, c.fns[k].fn->name.s);
-	if (!p->growing)
+	if (all_seen)
 		warn_vars_never_set(&c);
 	if (c.d->errors > errors0)
 		goto done;
@@ -1297,6 +1400,8 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 			break;
 	}
 done:
+	free_tables(&c);
+	mem_free(c.depth_at);
 	mem_free(c.consts);
 	mem_free(c.var_uses);
 	mem_free(c.filters);

@@ -13,12 +13,9 @@
 
 #include "timeutil.h"
 
-static int journey_find(const struct prog *p, const struct ast_name *n)
+static int journey_find(struct comp *c, const struct ast_name *n)
 {
-	for (int j = 0; j < p->njourneys; j++)
-		if (comp_names_equal(p->journeys[j].name, strlen(p->journeys[j].name), n->s, n->len))
-			return j;
-	return -1;
+	return nametab_get(&c->journey_names, n->s, n->len);
 }
 
 static int stage_find(const struct journey_info *j, const struct ast_name *n)
@@ -34,7 +31,7 @@ static int resolve_stage(struct comp *c, const struct ast_name *jn, const struct
 {
 	struct prog *p = c->p;
 	struct suggest sg;
-	int j = journey_find(p, jn);
+	int j = journey_find(c, jn);
 	if (j < 0) {
 		suggest_init(&sg, jn->s, jn->len);
 		for (int k = 0; k < p->njourneys; k++)
@@ -69,7 +66,7 @@ void comp_journeys(struct comp *c)
 {
 	struct prog *p = c->p;
 	for (struct ast_journey *aj = c->script.journeys; aj; aj = aj->next) {
-		if (journey_find(p, &aj->name) >= 0) {
+		if (journey_find(c, &aj->name) >= 0) {
 			comp_error(c, aj->name.loc, "journey '%.*s' is declared twice", (int)aj->name.len, aj->name.s);
 			continue;
 		}
@@ -81,10 +78,11 @@ void comp_journeys(struct comp *c)
 			comp_error(c, aj->name.loc, "a journey has at most 4095 stages");
 			continue;
 		}
-		p->journeys = mem_realloc(p->journeys, sizeof *p->journeys * (size_t)(p->njourneys + 1));
+		p->journeys = mem_grow(p->journeys, (size_t)p->njourneys, sizeof *p->journeys);
 		struct journey_info *j = &p->journeys[p->njourneys];
 		int jx = p->njourneys++;
 		j->name = arena_strndup(&p->arena, aj->name.s, aj->name.len);
+		nametab_put(&c->journey_names, j->name, aj->name.len, jx);
 		j->nstages = aj->nstages;
 		j->stages = arena_alloc(&p->arena, sizeof *j->stages * (size_t)aj->nstages);
 		j->rules = arena_zalloc(&p->arena, sizeof *j->rules * (size_t)aj->nstages);
@@ -149,11 +147,10 @@ static int64_t decl_duration(struct comp *c, struct ast *e, const char *what)
 static void comp_metric(struct comp *c, struct ast_decl *d)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->nmetrics; i++)
-		if (comp_names_equal(p->metrics[i].name, strlen(p->metrics[i].name), d->name.s, d->name.len)) {
-			comp_error(c, d->name.loc, "metric '%.*s' is declared twice", (int)d->name.len, d->name.s);
-			return;
-		}
+	if (nametab_get(&c->metric_names, d->name.s, d->name.len) >= 0) {
+		comp_error(c, d->name.loc, "metric '%.*s' is declared twice", (int)d->name.len, d->name.s);
+		return;
+	}
 	int found = -1;
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
 		if (comp_name_is(&d->agg, aggs[i].name))
@@ -167,9 +164,10 @@ static void comp_metric(struct comp *c, struct ast_decl *d)
 			   (int)d->agg.len, d->agg.s, suggest_hint(&sg, &c->tmp));
 		return;
 	}
-	p->metrics = mem_realloc(p->metrics, sizeof *p->metrics * (size_t)(p->nmetrics + 1));
-	struct metric_info *m = &p->metrics[p->nmetrics++];
+	p->metrics = mem_grow(p->metrics, (size_t)p->nmetrics, sizeof *p->metrics);
+	struct metric_info *m = &p->metrics[p->nmetrics];
 	m->name = arena_strndup(&p->arena, d->name.s, d->name.len);
+	nametab_put(&c->metric_names, m->name, d->name.len, p->nmetrics++);
 	m->agg = aggs[found].agg;
 	m->by = d->by.s ? arena_strndup(&p->arena, d->by.s, d->by.len) : NULL;
 }
@@ -185,11 +183,10 @@ static struct ast_name sla_binding(const struct ast_step *st)
 static void comp_sla(struct comp *c, struct ast_decl *d)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->nslas; i++)
-		if (comp_names_equal(p->slas[i].name, strlen(p->slas[i].name), d->name.s, d->name.len)) {
-			comp_error(c, d->name.loc, "sla '%.*s' is declared twice", (int)d->name.len, d->name.s);
-			return;
-		}
+	if (nametab_get(&c->sla_names, d->name.s, d->name.len) >= 0) {
+		comp_error(c, d->name.loc, "sla '%.*s' is declared twice", (int)d->name.len, d->name.s);
+		return;
+	}
 	struct sla_info sla = {0};
 	sla.name = arena_strndup(&p->arena, d->name.s, d->name.len);
 	sla.from.types = intern_types(c, d->from.types, d->from.ntypes);
@@ -231,36 +228,36 @@ static void comp_sla(struct comp *c, struct ast_decl *d)
 	}
 	c->nbinds = 0;
 	p = c->p;
-	p->slas = mem_realloc(p->slas, sizeof *p->slas * (size_t)(p->nslas + 1));
+	p->slas = mem_grow(p->slas, (size_t)p->nslas, sizeof *p->slas);
+	nametab_put(&c->sla_names, sla.name, d->name.len, p->nslas);
 	p->slas[p->nslas++] = sla;
 }
 
 static void comp_goal(struct comp *c, struct ast_decl *d)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->ngoals; i++)
-		if (comp_names_equal(p->goals[i].name, strlen(p->goals[i].name), d->name.s, d->name.len)) {
-			comp_error(c, d->name.loc, "goal '%.*s' is declared twice", (int)d->name.len, d->name.s);
-			return;
-		}
+	if (nametab_get(&c->goal_names, d->name.s, d->name.len) >= 0) {
+		comp_error(c, d->name.loc, "goal '%.*s' is declared twice", (int)d->name.len, d->name.s);
+		return;
+	}
 	struct goal_info g = {0};
 	g.name = arena_strndup(&p->arena, d->name.s, d->name.len);
 	g.types = intern_types(c, d->to.types, d->to.ntypes);
 	g.ntypes = d->to.ntypes;
 	g.within = decl_duration(c, d->to.within, "within");
 	p = c->p;
-	p->goals = mem_realloc(p->goals, sizeof *p->goals * (size_t)(p->ngoals + 1));
+	p->goals = mem_grow(p->goals, (size_t)p->ngoals, sizeof *p->goals);
+	nametab_put(&c->goal_names, g.name, d->name.len, p->ngoals);
 	p->goals[p->ngoals++] = g;
 }
 
 static void comp_budget(struct comp *c, struct ast_decl *d)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->nbudgets; i++)
-		if (comp_names_equal(p->budgets[i].name, strlen(p->budgets[i].name), d->name.s, d->name.len)) {
-			comp_error(c, d->name.loc, "budget '%.*s' is declared twice", (int)d->name.len, d->name.s);
-			return;
-		}
+	if (nametab_get(&c->budget_names, d->name.s, d->name.len) >= 0) {
+		comp_error(c, d->name.loc, "budget '%.*s' is declared twice", (int)d->name.len, d->name.s);
+		return;
+	}
 	struct budget_info b = {0};
 	b.name = arena_strndup(&p->arena, d->name.s, d->name.len);
 	struct val v;
@@ -272,7 +269,8 @@ static void comp_budget(struct comp *c, struct ast_decl *d)
 			b.amount = v.u.i;
 	}
 	b.per = decl_duration(c, d->per, "a budget's period");
-	p->budgets = mem_realloc(p->budgets, sizeof *p->budgets * (size_t)(p->nbudgets + 1));
+	p->budgets = mem_grow(p->budgets, (size_t)p->nbudgets, sizeof *p->budgets);
+	nametab_put(&c->budget_names, b.name, d->name.len, p->nbudgets);
 	p->budgets[p->nbudgets++] = b;
 }
 
@@ -298,9 +296,7 @@ void comp_stage_trigger(struct comp *c, struct ast_rule *r, struct rule_info *ri
 	ri->nbinds = 1;
 	ri->journey = ri->stage = ri->sla = -1;
 	if (r->trigger == T_BREACH) {
-		for (int i = 0; i < p->nslas; i++)
-			if (comp_names_equal(p->slas[i].name, strlen(p->slas[i].name), r->journey.s, r->journey.len))
-				ri->sla = i;
+		ri->sla = nametab_get(&c->sla_names, r->journey.s, r->journey.len);
 		if (ri->sla < 0) {
 			struct suggest sg;
 			suggest_init(&sg, r->journey.s, r->journey.len);
@@ -372,10 +368,7 @@ void comp_move(struct comp *c, struct ast_clause *cl)
 void comp_observe(struct comp *c, struct ast_clause *cl)
 {
 	struct prog *p = c->p;
-	int m = -1;
-	for (int i = 0; i < p->nmetrics; i++)
-		if (comp_names_equal(p->metrics[i].name, strlen(p->metrics[i].name), cl->name.s, cl->name.len))
-			m = i;
+	int m = nametab_get(&c->metric_names, cl->name.s, cl->name.len);
 	if (m < 0) {
 		struct suggest sg;
 		suggest_init(&sg, cl->name.s, cl->name.len);
@@ -402,9 +395,9 @@ void comp_observe(struct comp *c, struct ast_clause *cl)
 int comp_budget_ref(struct comp *c, const struct ast_name *n)
 {
 	struct prog *p = c->p;
-	for (int i = 0; i < p->nbudgets; i++)
-		if (comp_names_equal(p->budgets[i].name, strlen(p->budgets[i].name), n->s, n->len))
-			return i;
+	int found = nametab_get(&c->budget_names, n->s, n->len);
+	if (found >= 0)
+		return found;
 	struct suggest sg;
 	suggest_init(&sg, n->s, n->len);
 	for (int i = 0; i < p->nbudgets; i++)
@@ -652,14 +645,27 @@ static int64_t test_duration(struct comp *c, struct ast *e, const char *what)
 	return v.u.i;
 }
 
-static int action_known(const struct prog *p, const struct ast_name *n, struct suggest *sg)
+/* The emits of each action: c->emit_first by name, then c->emit_next,
+ * for test blocks' expectations (built once, when they are compiled). */
+static void index_emits(struct comp *c)
 {
-	suggest_init(sg, n->s, n->len);
-	for (int i = 0; i < p->nemits; i++) {
-		if (comp_names_equal(p->emits[i].action, strlen(p->emits[i].action), n->s, n->len))
-			return 1;
-		suggest_try(sg, p->emits[i].action, strlen(p->emits[i].action));
+	const struct prog *p = c->p;
+	c->emit_next = mem_alloc(sizeof *c->emit_next * (size_t)(p->nemits ? p->nemits : 1));
+	for (int i = p->nemits - 1; i >= 0; i--) {
+		const char *action = p->emits[i].action;
+		c->emit_next[i] = nametab_get(&c->emit_first, action, strlen(action));
+		nametab_put(&c->emit_first, action, strlen(action), i);
 	}
+}
+
+static int action_known(struct comp *c, const struct ast_name *n, struct suggest *sg)
+{
+	const struct prog *p = c->p;
+	suggest_init(sg, n->s, n->len);
+	if (nametab_get(&c->emit_first, n->s, n->len) >= 0)
+		return 1;
+	for (int i = 0; i < p->nemits; i++)
+		suggest_try(sg, p->emits[i].action, strlen(p->emits[i].action));
 	return 0;
 }
 
@@ -668,7 +674,7 @@ static int action_known(const struct prog *p, const struct ast_name *n, struct s
 static void given_fields(struct comp *c, const struct ast_test_step *s, const struct test_step *ts)
 {
 	const struct prog *p = c->p;
-	int t = prog_type_find(p, s->name.s, s->name.len);
+	int t = comp_type_find(c, s->name.s, s->name.len);
 	if (t < 0 || !p->types[t].declared)
 		return;
 	const struct evtype *et = &p->types[t];
@@ -743,10 +749,8 @@ static void expect_fields(struct comp *c, const struct ast_test_step *s)
 			found |= comp_names_equal(reserved[k], strlen(reserved[k]), n->s, n->len);
 			suggest_try(&sg, reserved[k], strlen(reserved[k]));
 		}
-		for (int e = 0; e < p->nemits && !found; e++) {
+		for (int e = nametab_get(&c->emit_first, s->name.s, s->name.len); e >= 0 && !found; e = c->emit_next[e]) {
 			const struct emit_desc *d = &p->emits[e];
-			if (!comp_names_equal(d->action, strlen(d->action), s->name.s, s->name.len))
-				continue;
 			for (int k = 0; k < d->nfields && !found; k++) {
 				found = comp_names_equal(d->names[k], strlen(d->names[k]), n->s, n->len);
 				suggest_try(&sg, d->names[k], strlen(d->names[k]));
@@ -763,6 +767,7 @@ static void expect_fields(struct comp *c, const struct ast_test_step *s)
 void comp_tests(struct comp *c, int file)
 {
 	struct prog *p = c->p;
+	index_emits(c);
 	int n = 0;
 	for (struct ast_test *t = c->script.tests; t; t = t->next)
 		n += t->loc.file == file;
@@ -815,7 +820,7 @@ void comp_tests(struct comp *c, int file)
 				break;
 			case TS_EXPECT:
 			case TS_EXPECT_NO:
-				if (!action_known(p, &s->name, &sg))
+				if (!action_known(c, &s->name, &sg))
 					comp_error(c, s->name.loc, "no rule emits '%.*s'%s", (int)s->name.len, s->name.s,
 						   suggest_hint(&sg, &c->tmp));
 				else

@@ -37,10 +37,15 @@ struct local *comp_scope_add(struct comp *c, struct ast_name name, enum ty type,
 
 static struct named_const *const_compiled(struct comp *c, const char *s, size_t n)
 {
-	for (int i = 0; i < c->nconsts; i++)
-		if (comp_names_equal(c->consts[i].name.s, c->consts[i].name.len, s, n))
-			return &c->consts[i];
-	return NULL;
+	int i = nametab_get(&c->const_names, s, n);
+	return i >= 0 ? &c->consts[i] : NULL;
+}
+
+void comp_const_add(struct comp *c, struct named_const nc)
+{
+	c->consts = mem_grow(c->consts, (size_t)c->nconsts, sizeof *c->consts);
+	nametab_put(&c->const_names, nc.name.s, nc.name.len, c->nconsts);
+	c->consts[c->nconsts++] = nc;
 }
 
 /* A constant by name, compiled when first needed: one may use another
@@ -50,29 +55,27 @@ struct named_const *comp_const_find(struct comp *c, const char *s, size_t n)
 	struct named_const *k = const_compiled(c, s, n);
 	if (k)
 		return k;
-	for (struct ast_const *a = c->script.consts; a; a = a->next) {
-		if (a->state == 2 || !comp_names_equal(a->name.s, a->name.len, s, n))
-			continue;
-		if (a->state == 1) {
-			/* Told once; then it is null, so that nothing else cascades. */
-			comp_error(c, a->name.loc, "constant '%.*s' is defined in terms of itself", (int)n, s);
-			a->state = 2;
-			c->consts = mem_grow(c->consts, (size_t)c->nconsts, sizeof *c->consts);
-			c->consts[c->nconsts++] = (struct named_const){a->name, val_null(), TY_ANY, 1, 0};
-			return &c->consts[c->nconsts - 1];
-		}
-		comp_const(c, a);
-		return const_compiled(c, s, n);
+	/* Not compiled yet: its first declaration (a later one with the same
+	 * name is "defined twice" when its turn comes). */
+	int d = nametab_get(&c->const_decls, s, n);
+	struct ast_const *a = d >= 0 ? c->const_asts[d] : NULL;
+	if (!a || a->state == 2)
+		return NULL;
+	if (a->state == 1) {
+		/* Told once; then it is null, so that nothing else cascades. */
+		comp_error(c, a->name.loc, "constant '%.*s' is defined in terms of itself", (int)n, s);
+		a->state = 2;
+		comp_const_add(c, (struct named_const){a->name, val_null(), TY_ANY, 1, 0});
+		return &c->consts[c->nconsts - 1];
 	}
-	return NULL;
+	comp_const(c, a);
+	return const_compiled(c, s, n);
 }
 
 struct named_fn *comp_fn_find(struct comp *c, const char *s, size_t n)
 {
-	for (int i = 0; i < c->nfns; i++)
-		if (comp_names_equal(c->fns[i].fn->name.s, c->fns[i].fn->name.len, s, n))
-			return &c->fns[i];
-	return NULL;
+	int i = nametab_get(&c->fn_names, s, n);
+	return i >= 0 ? &c->fns[i] : NULL;
 }
 
 int comp_builtin_find(const char *s, size_t n)
@@ -444,7 +447,7 @@ static enum ty comp_call(struct comp *c, struct ast *e)
 		enum ty t = comp_expr(c, fn->body);
 		c->in_const = saved_const;
 		f->active = 0;
-		if (c->d->errors > errors)
+		if (c->d->errors > errors && !c->too_deep)
 			diag_report(c->d, DIAG_NOTE, e->loc, "in this call of %.*s()", (int)e->len, e->s);
 		mem_free(c->scope);
 		c->scope = saved_scope;
@@ -537,7 +540,80 @@ static enum ty comp_match(struct comp *c, struct ast *e)
 	return TY_BOOL;
 }
 
+/* The operator of e, once its left operand is on the stack (of type a). */
+static enum ty comp_binop_rest(struct comp *c, struct ast *e, enum ty a)
+{
+	if (e->op == OP_AND || e->op == OP_OR) {
+		uint32_t j = comp_op(c, e->op == OP_AND ? OPC_ANDJ : OPC_ORJ, 0, e->loc);
+		comp_expr(c, e->b);
+		comp_op(c, OPC_TRUTH, 0, e->loc);
+		comp_patch(c, j);
+		return TY_BOOL;
+	}
+	if (e->op == OP_COALESCE) {
+		uint32_t j = comp_op(c, OPC_COALJ, 0, e->loc);
+		enum ty b = comp_expr(c, e->b);
+		comp_patch(c, j);
+		return a == b ? a : a == TY_NULL ? b : TY_ANY;
+	}
+	enum ty b = comp_expr(c, e->b);
+	int t = binop_type(e->op, a, b);
+	if (t < 0) {
+		binop_error(c, e, a, b);
+		t = TY_ANY;
+	}
+	comp_op(c, binop_opcode[e->op], 0, e->loc);
+	return (enum ty)t;
+}
+
+/* a + b + c ... is a tree as deep as the chain is long, down its left
+ * side: walk that side with a loop, so that a chain of any length takes
+ * no more C stack than one operator (the parser bounds the rest of the
+ * nesting, AST_MAX_NESTING). */
+static enum ty comp_binop_chain(struct comp *c, struct ast *e)
+{
+	struct ast *small[32], **spine = small;
+	size_t n = 0, cap = sizeof small / sizeof small[0];
+	for (struct ast *x = e; x->kind == A_BINOP; x = x->a) {
+		if (n == cap) {
+			cap *= 2;
+			if (spine == small) {
+				spine = mem_alloc(sizeof *spine * cap);
+				memcpy(spine, small, sizeof small);
+			} else {
+				spine = mem_realloc(spine, sizeof *spine * cap);
+			}
+		}
+		spine[n++] = x;
+	}
+	enum ty t = comp_expr(c, spine[n - 1]->a);
+	while (n > 0)
+		t = comp_binop_rest(c, spine[--n], t);
+	if (spine != small)
+		mem_free(spine);
+	return t;
+}
+
+static enum ty comp_node(struct comp *c, struct ast *e);
+
 enum ty comp_expr(struct comp *c, struct ast *e)
+{
+	if (c->too_large)
+		return TY_ANY;
+	if (c->expr_depth >= COMP_MAX_DEPTH) {
+		if (!c->too_deep)
+			comp_error(c, e->loc, "this nests too deeply once constants and functions are expanded: more "
+					      "than %d levels", COMP_MAX_DEPTH);
+		c->too_deep = 1;
+		return TY_ANY;
+	}
+	c->expr_depth++;
+	enum ty t = comp_node(c, e);
+	c->expr_depth--;
+	return t;
+}
+
+static enum ty comp_node(struct comp *c, struct ast *e)
 {
 	switch (e->kind) {
 	case A_NULL:
@@ -651,32 +727,8 @@ enum ty comp_expr(struct comp *c, struct ast *e)
 		comp_op(c, OPC_NEG, 0, e->loc);
 		return t;
 	}
-	case A_BINOP: {
-		if (e->op == OP_AND || e->op == OP_OR) {
-			comp_expr(c, e->a);
-			uint32_t j = comp_op(c, e->op == OP_AND ? OPC_ANDJ : OPC_ORJ, 0, e->loc);
-			comp_expr(c, e->b);
-			comp_op(c, OPC_TRUTH, 0, e->loc);
-			comp_patch(c, j);
-			return TY_BOOL;
-		}
-		if (e->op == OP_COALESCE) {
-			enum ty a = comp_expr(c, e->a);
-			uint32_t j = comp_op(c, OPC_COALJ, 0, e->loc);
-			enum ty b = comp_expr(c, e->b);
-			comp_patch(c, j);
-			return a == b ? a : a == TY_NULL ? b : TY_ANY;
-		}
-		enum ty a = comp_expr(c, e->a);
-		enum ty b = comp_expr(c, e->b);
-		int t = binop_type(e->op, a, b);
-		if (t < 0) {
-			binop_error(c, e, a, b);
-			t = TY_ANY;
-		}
-		comp_op(c, binop_opcode[e->op], 0, e->loc);
-		return (enum ty)t;
-	}
+	case A_BINOP:
+		return comp_binop_chain(c, e);
 	}
 	return TY_ANY;
 }

@@ -6,6 +6,7 @@
 void diag_init(struct diag *d)
 {
 	memset(d, 0, sizeof *d);
+	d->max_shown = DIAG_MAX_SHOWN;
 }
 
 void diag_free(struct diag *d)
@@ -13,11 +14,18 @@ void diag_free(struct diag *d)
 	for (int i = 0; i < d->nfiles; i++) {
 		mem_free(d->files[i].name);
 		mem_free(d->files[i].text);
+		mem_free(d->files[i].line_at);
 	}
 	mem_free(d->files);
 	buf_free(&d->msg);
 	d->files = NULL;
 	d->nfiles = 0;
+}
+
+void diag_restart(struct diag *d)
+{
+	d->shown = 0;
+	d->suppressed = 0;
 }
 
 int diag_add_file(struct diag *d, const char *name, const char *text, size_t len)
@@ -27,6 +35,8 @@ int diag_add_file(struct diag *d, const char *name, const char *text, size_t len
 	f->name = mem_strndup(name, strlen(name));
 	f->text = mem_strndup(text, len);
 	f->len = len;
+	f->line_at = NULL;
+	f->nlines = 0;
 	return d->nfiles++;
 }
 
@@ -39,18 +49,30 @@ void diag_where(struct diag *d, struct buf *b, struct loc loc)
 	buf_printf(b, "%s:%d", name, loc.first_line);
 }
 
+/* Where each line of f starts: one pass over the text, once, so that a
+ * thousand messages about a long script cost a thousand lookups. */
+static void index_lines(struct srcfile *f)
+{
+	size_t count = 1;
+	for (const char *p = f->text, *end = f->text + f->len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		count++;
+	f->line_at = mem_alloc(sizeof *f->line_at * count);
+	f->nlines = 0;
+	f->line_at[f->nlines++] = 0;
+	for (const char *p = f->text, *end = f->text + f->len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		f->line_at[f->nlines++] = (size_t)(p + 1 - f->text);
+}
+
 const char *diag_line(const struct diag *d, int file, int line, size_t *len)
 {
 	if (file < 0 || file >= d->nfiles || line < 1)
 		return NULL;
-	const struct srcfile *f = &d->files[file];
-	const char *p = f->text, *end = f->text + f->len;
-	for (int k = 1; k < line && p < end; k++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return NULL;
-		p = nl + 1;
-	}
+	struct srcfile *f = &d->files[file];
+	if (!f->line_at)
+		index_lines(f);
+	if (line > f->nlines)
+		return NULL;
+	const char *p = f->text + f->line_at[line - 1], *end = f->text + f->len;
 	const char *eol = memchr(p, '\n', (size_t)(end - p));
 	if (!eol)
 		eol = end;
@@ -61,7 +83,33 @@ const char *diag_line(const struct diag *d, int file, int line, size_t *len)
 	return p;
 }
 
-/* Append the source line of loc and a caret line under the token. */
+/* A line longer than this is shown around the caret only. */
+#define SHOWN_LINE_MAX 240
+#define SHOWN_BEFORE 80
+
+static int continuation(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
+
+size_t diag_column_offset(const char *line, size_t n, int col)
+{
+	size_t i = 0;
+	for (int c = 1; c < col && i < n; c++)
+		while (++i < n && continuation(line[i]))
+			;
+	return i;
+}
+
+/* The characters of line between byte offsets from and to. */
+static size_t chars_between(const char *line, size_t from, size_t to)
+{
+	size_t count = 0;
+	for (size_t i = from; i < to; i++)
+		count += !continuation(line[i]);
+	return count;
+}
+
+/* Append the source line of loc and a caret line under the token; of a
+ * very long line (a generated script, a minified one) the part around
+ * the caret, with "..." where it is cut.  Columns count characters. */
 static void show_line(struct diag *d, struct loc loc)
 {
 	size_t n;
@@ -69,20 +117,37 @@ static void show_line(struct diag *d, struct loc loc)
 	if (!p)
 		return;
 	struct buf *b = &d->msg;
-	buf_printf(b, "%5d | ", loc.first_line);
-	buf_add(b, p, n);
-	buf_adds(b, "\n      | ");
-	/* Tabs in the prefix stay tabs so that the caret lines up. */
 	int col = loc.first_column > 0 ? loc.first_column : 1;
-	for (int i = 1; i < col && (size_t)(i - 1) < n; i++)
-		buf_addc(b, p[i - 1] == '\t' ? '\t' : ' ');
-	int width = 1;
+	size_t at = diag_column_offset(p, n, col);
+	size_t from = 0, to = n;
+	if (chars_between(p, 0, n) > SHOWN_LINE_MAX) {
+		int first = col > SHOWN_BEFORE ? col - SHOWN_BEFORE : 1;
+		from = diag_column_offset(p, n, first);
+		to = diag_column_offset(p, n, first + SHOWN_LINE_MAX);
+	}
+	buf_printf(b, "%5d | ", loc.first_line);
+	if (from)
+		buf_adds(b, "...");
+	buf_add(b, p + from, to - from);
+	if (to < n)
+		buf_adds(b, "...");
+	buf_adds(b, "\n      | ");
+	if (from)
+		buf_adds(b, "   ");
+	/* One space a character; tabs stay tabs so that the caret lines up. */
+	for (size_t i = from; i < at && i < to; i++)
+		if (!continuation(p[i]))
+			buf_addc(b, p[i] == '\t' ? '\t' : ' ');
+	size_t width = 1;
 	if (loc.last_line == loc.first_line && loc.last_column >= col)
-		width = loc.last_column - col + 1;
+		width = (size_t)(loc.last_column - col + 1);
+	size_t room = at < to ? chars_between(p, at, to) : 0;
+	if (width > room)
+		width = room ? room : 1;
 	if (d->color)
 		buf_adds(b, "\033[1;32m");
 	buf_addc(b, '^');
-	for (int i = 1; i < width; i++)
+	for (size_t i = 1; i < width; i++)
 		buf_addc(b, '~');
 	if (d->color)
 		buf_adds(b, "\033[0m");
@@ -95,6 +160,20 @@ void diag_vreport(struct diag *d, enum diag_level level, struct loc loc, const c
 		d->errors++;
 	else if (level == DIAG_WARNING)
 		d->warnings++;
+	if (level != DIAG_NOTE && !d->suppressed && d->max_shown && d->shown >= d->max_shown)
+		d->suppressed = 1; /* this one is the first not shown */
+	else if (level != DIAG_NOTE && !d->suppressed)
+		d->shown++;
+	if (d->suppressed) {
+		/* Counted, not shown: say so once. */
+		if (d->suppressed++ == 1 && d->sink) {
+			buf_clear(&d->msg);
+			buf_printf(&d->msg, "cxr: more than %d errors and warnings; the rest are counted, not shown\n",
+				   d->max_shown);
+			d->sink(d->ud, d->msg.p, d->msg.len);
+		}
+		return;
+	}
 	buf_clear(&d->msg);
 	if (d->color)
 		buf_adds(&d->msg, "\033[1m");

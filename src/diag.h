@@ -17,6 +17,8 @@ struct srcfile {
 	char *name; /* as given: "rules.cxr", "<stdlib/cx>" */
 	char *text; /* NUL-terminated copy */
 	size_t len;
+	size_t *line_at; /* where each line starts, built when first needed */
+	int nlines;
 };
 
 typedef void (*diag_fn)(void *ud, const char *msg, size_t len);
@@ -30,17 +32,29 @@ struct diag {
 	diag_fn sink; /* where finished messages go */
 	void *ud;
 	int color;    /* use ANSI colours */
+	/* Errors shown before the rest are only counted (0: all); one
+	 * mistake can cause thousands, and nobody reads past the first. */
+	int max_shown;
+	int shown;      /* errors and warnings shown since diag_restart */
+	int suppressed; /* and counted only */
 	struct buf msg;
 };
 
+#define DIAG_MAX_SHOWN 100
+
 void diag_init(struct diag *d);
 void diag_free(struct diag *d);
+/* A new compile begins: its messages are shown up to max_shown again. */
+void diag_restart(struct diag *d);
 int diag_add_file(struct diag *d, const char *name, const char *text, size_t len);
 void diag_report(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void diag_vreport(struct diag *d, enum diag_level level, struct loc loc, const char *fmt, va_list ap);
 /* The text of a line of a file (without its line end), or NULL. */
 const char *diag_line(const struct diag *d, int file, int line, size_t *len);
+/* The byte offset in line (n bytes) of column col: columns count
+ * characters (UTF-8), from 1. */
+size_t diag_column_offset(const char *line, size_t n, int col);
 /* A message with no source location ("cxr: ..."). */
 void diag_plain(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The file name and line of a location, "rules.cxr:12". */

@@ -129,31 +129,15 @@ static void add_note(struct engine *e, int rule, int64_t at, const struct event 
 /* The source text of a location (on one line), for "`f.x - f.y` is 9m". */
 static void source_text(struct diag *d, struct loc loc, struct buf *out)
 {
-	if (loc.file < 0 || loc.file >= d->nfiles || loc.first_line != loc.last_line) {
+	size_t n;
+	const char *line = loc.first_line == loc.last_line ? diag_line(d, loc.file, loc.first_line, &n) : NULL;
+	size_t from = line ? diag_column_offset(line, n, loc.first_column) : 0;
+	size_t to = line ? diag_column_offset(line, n, loc.last_column + 1) : 0;
+	if (!line || from >= to) {
 		buf_adds(out, "the value");
 		return;
 	}
-	const char *p = d->files[loc.file].text;
-	for (int line = 1; line < loc.first_line && *p; p++)
-		if (*p == '\n')
-			line++;
-	/* columns count characters; step over UTF-8 continuation bytes */
-	int col = 1;
-	const char *start = NULL;
-	for (; *p && *p != '\n'; p++) {
-		if (((unsigned char)*p & 0xC0) == 0x80)
-			continue;
-		if (col == loc.first_column)
-			start = p;
-		if (col == loc.last_column + 1)
-			break;
-		col++;
-	}
-	if (!start) {
-		buf_adds(out, "the value");
-		return;
-	}
-	buf_add(out, start, (size_t)(p - start));
+	buf_add(out, line + from, to - from);
 }
 
 static void value_text(struct buf *b, const struct val *v)
@@ -385,7 +369,10 @@ void explain_render(struct engine *e, struct buf *out, int json)
 		buf_printf(out, "customer %s:\n", x->customer ? x->customer : "(all)");
 	}
 	int first_rule = 1;
+	int next = 0; /* the notes are sorted by rule: one pass over them */
 	for (int r = 0; r < p->nrules; r++) {
+		while (next < x->n && x->notes[next].rule < r)
+			next++;
 		if (x->rule >= 0 && r != x->rule)
 			continue;
 		if (json) {
@@ -397,10 +384,8 @@ void explain_render(struct engine *e, struct buf *out, int json)
 		}
 		first_rule = 0;
 		int any = 0;
-		for (int i = 0; i < x->n; i++) {
-			const struct note *n = &x->notes[i];
-			if (n->rule != r)
-				continue;
+		for (; next < x->n && x->notes[next].rule == r; next++) {
+			const struct note *n = &x->notes[next];
 			struct buf t = {0};
 			time_format(&t, n->at);
 			if (json) {

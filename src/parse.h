@@ -37,7 +37,12 @@ struct parse_ctx {
 	const char *open_kind;       /* "rule", "test", or NULL */
 	struct ast_name open_name;
 	struct loc open_loc;
+	/* How many strings this expression is inside, through {}: each level
+	 * is a parser of its own on the C stack, so it is bounded. */
+	int string_depth;
 };
+
+#define PARSE_MAX_STRING_NESTING 16
 
 /* Parse a whole script into ctx->script; returns the number of errors. */
 int parse_script(struct parse_ctx *ctx, const char *text, size_t len);

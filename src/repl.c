@@ -907,40 +907,56 @@ static void command(struct repl *r, char *line)
 
 
 
-/* Is a definition complete: `rule`/`test` closed by `end`, braces and
- * strings balanced? */
-static int complete(const char *s)
+/* What is still open in a definition typed over several lines: braces,
+ * brackets, parentheses and a string.  Fed one line at a time, so that a
+ * long definition costs one pass over its text, not one per line. */
+struct balance {
+	long depth;
+	int in_string;
+};
+
+static void balance_feed(struct balance *b, const char *s)
 {
-	int depth = 0, str = 0;
 	for (const char *p = s; *p; p++) {
-		if (str) {
+		if (b->in_string) {
 			if (*p == '\\' && p[1])
 				p++;
 			else if (*p == '"')
-				str = 0;
+				b->in_string = 0;
 		} else if (*p == '#') {
-			while (*p && *p != '\n')
-				p++;
-			if (!*p)
-				break;
+			while (p[1] && p[1] != '\n')
+				p++; /* a comment runs to the end of its line */
 		} else if (*p == '"') {
-			str = 1;
+			b->in_string = 1;
 		} else if (*p == '{' || *p == '(' || *p == '[') {
-			depth++;
+			b->depth++;
 		} else if (*p == '}' || *p == ')' || *p == ']') {
-			depth--;
+			b->depth--;
 		}
 	}
-	if (str || depth > 0)
+}
+
+/* Is the definition s (len bytes, balance b) complete: nothing open, and
+ * a `rule` or `test` closed by `end` as its last word? */
+static int balanced_complete(const struct balance *b, const char *s, size_t len)
+{
+	if (b->in_string || b->depth > 0)
 		return 0;
+	const char *e = s + len;
+	s += strspn(s, " \t");
 	if (!strncmp(s, "rule", 4) || !strncmp(s, "test", 4)) {
-		/* the last word must be `end` */
-		const char *e = s + strlen(s);
 		while (e > s && isspace((unsigned char)e[-1]))
 			e--;
 		return e - s >= 3 && !strncmp(e - 3, "end", 3) && (e - 3 == s || isspace((unsigned char)e[-4]));
 	}
 	return 1;
+}
+
+static int complete(const char *s)
+{
+	struct balance b = {0};
+	balance_feed(&b, s);
+	return balanced_complete(&b, s, strlen(s));
 }
 
 static void input(struct repl *r, const char *line)
@@ -1099,6 +1115,7 @@ int repl_main(int argc, char **argv)
 		printf("cxr repl: :help for help, :quit to leave\n");
 	}
 	struct text pending = {0};
+	struct balance open = {0}; /* of pending */
 	while (!r.quit) {
 		char *line;
 		if (r.tty) {
@@ -1124,9 +1141,11 @@ int repl_main(int argc, char **argv)
 		if (pending.len || starts_definition(first) || (*first && *first != ':' && !complete(first))) {
 			text_adds(&pending, line);
 			text_adds(&pending, "\n");
-			if (complete(pending.p)) {
+			balance_feed(&open, line);
+			if (balanced_complete(&open, pending.p, pending.len)) {
 				char *def = strdup(pending.p);
 				text_clear(&pending);
+				open = (struct balance){0};
 				input(&r, def);
 				free(def);
 			}

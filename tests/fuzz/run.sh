@@ -4,6 +4,9 @@
 # scripts and logs (and ../shared/data when it is there), with the
 # keyword dictionary.  Crashes are kept in BUILD/fuzz-crashes/.  Ends
 # with "N passed, N failed": a fuzzer passes when it found nothing.
+# FUZZ_SEED fixes libFuzzer's random seed (CI: the same inputs each
+# run, so that a failure there is one that can be repeated); 0 or unset
+# is a new seed each run.
 BUILD=${1:?usage: run.sh BUILD SECONDS [FUZZER...]}
 SECONDS_EACH=${2:-60}
 shift 2
@@ -44,7 +47,7 @@ for f in $FUZZERS; do
 	esac
 	mkdir -p "$BUILD/fuzz-crashes/$f"
 	echo "== fuzz_$f for ${SECONDS_EACH}s"
-	if "$BUILD/fuzz_$f" -max_total_time="$SECONDS_EACH" -dict="$here/cxr.dict" -max_len=65536 -timeout=20 \
+	if "$BUILD/fuzz_$f" -max_total_time="$SECONDS_EACH" -seed="${FUZZ_SEED:-0}" -dict="$here/cxr.dict" -max_len=65536 -timeout=20 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$BUILD/fuzz-crashes/$f/" \
 		"$BUILD/fuzz-corpus/$f" > "$BUILD/fuzz-$f.log" 2>&1; then
 		passed=$((passed + 1))
