@@ -281,7 +281,7 @@ int engine_limit(struct vm *vm)
 	/* The ring is full: the oldest firing must have left the window,
 	 * which includes its edge (a firing exactly D ago still counts). */
 	int64_t oldest = rs->fired[rs->head];
-	if (vm->now - oldest <= ri->limit_per) {
+	if (oldest >= time_minus(vm->now, ri->limit_per)) {
 		e->stats[vm->rule].capped++;
 		return 0;
 	}

@@ -335,7 +335,7 @@ void explain_event(struct engine *e, const struct event *ev)
 			continue;
 		m->open = 0;
 		struct buf b = {0}, late = {0};
-		dur_format(&late, ev->time - m->deadline);
+		dur_format(&late, time_since(ev->time, m->deadline));
 		buf_printf(&b, "the nearest candidate for step %d came %s after the deadline", m->step, late.p);
 		add_note(e, m->rule, ev->time, ev, 0, b.p);
 		buf_free(&b);

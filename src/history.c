@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "timeutil.h"
 #include "engine.h"
 #include "vm.h"
 
@@ -90,7 +91,7 @@ static void history_keep(struct engine *e, const struct event *ev, int spec)
 	struct hist *h = hist_of(e, &e->custs[ev->cust], spec);
 	if (hs->window > 0) {
 		/* Forget what no window can reach any more. */
-		while (h->n && ring_time(h, 0) < ev->time - hs->window) {
+		while (h->n && ring_time(h, 0) < time_minus(ev->time, hs->window)) {
 			if (h->evs)
 				mem_free(h->evs[h->head]);
 			h->head = (h->head + 1) % h->cap;
@@ -154,7 +155,7 @@ static struct val distinct_values(struct vm *vm, const struct hist *h, const str
 	struct buf key = {0}, other = {0};
 	for (uint32_t i = 0; h && i < h->n; i++) {
 		uint32_t at = (h->head + i) % h->cap;
-		if (h->times[at] < vm->now - q->window || h->times[at] > vm->now)
+		if (h->times[at] < time_minus(vm->now, q->window) || h->times[at] > vm->now)
 			continue;
 		struct val err = val_null();
 		if (!filter_holds(vm, q, h->evs[at], &err)) {
@@ -209,7 +210,7 @@ struct val history_query(struct vm *vm, int query)
 		double sum = 0;
 		for (uint32_t i = 0; h && i < h->n; i++) {
 			uint32_t at = (h->head + i) % h->cap;
-			if (h->times[at] < vm->now - q->window || h->times[at] > vm->now)
+			if (h->times[at] < time_minus(vm->now, q->window) || h->times[at] > vm->now)
 				continue;
 			struct val err = val_null();
 			if (!filter_holds(vm, q, h->evs ? h->evs[at] : NULL, &err)) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timeutil.h"
 #include "engine.h"
 #include "sketch.h"
 #include "vm.h"
@@ -56,7 +57,7 @@ void journey_move(struct engine *e, uint32_t cust, int journey, int stage, int64
 	if (js->stage == stage)
 		return; /* staying in a stage moves nothing (and keeps its stuck timers) */
 	if (js->stage >= 0) {
-		double dwell = (double)(now - js->entered);
+		double dwell = (double)time_since(now, js->entered);
 		agg_add(&e->journey_dwell[journey][js->stage], dwell < 0 ? 0 : dwell, 1);
 		const struct stage_rules *old = &j->rules[js->stage];
 		queue_rules(e, old->exit, old->nexit, cust, now, cause);
@@ -79,7 +80,7 @@ void journey_move(struct engine *e, uint32_t cust, int journey, int stage, int64
 		st->rule = sr->stuck[i];
 		st->journey = journey;
 		st->entry_seq = js->entry_seq;
-		timer_set(e, &st->timer, now + e->prog->rules[st->rule].stuck_for);
+		timer_set(e, &st->timer, time_plus(now, e->prog->rules[st->rule].stuck_for));
 	}
 }
 

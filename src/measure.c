@@ -241,7 +241,7 @@ void measure_add(struct engine *e, int metric, const char *key, size_t keylen, c
 			if (++e->metric_errors[metric] <= 5) {
 				struct buf v = {0};
 				if (o->is_dur)
-					dur_format(&v, (int64_t)o->x);
+					dur_format(&v, dur_from_double(o->x));
 				else
 					json_write_num(&v, o->x);
 				diag_plain(e->diag, "cxr: metric %s%s%.*s: %s (%s) observed where it has observed %s; not "
@@ -356,7 +356,7 @@ static void sla_open(struct engine *e, int s, const struct event *ev)
 	struct customer_rare *r = cust_rare_new(&e->custs[ev->cust]);
 	c->next = r->clocks;
 	r->clocks = c;
-	timer_set(e, &c->timer, ev->time + sla->to.within);
+	timer_set(e, &c->timer, time_plus(ev->time, sla->to.within));
 }
 
 static void sla_close(struct engine *e, struct sla_clock *c, int64_t at)
@@ -366,7 +366,7 @@ static void sla_close(struct engine *e, struct sla_clock *c, int64_t at)
 		lat->late++;
 	else
 		lat->met++;
-	agg_add(lat, (double)(at - c->from->time), 1);
+	agg_add(lat, (double)time_since(at, c->from->time), 1);
 	lat->durations = 1;
 	timer_cancel(e, &c->timer);
 	mem_free(c->from);
@@ -414,7 +414,7 @@ void measure_fired(struct engine *e, int rule, uint32_t cust, int64_t now, int h
 			gs->held++;
 		else
 			gs->treated++;
-		timer_set(e, &w->timer, now + p->goals[g].within);
+		timer_set(e, &w->timer, time_plus(now, p->goals[g].within));
 	}
 }
 
@@ -486,7 +486,7 @@ int measure_budget_ok(struct engine *e, int rule, uint32_t cust, int budget, int
 	/* The ring holds the last `amount` spends; full and all inside the
 	 * window (its edge included: a spend exactly D ago counts) means spent. */
 	int spent = b->amount == 0 ||
-		    (n == (uint32_t)b->amount && now - e->budget_spent[budget][e->budget_head[budget]] <= b->per);
+		    (n == (uint32_t)b->amount && e->budget_spent[budget][e->budget_head[budget]] >= time_minus(now, b->per));
 	if (!spent)
 		return 1;
 	e->stats[rule].budget_exhausted++;

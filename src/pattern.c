@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timeutil.h"
 #include "engine.h"
 #include "vm.h"
 
@@ -221,7 +222,7 @@ static void instance_start(struct engine *e, int rule, const struct event *ev)
 		c->pending = in;
 	c->pending_tail = in;
 	e->pending++;
-	timer_set(e, &in->timer, ev->time + ri->steps[1].within);
+	timer_set(e, &in->timer, time_plus(ev->time, ri->steps[1].within));
 	if (e->explain && explain_wants(e, ev->cust, rule))
 		explain_pattern(e, rule, EX_STARTED, in, ev, ev->time);
 }
@@ -272,7 +273,7 @@ void pattern_event(struct engine *e, int rule, const struct event *ev)
 			continue;
 		}
 		in->bound[in->step++] = event_clone(ev, e->prog->nslots);
-		timer_set(e, &in->timer, ev->time + ri->steps[in->step].within);
+		timer_set(e, &in->timer, time_plus(ev->time, ri->steps[in->step].within));
 		if (e->explain && explain_wants(e, in->cust, rule))
 			explain_pattern(e, rule, EX_STEP, in, ev, ev->time);
 	}
@@ -315,7 +316,7 @@ void repeat_event(struct engine *e, int rule, const struct event *ev)
 		rs->nwin++;
 	else
 		rs->win_head = (rs->win_head + 1) % keep;
-	int64_t from = ev->time - ri->repeat_within;
+	int64_t from = time_minus(ev->time, ri->repeat_within);
 	uint32_t inside = 0;
 	for (uint32_t i = 0; i < rs->nwin; i++)
 		inside += rs->window[(rs->win_head + i) % keep] >= from;

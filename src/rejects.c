@@ -82,7 +82,7 @@ static void span_text(struct buf *b, int64_t ns)
 		     {"m", 60 * NS_PER_SEC}, {"s", NS_PER_SEC}};
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (ns >= units[i].ns) {
-			buf_printf(b, "%lld%s", (long long)((ns + units[i].ns / 2) / units[i].ns), units[i].unit);
+			buf_printf(b, "%lld%s", (long long)(ns / units[i].ns + (ns % units[i].ns >= units[i].ns / 2)), units[i].unit);
 			return;
 		}
 	dur_format(b, ns);

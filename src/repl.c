@@ -797,7 +797,12 @@ static void command(struct repl *r, char *line)
 			fail(r, ":advance takes a duration such as 5m");
 			return;
 		}
-		r->clock = clock_now(r) + d;
+		int64_t to;
+		if (__builtin_add_overflow(clock_now(r), d, &to)) {
+			fail(r, ":advance %s goes past the last time cxr holds (2262-04-11T23:47:16.854775807Z)", arg);
+			return;
+		}
+		r->clock = to;
 		r->clock_set = 1;
 		/* an empty event list still has a clock: remember it by advancing */
 		cxr_advance_to(r->h, r->clock);

@@ -642,7 +642,7 @@ static void text_report(struct stats *s, struct summary *sum, struct buf *b)
 		buf_adds(b, " to ");
 		time_format(b, s->tmax);
 		buf_adds(b, " (");
-		dur_format(b, s->tmax - s->tmin);
+		time_span_format(b, s->tmin, s->tmax);
 		buf_adds(b, ")\ntime formats:\n");
 		struct cols c = {.align = "rll"};
 		for (int i = 0; i < sum->nfmts; i++) {
@@ -845,7 +845,7 @@ static void json_report(struct stats *s, struct summary *sum, struct buf *b)
 		buf_adds(b, "\",\"last\":\"");
 		time_format(b, s->tmax);
 		buf_adds(b, "\",\"span\":\"");
-		dur_format(b, s->tmax - s->tmin);
+		time_span_format(b, s->tmin, s->tmax);
 		buf_addc(b, '"');
 	} else {
 		buf_adds(b, ",\"first\":null,\"last\":null,\"span\":null");

@@ -80,7 +80,7 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 {
 	struct stream *s = ud;
 	struct engine *e = s->engine;
-	if (s->seen && ev->time < s->newest - s->lateness) {
+	if (s->seen && ev->time < time_minus(s->newest, s->lateness)) {
 		e->late++;
 		if (s->late == LATE_PROCESS) {
 			struct event taken = *ev;
@@ -89,12 +89,12 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 			return;
 		}
 		struct buf why = {0}, by = {0}, limit = {0};
-		dur_format(&by, s->newest - ev->time);
+		time_span_format(&by, ev->time, s->newest);
 		dur_format(&limit, s->lateness);
 		buf_printf(&why, "late: %s older than an event already read (lateness is %s; late = process keeps it)",
 			   by.p, limit.p);
-		if (s->newest - ev->time > e->tally.late_by)
-			e->tally.late_by = s->newest - ev->time;
+		if (time_since(s->newest, ev->time) > e->tally.late_by)
+			e->tally.late_by = time_since(s->newest, ev->time);
 		engine_reject(e, REJECT_LATE, ev->file, ev->line, ev->line, 0, why.p, raw, rawlen);
 		buf_free(&why);
 		buf_free(&by);
@@ -106,12 +106,12 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 	s->seen = 1;
 	struct event taken = *ev;
 	store_event_customer(e, &taken);
-	if (s->n == 0 && ev->time >= s->newest - s->lateness && s->lateness == 0) {
+	if (s->n == 0 && ev->time >= time_minus(s->newest, s->lateness) && s->lateness == 0) {
 		engine_event(e, &taken); /* in order and nothing held back: no copy */
 		return;
 	}
 	push(s, event_clone(&taken, e->prog->nslots));
-	release(s, s->newest - s->lateness, 0);
+	release(s, time_minus(s->newest, s->lateness), 0);
 }
 
 void stream_finish(struct stream *s)

@@ -35,7 +35,7 @@ static void put_value(struct buf *b, double v, int how)
 	if (how & PV_DUR) {
 		if (json)
 			buf_addc(b, '"');
-		dur_format(b, exact ? (int64_t)v : (int64_t)llround(v / 1e6) * 1000000);
+		dur_format(b, dur_from_double(exact ? v : round(v / 1e6) * 1e6));
 		if (json)
 			buf_addc(b, '"');
 		return;

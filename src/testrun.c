@@ -200,7 +200,12 @@ static int run_test(struct test_run *t, const struct test_info *ti, struct diag 
 		diag_where(d, &where, s->loc);
 		switch (s->kind) {
 		case TS_GIVEN: {
-			int64_t at = s->has_at ? s->at : now + (s->has_after ? s->after : 0);
+			int64_t at = s->has_at ? s->at : now;
+			if (!s->has_at && s->has_after && __builtin_add_overflow(now, s->after, &at)) {
+				buf_printf(&t->why, "  %s: given after a time past the last one cxr holds (2262-04-11)\n", where.p);
+				ok = 0;
+				break;
+			}
 			if (at < now && started) {
 				buf_printf(&t->why, "  %s: given goes back in time; a test's events are in time order\n", where.p);
 				ok = 0;
@@ -213,7 +218,11 @@ static int run_test(struct test_run *t, const struct test_info *ti, struct diag 
 		}
 		case TS_ADVANCE:
 			started = 1;
-			now += s->after;
+			if (__builtin_add_overflow(now, s->after, &now)) {
+				buf_printf(&t->why, "  %s: advance past the last time cxr holds (2262-04-11)\n", where.p);
+				ok = 0;
+				break;
+			}
 			engine_timers_until(t->e, now, 1);
 			break;
 		case TS_EXPECT: {

@@ -380,6 +380,16 @@ int dur_parse(const char *s, size_t n, int64_t *ns, const char **why)
 	return 0;
 }
 
+void time_span_format(struct buf *b, int64_t earlier, int64_t later)
+{
+	int64_t span;
+	if (__builtin_sub_overflow(later, earlier, &span)) {
+		buf_adds(b, "more than ");
+		span = later > earlier ? INT64_MAX : INT64_MIN;
+	}
+	dur_format(b, span);
+}
+
 void dur_format(struct buf *b, int64_t ns)
 {
 	if (ns == 0) {

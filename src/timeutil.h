@@ -12,6 +12,53 @@
 
 #include "mem.h"
 
+/* A time and a duration, or two times, can leave the range: 2262 plus a
+ * window of a year, 1700 minus one.  Deadlines and window edges are held
+ * at the ends of time instead of wrapping: a deadline past the last time
+ * is one no event reaches (only --flush fires it, at the last time), a
+ * window that starts before the first time reaches back to it.  Values in
+ * a script do not saturate: there the VM says "time out of range". */
+#define TIME_FIRST INT64_MIN
+#define TIME_LAST INT64_MAX
+
+static inline int64_t time_plus(int64_t t, int64_t d)
+{
+	int64_t r;
+	return __builtin_add_overflow(t, d, &r) ? (d > 0 ? TIME_LAST : TIME_FIRST) : r;
+}
+
+static inline int64_t time_minus(int64_t t, int64_t d)
+{
+	int64_t r;
+	return __builtin_sub_overflow(t, d, &r) ? (d > 0 ? TIME_FIRST : TIME_LAST) : r;
+}
+
+/* A duration computed in double (an average, a percentile) back to
+ * nanoseconds, rounded, held inside int64: (int64_t) of 2^63 or more is
+ * undefined, and it printed as a negative number of days. */
+static inline int64_t dur_from_double(double ns)
+{
+	const double last = 9223372036854774784.0; /* the largest double below 2^63 */
+	if (ns != ns)
+		return 0;
+	if (ns >= last)
+		return INT64_MAX;
+	if (ns <= -last)
+		return INT64_MIN;
+	return (int64_t)(ns < 0 ? ns - 0.5 : ns + 0.5);
+}
+
+/* The span from earlier to later as a duration; times are apart by up to
+ * 584 years, more than a duration holds (292): "more than 106751d...". */
+void time_span_format(struct buf *b, int64_t earlier, int64_t later);
+
+/* later - earlier as a duration, held at the largest one. */
+static inline int64_t time_since(int64_t later, int64_t earlier)
+{
+	int64_t r;
+	return __builtin_sub_overflow(later, earlier, &r) ? (later > earlier ? INT64_MAX : INT64_MIN) : r;
+}
+
 /* Parse a timestamp: RFC 3339 (2026-03-01T19:13:00Z, lower-case t/z too),
  * a space instead of the T, fractions of 1 to 9 digits (more digits are
  * accepted and truncated to nanoseconds), offsets +hh:mm / -hh:mm / Z,

@@ -254,7 +254,8 @@ static struct val arith(struct vm *vm, enum opcode op, struct val a, struct val 
 		if (a.kind == V_DUR && is_number(&b)) {
 			if (num(&b) == 0)
 				return vm_error(vm, "division by zero");
-			return val_dur((int64_t)llround((double)a.u.i / num(&b)));
+			double q = (double)a.u.i / num(&b);
+			return fabs(q) < 9.2e18 ? val_dur((int64_t)llround(q)) : vm_error(vm, "duration out of range");
 		}
 		if (a.kind == V_DUR && b.kind == V_DUR) {
 			if (b.u.i == 0)
@@ -459,11 +460,11 @@ static struct val convert(struct vm *vm, struct val v, enum ty to)
 		if (v.kind == V_STR) {
 			if (dur_parse(v.u.s, v.len, &ns, &why) == 0)
 				return val_dur(ns);
-			if (val_as_number(&v, &out))
+			if (val_as_number(&v, &out) && fabs(num(&out) * 1e9) < 9.2e18)
 				return val_dur((int64_t)llround(num(&out) * 1e9));
 			return vm_error(vm, "'%.*s' is not a duration: %s", (int)(v.len > 60 ? 60 : v.len), v.u.s, why);
 		}
-		if (is_number(&v))
+		if (is_number(&v) && fabs(num(&v) * 1e9) < 9.2e18)
 			return val_dur((int64_t)llround(num(&v) * 1e9)); /* seconds */
 		break;
 	case TY_INT:

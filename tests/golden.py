@@ -17,8 +17,8 @@ A .test file holds cases in the spirit of jq.test:
     rule ...
     --- events.jsonl
     {...}
-    --- stdout
-    {...}
+    --- stdout          exact text, or
+    --- stdout~         lines that must each appear somewhere in stdout
     --- stderr          exact text, or
     --- stderr~         lines that must each appear somewhere in stderr
     --- status
@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 
-EXPECT = {"stdout", "stderr", "stderr~", "status"}
+EXPECT = {"stdout", "stdout~", "stderr", "stderr~", "status"}
 
 
 def parse(path):
@@ -110,7 +110,10 @@ def run_case(cxr, case, actual=None):
             problems.append("exit status %d, want %d" % (p.returncode, status))
         if p.returncode < 0 or "Sanitizer" in err:
             problems.append("crashed or sanitizer report")
-        if out != want.get("stdout", ""):
+        for line in want.get("stdout~", "").splitlines():
+            if line.strip() and line not in out:
+                problems.append("stdout lacks: %s\n--- got\n%s" % (line, out))
+        if "stdout~" not in want and out != want.get("stdout", ""):
             problems.append("stdout differs:\n--- want\n%s--- got\n%s" % (want.get("stdout", ""), out))
         if "stderr" in want and err != want["stderr"]:
             problems.append("stderr differs:\n--- want\n%s--- got\n%s" % (want["stderr"], err))
@@ -143,7 +146,10 @@ def update(cxr, path):
             if name in EXPECT or name.endswith(".want"):
                 continue
             out.append("--- %s\n%s" % (name, "".join(text)))
-        out.append("--- stdout\n" + actual["stdout"])
+        if "stdout~" in names:
+            out.append("--- stdout~\n" + "".join(dict(case["blocks"])["stdout~"]))
+        else:
+            out.append("--- stdout\n" + actual["stdout"])
         if "stderr~" in names:
             # Lines that must appear: the author's choice, kept as written.
             out.append("--- stderr~\n" + "".join(dict(case["blocks"])["stderr~"]))

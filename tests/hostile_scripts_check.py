@@ -4,7 +4,7 @@ generator, a fuzzer or a copy-paste accident does.
 
 Regression cases of issue 11:
 - operator_chain_overflowed_the_stack: `1 + 1 + ... + 1` (and `and`,
-  `or`, `??`) of 50,000 operands crashed the compiler; it compiles and
+  `or`, `??`) of 200,000 operands crashed the compiler; it compiles and
   runs, and `fmt` and `disasm` take it;
 - deep_nesting_crashed_the_compiler: brackets, calls, lists, indexes,
   `-`, `not` nested tens of thousands deep overflowed the C stack (bison's
@@ -66,7 +66,7 @@ def first_error(err):
 
 
 def chains(cxr, tmp):
-    n = 50000
+    n = 200000
     for name, expr, want in [("add", " + ".join(["e.n"] * n), str(2 * n)),
                              ("and", " and ".join(["e.n > 1"] * n), "true"),
                              ("or", " or ".join(["e.n > 5"] * n) + " or e.n == 2", "true"),
