@@ -279,7 +279,9 @@ name:
 	| soft_keyword
 	;
 
-/* Keywords that read as names where a name is expected: `stage after`. */
+/* Keywords that read as names where a name is expected: `stage after`,
+ * `rule breach`, `emit stuck { ... }`, a field `on:`.  The others (when,
+ * emit, then, ...) would make a rule's clauses ambiguous. */
 soft_keyword:
 	  AFTER                              { $$ = keyword_name(ctx, @1, "after"); }
 	| AT                                 { $$ = keyword_name(ctx, @1, "at"); }
@@ -294,6 +296,21 @@ soft_keyword:
 	| METRIC                             { $$ = keyword_name(ctx, @1, "metric"); }
 	| SLA                                { $$ = keyword_name(ctx, @1, "sla"); }
 	| DISTINCT                           { $$ = keyword_name(ctx, @1, "distinct"); }
+	| BREACH                             { $$ = keyword_name(ctx, @1, "breach"); }
+	| STUCK                              { $$ = keyword_name(ctx, @1, "stuck"); }
+	| JOURNEY                            { $$ = keyword_name(ctx, @1, "journey"); }
+	| INPUT                              { $$ = keyword_name(ctx, @1, "input"); }
+	| EVENT                              { $$ = keyword_name(ctx, @1, "event"); }
+	| PER                                { $$ = keyword_name(ctx, @1, "per"); }
+	| WHERE                              { $$ = keyword_name(ctx, @1, "where"); }
+	| WITHIN                             { $$ = keyword_name(ctx, @1, "within"); }
+	| IMPORT                             { $$ = keyword_name(ctx, @1, "import"); }
+	| TEST                               { $$ = keyword_name(ctx, @1, "test"); }
+	| RULE                               { $$ = keyword_name(ctx, @1, "rule"); }
+	| CUSTOMER                           { $$ = keyword_name(ctx, @1, "customer"); }
+	| CONST                              { $$ = keyword_name(ctx, @1, "const"); }
+	| FN                                 { $$ = keyword_name(ctx, @1, "fn"); }
+	| ON                                 { $$ = keyword_name(ctx, @1, "on"); }
 	;
 
 expr:

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "timeutil.h"
 #include "tzone.h"
 #include "vm.h"
@@ -253,10 +254,7 @@ static struct val bi_len(struct vm *vm, struct val *a, int n)
 	if (a[0].kind == V_LIST)
 		return val_int(a[0].len);
 	struct val s = text_of(vm, &a[0]);
-	int64_t chars = 0;
-	for (uint32_t i = 0; i < s.len; i++)
-		chars += ((unsigned char)s.u.s[i] & 0xC0) != 0x80; /* code points */
-	return val_int(chars);
+	return val_int((int64_t)utf8_chars(s.u.s, s.len)); /* as it prints */
 }
 
 static struct val str_test(struct vm *vm, struct val *a, int how)

@@ -276,12 +276,10 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	}
 	st.spill = spill_new();
 	st.limit = h->memory ? h->memory : default_memory();
-	struct store *parts = NULL;
-	int nparts = 0;
 	/* Files are read in parts (on threads, or one on this thread: their
 	 * customers are made after reading, with the table fetched ahead). */
 	int threads = h->threads > 1 ? h->threads : 1;
-	if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN, &parts, &nparts) < 0)
+	if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN) < 0)
 		status = CXR_INPUT_ERROR;
 	if (status == CXR_OK && spill_runs(st.spill)) {
 		/* Larger than memory: the rest is a run too, then all are merged. */
@@ -308,7 +306,6 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	}
 	spill_free(st.spill);
 	store_free(&st);
-	store_free_parts(parts, nparts);
 	return status;
 }
 

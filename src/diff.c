@@ -6,6 +6,8 @@
  * whatever the order.  What NEW adds and removes is grouped by rule and
  * action, with the customers affected and, with --cost, the money.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +160,15 @@ static double cost_of(const struct cxr_cost *costs, int ncosts, const char *acti
 int cxr_diff(const char *old_script, const char *new_script, const char *const *paths, int npaths,
 	     const struct cxr_cost *costs, int ncosts, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud)
 {
+	for (int c = 0; c < ncosts; c++)
+		if (!isfinite(costs[c].amount)) {
+			/* the same rule as the CLI's --cost, for an embedding program */
+			char msg[300];
+			int n = snprintf(msg, sizeof msg, "cxr: the cost of %.200s is not a finite number\n", costs[c].action);
+			if (diag)
+				diag(diag_ud, msg, (size_t)n);
+			return CXR_INPUT_ERROR;
+		}
 	struct lines a = {0}, b = {0};
 	int sa = run_version(old_script, paths, npaths, &a, diag, diag_ud);
 	int sb = sa == CXR_INPUT_ERROR ? sa : run_version(new_script, paths, npaths, &b, diag, diag_ud);

@@ -486,6 +486,16 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 			}
 			continue;
 		}
+		size_t bad_col;
+		const char *bad_text = src_csv_text_problem(&rec, &bad_col);
+		if (bad_text) {
+			/* One rule for every reader: JSON Lines rejects these too. */
+			if (reject(e, st, REJECT_CSV, file, rec.line, rec.last_line, bad_col, bad_text, rec.raw, rec.rawlen) < 0) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		if (rec.ncells != ncols) {
 			buf_clear(&why);
 			buf_printf(&why, "expected %zu fields as in the header, found %zu", ncols, rec.ncells);
@@ -771,15 +781,14 @@ static void queue_wait(struct queue *q, int k)
 	}
 }
 
-/* A file's parts read on `threads` threads and taken in order.  When the
- * store outgrows --memory it goes to a run on disk, and the parts taken
- * so far (their values are in the run now) are freed. */
+/* A file's parts read on `threads` threads and taken in order: each
+ * part's events and values become st's as it is taken.  When st outgrows
+ * --memory it goes to a run on disk. */
 static int read_in_parts(struct engine *e, struct store *st, const char *path, const uint64_t *cuts, int n,
-			 int threads, struct store **parts, int *nparts)
+			 int threads)
 {
 	uint32_t file = engine_file(e, path);
-	*parts = mem_realloc(*parts, sizeof **parts * (size_t)(*nparts + n));
-	struct store *mine = *parts + *nparts;
+	struct store *mine = mem_alloc(sizeof *mine * (size_t)n);
 	struct queue q = {.n = n, .ahead = 2 * threads};
 	pthread_mutex_init(&q.lock, NULL);
 	pthread_cond_init(&q.changed, NULL);
@@ -787,19 +796,19 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 	q.state = mem_alloc(sizeof *q.state * (size_t)n);
 	for (int k = 0; k < n; k++) {
 		store_init(&mine[k], st->prog);
+		/* a part's values take about as many bytes as its text */
+		arena_expect(&mine[k].data, (size_t)(cuts[k + 1] - cuts[k]) + 256);
 		mine[k].strict = st->strict;
 		int csv = n == 1 && format_of(st->prog, path) == FMT_CSV;
 		q.jobs[k] = (struct part_job){csv ? e : NULL, &mine[k], path, file, cuts[k], cuts[k + 1]};
 	}
-	*nparts += n;
 	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)threads);
 	int workers = 0;
 	for (int t = 1; t < threads && t < n; t++)
 		if (pthread_create(&tids[workers], NULL, queue_worker, &q) == 0)
 			workers++;
-	int rc = 0, live = 0; /* mine[live..] are parts not yet gone to a run */
+	int rc = 0;
 	uint64_t lines = 0;
-	size_t taken_bytes = 0;
 	while (q.taken < n && rc == 0) {
 		int k = q.taken;
 		queue_wait(&q, k);
@@ -812,14 +821,13 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 			rc = -1;
 		}
 		lines += mine[k].lines;
-		taken_bytes += mine[k].data.bytes;
-		if (rc == 0 && st->spill && st->data.bytes + st->n * sizeof *st->evs + taken_bytes > st->limit) {
-			if (spill_store(st->spill, st, e->diag) < 0)
-				rc = -2;
-			for (; live <= k; live++)
-				store_free(&mine[live]);
-			taken_bytes = 0;
-		}
+		/* The part's values are st's now, and so goes the part: ten
+		 * thousand small files are not ten thousand stores. */
+		arena_adopt(&st->data, &mine[k].data);
+		store_free(&mine[k]);
+		if (rc == 0 && st->spill && st->data.bytes + st->n * sizeof *st->evs > st->limit &&
+		    spill_store(st->spill, st, e->diag) < 0)
+			rc = -2;
 		queue_set(&q, &q.taken, k + 1);
 	}
 	queue_set(&q, &q.stop, 1);
@@ -830,11 +838,14 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 	mem_free(q.jobs);
 	mem_free(q.state);
 	mem_free(tids);
+	for (int k = q.taken; k < n; k++)
+		store_free(&mine[k]); /* after an error: parts read but not taken */
+	mem_free(mine);
 	return rc;
 }
 
 int store_read_threads(struct engine *e, struct store *st, const char *const *paths, int npaths, int threads,
-		       uint64_t min_part, struct store **parts, int *nparts)
+		       uint64_t min_part)
 {
 	int rc = 0;
 	for (int i = 0; i < npaths && rc == 0; i++) {
@@ -857,15 +868,9 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 		    src_split_lines(paths[i], most, min_part < quarter ? min_part : quarter, cuts, &n) < 0)
 			rc = store_read(e, st, paths[i]);
 		else
-			rc = read_in_parts(e, st, paths[i], cuts, n, threads, parts, nparts);
+			rc = read_in_parts(e, st, paths[i], cuts, n, threads);
 		mem_free(cuts);
 	}
 	return rc;
 }
 
-void store_free_parts(struct store *parts, int nparts)
-{
-	for (int k = 0; k < nparts; k++)
-		store_free(&parts[k]);
-	mem_free(parts);
-}

@@ -89,11 +89,10 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
  * (EVENT_CUSTOMER_LATER): the sink makes it when it accepts the event. */
 void store_event_customer(struct engine *e, struct event *ev);
 /* Read the files with up to `threads` threads (parts of JSON Lines files
- * of at least min_part bytes); the parts are kept in *parts for
- * store_free_parts.  Returns as store_read. */
+ * of at least min_part bytes), one file after another; what the parts
+ * read becomes st's.  Returns as store_read. */
 int store_read_threads(struct engine *e, struct store *st, const char *const *paths, int npaths, int threads,
-		       uint64_t min_part, struct store **parts, int *nparts);
-void store_free_parts(struct store *parts, int nparts);
+		       uint64_t min_part);
 
 /* Order by time, ties in input order. */
 void store_sort(struct store *st);

@@ -159,7 +159,7 @@ struct scan {
 static const char *fail_here(struct scan *sc, const char *p, const char *msg)
 {
 	sc->err->msg = msg;
-	sc->err->col = (size_t)(p - sc->s) + 1;
+	sc->err->col = utf8_chars(sc->s, (size_t)(p - sc->s)) + 1; /* in characters, as cxr counts columns */
 	return NULL;
 }
 
@@ -237,6 +237,54 @@ static size_t utf8_bad_len(const unsigned char *p, const unsigned char *end)
 		i++;
 	}
 	return i;
+}
+
+size_t utf8_check(const char *s, size_t n, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		/* ASCII without NUL eight bytes at a time: the common case */
+		while (end - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+				break;
+			p += 8;
+		}
+		if (p == end)
+			break;
+		if (*p == 0) {
+			*why = "NUL byte in input";
+			return (size_t)(p - (const unsigned char *)s);
+		}
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		int len = utf8_len(p, end);
+		if (!len) {
+			*why = "invalid UTF-8";
+			return (size_t)(p - (const unsigned char *)s);
+		}
+		p += len;
+	}
+	return n;
+}
+
+size_t utf8_chars(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t chars = 0;
+	while (p < end) {
+		if (*p < 0x80)
+			p++;
+		else {
+			int len = utf8_len(p, end);
+			p += len ? (size_t)len : utf8_bad_len(p, end);
+		}
+		chars++;
+	}
+	return chars;
 }
 
 static inline char *utf8_put(char *o, uint32_t cp)

@@ -52,6 +52,16 @@ int json_scan_members(const char *s, size_t n, json_member_fn cb, void *ud, stru
  * allowed): for conformance tests and for tools.  Returns 0 or -1. */
 int json_validate(const char *s, size_t n, struct json_error *err);
 
+/* Text as every reader takes it: UTF-8 (RFC 3629) without NUL bytes.
+ * The offset of the first byte that breaks the rule, with *why set to
+ * "NUL byte in input" or "invalid UTF-8", or n when there is none.  The
+ * JSON reader checks its strings so; the CSV reader its records. */
+size_t utf8_check(const char *s, size_t n, const char **why);
+
+/* Characters of s as they print: a valid sequence is one, and so is each
+ * invalid run that json_write_str replaces by one U+FFFD. */
+size_t utf8_chars(const char *s, size_t n);
+
 /* Append s as a JSON string literal (quotes included).  Invalid UTF-8 is
  * written as U+FFFD; control characters as \n \t ... or \u00XX. */
 void json_write_str(struct buf *b, const char *s, size_t n);

@@ -4,6 +4,7 @@
  * 0 success, 1 rule failures, 2 usage, script or input errors.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +487,10 @@ static int cmd_diff(int argc, char **argv)
 			double amount = eq ? strtod(eq + 1, &end) : 0;
 			if (!eq || eq == v || !end || *end || end == eq + 1) {
 				status = usage_error("--cost takes ACTION=AMOUNT, such as voucher=9.50, not %s", v ? v : "nothing");
+				break;
+			}
+			if (!isfinite(amount)) { /* nan, inf, 1e400: no sum of costs means anything then */
+				status = usage_error("--cost %s: the amount must be a finite number, such as 9.50", v);
 				break;
 			}
 			costs[ncosts].action = strndup(v, (size_t)(eq - v));

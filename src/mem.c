@@ -134,12 +134,21 @@ struct arena_chunk {
 };
 
 #define ARENA_MIN_CHUNK (64 * 1024)
+#define ARENA_FIRST_CHUNK 512
+
+void arena_expect(struct arena *a, size_t n)
+{
+	a->chunk = n < ARENA_FIRST_CHUNK ? ARENA_FIRST_CHUNK : n < ARENA_MIN_CHUNK ? (n + 7) & ~(size_t)7 : 0;
+}
 
 void *arena_alloc(struct arena *a, size_t n)
 {
 	n = (n + 7) & ~(size_t)7;
 	if ((size_t)(a->end - a->cur) < n || !a->cur) {
-		size_t size = n > ARENA_MIN_CHUNK ? n : ARENA_MIN_CHUNK;
+		size_t chunk = a->chunk ? a->chunk : ARENA_MIN_CHUNK;
+		if (a->chunk)
+			a->chunk = a->chunk * 2 < ARENA_MIN_CHUNK ? a->chunk * 2 : 0;
+		size_t size = n > chunk ? n : chunk;
 		struct arena_chunk *c = mem_alloc(sizeof *c + size + 8);
 		c->size = size;
 		c->data = (char *)(((uintptr_t)(c + 1) + 7) & ~(uintptr_t)7);
@@ -152,6 +161,27 @@ void *arena_alloc(struct arena *a, size_t n)
 	void *p = a->cur;
 	a->cur += n;
 	return p;
+}
+
+void arena_adopt(struct arena *a, struct arena *from)
+{
+	if (!from->head)
+		return;
+	if (!a->head) {
+		a->head = from->head;
+		a->cur = from->cur;
+		a->end = from->end;
+	} else {
+		struct arena_chunk *last = from->head;
+		while (last->next)
+			last = last->next;
+		last->next = a->head->next;
+		a->head->next = from->head;
+	}
+	a->bytes += from->bytes;
+	from->head = NULL;
+	from->cur = from->end = NULL;
+	from->bytes = 0;
 }
 
 void *arena_zalloc(struct arena *a, size_t n)

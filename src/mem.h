@@ -48,7 +48,14 @@ struct arena {
 	struct arena_chunk *head; /* newest chunk first */
 	char *cur, *end;          /* free space in the head chunk */
 	size_t bytes;             /* total allocated in chunks, for statistics */
+	size_t chunk;             /* the next chunk's size: 0 is ARENA_MIN_CHUNK; a
+				     smaller one (arena_expect) doubles up to it */
 };
+
+/* An arena that expects to hold about n bytes in all starts with a chunk
+ * of that size, not ARENA_MIN_CHUNK: ten thousand small files read as
+ * ten thousand parts cost ten thousand small chunks, not 64 KB each. */
+void arena_expect(struct arena *a, size_t n);
 
 struct arena_mark {
 	struct arena_chunk *head;
@@ -56,6 +63,9 @@ struct arena_mark {
 };
 
 void *arena_alloc(struct arena *a, size_t n); /* 8-aligned, not zeroed */
+/* The chunks of from become a's (behind its newest one, so that a's free
+ * space stays where it is); from is left empty. */
+void arena_adopt(struct arena *a, struct arena *from);
 void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
 struct arena_mark arena_mark(struct arena *a);

@@ -192,7 +192,8 @@ struct ident {
 	int exists;
 	dev_t dev;
 	ino_t ino;
-	char path[2 * PATH_MAX + 2];
+	char *path; /* malloc'd, when it does not exist: ten thousand inputs are
+		       not ten thousand buffers of PATH_MAX */
 };
 
 static void identify(const char *path, struct ident *id)
@@ -221,14 +222,17 @@ static void identify(const char *path, struct ident *id)
 	char real[PATH_MAX];
 	if (!realpath(dir, real))
 		snprintf(real, sizeof real, "%s", dir);
-	snprintf(id->path, sizeof id->path, "%s/%s", real, base);
+	size_t n = strlen(real) + strlen(base) + 2;
+	id->path = malloc(n);
+	if (id->path)
+		snprintf(id->path, n, "%s/%s", real, base);
 }
 
 static int same(const struct ident *a, const struct ident *b)
 {
 	if (a->exists && b->exists)
 		return a->dev == b->dev && a->ino == b->ino;
-	return !a->exists && !b->exists && !strcmp(a->path, b->path);
+	return !a->exists && !b->exists && a->path && b->path && !strcmp(a->path, b->path);
 }
 
 int outputs_check(const struct named_path *outs, int nouts, const struct named_path *ins, int nins)
@@ -270,6 +274,10 @@ int outputs_check(const struct named_path *outs, int nouts, const struct named_p
 				ins[k].role, ins[k].path);
 			bad = 1;
 		}
+	for (int i = 0; o && i < nouts; i++)
+		free(o[i].path);
+	for (int i = 0; in && i < nins; i++)
+		free(in[i].path);
 	free(o);
 	free(in);
 	return bad ? -1 : 0;

@@ -28,6 +28,7 @@
  *    makes the rest of the input one malformed record;
  *  - cells are not NUL-terminated and may hold NUL bytes.
  */
+#include "json.h"
 #include "source.h"
 
 #include "mem.h"
@@ -710,7 +711,7 @@ malformed:
 	rec->error = error;
 	/* The column is on the record's first line; 0 when the error lies on
 	 * a later line of a record that spans lines. */
-	rec->error_col = error_lf == 0 ? error_at + 1 : 0;
+	rec->error_col = error_lf == 0 ? utf8_chars(rec->raw, error_at) + 1 : 0; /* in characters */
 	s->rec_at = s->start;
 	s->start += used;
 	s->lineno += lfs;
@@ -795,6 +796,20 @@ const char *const src_field_names[3][8] = {
 	{"ts", "timestamp", "time", "time:timestamp", "event_time", "created_at", NULL},
 	{"type", "event_type", "concept:name", "event", "activity", "action", NULL},
 };
+
+const char *src_csv_text_problem(const struct csv_record *rec, size_t *col)
+{
+	const char *why = NULL;
+	size_t at = utf8_check(rec->raw, rec->rawlen, &why);
+	if (at == rec->rawlen)
+		return NULL;
+	const char *line_start = rec->raw + at;
+	while (line_start > rec->raw && line_start[-1] != '\n')
+		line_start--;
+	*col = line_start == rec->raw ? utf8_chars(rec->raw, at) + 1 : 0;
+	return *why == 'N' ? "NUL byte in a field"
+			   : "invalid UTF-8 in a field (is the file in another encoding? convert it: iconv -f latin1 -t utf-8)";
+}
 
 /* The delimiter a one-cell header seems to use instead of a comma. */
 char src_csv_sniff_delim(const struct csv_record *rec)

@@ -71,6 +71,12 @@ void src_csv_first_line_only(struct source *s, struct csv_record *rec);
  * read error. */
 int src_csv(struct source *s, struct csv_record *rec);
 
+/* Why the text of a well-formed record is refused, or NULL: a NUL byte
+ * or invalid UTF-8, which the JSON Lines reader refuses too (one rule for
+ * both readers); *col is its column on the record's first line (1-based,
+ * in characters), or 0 when it is on a later line. */
+const char *src_csv_text_problem(const struct csv_record *rec, size_t *col);
+
 /* The delimiter a one-cell header seems to use instead of a comma
  * (';', tab or '|'), or 0. */
 char src_csv_sniff_delim(const struct csv_record *rec);

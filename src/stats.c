@@ -805,6 +805,12 @@ static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_
 			reject(s, file, rec.line, rec.error_col, rec.error);
 			continue;
 		}
+		size_t bad_col;
+		const char *bad_text = src_csv_text_problem(&rec, &bad_col);
+		if (bad_text) {
+			reject(s, file, rec.line, bad_col, bad_text);
+			continue;
+		}
 		if (rec.ncells != ncols) {
 			buf_clear(&b);
 			buf_printf(&b, "expected %zu fields as in the header, found %zu", ncols, rec.ncells);

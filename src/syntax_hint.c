@@ -169,7 +169,20 @@ void parse_syntax_hints(struct parse_ctx *ctx, struct loc at, const char *got, i
 	int first = 1;
 	for (int i = 0; line && i < at.first_column - 1 && (size_t)i < len; i++)
 		first &= line[i] == ' ' || line[i] == '\t';
-	for (int i = 0; joins[i] && !first; i++)
+	/* ... unless the word before it names what comes: `rule when`. */
+	static const char *const namers[] = {"rule", "emit", "const", "fn", "event", "journey", "metric", "sla", "goal",
+					     "budget", "stage", "spend", "observe", "given", "expect", NULL};
+	size_t word_end = line && (size_t)(at.first_column - 1) <= len ? (size_t)(at.first_column - 1) : 0;
+	while (word_end > 0 && (line[word_end - 1] == ' ' || line[word_end - 1] == '\t'))
+		word_end--;
+	size_t word = word_end;
+	while (word > 0 && line[word - 1] != ' ' && line[word - 1] != '\t')
+		word--;
+	int named = 0;
+	for (int i = 0; namers[i] && word < word_end; i++)
+		named |= word_end - word == strlen(namers[i]) && !memcmp(line + word, namers[i], word_end - word);
+	named &= strcmp(got, "end") != 0; /* `emit end`: the name is missing */
+	for (int i = 0; joins[i] && !first && !named; i++)
 		first = !strcmp(got, joins[i]);
 	if (expects_name && is_keyword(got) && !first) {
 		struct buf b = {0};
