@@ -98,7 +98,7 @@ bench: all
 
 sanitize:
 	$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/cxr \
-		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DCXR_FAULT_INJECTION" test
 
 fuzz-build:
 	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \

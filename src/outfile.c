@@ -11,7 +11,8 @@
  *   the same file as an input, the script or another output (by device
  *   and inode, or by path when it does not exist yet), which would
  *   truncate the log before it is read.
- * A signal that ends the process removes the temporary files first.
+ * A signal that ends the process removes the temporary files first, and
+ * so does an exit before they are renamed (out of memory).
  */
 #include "outfile.h"
 
@@ -39,6 +40,14 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+/* The library exits when memory runs out (mem.c): the files go too. */
+static void at_exit(void)
+{
+	for (int i = 0; i < MAX_TEMPS; i++)
+		if (temps[i])
+			unlink(temps[i]);
+}
+
 static void watch_temp(char *path)
 {
 	static int installed;
@@ -47,6 +56,7 @@ static void watch_temp(char *path)
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
+		atexit(at_exit);
 	}
 	for (int i = 0; i < MAX_TEMPS; i++)
 		if (!temps[i]) {

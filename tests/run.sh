@@ -46,6 +46,7 @@ part python3 tests/outputs_check.py "$CXR"
 part python3 tests/csv_resync_check.py "$CXR"
 part python3 tests/inputs_check.py "$CXR"
 part python3 tests/hostile_scripts_check.py "$CXR"
+part python3 tests/oom_check.py "$CXR"
 
 # Show failures in full, then the per-part counts and the total.
 grep -v -E ': [0-9]* passed, 0 failed(, [0-9]+ skipped)?$' "$log" | grep -v '^ok ' | head -400
