@@ -21,6 +21,19 @@ static void fuzz_sink(void *ud, const char *p, size_t n)
 	fuzz_sink_bytes += n;
 }
 
+/* A handle whose output goes nowhere, with the harness's own script
+ * compiled (it must compile: a failure is the harness's bug). */
+static inline cxr *fuzz_handle(const char *script, size_t len)
+{
+	cxr *h = cxr_new();
+	cxr_on_diagnostic(h, fuzz_sink, NULL);
+	cxr_on_output(h, fuzz_sink, NULL);
+	cxr_on_reject(h, fuzz_sink, NULL);
+	if (cxr_compile_string(h, "fuzz.cxr", script, len) != 0)
+		abort();
+	return h;
+}
+
 /* A failed property is a crash libFuzzer keeps the input of. */
 #define FUZZ_ASSERT(cond, ...)                                         \
 	do {                                                           \

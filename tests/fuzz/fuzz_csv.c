@@ -12,12 +12,7 @@ static const char script[] =
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path = fuzz_file(data, size, ".csv");
-	cxr *h = cxr_new();
-	cxr_on_diagnostic(h, fuzz_sink, NULL);
-	cxr_on_output(h, fuzz_sink, NULL);
-	cxr_on_reject(h, fuzz_sink, NULL);
-	if (cxr_compile_string(h, "fuzz.cxr", script, sizeof script - 1) != 0)
-		abort();
+	cxr *h = fuzz_handle(script, sizeof script - 1);
 	cxr_set_threads(h, 1);
 	const char *const paths[] = {path};
 	cxr_run_files(h, paths, 1);

@@ -18,12 +18,7 @@ static const char script[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	cxr *h = cxr_new();
-	cxr_on_diagnostic(h, fuzz_sink, NULL);
-	cxr_on_output(h, fuzz_sink, NULL);
-	cxr_on_reject(h, fuzz_sink, NULL);
-	if (cxr_compile_string(h, "fuzz.cxr", script, sizeof script - 1) != 0)
-		abort();
+	cxr *h = fuzz_handle(script, sizeof script - 1);
 	const char *p = (const char *)data, *end = p + size;
 	uint64_t line = 0;
 	while (p < end) {

@@ -12,12 +12,7 @@ static const char script[] =
 
 static void count_run(const char *path, int threads, size_t memory, struct cxr_counts *c)
 {
-	cxr *h = cxr_new();
-	cxr_on_diagnostic(h, fuzz_sink, NULL);
-	cxr_on_output(h, fuzz_sink, NULL);
-	cxr_on_reject(h, fuzz_sink, NULL);
-	if (cxr_compile_string(h, "fuzz.cxr", script, sizeof script - 1) != 0)
-		abort();
+	cxr *h = fuzz_handle(script, sizeof script - 1);
 	cxr_set_threads(h, threads);
 	if (memory)
 		cxr_set_memory(h, memory);
