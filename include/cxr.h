@@ -20,6 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of the library and of the command line (`cxr --version`). */
+#define CXR_VERSION "0.3.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -37,20 +37,28 @@ static int finish_stdout(int status)
 	return CXR_INPUT_ERROR;
 }
 
+/* The command being run, for its usage errors: "cxr run --help". */
+static const char *command_name;
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "cxr: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(cxr --help lists the commands)\n");
+	if (command_name)
+		fprintf(stderr, "\n(cxr %s --help tells its options)\n", command_name);
+	else
+		fprintf(stderr, "\n(cxr --help lists the commands)\n");
 	return CXR_INPUT_ERROR;
 }
 
-/* Colour only on a terminal, and never with NO_COLOR set. */
-static int want_color(int fd)
+/* Colour only on a terminal, never with NO_COLOR set nor on TERM=dumb
+ * (the REPL asks the same). */
+int cli_want_color(int fd)
 {
-	const char *no = getenv("NO_COLOR");
-	return isatty(fd) && !(no && *no);
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+	return isatty(fd) && !(no && *no) && !(term && !strcmp(term, "dumb"));
 }
+#define want_color cli_want_color
 
 /* One part of a JSON Lines file per core (the output never depends on it). */
 static int default_threads(void)
@@ -299,17 +307,18 @@ static int one_script(int argc, char **argv, const char *help, const char **scri
 }
 
 static const char check_help[] =
-	"usage: cxr check RULES.cxr [--against EVENTS...]\n"
+	"usage: cxr check [--werror] RULES.cxr [--against EVENTS...]\n"
 	"  Compile the rules; print errors and warnings as FILE:LINE:COL with the\n"
 	"  source line.  With --against, also warn about event types and fields the\n"
 	"  rules name but the logs never have, with \"did you mean\" from the logs.\n"
-	"  Exit 0 when the script compiles, 2 when it does not.\n";
+	"  Exit 0 when the script compiles, 2 when it does not.  --werror: warnings\n"
+	"  fail too (exit 2), for use in CI.\n";
 
 static int cmd_check(int argc, char **argv)
 {
 	const char *script = NULL;
 	const char **logs = calloc((size_t)argc + 1, sizeof *logs);
-	int nlogs = 0, against = 0;
+	int nlogs = 0, against = 0, werror = 0;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(check_help, stdout);
@@ -317,6 +326,8 @@ static int cmd_check(int argc, char **argv)
 			return CXR_OK;
 		} else if (!strcmp(argv[i], "--against")) {
 			against = 1;
+		} else if (!strcmp(argv[i], "--werror")) {
+			werror = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			free(logs);
 			return usage_error("unknown option %s for check", argv[i]);
@@ -338,8 +349,14 @@ static int cmd_check(int argc, char **argv)
 	int status = compile_or_report(h, script);
 	if (status == CXR_OK && nlogs && cxr_check_against(h, logs, nlogs) < 0)
 		status = CXR_INPUT_ERROR;
-	if (status == CXR_OK)
-		fprintf(stderr, "cxr: %s: ok%s\n", script, cxr_warnings(h) ? " (with warnings)" : "");
+	int warnings = cxr_warnings(h);
+	if (status == CXR_OK && werror && warnings) {
+		fprintf(stderr, "cxr: %s: %d warning%s, and --werror makes them fail\n", script, warnings,
+			warnings == 1 ? "" : "s");
+		status = CXR_INPUT_ERROR;
+	} else if (status == CXR_OK) {
+		fprintf(stderr, "cxr: %s: ok%s\n", script, warnings ? " (with warnings)" : "");
+	}
 	cxr_free(h);
 	free(logs);
 	return status;
@@ -749,7 +766,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
-	{"check", cmd_check, "check RULES.cxr [--against EVENTS...]  compile only: errors and warnings"},
+	{"check", cmd_check, "check [--werror] RULES.cxr [--against EVENTS...]  compile only: errors and warnings"},
 	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
 	{"explain", cmd_explain, "explain RULES.cxr EVENTS --customer ID [--rule R]  why a rule did or did not fire"},
 	{"fmt", cmd_fmt, "fmt [--check] FILE...|-       the canonical layout of scripts, comments kept"},
@@ -764,7 +781,8 @@ static void help(FILE *f)
 	fputs("cxr: customer-experience rules over event logs\n\nusage:\n", f);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  cxr %s\n", commands[i].summary);
-	fputs("\n`cxr COMMAND --help` tells more.  Exit codes: 0 success, 1 rule failures,\n"
+	fputs("  cxr --version\n"
+	      "\n`cxr COMMAND --help` tells more.  Exit codes: 0 success, 1 rule failures,\n"
 	      "2 usage, script or input errors.\n", f);
 }
 
@@ -778,9 +796,15 @@ int main(int argc, char **argv)
 		help(stdout);
 		return finish_stdout(CXR_OK);
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
+		printf("cxr %s\n", CXR_VERSION);
+		return finish_stdout(CXR_OK);
+	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			command_name = commands[i].name;
 			return finish_stdout(commands[i].fn(argc - 2, argv + 2));
+		}
 	const char *best = NULL;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (argv[1][0] == commands[i].name[0])

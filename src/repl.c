@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
 
 #include "cxr.h"
+
+int cli_want_color(int fd); /* main.c: NO_COLOR, TERM=dumb, a terminal */
 
 #define TEST_EPOCH_NS (1767225600LL * 1000000000LL) /* the clock's start: 2026-01-01T00:00:00Z */
 
@@ -79,6 +82,8 @@ struct repl {
 	int typed;            /* definitions typed since the last :load */
 	int quit;
 	int tty, color, strict, failures, quiet_feed;
+	const cxr *counted_h;   /* the handle whose runtime errors are counted in failures ... */
+	uint64_t counted;       /* ... and how many of them */
 	char *fired_rule;     /* :until RULE: stop when it fires */
 	int fired;
 };
@@ -116,6 +121,20 @@ static void fail(struct repl *r, const char *fmt, ...)
 	va_end(ap);
 	fflush(stdout);
 	r->failures++;
+}
+
+/* A runtime error is a failure of the session (--strict exits 1): the
+ * handle's count since the last command (a rebuilt handle counts its own,
+ * replayed events included). */
+static void count_runtime_errors(struct repl *r)
+{
+	struct cxr_counts c;
+	cxr_counts(r->h, &c);
+	/* (a handle rebuilt at the same address starts again from 0) */
+	uint64_t before = r->h == r->counted_h && c.runtime_errors >= r->counted ? r->counted : 0;
+	r->failures += (int)(c.runtime_errors - before);
+	r->counted_h = r->h;
+	r->counted = c.runtime_errors;
 }
 
 static void to_stdout(void *ud, const char *p, size_t n)
@@ -1095,14 +1114,30 @@ int repl_main(int argc, char **argv)
 			printf("usage: cxr repl [--strict] [RULES.cxr]\n%s", help_text);
 			return 0;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "cxr: unknown option %s for repl\n", argv[i]);
+			fprintf(stderr, "cxr: unknown option %s for repl\n(cxr repl --help tells its options)\n", argv[i]);
 			return 2;
-		} else
+		} else if (script) {
+			fprintf(stderr, "cxr: one script at a time (got %s too)\n(cxr repl --help tells its options)\n",
+				argv[i]);
+			return 2;
+		} else {
 			script = argv[i];
+		}
 	}
+	/* A script that cannot be read ends a scripted session before it
+	 * starts, with exit 2, as `cxr run` does; a later :load only says so. */
+	struct stat sb;
+	FILE *probe = script ? fopen(script, "r") : NULL;
+	if (script && (!probe || (fstat(fileno(probe), &sb) == 0 && S_ISDIR(sb.st_mode)))) {
+		fprintf(stderr, "cxr: cannot read %s: %s\n", script, probe ? "it is a folder, not a script" : strerror(errno));
+		if (probe)
+			fclose(probe);
+		return 2;
+	}
+	if (probe)
+		fclose(probe);
 	r.tty = isatty(0) && isatty(1);
-	const char *no = getenv("NO_COLOR");
-	r.color = isatty(1) && !(no && *no);
+	r.color = cli_want_color(1);
 	rebuild(&r, 1);
 	if (script) {
 		char cmd[4096];
@@ -1152,10 +1187,12 @@ int repl_main(int argc, char **argv)
 				text_clear(&pending);
 				open = (struct balance){0};
 				input(&r, def);
+				count_runtime_errors(&r);
 				free(def);
 			}
 		} else {
 			input(&r, line);
+			count_runtime_errors(&r);
 		}
 		free(line);
 	}

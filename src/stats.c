@@ -29,6 +29,7 @@
  * - The report is deterministic: sorted, no pointers, no timings.
  */
 #include "stats.h"
+#include "timeutil.h"
 
 const struct kind_info kinds[NKIND] = {
 	{"int", "int"},   {"float", "float"},       {"bool", "bool"},   {"string", "string"},
@@ -504,8 +505,9 @@ static void stats_record(struct stats *s, uint32_t file, uint64_t line)
 			s->timed++;
 			if (s->have_prev_time && ns < s->prev_time) {
 				s->backward++;
-				if (s->prev_time - ns > s->max_back)
-					s->max_back = s->prev_time - ns;
+				int64_t back = time_since(s->prev_time, ns); /* 2262 back to 1700 holds no duration */
+				if (back > s->max_back)
+					s->max_back = back;
 			}
 			s->have_prev_time = 1;
 			s->prev_time = ns;
