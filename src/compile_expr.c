@@ -572,25 +572,16 @@ static enum ty comp_binop_rest(struct comp *c, struct ast *e, enum ty a)
  * nesting, AST_MAX_NESTING). */
 static enum ty comp_binop_chain(struct comp *c, struct ast *e)
 {
-	struct ast *small[32], **spine = small;
-	size_t n = 0, cap = sizeof small / sizeof small[0];
+	struct ast **spine = NULL;
+	size_t n = 0;
 	for (struct ast *x = e; x->kind == A_BINOP; x = x->a) {
-		if (n == cap) {
-			cap *= 2;
-			if (spine == small) {
-				spine = mem_alloc(sizeof *spine * cap);
-				memcpy(spine, small, sizeof small);
-			} else {
-				spine = mem_realloc(spine, sizeof *spine * cap);
-			}
-		}
+		spine = mem_grow(spine, n, sizeof *spine);
 		spine[n++] = x;
 	}
 	enum ty t = comp_expr(c, spine[n - 1]->a);
 	while (n > 0)
 		t = comp_binop_rest(c, spine[--n], t);
-	if (spine != small)
-		mem_free(spine);
+	mem_free(spine);
 	return t;
 }
 

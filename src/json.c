@@ -239,7 +239,7 @@ static size_t utf8_bad_len(const unsigned char *p, const unsigned char *end)
 	return i;
 }
 
-size_t utf8_check(const char *s, size_t n, const char **why)
+size_t utf8_check(const char *s, size_t n, int *nul)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	while (p < end) {
@@ -254,7 +254,7 @@ size_t utf8_check(const char *s, size_t n, const char **why)
 		if (p == end)
 			break;
 		if (*p == 0) {
-			*why = "NUL byte in input";
+			*nul = 1;
 			return (size_t)(p - (const unsigned char *)s);
 		}
 		if (*p < 0x80) {
@@ -263,7 +263,7 @@ size_t utf8_check(const char *s, size_t n, const char **why)
 		}
 		int len = utf8_len(p, end);
 		if (!len) {
-			*why = "invalid UTF-8";
+			*nul = 0;
 			return (size_t)(p - (const unsigned char *)s);
 		}
 		p += len;

@@ -53,10 +53,10 @@ int json_scan_members(const char *s, size_t n, json_member_fn cb, void *ud, stru
 int json_validate(const char *s, size_t n, struct json_error *err);
 
 /* Text as every reader takes it: UTF-8 (RFC 3629) without NUL bytes.
- * The offset of the first byte that breaks the rule, with *why set to
- * "NUL byte in input" or "invalid UTF-8", or n when there is none.  The
- * JSON reader checks its strings so; the CSV reader its records. */
-size_t utf8_check(const char *s, size_t n, const char **why);
+ * The offset of the first byte that breaks the rule (*nul says whether it
+ * is a NUL byte or invalid UTF-8), or n when there is none.  The JSON
+ * reader checks its strings so; the CSV reader its records. */
+size_t utf8_check(const char *s, size_t n, int *nul);
 
 /* Characters of s as they print: a valid sequence is one, and so is each
  * invalid run that json_write_str replaces by one U+FFFD. */

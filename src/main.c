@@ -58,7 +58,6 @@ int cli_want_color(int fd)
 	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
 	return isatty(fd) && !(no && *no) && !(term && !strcmp(term, "dumb"));
 }
-#define want_color cli_want_color
 
 /* One part of a JSON Lines file per core (the output never depends on it). */
 static int default_threads(void)
@@ -71,7 +70,7 @@ static cxr *open_handle(void)
 {
 	cxr *h = cxr_new();
 	cxr_on_diagnostic(h, write_file, stderr);
-	cxr_set_color(h, want_color(2));
+	cxr_set_color(h, cli_want_color(2));
 	cxr_set_threads(h, default_threads());
 	return h;
 }

@@ -16,8 +16,7 @@
 static void mem_fail(size_t n)
 {
 	fprintf(stderr, "cxr: out of memory (asked for %zu bytes)\n", n);
-	fflush(stdout);
-	exit(2);
+	exit(2); /* stdio is flushed, atexit handlers run */
 }
 
 #ifdef CXR_FAULT_INJECTION

@@ -799,15 +799,15 @@ const char *const src_field_names[3][8] = {
 
 const char *src_csv_text_problem(const struct csv_record *rec, size_t *col)
 {
-	const char *why = NULL;
-	size_t at = utf8_check(rec->raw, rec->rawlen, &why);
+	int nul = 0;
+	size_t at = utf8_check(rec->raw, rec->rawlen, &nul);
 	if (at == rec->rawlen)
 		return NULL;
 	const char *line_start = rec->raw + at;
 	while (line_start > rec->raw && line_start[-1] != '\n')
 		line_start--;
 	*col = line_start == rec->raw ? utf8_chars(rec->raw, at) + 1 : 0;
-	return *why == 'N' ? "NUL byte in a field"
+	return nul ? "NUL byte in a field"
 			   : "invalid UTF-8 in a field (is the file in another encoding? convert it: iconv -f latin1 -t utf-8)";
 }
 

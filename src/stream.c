@@ -93,8 +93,9 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 		dur_format(&limit, s->lateness);
 		buf_printf(&why, "late: %s older than an event already read (lateness is %s; late = process keeps it)",
 			   by.p, limit.p);
-		if (time_since(s->newest, ev->time) > e->tally.late_by)
-			e->tally.late_by = time_since(s->newest, ev->time);
+		int64_t late_by = time_since(s->newest, ev->time);
+		if (late_by > e->tally.late_by)
+			e->tally.late_by = late_by;
 		engine_reject(e, REJECT_LATE, ev->file, ev->line, ev->line, 0, why.p, raw, rawlen);
 		buf_free(&why);
 		buf_free(&by);

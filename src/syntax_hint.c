@@ -166,13 +166,15 @@ void parse_syntax_hints(struct parse_ctx *ctx, struct loc at, const char *got, i
 	 * (where it begins a clause) and not one that only joins or ends. */
 	static const char *const joins[] = {"end", "when", "unless", "let", "then", "within", "where", "and",
 					    "or", "not", "as", "in", "has", "per", NULL};
+	/* (columns count characters: the token's byte offset in its line) */
+	size_t token = line ? diag_column_offset(line, len, at.first_column) : 0;
 	int first = 1;
-	for (int i = 0; line && i < at.first_column - 1 && (size_t)i < len; i++)
+	for (size_t i = 0; i < token; i++)
 		first &= line[i] == ' ' || line[i] == '\t';
 	/* ... unless the word before it names what comes: `rule when`. */
 	static const char *const namers[] = {"rule", "emit", "const", "fn", "event", "journey", "metric", "sla", "goal",
 					     "budget", "stage", "spend", "observe", "given", "expect", NULL};
-	size_t word_end = line && (size_t)(at.first_column - 1) <= len ? (size_t)(at.first_column - 1) : 0;
+	size_t word_end = token;
 	while (word_end > 0 && (line[word_end - 1] == ' ' || line[word_end - 1] == '\t'))
 		word_end--;
 	size_t word = word_end;
