@@ -409,6 +409,8 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, struct
 	if (got == YYSYMBOL_YYEOF && ctx->errors)
 		return 0;
 	struct buf msg = {0};
+	if (got == YYSYMBOL_YYEOF && !ctx->errors)
+		ctx->ended_early = 1;
 	if (got == YYSYMBOL_YYEOF)
 		buf_adds(&msg, "unexpected end of script");
 	else

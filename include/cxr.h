@@ -180,17 +180,36 @@ int cxr_diff(const char *old_script, const char *new_script, const char *const *
 
 /* The session's clock: the latest event time or `advance`; 0 when unset. */
 int cxr_clock(cxr *h, int64_t *ns);
-/* Move the clock and fire the timers due by then, inclusive. */
+/* Process the events that cxr_feed_json holds back for `lateness` now,
+ * as at the end of a stream; feeding goes on (an event older than the
+ * newest is late, as before).  A prompt calls it after each command. */
+void cxr_flush_input(cxr *h);
+/* The field names of the script's input block: the customer key, the
+ * event time and the type (customer, ts and type by default). */
+void cxr_input_fields(cxr *h, const char **key, const char **time, const char **type);
+/* A JSON record's event time, read as the input block says: 0, or -1
+ * when it has no time field that reads as one. */
+int cxr_record_time(cxr *h, const char *json, size_t len, int64_t *ns);
+/* Move the clock and fire the timers due by then, inclusive
+ * (after the events held back, which it processes first). */
 void cxr_advance_to(cxr *h, int64_t ns);
 /* Evaluate an expression against a script's constants and functions and
  * write "value  (type)"; errors go to diag.  Returns 0 or -1. */
 int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud, cxr_write_fn diag,
 	     void *diag_ud);
-/* cxr_eval with h's import folders and diagnostics callback. */
-int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud);
+/* cxr_eval with h's import folders and diagnostics callback; the
+ * expression's messages name it <input>:LINE (its first line), as the
+ * REPL numbers what was typed. */
+int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, int line, cxr_write_fn out, void *ud);
+/* Typed at a prompt, does text stop before its end: a definition or an
+ * expression that parses up to where the text ends and needs more (an
+ * open rule, bracket or string, a trailing operator such as `1 +`)?  1
+ * then (read another line); 0 when it parses or is wrong before its end
+ * (compile it to hear why).  Lua's rule for its prompt. */
+int cxr_input_unfinished(const char *text, size_t len);
 /* "rules", "stages", or "customer" with arg = its key: a description. */
 void cxr_describe(cxr *h, const char *what, const char *arg, cxr_write_fn out, void *ud);
-enum cxr_name_kind { CXR_NAMES_TYPES, CXR_NAMES_FIELDS, CXR_NAMES_RULES, CXR_NAMES_CUSTOMERS };
+enum cxr_name_kind { CXR_NAMES_TYPES, CXR_NAMES_FIELDS, CXR_NAMES_RULES, CXR_NAMES_CUSTOMERS, CXR_NAMES_FUNCTIONS };
 /* Each name of a kind, for completion. */
 void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud);
 /* Explain while feeding: for a customer (NULL: all) and a rule (NULL:

@@ -1357,6 +1357,10 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		p->named[k].value = c.consts[k].value;
 	}
 	p->nnamed = c.nconsts;
+	p->fn_names = arena_alloc(&p->arena, sizeof *p->fn_names * (size_t)(c.nfns + 1));
+	for (int k = 0; k < c.nfns; k++)
+		p->fn_names[k] = arena_strndup(&p->arena, c.fns[k].fn->name.s, c.fns[k].fn->name.len);
+	p->nfn_names = c.nfns;
 	/* Cut short, some are not reached: "never used" would be wrong. */
 	int all_seen = !p->growing && !c.too_deep && !c.too_large;
 	for (int k = 0; k < c.nconsts && all_seen; k++)

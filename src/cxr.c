@@ -172,6 +172,12 @@ void cxr_finish(cxr *h)
 		engine_finish(h->engine, h->flush);
 }
 
+void cxr_flush_input(cxr *h)
+{
+	if (h->store_ready)
+		stream_flush(&h->stream);
+}
+
 void cxr_set_trace(cxr *h, int on)
 {
 	h->trace = on;

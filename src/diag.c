@@ -37,16 +37,23 @@ int diag_add_file(struct diag *d, const char *name, const char *text, size_t len
 	f->len = len;
 	f->line_at = NULL;
 	f->nlines = 0;
+	f->line_shift = d->next_line_shift;
+	d->next_line_shift = 0;
 	return d->nfiles++;
 }
 
 static const char *level_name[] = {"error", "warning", "note"};
 static const char *level_color[] = {"\033[1;31m", "\033[1;35m", "\033[1;36m"};
 
+static int shown_line(const struct diag *d, struct loc loc)
+{
+	return loc.file >= 0 && loc.file < d->nfiles ? loc.first_line - d->files[loc.file].line_shift : loc.first_line;
+}
+
 void diag_where(struct diag *d, struct buf *b, struct loc loc)
 {
 	const char *name = loc.file >= 0 && loc.file < d->nfiles ? d->files[loc.file].name : "?";
-	buf_printf(b, "%s:%d", name, loc.first_line);
+	buf_printf(b, "%s:%d", name, shown_line(d, loc));
 }
 
 /* Where each line of f starts: one pass over the text, once, so that a
@@ -125,7 +132,7 @@ static void show_line(struct diag *d, struct loc loc)
 		from = diag_column_offset(p, n, first);
 		to = diag_column_offset(p, n, first + SHOWN_LINE_MAX);
 	}
-	buf_printf(b, "%5d | ", loc.first_line);
+	buf_printf(b, "%5d | ", shown_line(d, loc));
 	if (from)
 		buf_adds(b, "...");
 	buf_add(b, p + from, to - from);
@@ -178,7 +185,7 @@ void diag_vreport(struct diag *d, enum diag_level level, struct loc loc, const c
 	if (d->color)
 		buf_adds(&d->msg, "\033[1m");
 	if (loc.file >= 0 && loc.file < d->nfiles)
-		buf_printf(&d->msg, "%s:%d:%d: ", d->files[loc.file].name, loc.first_line, loc.first_column);
+		buf_printf(&d->msg, "%s:%d:%d: ", d->files[loc.file].name, shown_line(d, loc), loc.first_column);
 	if (d->color)
 		buf_printf(&d->msg, "%s%s:\033[0m\033[1m ", level_color[level], level_name[level]);
 	else

@@ -19,6 +19,9 @@ struct srcfile {
 	size_t len;
 	size_t *line_at; /* where each line starts, built when first needed */
 	int nlines;
+	int line_shift; /* shown as line - line_shift: an expression typed at a
+			   prompt, compiled after the script it sees, is shown
+			   as the command it was */
 };
 
 typedef void (*diag_fn)(void *ud, const char *msg, size_t len);
@@ -38,6 +41,7 @@ struct diag {
 	int shown;      /* errors and warnings shown since diag_restart */
 	int suppressed; /* and counted only */
 	struct buf msg;
+	int next_line_shift; /* for the next file added, then 0 */
 };
 
 #define DIAG_MAX_SHOWN 100

@@ -33,6 +33,8 @@ struct parse_ctx {
 	int last_token;              /* for the lexer: names after '.' */
 	int regex_next;              /* for the lexer: a regex follows =~ or !~ */
 	int errors;                  /* syntax errors in this parse */
+	int ended_early;             /* the first error is where the text ends: it is
+					unfinished, not wrong (a prompt reads on) */
 	/* The rule or test block being parsed, for "has no 'end'". */
 	const char *open_kind;       /* "rule", "test", or NULL */
 	struct ast_name open_name;

@@ -364,6 +364,8 @@ struct prog {
 		struct val value;
 	} *named;                /* the script's constants (the REPL evaluates through them) */
 	int nnamed;
+	char **fn_names;         /* the script's and the stdlib's functions (completion) */
+	int nfn_names;
 	struct guard_info *guards; /* indexed by GUARD's operand */
 	int nguards;
 	struct field_use *uses;  /* fields read, per event type */

@@ -9,11 +9,14 @@
  * prompts, so sessions can be scripted and tested.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +66,7 @@ struct given {
 struct chunk {
 	char *key;  /* its kind and name, so that a new one replaces it; NULL for loose text */
 	char *body;
+	int typed;  /* typed at the prompt, not read from the file loaded */
 };
 
 struct repl {
@@ -86,7 +90,24 @@ struct repl {
 	uint64_t counted;       /* ... and how many of them */
 	char *fired_rule;     /* :until RULE: stop when it fires */
 	int fired;
+	uint64_t commands;    /* inputs taken: a typed event is <input>:N */
+	char history[4096];   /* the history file, "" for none */
+	/* A replay shows its first few messages in full and counts the rest. */
+	int replaying, replay_shown;
+	uint64_t replay_hidden;
 };
+
+#define REPLAY_MESSAGES_SHOWN 3
+
+/* Ctrl-C: set by the signal, taken by whoever is waiting (the prompt
+ * cancels its line, a replay stops between events). */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
 
 /* readline's completion callbacks take no context: the one session of the
  * process is reached from here (the CLI's, not the library's, state). */
@@ -150,6 +171,11 @@ static void diag_out(void *ud, const char *p, size_t n)
 	struct repl *r = ud;
 	if (r->quiet_feed)
 		return;
+	if (r->replaying && r->replay_shown >= REPLAY_MESSAGES_SHOWN) {
+		r->replay_hidden++;
+		return;
+	}
+	r->replay_shown += r->replaying;
 	fwrite(p, 1, n, stdout);
 	fflush(stdout);
 }
@@ -246,6 +272,10 @@ static void watch_note(void *ud, const char *p, size_t n)
 static int feed(struct repl *r, const struct given *g)
 {
 	int status = cxr_feed_json(r->h, g->json, strlen(g->json), g->source, g->line);
+	/* The session is the stream's end after each event: what lateness
+	 * holds back is processed now, its firings shown under it.  (A log
+	 * replayed is in time order already.) */
+	cxr_flush_input(r->h);
 	int64_t now;
 	if (cxr_clock(r->h, &now)) {
 		r->clock = now;
@@ -421,7 +451,11 @@ static int event_line(struct repl *r, const char *line, struct text *json, const
 			return -1;
 		}
 	}
-	text_adds(json, "{\"type\":");
+	const char *key_field, *time_field, *type_field;
+	cxr_input_fields(r->h, &key_field, &time_field, &type_field);
+	text_adds(json, "{");
+	json_str(json, type_field, strlen(type_field));
+	text_adds(json, ":");
 	json_str(json, type, tlen);
 	int have_time = 0;
 	while (*p) {
@@ -456,10 +490,13 @@ static int event_line(struct repl *r, const char *line, struct text *json, const
 			*why = "bad time value (write @2026-03-01T19:00Z)";
 			return -1;
 		}
-		have_time |= (klen == 2 && !memcmp(k, "ts", 2));
+		have_time |= klen == strlen(time_field) && !memcmp(k, time_field, klen);
 	}
+	(void)key_field;
 	if (!have_time) {
-		text_adds(json, ",\"ts\":");
+		text_adds(json, ",");
+		json_str(json, time_field, strlen(time_field));
+		text_adds(json, ":");
 		cxr_format_time(clock_now(r), add_time, json);
 	}
 	text_adds(json, "}");
@@ -512,6 +549,7 @@ static void chunk_add(struct repl *r, char *key, const char *body, size_t n)
 	}
 	r->chunks[r->nchunks].key = key;
 	r->chunks[r->nchunks].body = strndup(body, n);
+	r->chunks[r->nchunks].typed = 0;
 	r->nchunks++;
 }
 
@@ -587,19 +625,23 @@ static void define(struct repl *r, const char *text)
 		if (r->chunks[i].key && !strcmp(r->chunks[i].key, key))
 			at = i;
 	char *old = NULL;
+	int old_typed = 0;
 	if (at < r->nchunks) {
 		old = r->chunks[at].body;
+		old_typed = r->chunks[at].typed;
 		r->chunks[at].body = strdup(text);
 		free(key);
 	} else {
 		chunk_add(r, key, text, strlen(text));
 	}
+	r->chunks[at].typed = 1;
 	r->typed++;
 	join_chunks(r);
 	if (rebuild(r, 1) < 0) {
 		if (old) {
 			free(r->chunks[at].body);
 			r->chunks[at].body = old;
+			r->chunks[at].typed = old_typed;
 		} else {
 			r->nchunks--;
 			free(r->chunks[r->nchunks].key);
@@ -614,31 +656,107 @@ static void define(struct repl *r, const char *text)
 	free(old);
 }
 
+/* ---- names: rules and customers, for checks and completion ---- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static void name_add(void *ud, const char *p, size_t n)
+{
+	struct names *nm = ud;
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap ? nm->cap * 2 : 64;
+		nm->v = realloc(nm->v, sizeof *nm->v * nm->cap);
+		if (!nm->v)
+			abort();
+	}
+	nm->v[nm->n++] = strndup(p, n);
+}
+
+static void names_clear(struct names *nm)
+{
+	for (size_t k = 0; k < nm->n; k++)
+		free(nm->v[k]);
+	nm->n = 0;
+}
+
+static void names_of(struct repl *r, enum cxr_name_kind kind, struct names *nm)
+{
+	names_clear(nm);
+	cxr_names(r->h, kind, name_add, nm);
+}
+
+static int names_has(const struct names *nm, const char *s)
+{
+	for (size_t k = 0; k < nm->n; k++)
+		if (!strcmp(nm->v[k], s))
+			return 1;
+	return 0;
+}
+
+/* Edits (insert, delete, replace) that turn a into b, up to 32 bytes. */
+static size_t edits(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > 32 || m > 32)
+		return (size_t)-1;
+	size_t row[33];
+	for (size_t j = 0; j <= m; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[m];
+}
+
+/* "; did you mean 'x'?" for the name nearest to s, if near enough. */
+static const char *did_you_mean(const struct names *nm, const char *s, char *out, size_t size)
+{
+	const char *best = NULL;
+	size_t best_d = strlen(s) / 3 + 1;
+	for (size_t k = 0; k < nm->n; k++) {
+		size_t d = edits(s, nm->v[k]);
+		if (d <= best_d && (!best || d < best_d)) {
+			best = nm->v[k];
+			best_d = d;
+		}
+	}
+	if (best)
+		snprintf(out, size, "; did you mean '%s'?", best);
+	else
+		*out = 0;
+	return out;
+}
+
+/* Is there a rule named s?  If not, say so (with the nearest) and fail. */
+static int known_rule(struct repl *r, const char *command, const char *s)
+{
+	struct names nm = {0};
+	names_of(r, CXR_NAMES_RULES, &nm);
+	int ok = names_has(&nm, s);
+	if (!ok) {
+		char hint[300];
+		fail(r, "%s: no rule named '%s'%s", command, s, did_you_mean(&nm, s, hint, sizeof hint));
+	}
+	names_clear(&nm);
+	free(nm.v);
+	return ok;
+}
+
 /* ---- commands ---- */
-
-static const char *const meta[] = {":load", ":reload", ":rules", ":stages", ":customer", ":why", ":disasm",
-				    ":reset", ":save", ":help", ":quit", ":advance", ":time", ":open", ":step",
-				    ":until", ":rewind", ":watch", NULL};
-
-static const char help_text[] =
-	"Type events, expressions and definitions; see what fires.\n"
-	"  film_started customer=c1 session=s9 scheduled=@2026-03-01T19:00Z started=@2026-03-01T19:13Z\n"
-	"  {\"type\":\"support_request\",\"customer\":\"c2\",\"ts\":\"2026-03-01T10:00:00Z\",\"ticket\":\"t1\"}\n"
-	"  3m + 2m                      an expression: 5m  (duration)\n"
-	"  rule ... end, const, fn, event, journey, metric, sla, goal, budget: defined live\n"
-	"Events without a time take the clock's; the clock follows event times.\n"
-	"  :advance 6m                  move the clock, fire due timers     :time   show it\n"
-	"  :load FILE  :reload          load a script; reload it keeping the events (and so the state)\n"
-	"  :rules  :stages              what is defined\n"
-	"  :customer ID                 stage, variables, tags, pending timers\n"
-	"  :why ID RULE                 for each event, why RULE did or did not fire\n"
-	"  :disasm [RULE]               bytecode\n"
-	"  :open FILE                   replay a log: :step [N], :until TIME|RULE, :rewind D\n"
-	"  :watch [RULE]                print each firing and near miss of RULE as events play (none: off)\n"
-	"  :reset                       forget events and state, keep definitions\n"
-	"  :save FILE                   this session as FILE (the script) and FILE's .jsonl (the events)\n"
-	"  :quit\n";
-
 
 static void add_raw(void *ud, const char *p, size_t n) { text_add(ud, p, n); }
 
@@ -650,38 +768,107 @@ static void print_time(struct repl *r)
 	free(t.p);
 }
 
-static void step_log(struct repl *r, size_t n)
+/* A replay (:step, :until, :advance over an open log) shows the first
+ * few messages of its events in full, counts the rest, and stops
+ * between two events at Ctrl-C. */
+static void replay_begin(struct repl *r)
 {
-	for (size_t i = 0; i < n && r->cursor < cxr_log_count(r->log); i++) {
-		int64_t t;
-		uint64_t line;
-		const char *rec = cxr_log_record(r->log, r->cursor++, &t, &line);
-		remember(r, rec, t, r->log_path, line);
+	r->replaying = 1;
+	r->replay_shown = 0;
+	r->replay_hidden = 0;
+	interrupted = 0;
+}
+
+static void replay_end(struct repl *r)
+{
+	r->replaying = 0;
+	if (r->replay_hidden)
+		printf("  note: %llu more messages in this replay (the first %d are shown)\n",
+		       (unsigned long long)r->replay_hidden, REPLAY_MESSAGES_SHOWN);
+	if (interrupted) {
+		interrupted = 0;
+		printf("  interrupted (Ctrl-C)\n");
 	}
+	printf("  %zu of %zu events played\n", r->cursor, cxr_log_count(r->log));
+}
+
+#define STEP_LISTED 10   /* events :step lists, one line each */
+#define PLAYED_SHOWN 120 /* bytes of an event listed */
+
+/* "  > log.jsonl:12  {...}": the event about to be played. */
+static void show_played(const char *rec, const char *source, uint64_t line)
+{
+	size_t n = strlen(rec);
+	if (n > PLAYED_SHOWN) {
+		n = PLAYED_SHOWN;
+		while (n && ((unsigned char)rec[n] & 0xC0) == 0x80)
+			n--; /* not inside a character */
+	}
+	printf("  > %s:%llu  %.*s%s\n", source, (unsigned long long)line, (int)n, rec, rec[n] ? "..." : "");
+	fflush(stdout);
+}
+
+/* Play the next event of the open log: 0 when it has ended or Ctrl-C
+ * stopped the replay. */
+static int play_next(struct repl *r, int listed)
+{
+	if (interrupted || r->cursor >= cxr_log_count(r->log))
+		return 0;
+	int64_t t;
+	uint64_t line;
+	const char *rec = cxr_log_record(r->log, r->cursor++, &t, &line);
+	if (listed) {
+		/* the timers due before it fire first, above its line */
+		if (t > clock_now(r) && t > INT64_MIN)
+			cxr_advance_to(r->h, t - 1);
+		show_played(rec, r->log_path, line);
+	}
+	remember(r, rec, t, r->log_path, line);
+	return 1;
+}
+
+/* The time of the next event of the open log, if there is one. */
+static int next_log_time(struct repl *r, int64_t *t)
+{
+	if (!r->log || r->cursor >= cxr_log_count(r->log))
+		return 0;
+	uint64_t line;
+	cxr_log_record(r->log, r->cursor, t, &line);
+	return 1;
 }
 
 static int save(struct repl *r, const char *path)
 {
 	FILE *f = fopen(path, "w");
-	if (!f)
+	if (!f) {
+		fail(r, "cannot save %s: %s", path, strerror(errno));
 		return -1;
+	}
 	struct text all = {0};
 	join_chunks_into(r, &all, 1);
 	fwrite(all.p ? all.p : "", 1, all.len, f);
 	free(all.p);
-	fclose(f);
+	if (fclose(f) != 0) {
+		fail(r, "cannot save %s: %s", path, strerror(errno));
+		return -1;
+	}
 	struct text logp = {0};
 	size_t n = strlen(path);
 	text_add(&logp, path, n > 4 && !strcmp(path + n - 4, ".cxr") ? n - 4 : n);
 	text_adds(&logp, ".jsonl");
 	f = fopen(logp.p, "w");
 	if (!f) {
+		fail(r, "cannot save %s: %s", logp.p, strerror(errno));
 		free(logp.p);
 		return -1;
 	}
 	for (size_t i = 0; i < r->nevents; i++)
 		fprintf(f, "%s\n", r->events[i].json);
-	fclose(f);
+	if (fclose(f) != 0) {
+		fail(r, "cannot save %s: %s", logp.p, strerror(errno));
+		free(logp.p);
+		return -1;
+	}
 	printf("  saved %s and %s\n", path, logp.p);
 	free(logp.p);
 	return 0;
@@ -711,10 +898,8 @@ static void disasm_filter(void *ud, const char *p, size_t n)
 	char head[300];
 	snprintf(head, sizeof head, "rule %s (", rule);
 	const char *s = memmem(p, n, head, strlen(head));
-	if (!s) {
-		printf("error: no rule named %s\n", rule);
+	if (!s)
 		return;
-	}
 	const char *e = s + 1;
 	const char *next_rule = memmem(e, (size_t)(p + n - e), "\nrule ", 6);
 	const char *indexes = memmem(e, (size_t)(p + n - e), "\nindex ", 7);
@@ -722,218 +907,707 @@ static void disasm_filter(void *ud, const char *p, size_t n)
 	fwrite(s, 1, e ? (size_t)(e - s + 1) : (size_t)(p + n - s), stdout);
 }
 
-static void command(struct repl *r, char *line)
+/* A customer id as typed: quoted ("Case 1907") or the rest of the line. */
+static char *unquote(char *s)
 {
-	char *arg = line + strcspn(line, " ");
-	if (*arg)
-		*arg++ = 0;
-	while (*arg == ' ')
-		arg++;
-	char *end = arg + strlen(arg);
-	while (end > arg && end[-1] == ' ')
-		*--end = 0;
-	if (!strcmp(line, ":quit") || !strcmp(line, ":q")) {
-		r->quit = 1;
-	} else if (!strcmp(line, ":help")) {
-		fputs(help_text, stdout);
-	} else if (!strcmp(line, ":load") || !strcmp(line, ":reload")) {
-		const char *given = line[1] == 'l' ? arg : r->loaded;
-		if (!given || !*given) {
-			fail(r, "%s", line[1] == 'l' ? ":load needs a file" : "nothing loaded to reload");
-			return;
+	size_t n = strlen(s);
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s[n - 1] = 0;
+		return s + 1;
+	}
+	return s;
+}
+
+/* :why ID [RULE], where ID may hold spaces: quoted, or the longest run
+ * of words that is a customer of the session; the rest is the rule. */
+static void split_customer_rule(struct repl *r, char *arg, char **id, char **rule)
+{
+	*id = arg;
+	*rule = NULL;
+	if (*arg == '"') {
+		char *close = strchr(arg + 1, '"');
+		if (close) {
+			*close = 0;
+			*id = arg + 1;
+			char *rest = close + 1 + strspn(close + 1, " ");
+			*rule = *rest ? rest : NULL;
 		}
-		char path[4096];
-		snprintf(path, sizeof path, "%s", given); /* r->loaded is replaced below */
-		FILE *f = fopen(path, "r");
-		if (!f) {
-			fail(r, "cannot read %s: %s", path, strerror(errno));
-			return;
+		return;
+	}
+	struct names nm = {0};
+	names_of(r, CXR_NAMES_CUSTOMERS, &nm);
+	char *cut = NULL; /* the space after the longest known id */
+	for (char *sp = arg; (sp = strchr(sp, ' ')); sp++) {
+		*sp = 0;
+		if (names_has(&nm, arg))
+			cut = sp;
+		*sp = ' ';
+	}
+	if (!names_has(&nm, arg)) {
+		if (!cut)
+			cut = strrchr(arg, ' '); /* nobody known: the last word is the rule */
+		if (cut) {
+			*cut = 0;
+			*rule = cut + 1 + strspn(cut + 1, " ");
 		}
-		struct text file = {0};
-		char buf[4096];
-		size_t n;
-		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-			text_add(&file, buf, n);
-		fclose(f);
-		/* keep the old session to go back to if the file does not compile */
-		struct text saved = {0};
-		text_adds(&saved, r->script.p ? r->script.p : "");
-		char *saved_loaded = r->loaded;
-		r->loaded = strdup(path);
-		split_script(r, file.p ? file.p : "");
-		free(file.p);
-		r->typed = 0;
-		if (rebuild(r, 1) < 0) {
-			free(r->loaded);
-			r->loaded = saved_loaded;
-			split_script(r, saved.p);
-			rebuild(r, 0);
-			free(saved.p);
-			r->failures++;
-			return;
+	}
+	names_clear(&nm);
+	free(nm.v);
+}
+
+struct meta;
+typedef void meta_fn(struct repl *r, char *arg, const struct meta *m);
+
+/* What a command's argument completes to. */
+enum completes { COMPLETE_NOTHING, COMPLETE_FILES, COMPLETE_RULES, COMPLETE_CUSTOMERS, COMPLETE_COMMANDS };
+
+/* One row per meta-command: :help, completion and dispatch read it. */
+struct meta {
+	const char *name, *alias;
+	const char *usage; /* its arguments */
+	const char *help;  /* one line */
+	const char *more;  /* :help NAME adds this, or NULL */
+	enum completes completes;
+	meta_fn *run;
+};
+
+static meta_fn cmd_load, cmd_reload, cmd_rules, cmd_stages, cmd_customer, cmd_why, cmd_watch, cmd_advance,
+	cmd_time, cmd_open, cmd_step, cmd_until, cmd_rewind, cmd_disasm, cmd_reset, cmd_save, cmd_help, cmd_quit;
+
+static const struct meta metas[] = {
+	{":load", NULL, "FILE", "load a script; the events stay, definitions typed before are dropped",
+	 "  The events given so far are played again through the new script, so the state\n"
+	 "  is what it makes of them.  A script that does not compile leaves the session as it was.\n",
+	 COMPLETE_FILES, cmd_load},
+	{":reload", NULL, "", "read the loaded script again; events and typed definitions stay",
+	 "  A definition typed at the prompt replaces the file's of the same kind and name.\n",
+	 COMPLETE_NOTHING, cmd_reload},
+	{":rules", NULL, "", "the rules, with their firings and customers so far", NULL, COMPLETE_NOTHING, cmd_rules},
+	{":stages", NULL, "", "the journeys' stages, with the customers in each", NULL, COMPLETE_NOTHING, cmd_stages},
+	{":customer", NULL, "ID", "one customer: stages, variables, tags, pending timers",
+	 "  An id with spaces is written as it is or quoted: :customer Case 1907\n", COMPLETE_CUSTOMERS,
+	 cmd_customer},
+	{":why", NULL, "ID [RULE]", "for each event of a customer, why RULE (or each rule) fired or not",
+	 "  :why c1 late_film_voucher     :why \"Case 1907\" escalate\n", COMPLETE_CUSTOMERS, cmd_why},
+	{":watch", NULL, "[RULE]", "print each firing and near miss of RULE as events play (none: off)", NULL,
+	 COMPLETE_RULES, cmd_watch},
+	{":advance", NULL, "DURATION", "move the clock and fire the timers due",
+	 "  With a log open, its events up to the new time are played first.\n", COMPLETE_NOTHING, cmd_advance},
+	{":time", NULL, "", "show the clock", NULL, COMPLETE_NOTHING, cmd_time},
+	{":open", NULL, "FILE", "open a log (JSON Lines or CSV) to replay, in time order",
+	 "  :step, :until and :advance play it; firings show under the events that cause them.\n",
+	 COMPLETE_FILES, cmd_open},
+	{":step", NULL, "[N]", "play the next N events of the log (1), listing them",
+	 "  The first " "10" " are listed one line each; Ctrl-C stops between two events.\n", COMPLETE_NOTHING,
+	 cmd_step},
+	{":until", NULL, "@TIME|RULE", "play the log up to a time, or until RULE fires",
+	 "  :until @2026-03-01T12:00Z     :until late_film_voucher     (Ctrl-C stops it)\n", COMPLETE_RULES,
+	 cmd_until},
+	{":rewind", NULL, "DURATION", "go back: events after the new clock are forgotten",
+	 "  Typed events up to the new clock are played again; the log's later events\n"
+	 "  are played again by :step.\n",
+	 COMPLETE_NOTHING, cmd_rewind},
+	{":disasm", NULL, "[RULE]", "the bytecode of the script, or of one rule", NULL, COMPLETE_RULES, cmd_disasm},
+	{":reset", NULL, "", "forget events and state, keep the definitions", NULL, COMPLETE_NOTHING, cmd_reset},
+	{":save", NULL, "FILE", "write the session: its script to FILE, its events to FILE's .jsonl", NULL,
+	 COMPLETE_FILES, cmd_save},
+	{":help", ":h", "[COMMAND]", "this list, or more about one command", NULL, COMPLETE_COMMANDS, cmd_help},
+	{":quit", ":q", "", "leave (Ctrl-D too)", NULL, COMPLETE_NOTHING, cmd_quit},
+};
+
+#define NMETAS (sizeof metas / sizeof metas[0])
+
+static const struct meta *meta_find(const char *name, size_t n)
+{
+	for (size_t i = 0; i < NMETAS; i++)
+		if ((strlen(metas[i].name) == n && !strncmp(metas[i].name, name, n)) ||
+		    (metas[i].alias && strlen(metas[i].alias) == n && !strncmp(metas[i].alias, name, n)))
+			return &metas[i];
+	return NULL;
+}
+
+static const char help_intro[] =
+	"Type events, expressions and definitions; see what fires.\n"
+	"  film_started customer=c1 session=s9 scheduled=@2026-03-01T19:00Z started=@2026-03-01T19:13Z\n"
+	"  {\"type\":\"support_request\",\"customer\":\"c2\",\"ts\":\"2026-03-01T10:00:00Z\",\"ticket\":\"t1\"}\n"
+	"  3m + 2m                      an expression: 5m  (duration)\n"
+	"  rule ... end, const, fn, event, journey, metric, sla, goal, budget: defined live\n"
+	"Events use the script's input field names and, without a time, the clock's;\n"
+	"the clock follows event times.  Unfinished input goes on at ..>; an empty line\n"
+	"or Ctrl-C cancels it.\n";
+
+static void print_help(FILE *out)
+{
+	fputs(help_intro, out);
+	for (size_t i = 0; i < NMETAS; i++) {
+		char head[64];
+		snprintf(head, sizeof head, "%s%s%s", metas[i].name, *metas[i].usage ? " " : "", metas[i].usage);
+		fprintf(out, "  %-28s %s\n", head, metas[i].help);
+	}
+	fputs("  :help COMMAND tells more about one.\n", out);
+}
+
+static void cmd_help(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	if (!*arg) {
+		print_help(stdout);
+		return;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%s%s", *arg == ':' ? "" : ":", arg);
+	const struct meta *c = meta_find(name, strlen(name));
+	if (!c) {
+		fail(r, ":help: no command %s (:help lists them)", name);
+		return;
+	}
+	printf("  %s%s%s\n  %s%s%s%s\n", c->name, *c->usage ? " " : "", c->usage, c->help,
+	       c->alias ? " (also " : "", c->alias ? c->alias : "", c->alias ? ")" : "");
+	if (c->more)
+		fputs(c->more, stdout);
+}
+
+static void cmd_quit(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)arg;
+	(void)m;
+	r->quit = 1;
+}
+
+/* A copy of the session's definitions, to go back to. */
+struct chunks_saved {
+	struct chunk *v;
+	size_t n;
+	char *loaded;
+	int typed;
+};
+
+static void chunks_save(struct repl *r, struct chunks_saved *s)
+{
+	s->v = malloc(sizeof *s->v * (r->nchunks + 1));
+	if (!s->v)
+		abort();
+	for (size_t i = 0; i < r->nchunks; i++) {
+		s->v[i] = r->chunks[i];
+		s->v[i].key = r->chunks[i].key ? strdup(r->chunks[i].key) : NULL;
+		s->v[i].body = strdup(r->chunks[i].body);
+	}
+	s->n = r->nchunks;
+	s->loaded = r->loaded ? strdup(r->loaded) : NULL;
+	s->typed = r->typed;
+}
+
+/* Back to a saved copy (restore) or not (drop): the copy is freed. */
+static void chunks_restore(struct repl *r, struct chunks_saved *s, int restore)
+{
+	if (restore) {
+		chunks_free(r);
+		for (size_t i = 0; i < s->n; i++) {
+			chunk_add(r, s->v[i].key, s->v[i].body, strlen(s->v[i].body));
+			r->chunks[i].typed = s->v[i].typed;
 		}
-		free(saved.p);
-		free(saved_loaded);
-		printf("  loaded %s\n", path);
-	} else if (!strcmp(line, ":rules") || !strcmp(line, ":stages")) {
-		cxr_describe(r->h, line + 1, NULL, to_stdout, NULL);
-	} else if (!strcmp(line, ":customer")) {
-		if (!*arg)
-			fail(r, ":customer needs a customer key");
-		else
-			cxr_describe(r->h, "customer", arg, to_stdout, NULL);
-	} else if (!strcmp(line, ":why")) {
-		char *rule = arg + strcspn(arg, " ");
-		if (*rule)
-			*rule++ = 0;
-		if (!*arg)
-			fail(r, ":why needs a customer and, if you like, a rule");
-		else
-			why(r, arg, *rule ? rule : NULL);
-	} else if (!strcmp(line, ":disasm")) {
-		if (*arg)
-			cxr_disasm(r->h, disasm_filter, arg);
-		else
-			cxr_disasm(r->h, to_stdout, NULL);
-	} else if (!strcmp(line, ":reset")) {
-		for (size_t i = 0; i < r->nevents; i++) {
-			free(r->events[i].json);
-			free(r->events[i].source);
-		}
-		r->nevents = 0;
-		r->clock_set = 0;
-		r->cursor = 0;
-		rebuild(r, 0);
-		printf("  events and state forgotten\n");
-	} else if (!strcmp(line, ":save")) {
-		if (!*arg || save(r, arg) < 0)
-			fail(r, "cannot save %s", *arg ? arg : "(no file given)");
-	} else if (!strcmp(line, ":time")) {
-		print_time(r);
-	} else if (!strcmp(line, ":advance")) {
-		int64_t d;
-		if (cxr_parse_duration(arg, strlen(arg), &d) < 0 || d < 0) {
-			fail(r, ":advance takes a duration such as 5m");
-			return;
-		}
-		int64_t to;
-		if (__builtin_add_overflow(clock_now(r), d, &to)) {
-			fail(r, ":advance %s goes past the last time cxr holds (2262-04-11T23:47:16.854775807Z)", arg);
-			return;
-		}
-		r->clock = to;
-		r->clock_set = 1;
-		/* an empty event list still has a clock: remember it by advancing */
-		cxr_advance_to(r->h, r->clock);
-		print_time(r);
-	} else if (!strcmp(line, ":open")) {
-		cxr_log *l = cxr_log_read(r->h, arg);
-		if (!l) {
-			r->failures++;
-			return;
-		}
-		cxr_log_free(r->log);
-		free(r->log_path);
-		r->log = l;
-		r->log_path = strdup(arg);
-		r->cursor = 0;
-		printf("  %zu events in %s; :step plays them\n", cxr_log_count(l), arg);
-	} else if (!strcmp(line, ":step") || !strcmp(line, ":until")) {
-		if (!r->log) {
-			fail(r, "no log open: :open FILE first");
-			return;
-		}
-		if (line[1] == 's') {
-			long n = *arg ? strtol(arg, NULL, 10) : 1;
-			step_log(r, n > 0 ? (size_t)n : 1);
-		} else if (*arg == '@') {
-			int64_t until;
-			if (cxr_parse_time(arg + 1, strlen(arg + 1), &until) < 0) {
-				fail(r, ":until takes a time (@2026-03-01T12:00Z) or a rule");
-				return;
-			}
-			while (r->cursor < cxr_log_count(r->log)) {
-				int64_t t;
-				uint64_t ln;
-				cxr_log_record(r->log, r->cursor, &t, &ln);
-				if (t > until)
-					break;
-				step_log(r, 1);
-			}
-			if (until > clock_now(r)) {
-				r->clock = until;
-				r->clock_set = 1;
-				cxr_advance_to(r->h, until);
-			}
-		} else {
-			r->fired_rule = arg;
-			r->fired = 0;
-			while (!r->fired && r->cursor < cxr_log_count(r->log))
-				step_log(r, 1);
-			r->fired_rule = NULL;
-			if (!r->fired)
-				printf("  the log ended without %s firing\n", arg);
-		}
-		printf("  %zu of %zu events played\n", r->cursor, cxr_log_count(r->log));
-	} else if (!strcmp(line, ":rewind")) {
-		int64_t d;
-		if (cxr_parse_duration(arg, strlen(arg), &d) < 0 || d < 0) {
-			fail(r, ":rewind takes a duration such as 5m");
-			return;
-		}
-		int64_t target = clock_now(r) - d;
-		/* keep the events up to the target and play them again */
-		size_t keep = 0;
-		while (keep < r->nevents && r->events[keep].time <= target)
-			keep++;
-		for (size_t i = keep; i < r->nevents; i++) {
-			free(r->events[i].json);
-			free(r->events[i].source);
-		}
-		r->nevents = keep;
-		if (r->log) {
-			r->cursor = 0;
-			while (r->cursor < cxr_log_count(r->log)) {
-				int64_t t;
-				uint64_t ln;
-				cxr_log_record(r->log, r->cursor, &t, &ln);
-				if (t > target)
-					break;
-				r->cursor++;
-			}
-		}
-		r->clock = target;
-		r->clock_set = 1;
-		rebuild(r, 0);
-		print_time(r);
-	} else if (!strcmp(line, ":watch")) {
-		free(r->watch);
-		r->watch = *arg ? strdup(arg) : NULL;
-		if (r->watch && cxr_explain_begin(r->h, NULL, r->watch, watch_note, r) != CXR_OK) {
-			free(r->watch);
-			r->watch = NULL;
-			r->failures++;
-		} else if (!r->watch) {
-			cxr_explain_end(r->h, 0, NULL, NULL);
-			printf("  watch off\n");
-		}
+		free(r->loaded);
+		r->loaded = s->loaded;
+		r->typed = s->typed;
+		join_chunks(r);
 	} else {
-		const char *best = NULL;
-		for (int i = 0; meta[i]; i++)
-			if (strncmp(meta[i], line, 3) == 0)
-				best = meta[i];
-		if (best)
-			fail(r, "unknown command %s; did you mean %s? (:help lists them)", line, best);
-		else
-			fail(r, "unknown command %s (:help lists them)", line);
+		for (size_t i = 0; i < s->n; i++)
+			free(s->v[i].key);
+		free(s->loaded);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].body);
+	free(s->v);
+}
+
+/* "rule a, const B": the definitions typed in the session. */
+static int typed_names(struct repl *r, struct text *out)
+{
+	int n = 0;
+	for (size_t i = 0; i < r->nchunks; i++)
+		if (r->chunks[i].typed) {
+			text_adds(out, n++ ? ", " : "");
+			text_adds(out, r->chunks[i].key ? r->chunks[i].key : "(text)");
+		}
+	return n;
+}
+
+/* :load FILE, and :reload (keep_typed): the file's definitions, then
+ * those typed in the session over them when kept. */
+static void load_file(struct repl *r, const char *path, int keep_typed)
+{
+	FILE *f = fopen(path, "r");
+	struct stat sb;
+	if (!f || (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode))) {
+		fail(r, "cannot read %s: %s", path, f ? "it is a folder, not a script" : strerror(errno));
+		if (f)
+			fclose(f);
+		return;
+	}
+	struct text file = {0};
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		text_add(&file, buf, n);
+	fclose(f);
+	struct chunks_saved saved;
+	chunks_save(r, &saved);
+	struct text typed = {0};
+	int ntyped = typed_names(r, &typed);
+	split_script(r, file.p ? file.p : "");
+	free(file.p);
+	free(r->loaded);
+	r->loaded = strdup(path);
+	r->typed = 0;
+	for (size_t i = 0; keep_typed && i < saved.n; i++) {
+		if (!saved.v[i].typed)
+			continue;
+		size_t at = r->nchunks;
+		for (size_t k = 0; saved.v[i].key && k < r->nchunks; k++)
+			if (r->chunks[k].key && !strcmp(r->chunks[k].key, saved.v[i].key))
+				at = k;
+		if (at < r->nchunks) {
+			free(r->chunks[at].body);
+			r->chunks[at].body = strdup(saved.v[i].body);
+		} else {
+			chunk_add(r, saved.v[i].key ? strdup(saved.v[i].key) : NULL, saved.v[i].body,
+				  strlen(saved.v[i].body));
+		}
+		r->chunks[at].typed = 1;
+		r->typed++;
+	}
+	join_chunks(r);
+	if (rebuild(r, 1) < 0) {
+		chunks_restore(r, &saved, 1);
+		rebuild(r, 0);
+		r->failures++;
+		free(typed.p);
+		return;
+	}
+	chunks_restore(r, &saved, 0);
+	printf("  %s %s\n", keep_typed ? "reloaded" : "loaded", path);
+	if (ntyped)
+		printf("  %s %d definition%s typed in this session: %s\n", keep_typed ? "kept" : "dropped", ntyped,
+		       ntyped == 1 ? "" : "s", typed.p);
+	free(typed.p);
+}
+
+static void cmd_load(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	if (!*arg) {
+		fail(r, ":load needs a file (:load rules.cxr)");
+		return;
+	}
+	load_file(r, arg, 0);
+}
+
+static void cmd_reload(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	(void)arg;
+	if (!r->loaded) {
+		fail(r, "nothing loaded to reload (:load FILE first)");
+		return;
+	}
+	char *path = strdup(r->loaded); /* load_file replaces r->loaded */
+	load_file(r, path, 1);
+	free(path);
+}
+
+static void cmd_rules(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)arg;
+	(void)m;
+	cxr_describe(r->h, "rules", NULL, to_stdout, NULL);
+}
+
+static void cmd_stages(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)arg;
+	(void)m;
+	cxr_describe(r->h, "stages", NULL, to_stdout, NULL);
+}
+
+static void cmd_customer(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	if (!*arg)
+		fail(r, ":customer needs a customer key");
+	else
+		cxr_describe(r->h, "customer", unquote(arg), to_stdout, NULL);
+}
+
+static void cmd_why(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	if (!*arg) {
+		fail(r, ":why needs a customer and, if you like, a rule");
+		return;
+	}
+	char *id, *rule;
+	split_customer_rule(r, arg, &id, &rule);
+	if (rule && !known_rule(r, ":why", rule))
+		return;
+	why(r, id, rule);
+}
+
+static void cmd_disasm(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	if (!*arg)
+		cxr_disasm(r->h, to_stdout, NULL);
+	else if (known_rule(r, ":disasm", arg))
+		cxr_disasm(r->h, disasm_filter, arg);
+}
+
+static void cmd_watch(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	if (*arg && !known_rule(r, ":watch", arg))
+		return;
+	free(r->watch);
+	r->watch = *arg ? strdup(arg) : NULL;
+	if (r->watch && cxr_explain_begin(r->h, NULL, r->watch, watch_note, r) != CXR_OK) {
+		free(r->watch);
+		r->watch = NULL;
+		r->failures++;
+	} else if (!r->watch) {
+		cxr_explain_end(r->h, 0, NULL, NULL);
+		printf("  watch off\n");
+	} else {
+		printf("  watching %s\n", r->watch);
 	}
 }
 
+static void forget_events(struct repl *r, size_t keep)
+{
+	for (size_t i = keep; i < r->nevents; i++) {
+		free(r->events[i].json);
+		free(r->events[i].source);
+	}
+	r->nevents = keep;
+}
 
+static void cmd_reset(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)arg;
+	(void)m;
+	forget_events(r, 0);
+	r->clock_set = 0;
+	r->cursor = 0;
+	rebuild(r, 0);
+	printf("  events and state forgotten\n");
+}
 
-/* What is still open in a definition typed over several lines: braces,
- * brackets, parentheses and a string.  Fed one line at a time, so that a
- * long definition costs one pass over its text, not one per line. */
+static void cmd_save(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	if (!*arg)
+		fail(r, ":save needs a file name (:save session.cxr)");
+	else
+		save(r, arg);
+}
+
+static void cmd_time(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)arg;
+	(void)m;
+	print_time(r);
+}
+
+static void cmd_advance(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	int64_t d, to, next;
+	if (cxr_parse_duration(arg, strlen(arg), &d) < 0 || d < 0) {
+		fail(r, ":advance takes a duration such as 5m");
+		return;
+	}
+	if (__builtin_add_overflow(clock_now(r), d, &to)) {
+		fail(r, ":advance %s goes past the last time cxr holds (2262-04-11T23:47:16.854775807Z)", arg);
+		return;
+	}
+	/* Time cannot pass over the log's own events: they are played first. */
+	if (next_log_time(r, &next) && next <= to) {
+		size_t before = r->cursor;
+		replay_begin(r);
+		while (next_log_time(r, &next) && next <= to && play_next(r, 0))
+			;
+		int stopped = interrupted;
+		printf("  played the log's %zu events up to then first\n", r->cursor - before);
+		replay_end(r);
+		if (stopped)
+			return;
+	}
+	r->clock = to;
+	r->clock_set = 1;
+	/* an empty event list still has a clock: remember it by advancing */
+	cxr_advance_to(r->h, r->clock);
+	print_time(r);
+}
+
+static void cmd_open(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	struct stat sb;
+	if (!*arg) {
+		fail(r, ":open needs a log file (:open events.jsonl)");
+		return;
+	}
+	if (stat(arg, &sb) < 0) {
+		fail(r, "cannot open %s: %s", arg, strerror(errno));
+		return;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		fail(r, "cannot open %s: it is a folder, not a log", arg);
+		return;
+	}
+	cxr_log *l = cxr_log_read(r->h, arg);
+	if (!l) {
+		r->failures++;
+		return;
+	}
+	cxr_log_free(r->log);
+	free(r->log_path);
+	r->log = l;
+	r->log_path = strdup(arg);
+	r->cursor = 0;
+	printf("  %zu events in %s; :step plays them\n", cxr_log_count(l), arg);
+}
+
+static void cmd_step(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	char *end = arg;
+	errno = 0;
+	long long n = *arg ? strtoll(arg, &end, 10) : 1;
+	if (*end || n <= 0 || errno) {
+		fail(r, ":step takes a number of events, 1 or more (got '%s')", arg);
+		return;
+	}
+	if (!r->log) {
+		fail(r, "no log open: :open FILE first");
+		return;
+	}
+	replay_begin(r);
+	long long played = 0;
+	while (played < n && play_next(r, played < STEP_LISTED))
+		played++;
+	if (played > STEP_LISTED)
+		printf("  (and %lld more events, not listed)\n", played - STEP_LISTED);
+	replay_end(r);
+}
+
+static void cmd_until(struct repl *r, char *arg, const struct meta *m)
+{
+	int64_t until = 0;
+	if (!*arg) {
+		fail(r, ":until takes a time (@2026-03-01T12:00Z) or a rule");
+		return;
+	}
+	if (*arg == '@') {
+		if (cxr_parse_time(arg + 1, strlen(arg + 1), &until) < 0) {
+			fail(r, ":until: '%s' is not a time (write @2026-03-01T12:00Z)", arg);
+			return;
+		}
+	} else if (!known_rule(r, m->name, arg)) {
+		return;
+	}
+	if (!r->log) {
+		fail(r, "no log open: :open FILE first");
+		return;
+	}
+	replay_begin(r);
+	if (*arg == '@') {
+		int64_t next;
+		while (next_log_time(r, &next) && next <= until && play_next(r, 0))
+			;
+		if (!interrupted && until > clock_now(r)) {
+			r->clock = until;
+			r->clock_set = 1;
+			cxr_advance_to(r->h, until);
+		}
+	} else {
+		r->fired_rule = arg;
+		r->fired = 0;
+		while (!r->fired && play_next(r, 0))
+			;
+		r->fired_rule = NULL;
+		if (!r->fired && !interrupted)
+			printf("  the log ended without %s firing\n", arg);
+	}
+	replay_end(r);
+}
+
+static void cmd_rewind(struct repl *r, char *arg, const struct meta *m)
+{
+	(void)m;
+	int64_t d;
+	if (cxr_parse_duration(arg, strlen(arg), &d) < 0 || d < 0) {
+		fail(r, ":rewind takes a duration such as 5m");
+		return;
+	}
+	int64_t target = clock_now(r) - d;
+	/* keep the events up to the target, typed or played, and play them again */
+	size_t keep = 0;
+	while (keep < r->nevents && r->events[keep].time <= target)
+		keep++;
+	forget_events(r, keep);
+	if (r->log) {
+		r->cursor = 0;
+		int64_t next;
+		while (next_log_time(r, &next) && next <= target)
+			r->cursor++;
+	}
+	r->clock = target;
+	r->clock_set = 1;
+	rebuild(r, 0);
+	print_time(r);
+}
+
+static void command(struct repl *r, char *line)
+{
+	char *arg = line + strcspn(line, " \t");
+	if (*arg)
+		*arg++ = 0;
+	arg += strspn(arg, " \t");
+	char *end = arg + strlen(arg);
+	while (end > arg && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = 0;
+	const struct meta *m = meta_find(line, strlen(line));
+	if (m) {
+		m->run(r, arg, m);
+		return;
+	}
+	struct names nm = {0};
+	for (size_t i = 0; i < NMETAS; i++)
+		name_add(&nm, metas[i].name, strlen(metas[i].name));
+	char hint[300];
+	did_you_mean(&nm, line, hint, sizeof hint);
+	names_clear(&nm);
+	free(nm.v);
+	fail(r, "unknown command %s%s (:help lists them)", line, hint);
+}
+
+/* ---- what a line is ---- */
+
+/* `TYPE key=value ...` with TYPE a name or a quoted string: an event,
+ * not an expression ("abc" == "abc", x >= 3). */
+static int looks_event(const char *s)
+{
+	const char *p = s;
+	if (*p == '"') {
+		p = strchr(p + 1, '"');
+		if (!p)
+			return 0;
+		p++;
+	} else {
+		if (!(isalpha((unsigned char)*p) || *p == '_'))
+			return 0;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+	}
+	if (*p != ' ' && *p != '\t')
+		return 0;
+	p += strspn(p, " \t");
+	const char *k = p;
+	while (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == ':' || *p == '-')
+		p++;
+	return p > k && *p == '=' && p[1] != '=' && p[1] != '~';
+}
+
+/* A JSON event typed: at the clock's time when it has none. */
+static void json_event(struct repl *r, const char *s)
+{
+	const char *key_field, *time_field, *type_field;
+	cxr_input_fields(r->h, &key_field, &time_field, &type_field);
+	struct text j = {0};
+	text_adds(&j, s);
+	while (j.len && isspace((unsigned char)j.p[j.len - 1]))
+		j.p[--j.len] = 0;
+	int64_t t;
+	if (cxr_record_time(r->h, j.p, j.len, &t) < 0) {
+		struct text quoted = {0};
+		json_str(&quoted, time_field, strlen(time_field));
+		if (!strstr(j.p, quoted.p) && j.len && j.p[j.len - 1] == '}') {
+			/* no time: the clock's */
+			j.p[--j.len] = 0;
+			const char *q = j.p + j.len;
+			while (q > j.p && isspace((unsigned char)q[-1]))
+				q--;
+			text_adds(&j, q > j.p && q[-1] == '{' ? "" : ",");
+			text_adds(&j, quoted.p);
+			text_adds(&j, ":");
+			cxr_format_time(clock_now(r), add_time, &j);
+			text_adds(&j, "}");
+		}
+		free(quoted.p);
+		t = clock_now(r);
+	}
+	remember(r, j.p, t, "<input>", r->commands);
+	free(j.p);
+}
+
+/* One complete input: a command, a definition, an event or an expression. */
+static void input(struct repl *r, const char *line)
+{
+	const char *s = line + strspn(line, " \t");
+	if (!*s || *s == '#')
+		return;
+	if (*s == ':') {
+		char *copy = strdup(s);
+		command(r, copy);
+		free(copy);
+		return;
+	}
+	if (starts_definition(s)) {
+		define(r, s);
+		return;
+	}
+	if (*s == '{') {
+		json_event(r, s);
+		return;
+	}
+	if (looks_event(s)) {
+		struct text j = {0};
+		const char *why = NULL;
+		int64_t t = clock_now(r);
+		if (event_line(r, s, &j, &why) == 0) {
+			if (cxr_record_time(r->h, j.p, j.len, &t) < 0)
+				t = clock_now(r);
+			remember(r, j.p, t, "<input>", r->commands);
+		} else {
+			fail(r, "%s", why);
+		}
+		free(j.p);
+		return;
+	}
+	/* Words that other shells know: a hint, not "unknown name". */
+	size_t n = strcspn(s, " \t\n");
+	if (!s[n + strspn(s + n, " \t\n")]) {
+		if ((n == 4 && !strncmp(s, "quit", 4)) || (n == 4 && !strncmp(s, "exit", 4))) {
+			printf("  :quit leaves (or Ctrl-D)\n");
+			return;
+		}
+		if (n == 4 && !strncmp(s, "help", 4)) {
+			printf("  :help lists the commands\n");
+			return;
+		}
+	}
+	cxr *h = session_handle(r);
+	int bad = cxr_eval_in(h, r->script.p ? r->script.p : "", r->script.len, s, (int)r->commands, to_stdout,
+			      NULL) < 0;
+	cxr_free(h);
+	if (bad)
+		r->failures++;
+}
+
+/* ---- input over several lines ---- */
+
+/* What is still open in JSON typed over several lines (braces, brackets
+ * and a string), fed one line at a time so that a long event costs one
+ * pass over its text.  For definitions it is only a cheap first look. */
 struct balance {
 	long depth;
 	int in_string;
@@ -960,9 +1634,9 @@ static void balance_feed(struct balance *b, const char *s)
 	}
 }
 
-/* Is the definition s (len bytes, balance b) complete: nothing open, and
- * a `rule` or `test` closed by `end` as its last word? */
-static int balanced_complete(const struct balance *b, const char *s, size_t len)
+/* Could the text be complete: nothing open, and a `rule` or `test`
+ * closed by `end` as its last word? */
+static int might_be_complete(const struct balance *b, const char *s, size_t len)
 {
 	if (b->in_string || b->depth > 0)
 		return 0;
@@ -976,90 +1650,169 @@ static int balanced_complete(const struct balance *b, const char *s, size_t len)
 	return 1;
 }
 
-static int complete(const char *s)
-{
-	struct balance b = {0};
-	balance_feed(&b, s);
-	return balanced_complete(&b, s, strlen(s));
-}
-
-static void input(struct repl *r, const char *line)
-{
-	const char *s = line;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s || *s == '#')
-		return;
-	if (*s == ':') {
-		char *copy = strdup(s);
-		command(r, copy);
-		free(copy);
-		return;
-	}
-	if (starts_definition(s)) {
-		define(r, s);
-		return;
-	}
-	if (*s == '{') {
-		struct text j = {0};
-		text_adds(&j, s);
-		/* no time: the clock's */
-		if (!strstr(s, "\"ts\"")) {
-			j.len--;
-			text_adds(&j, ",\"ts\":");
-			cxr_format_time(clock_now(r), add_time, &j);
-			text_adds(&j, "}");
-		}
-		remember(r, j.p, clock_now(r), "<input>", 0);
-		free(j.p);
-		return;
-	}
-	/* An event `TYPE k=v ...`, unless it reads as an expression. */
-	struct text j = {0};
-	const char *why = NULL;
-	int looks_event = strchr(s, '=') && !strstr(s, "==") && !strstr(s, "!=") && !strstr(s, "<=") &&
-			  !strstr(s, ">=") && !strstr(s, "=~");
-	if (looks_event || (*s == '"' && strchr(s, '='))) {
-		if (event_line(r, s, &j, &why) == 0) {
-			remember(r, j.p, clock_now(r), "<input>", 0);
-			free(j.p);
-			return;
-		}
-		free(j.p);
-		if (strcmp(why, "not an event")) {
-			fail(r, "%s", why);
-			return;
-		}
-	} else {
-		free(j.p);
-	}
-	int quiet = r->quiet_feed;
-	cxr *h = session_handle(r);
-	int bad = cxr_eval_in(h, r->script.p ? r->script.p : "", r->script.len, s, to_stdout, NULL) < 0;
-	cxr_free(h);
-	if (bad)
-		r->failures++;
-	r->quiet_feed = quiet;
-}
-
-/* ---- readline ---- */
-
-struct names {
-	char **v;
-	size_t n, cap;
+/* Input that goes on over lines, at the ..> prompt. */
+struct unfinished {
+	struct text text;
+	struct balance open;
+	int json;                   /* a JSON event, else a definition or an expression */
+	size_t lines, parsed_lines; /* lines taken; lines when last parsed */
 };
 
-static void name_add(void *ud, const char *p, size_t n)
+/* Parsed at every line up to this many; after, when the text might be
+ * complete or has doubled: a pasted definition of n lines costs
+ * O(n log n), not O(n^2). */
+#define PARSE_EVERY_LINE 256
+
+static void unfinished_clear(struct unfinished *u)
 {
-	struct names *nm = ud;
-	if (nm->n == nm->cap) {
-		nm->cap = nm->cap ? nm->cap * 2 : 64;
-		nm->v = realloc(nm->v, sizeof *nm->v * nm->cap);
-		if (!nm->v)
-			abort();
-	}
-	nm->v[nm->n++] = strndup(p, n);
+	text_clear(&u->text);
+	u->open = (struct balance){0};
+	u->json = 0;
+	u->lines = u->parsed_lines = 0;
 }
+
+static void add_to_history(struct repl *r, const char *text)
+{
+	size_t n = strlen(text);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		n--;
+	if (!r->tty || !n)
+		return;
+	char *entry = strndup(text, n);
+	add_history(entry); /* a definition of several lines is one entry */
+	if (*r->history)
+		append_history(1, r->history); /* now: a crash loses no command */
+	free(entry);
+}
+
+static void submit(struct repl *r, const char *text)
+{
+	r->commands++;
+	add_to_history(r, text);
+	input(r, text);
+	count_runtime_errors(r);
+}
+
+/* A line as typed (or one line of a paste): the Lua rule decides whether
+ * it completes the input, which then runs, or is read on. */
+static void take_line(struct repl *r, struct unfinished *u, const char *line, int pasted)
+{
+	const char *s = line + strspn(line, " \t");
+	if (!u->text.len) {
+		if (!*s || *s == '#')
+			return;
+		if (*s == ':' || (!starts_definition(s) && looks_event(s))) {
+			submit(r, s);
+			return;
+		}
+		u->json = *s == '{';
+	} else if (!*s && !pasted) {
+		printf("  (cancelled: an empty line ends unfinished input)\n");
+		unfinished_clear(u);
+		return;
+	} else if (*s == ':') {
+		/* No form goes on with a command: the input before it is
+		 * taken as it is (and says what it lacks), then the command. */
+		char *text = strdup(u->text.p);
+		unfinished_clear(u);
+		submit(r, text);
+		free(text);
+		submit(r, s);
+		return;
+	}
+	text_adds(&u->text, line);
+	text_adds(&u->text, "\n");
+	u->lines++;
+	balance_feed(&u->open, line);
+	int done;
+	if (u->json) {
+		done = !u->open.in_string && u->open.depth <= 0;
+	} else if (might_be_complete(&u->open, u->text.p, u->text.len) || u->lines <= PARSE_EVERY_LINE ||
+		   u->lines >= 2 * u->parsed_lines) {
+		u->parsed_lines = u->lines;
+		done = !cxr_input_unfinished(u->text.p, u->text.len);
+	} else {
+		done = 0;
+	}
+	if (done) {
+		char *text = strdup(u->text.p);
+		unfinished_clear(u);
+		submit(r, text);
+		free(text);
+	}
+}
+
+/* ---- reading lines ---- */
+
+static char *tty_line;
+static int tty_done;
+
+static void tty_line_read(char *line)
+{
+	tty_line = line;
+	tty_done = 1;
+	/* Removed before anything runs: readline would show the prompt
+	 * again above the command's output. */
+	rl_callback_handler_remove();
+}
+
+/* A line from the terminal, through readline's callback interface so
+ * that Ctrl-C (a signal, seen here as EINTR) cancels only the line. */
+static char *read_tty(const char *prompt, int *cancelled)
+{
+	tty_line = NULL;
+	tty_done = 0;
+	interrupted = 0;
+	rl_callback_handler_install(prompt, tty_line_read);
+	while (!tty_done) {
+		if (interrupted) {
+			interrupted = 0;
+			rl_free_line_state();
+			rl_callback_sigcleanup();
+			rl_cleanup_after_signal();
+			rl_callback_handler_remove();
+			fputs("^C\n", stdout);
+			fflush(stdout);
+			*cancelled = 1;
+			return NULL;
+		}
+		fd_set fds;
+		FD_ZERO(&fds);
+		FD_SET(0, &fds);
+		int n = select(1, &fds, NULL, NULL, NULL);
+		if (n > 0)
+			rl_callback_read_char();
+		else if (n < 0 && errno != EINTR)
+			break;
+	}
+	if (!tty_done)
+		rl_callback_handler_remove();
+	if (!tty_line)
+		putchar('\n'); /* Ctrl-D: the shell's prompt on a line of its own */
+	return tty_line;
+}
+
+static char *read_pipe(int *cancelled)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	errno = 0;
+	ssize_t n = getline(&buf, &cap, stdin);
+	if (n < 0) {
+		free(buf);
+		if (errno == EINTR && interrupted) {
+			interrupted = 0;
+			clearerr(stdin);
+			*cancelled = 1;
+		}
+		return NULL;
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	return buf;
+}
+
+/* ---- completion ---- */
 
 static struct names completions;
 
@@ -1076,16 +1829,65 @@ static char *complete_next(const char *text, int state)
 	return NULL;
 }
 
+/* Customers whose id starts with what is typed from `arg` to the cursor;
+ * an id with spaces is offered from the word being completed on. */
+static int complete_customers(const char *arg, int start)
+{
+	const char *line = rl_line_buffer;
+	int quoted = *arg == '"';
+	const char *typed = arg + quoted;
+	size_t len = (size_t)(line + rl_point - typed);
+	long off = (long)(line + start - typed);
+	if (off < 0)
+		off = 0;
+	struct names all = {0};
+	cxr_names(R->h, CXR_NAMES_CUSTOMERS, name_add, &all);
+	int after_id = 0;
+	for (size_t k = 0; k < all.n; k++) {
+		size_t n = strlen(all.v[k]);
+		if (len > n && !strncmp(all.v[k], typed, n) && typed[n] == (quoted ? '"' : ' '))
+			after_id = 1; /* a whole id and more: :why's rule comes next */
+		else if (!strncmp(all.v[k], typed, len) && (size_t)off <= n)
+			name_add(&completions, all.v[k] + off, n - (size_t)off);
+	}
+	names_clear(&all);
+	free(all.v);
+	return after_id;
+}
+
 static char **complete_line(const char *text, int start, int end)
 {
 	(void)end;
-	for (size_t k = 0; k < completions.n; k++)
-		free(completions.v[k]);
-	completions.n = 0;
-	if (start == 0 && text[0] == ':') {
-		for (int k = 0; meta[k]; k++)
-			name_add(&completions, meta[k], strlen(meta[k]));
-	} else {
+	names_clear(&completions);
+	rl_attempted_completion_over = 1;
+	const char *line = rl_line_buffer;
+	size_t cmdlen = strcspn(line, " \t");
+	const struct meta *m = line[0] == ':' && (size_t)start > cmdlen ? meta_find(line, cmdlen) : NULL;
+	if (m) {
+		const char *arg = line + cmdlen + strspn(line + cmdlen, " \t");
+		switch (m->completes) {
+		case COMPLETE_FILES:
+			rl_attempted_completion_over = 0; /* readline's own: file names */
+			return NULL;
+		case COMPLETE_CUSTOMERS:
+			if (!complete_customers(arg, start) || strcmp(m->name, ":why"))
+				break;
+			names_clear(&completions); /* the rule after the customer of :why */
+			__attribute__((fallthrough));
+		case COMPLETE_RULES:
+			cxr_names(R->h, CXR_NAMES_RULES, name_add, &completions);
+			break;
+		case COMPLETE_COMMANDS:
+			for (size_t k = 0; k < NMETAS; k++)
+				name_add(&completions, metas[k].name + (*text != ':'), strlen(metas[k].name) - (*text != ':'));
+			break;
+		case COMPLETE_NOTHING:
+			break;
+		}
+	} else if (start == 0 && text[0] == ':') {
+		for (size_t k = 0; k < NMETAS; k++)
+			name_add(&completions, metas[k].name, strlen(metas[k].name));
+	} else if (line[0] != ':') {
 		static const char *const kw[] = {"rule", "end", "on", "as", "when", "unless", "let", "emit", "set",
 						 "tag", "untag", "once", "per", "limit", "priority", "holdout",
 						 "then", "no", "within", "where", "const", "fn", "event", "journey",
@@ -1096,10 +1898,31 @@ static char **complete_line(const char *text, int start, int end)
 		cxr_names(R->h, CXR_NAMES_TYPES, name_add, &completions);
 		cxr_names(R->h, CXR_NAMES_FIELDS, name_add, &completions);
 		cxr_names(R->h, CXR_NAMES_RULES, name_add, &completions);
-		cxr_names(R->h, CXR_NAMES_CUSTOMERS, name_add, &completions);
+		cxr_names(R->h, CXR_NAMES_FUNCTIONS, name_add, &completions);
 	}
-	rl_attempted_completion_over = 1;
 	return rl_completion_matches(text, complete_next);
+}
+
+/* ---- the session ---- */
+
+static void history_open(struct repl *r)
+{
+	const char *home = getenv("HOME");
+	if (!home)
+		return;
+	snprintf(r->history, sizeof r->history, "%s/.cxr_history", home);
+	/* Entries of several lines are kept whole: readline separates
+	 * entries by their timestamp lines. */
+	history_write_timestamps = 1;
+	history_multiline_entries = 1;
+	int fd = open(r->history, O_WRONLY | O_CREAT | O_APPEND, 0600); /* append_history needs it to exist */
+	if (fd < 0) {
+		*r->history = 0;
+		return;
+	}
+	close(fd);
+	read_history(r->history);
+	stifle_history(1000);
 }
 
 int repl_main(int argc, char **argv)
@@ -1111,7 +1934,9 @@ int repl_main(int argc, char **argv)
 		if (!strcmp(argv[i], "--strict"))
 			r.strict = 1;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: cxr repl [--strict] [RULES.cxr]\n%s", help_text);
+			printf("usage: cxr repl [--strict] [RULES.cxr]\n"
+			       "  --strict   exit 1 when a command failed or an event met a runtime error\n");
+			print_help(stdout);
 			return 0;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr, "cxr: unknown option %s for repl\n(cxr repl --help tells its options)\n", argv[i]);
@@ -1136,75 +1961,54 @@ int repl_main(int argc, char **argv)
 	}
 	if (probe)
 		fclose(probe);
+	/* Ctrl-C interrupts what waits (no SA_RESTART): the prompt, a replay. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 	r.tty = isatty(0) && isatty(1);
 	r.color = cli_want_color(1);
 	rebuild(&r, 1);
-	if (script) {
-		char cmd[4096];
-		snprintf(cmd, sizeof cmd, ":load %s", script);
-		input(&r, cmd);
-	}
-	char history[4096] = "";
+	if (script)
+		load_file(&r, script, 0);
 	if (r.tty) {
-		const char *home = getenv("HOME");
-		if (home)
-			snprintf(history, sizeof history, "%s/.cxr_history", home);
-		if (*history)
-			read_history(history);
+		history_open(&r);
+		rl_catch_signals = 0; /* ours: see read_tty */
 		rl_attempted_completion_function = complete_line;
 		printf("cxr repl: :help for help, :quit to leave\n");
 	}
-	struct text pending = {0};
-	struct balance open = {0}; /* of pending */
+	struct unfinished u = {0};
 	while (!r.quit) {
-		char *line;
-		if (r.tty) {
-			line = readline(pending.len ? "..> " : "cx> ");
-			if (!line)
-				break;
-			if (*line)
-				add_history(line);
-		} else {
-			char *buf = NULL;
-			size_t cap = 0;
-			ssize_t n = getline(&buf, &cap, stdin);
-			if (n < 0) {
-				free(buf);
-				break;
-			}
-			while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-				buf[--n] = 0;
-			line = buf;
+		int cancelled = 0;
+		char *line = r.tty ? read_tty(u.text.len ? "..> " : "cx> ", &cancelled) : read_pipe(&cancelled);
+		if (cancelled) {
+			unfinished_clear(&u);
+			continue;
 		}
-		/* a definition, or anything with an open brace or string, goes on */
-		const char *first = line + strspn(line, " \t");
-		if (pending.len || starts_definition(first) || (*first && *first != ':' && !complete(first))) {
-			text_adds(&pending, line);
-			text_adds(&pending, "\n");
-			balance_feed(&open, line);
-			if (balanced_complete(&open, pending.p, pending.len)) {
-				char *def = strdup(pending.p);
-				text_clear(&pending);
-				open = (struct balance){0};
-				input(&r, def);
-				count_runtime_errors(&r);
-				free(def);
-			}
-		} else {
-			input(&r, line);
-			count_runtime_errors(&r);
+		if (!line)
+			break;
+		/* A paste, or a definition recalled from history, holds lines:
+		 * each is taken as if typed. */
+		int pasted = strchr(line, '\n') != NULL;
+		for (char *p = line, *nl; p && !r.quit; p = nl ? nl + 1 : NULL) {
+			nl = strchr(p, '\n');
+			if (nl)
+				*nl = 0;
+			size_t n = strlen(p);
+			if (n && p[n - 1] == '\r')
+				p[n - 1] = 0;
+			if (nl || *p || !pasted)
+				take_line(&r, &u, p, pasted);
 		}
 		free(line);
 	}
-	if (pending.len)
+	if (u.text.len)
 		fail(&r, "the input ended inside a definition");
-	if (r.tty && *history)
-		write_history(history);
-	free(pending.p);
-	for (size_t i = 0; i < r.nevents; i++) {
-		free(r.events[i].json);
-		free(r.events[i].source);
-	}
+	if (r.tty && *r.history)
+		write_history(r.history); /* the last 1000 entries */
+	free(u.text.p);
+	forget_events(&r, 0);
 	free(r.events);
 	cxr_free(r.h);
 	cxr_log_free(r.log);
@@ -1214,8 +2018,7 @@ int repl_main(int argc, char **argv)
 	free(r.script.p);
 	chunks_free(&r);
 	free(r.chunks);
-	for (size_t k = 0; k < completions.n; k++)
-		free(completions.v[k]);
+	names_clear(&completions);
 	free(completions.v);
 	return r.strict && r.failures ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "ingest.h"
 #include "json.h"
+#include "parse.h"
 #include "source.h"
 #include "timeutil.h"
 #include "vm.h"
@@ -57,6 +58,7 @@ void cxr_advance_to(cxr *h, int64_t ns)
 	struct engine *e = cxr_engine_of(h);
 	if (!e)
 		return;
+	cxr_flush_input(h); /* time passes for the events held back too */
 	engine_timers_until(e, ns, 1);
 	e->clock = ns;
 	e->clock_set = 1;
@@ -65,12 +67,16 @@ void cxr_advance_to(cxr *h, int64_t ns)
 /* "5m (duration)": the expression is compiled as a constant of the
  * session's script, so it sees its constants and functions. */
 static int eval_in(const char *const *roots, int nroots, const char *script, size_t len, const char *expr,
-		   cxr_write_fn out, void *ud, cxr_write_fn diag, void *diag_ud)
+		   int line, cxr_write_fn out, void *ud, cxr_write_fn diag, void *diag_ud)
 {
 	struct buf text = {0};
 	buf_add(&text, script, len);
-	/* On its own line so that errors point into the expression. */
+	/* On its own line so that errors point into the expression, shown
+	 * as line `line` of <input>. */
 	buf_adds(&text, "\nconst __value__ =\n");
+	int expr_line = 1;
+	for (size_t i = 0; i < text.len; i++)
+		expr_line += text.p[i] == '\n';
 	buf_adds(&text, expr);
 	buf_addc(&text, '\n');
 	cxr *h = cxr_new();
@@ -78,6 +84,7 @@ static int eval_in(const char *const *roots, int nroots, const char *script, siz
 	cxr_set_growing(h, 1);
 	if (nroots)
 		cxr_set_import_roots(h, roots, nroots);
+	cxr_diag_of(h)->next_line_shift = line > 0 ? expr_line - line : 0;
 	int errors = cxr_compile_string(h, "<input>", text.p, text.len);
 	if (!errors) {
 		const struct prog *p = cxr_prog_of(h);
@@ -103,15 +110,41 @@ static int eval_in(const char *const *roots, int nroots, const char *script, siz
 int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud, cxr_write_fn diag,
 	     void *diag_ud)
 {
-	return eval_in(NULL, 0, script, len, expr, out, ud, diag, diag_ud);
+	return eval_in(NULL, 0, script, len, expr, 0, out, ud, diag, diag_ud);
 }
 
-int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, cxr_write_fn out, void *ud)
+int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, int line, cxr_write_fn out, void *ud)
 {
 	const char *const *roots;
 	int n = cxr_roots_of(h, &roots);
 	struct diag *d = cxr_diag_of(h);
-	return eval_in(roots, n, script, len, expr, out, ud, d->sink, d->ud);
+	return eval_in(roots, n, script, len, expr, line, out, ud, d->sink, d->ud);
+}
+
+/* Parsed as a script and as an expression: unfinished when neither
+ * parses and one of them failed first where the text ends. */
+int cxr_input_unfinished(const char *text, size_t len)
+{
+	int unfinished = 0;
+	for (int as_expr = 0; as_expr < 2; as_expr++) {
+		struct diag d;
+		diag_init(&d); /* no sink: the messages are not wanted here */
+		struct arena arena = {0};
+		struct ast_script script = {0};
+		struct parse_ctx ctx = {0};
+		ctx.arena = &arena;
+		ctx.diag = &d;
+		ctx.file = diag_add_file(&d, "<input>", text, len);
+		ctx.script = &script;
+		int errors = as_expr ? parse_expr(&ctx, d.files[ctx.file].text, len)
+				     : parse_script(&ctx, d.files[ctx.file].text, len);
+		unfinished |= errors && ctx.ended_early;
+		arena_free(&arena);
+		diag_free(&d);
+		if (!errors)
+			return 0;
+	}
+	return unfinished;
 }
 
 static void describe_rules(const struct prog *p, struct buf *b)
@@ -243,6 +276,12 @@ void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud)
 		for (uint32_t i = 0; e && i < e->ncusts; i++)
 			each(ud, cust_key(&e->custs[i]), e->custs[i].keylen);
 		break;
+	case CXR_NAMES_FUNCTIONS:
+		for (int i = 0; i < nbuiltins; i++)
+			each(ud, builtins[i].name, strlen(builtins[i].name));
+		for (int i = 0; i < p->nfn_names; i++)
+			each(ud, p->fn_names[i], strlen(p->fn_names[i]));
+		break;
 	}
 }
 
@@ -299,6 +338,23 @@ static int record_time(const char *field, const char *p, size_t n, int64_t *t, s
 	return -1;
 }
 
+int cxr_record_time(cxr *h, const char *json, size_t len, int64_t *ns)
+{
+	const struct prog *p = cxr_prog_of(h);
+	struct arena a = {0};
+	int r = record_time(p ? p->slots[SLOT_TIME].path : "ts", json, len, ns, &a);
+	arena_free(&a);
+	return r < 0 ? -1 : 0;
+}
+
+void cxr_input_fields(cxr *h, const char **key, const char **time, const char **type)
+{
+	const struct prog *p = cxr_prog_of(h);
+	*key = p ? p->slots[SLOT_KEY].path : "customer";
+	*time = p ? p->slots[SLOT_TIME].path : "ts";
+	*type = p ? p->slots[SLOT_TYPE].path : "type";
+}
+
 static int cmp_log(const void *a, const void *b, void *ud)
 {
 	const struct cxr_log *l = ud;
@@ -315,7 +371,7 @@ cxr_log *cxr_log_read(cxr *h, const char *path)
 	char err[256];
 	struct source *src = src_open(path, err, sizeof err);
 	if (!src) {
-		diag_plain(d, "cxr: cannot open %s: %s", path, err);
+		diag_plain(d, "error: cannot open %s: %s", path, err);
 		return NULL;
 	}
 	struct cxr_log *l = mem_alloc(sizeof *l);
@@ -385,7 +441,7 @@ cxr_log *cxr_log_read(cxr *h, const char *path)
 	src_close(src);
 	arena_free(&a);
 	if (skipped)
-		diag_plain(d, "cxr: %s: %llu records without a readable time were left out of the replay", path,
+		diag_plain(d, "warning: %s: %llu records without a readable time were left out of the replay", path,
 			   (unsigned long long)skipped);
 	l->order = mem_alloc(sizeof *l->order * (l->n + 1));
 	for (size_t i = 0; i < l->n; i++)

@@ -115,6 +115,11 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 	release(s, time_minus(s->newest, s->lateness), 0);
 }
 
+void stream_flush(struct stream *s)
+{
+	release(s, 0, 1);
+}
+
 void stream_finish(struct stream *s)
 {
 	release(s, 0, 1);

@@ -26,5 +26,8 @@ void stream_init(struct stream *s, struct engine *e, int64_t lateness, enum late
 void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawlen);
 /* End of the stream: release everything held back. */
 void stream_finish(struct stream *s);
+/* Process every event held back now, as at the stream's end; the stream
+ * goes on (an older event is late, as before). */
+void stream_flush(struct stream *s);
 
 #endif

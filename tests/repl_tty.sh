@@ -67,7 +67,12 @@ tm send-keys -t "$session" -l 'end' # literal: "end" alone would be the End key
 tm send-keys -t "$session" Enter
 check "the rule is defined" "  defined"
 
-tm send-keys -t "$session" Up Up Up Up Up Up # past the 4 lines of the rule and :customer
+# Up once recalls the whole rule (one entry); Up twice more the event.
+tm send-keys -t "$session" Up
+check "history recalls a rule of several lines whole" "  emit seen { s: f.session }"
+tm send-keys -t "$session" C-c
+check "Ctrl-C cancels a recalled line" "^C"
+tm send-keys -t "$session" Up Up Up
 i=0
 while [ "$(screen | grep -c "^cx> film_started  *customer=zoe session=s1")" -lt 2 ] && [ $i -lt 50 ]; do
 	sleep 0.1
@@ -82,9 +87,80 @@ fi
 tm send-keys -t "$session" Enter
 check "the recalled event runs again, through the new rule" "second @2026-01-01T00:00:00Z -> seen"
 
+# History is written after each command, not only at :quit.
+i=0
+while ! grep -q "rule second" "$home/.cxr_history" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if grep -q "customer=zoe session=s1" "$home/.cxr_history" 2>/dev/null && grep -q "rule second" "$home/.cxr_history"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL repl_tty: the history file was not written after each command"
+fi
+
+# Ctrl-C at the prompt and in a continuation: the session goes on.
+tm send-keys -t "$session" -l 'LATE * 3'
+tm send-keys -t "$session" C-c
+tm send-keys -t "$session" -l 'rule third'
+tm send-keys -t "$session" Enter
+check "a continuation before Ctrl-C" "..> "
+tm send-keys -t "$session" C-c
+tm send-keys -t "$session" -l 'LATE * 2'
+tm send-keys -t "$session" Enter
+check "after Ctrl-C in a continuation, the next line stands alone" "20m  (duration)"
+if screen | grep -q "30m  (duration)"; then
+	fail=$((fail + 1))
+	echo "FAIL repl_tty: Ctrl-C at the prompt did not cancel the line"
+else
+	pass=$((pass + 1))
+fi
+
+# A paste of a rule, an event and an expression (bracketed paste): each
+# runs as if typed.
+printf 'rule pasted\n  on ping as p\n  emit pong { n: p.n }\nend\nping customer=pat n=7\n2 * 21\n' >"$home/paste.txt"
+tm load-buffer "$home/paste.txt"
+tm paste-buffer -p -t "$session"
+tm send-keys -t "$session" Enter
+check "a pasted rule is defined" "  defined"
+check "a pasted event fires it" 'pasted @2026-01-01T00:00:00Z -> pong {customer: "pat", n: 7}'
+check "a pasted expression is evaluated" "42  (int)"
+
+# Completion by context: customers with spaces after :customer, files after :open.
+tm send-keys -t "$session" -l 'ping customer="Case 1907" n=1'
+tm send-keys -t "$session" Enter
+check "an id with a space" 'pong {customer: "Case 1907"'
+tm send-keys -t "$session" -l ':customer Ca'
+tm send-keys -t "$session" Tab
+check "a customer id with a space completes" "cx> :customer Case 1907"
+tm send-keys -t "$session" Enter
+check "and is described" "customer Case 1907"
+tm send-keys -t "$session" -l ':why Case 1907 pas'
+tm send-keys -t "$session" Tab
+check ":why completes the rule after an id with a space" "cx> :why Case 1907 pasted"
+tm send-keys -t "$session" Enter
+check ":why finds the customer with a space" "rule pasted:"
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(300000):
+        f.write('{\"customer\":\"k%d\",\"ts\":\"2026-02-01T00:00:%02dZ\",\"type\":\"ping\",\"n\":%d}\n' % (i % 1000, i % 60, i))
+" "$home/long_replay.jsonl"
+tm send-keys -t "$session" -l ":open $home/long_rep"
+tm send-keys -t "$session" Tab
+check ":open completes a file name" "long_replay.jsonl"
+tm send-keys -t "$session" Enter
+check "the log opens" "300000 events in"
+tm send-keys -t "$session" -l ':step 300000'
+tm send-keys -t "$session" Enter
+sleep 0.5
+tm send-keys -t "$session" C-c
+check "Ctrl-C stops a long replay between events" "  interrupted (Ctrl-C)"
+tm send-keys -t "$session" -l '1 + 1'
+tm send-keys -t "$session" Enter
+check "and the session goes on" "2  (int)"
+
 tm send-keys -t "$session" ':quit' Enter
 i=0
-while [ ! -s "$home/.cxr_history" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while tm has-session -t "$session" 2>/dev/null && screen | grep -q "cx> :quit$" && [ $i -lt 10 ]; do sleep 0.1; i=$((i + 1)); done
 if grep -q "customer=zoe session=s1" "$home/.cxr_history" 2>/dev/null; then
 	pass=$((pass + 1))
 else

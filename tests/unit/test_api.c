@@ -194,8 +194,24 @@ static void test_import_roots(void)
 	rmdir(dir);
 }
 
+/* A prompt reads on only when the text is cut short, as Lua decides. */
+static void test_input_unfinished(void)
+{
+	static const char *const unfinished[] = {
+		"rule r", "rule r\n  on x as e\n", "rule r\n  on x as e\n  emit a {", "1 +", "(1 + 2",
+		"[1, 2,", "\"abc", "\"a {1 +", "const X =", "fn f(x) =", "journey j {", "3m + 2m *", NULL};
+	static const char *const finished[] = {
+		"1 + 2", "\"abc\" == \"abc\"", "rule r on x emit a end", "const X = 5", "this is not valid (",
+		"1 + + )", "rule r\n  on x as e\n  emit a { v: ) }", "fn f(x) = x * 2", "", "end", NULL};
+	for (int i = 0; unfinished[i]; i++)
+		CHECK(cxr_input_unfinished(unfinished[i], strlen(unfinished[i])) == 1, "unfinished: %s", unfinished[i]);
+	for (int i = 0; finished[i]; i++)
+		CHECK(cxr_input_unfinished(finished[i], strlen(finished[i])) == 0, "not unfinished: %s", finished[i]);
+}
+
 int main(void)
 {
+	test_input_unfinished();
 	test_import_roots();
 	test_feed();
 	test_compile_errors();
