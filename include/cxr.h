@@ -34,8 +34,10 @@ typedef void (*cxr_write_fn)(void *ud, const char *p, size_t n);
 
 enum cxr_format { CXR_JSONL, CXR_CSV };
 
-/* Exit statuses, as the command line uses them. */
-enum cxr_status { CXR_OK = 0, CXR_RULE_FAILURES = 1, CXR_INPUT_ERROR = 2 };
+/* Exit statuses, as the command line uses them.  CXR_NO_TESTS: `cxr
+ * test` ran no test (no script has test blocks, or -k selected none), as
+ * pytest's 5. */
+enum cxr_status { CXR_OK = 0, CXR_RULE_FAILURES = 1, CXR_INPUT_ERROR = 2, CXR_NO_TESTS = 5 };
 
 cxr *cxr_new(void);
 void cxr_free(cxr *h);
@@ -125,6 +127,21 @@ int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *custom
  * test, the failures in full, and with coverage what no test exercised.
  * Adds to *passed and *failed. */
 void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed);
+/* The same with a selection: only the tests whose name contains select
+ * (case-sensitive; NULL: all) run, the others are counted as deselected;
+ * each failed test is told to failed, when set, as "FILE:LINE: NAME\n".
+ * Adds to the counts. */
+struct cxr_test_options {
+	int coverage;
+	const char *select;
+	cxr_write_fn failed;
+	void *failed_ud;
+};
+struct cxr_test_counts {
+	int passed, failed, deselected;
+};
+void cxr_test_run(cxr *h, const struct cxr_test_options *opt, struct cxr_test_counts *counts, cxr_write_fn out,
+		  void *ud);
 
 /* The bytecode of every rule, with the effect of each instruction. */
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud);

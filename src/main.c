@@ -361,52 +361,139 @@ static int cmd_check(int argc, char **argv)
 	return status;
 }
 
+/* A text that grows in memory: a formatted script, a script's test report. */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void text_add(void *ud, const char *p, size_t n)
+{
+	struct text *t = ud;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		char *q = realloc(t->p, cap);
+		if (!q) {
+			fputs("cxr: out of memory\n", stderr);
+			exit(CXR_INPUT_ERROR);
+		}
+		t->p = q;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, p, n);
+	t->len += n;
+}
+
 static const char test_help[] =
-	"usage: cxr test [--coverage] RULES.cxr...\n"
-	"  Run the test blocks of each script: one line per test, each failure with\n"
-	"  its step, what was expected, what fired instead and the events given;\n"
-	"  then \"N passed, N failed\".  Exit 1 when a test fails, 2 when a script\n"
-	"  does not compile.\n"
-	"  --coverage   list the rules, guards and pattern steps no test exercised\n";
+	"usage: cxr test [--coverage] [-k TEXT] RULES.cxr...\n"
+	"  Run the test blocks of each script (test \"name\" ... end): one line per\n"
+	"  test, each failure with its step, what was expected, what fired instead\n"
+	"  and the events given.  A failed `expect ACTION {fields}` shows the nearest\n"
+	"  response field by field (tier: expected \"silver\", got \"gold\"), and when\n"
+	"  no rule emitted ACTION, why not for the test's customer, as cxr explain\n"
+	"  tells it (the failing guard and its values, a dedupe, a pending timer).\n"
+	"  The run ends with the failed tests (FILE:LINE: NAME), then\n"
+	"  \"N passed, N failed\".\n"
+	"  Exit 0 when every test passes, 1 when one fails, 2 when a script does not\n"
+	"  compile, 5 when no test ran (no script has test blocks, or -k selected none).\n"
+	"  --coverage   list the rules, guards and pattern steps no test exercised\n"
+	"  -k TEXT      run only the tests whose name contains TEXT (case-sensitive);\n"
+	"               the others are counted as deselected\n";
 
 static int cmd_test(int argc, char **argv)
 {
-	int coverage = 0, passed = 0, failed = 0, broken = 0, nfiles = 0;
+	int coverage = 0, broken = 0, nfiles = 0, empty = 0;
+	const char *select = NULL;
+	const char **files = calloc((size_t)argc + 1, sizeof *files);
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(test_help, stdout);
+			free(files);
 			return CXR_OK;
 		}
-		if (!strcmp(argv[i], "--coverage"))
+		if (!strcmp(argv[i], "--coverage")) {
 			coverage = 1;
-		else if (argv[i][0] == '-')
+		} else if (!strcmp(argv[i], "-k")) {
+			if (i + 1 >= argc) {
+				free(files);
+				return usage_error("%s needs a text: the tests whose name contains it run", argv[i]);
+			}
+			select = argv[++i];
+		} else if (argv[i][0] == '-') {
+			free(files);
 			return usage_error("unknown option %s for test", argv[i]);
-		else
-			nfiles++;
+		} else {
+			files[nfiles++] = argv[i];
+		}
 	}
 	if (!nfiles) {
 		fputs(test_help, stderr);
+		free(files);
 		return CXR_INPUT_ERROR;
 	}
-	for (int i = 0; i < argc; i++) {
-		if (argv[i][0] == '-')
-			continue;
+	struct cxr_test_counts n = {0};
+	struct text failures = {0}, out = {0};
+	struct cxr_test_options opt = {coverage, select, text_add, &failures};
+	for (int i = 0; i < nfiles; i++) {
 		cxr *h = open_handle();
 		cxr_set_testing(h, 1);
-		if (compile_or_report(h, argv[i]) != CXR_OK) {
+		if (compile_or_report(h, files[i]) != CXR_OK) {
 			broken++;
 		} else {
-			printf("%s:\n", argv[i]);
-			cxr_run_tests(h, coverage, write_file, stdout, &passed, &failed);
+			struct cxr_test_counts before = n;
+			out.len = 0;
+			cxr_test_run(h, &opt, &n, text_add, &out);
+			int ran = n.passed + n.failed - before.passed - before.failed;
+			if (ran) {
+				printf("%s:\n", files[i]);
+				write_file(stdout, out.p, out.len);
+			} else if (n.deselected == before.deselected) {
+				empty++;
+				if (nfiles > 1)
+					printf("%s: no test blocks\n", files[i]);
+			}
 		}
 		cxr_free(h);
 	}
-	if (broken)
-		printf("%d passed, %d failed; %d script%s did not compile, so %s tests did not run\n", passed, failed,
-		       broken, broken == 1 ? "" : "s", broken == 1 ? "its" : "their");
-	else
-		printf("%d passed, %d failed\n", passed, failed);
-	return broken ? CXR_INPUT_ERROR : failed ? CXR_RULE_FAILURES : CXR_OK;
+	free(out.p);
+	int ran = n.passed + n.failed;
+	if (failures.len) {
+		fputs("failed:\n", stdout);
+		for (size_t at = 0; at < failures.len;) {
+			const char *nl = memchr(failures.p + at, '\n', failures.len - at);
+			size_t len = nl ? (size_t)(nl - failures.p - at) + 1 : failures.len - at;
+			printf("  %.*s", (int)len, failures.p + at);
+			at += len;
+		}
+	}
+	free(failures.p);
+	char deselected[64] = "";
+	if (n.deselected)
+		snprintf(deselected, sizeof deselected, ", %d deselected", n.deselected);
+	int status;
+	if (broken) {
+		printf("%d passed, %d failed%s; %d script%s did not compile, so %s tests did not run\n", n.passed, n.failed,
+		       deselected, broken, broken == 1 ? "" : "s", broken == 1 ? "its" : "their");
+		status = CXR_INPUT_ERROR;
+	} else if (empty == nfiles) {
+		if (nfiles == 1)
+			fprintf(stderr, "cxr: %s has no test blocks", files[0]);
+		else
+			fprintf(stderr, "cxr: none of the %d scripts has test blocks", nfiles);
+		fputs(" (write test \"name\" ... end; see cxr test --help)\n", stderr);
+		status = CXR_NO_TESTS;
+	} else if (!ran) {
+		fprintf(stderr, "cxr: no test name contains '%s' (%d test%s deselected)\n", select ? select : "",
+			n.deselected, n.deselected == 1 ? "" : "s");
+		status = CXR_NO_TESTS;
+	} else {
+		printf("%d passed, %d failed%s\n", n.passed, n.failed, deselected);
+		status = n.failed ? CXR_RULE_FAILURES : CXR_OK;
+	}
+	free(files);
+	return status;
 }
 
 static const char explain_help[] =
@@ -617,31 +704,6 @@ static int cmd_stats(int argc, char **argv)
 
 int repl_main(int argc, char **argv);
 
-/* A text that grows in memory: the formatted script. */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void text_add(void *ud, const char *p, size_t n)
-{
-	struct text *t = ud;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		char *q = realloc(t->p, cap);
-		if (!q) {
-			fputs("cxr: out of memory\n", stderr);
-			exit(CXR_INPUT_ERROR);
-		}
-		t->p = q;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, p, n);
-	t->len += n;
-}
-
 /* A whole file, or stdin for "-"; 0 on success, -1 with errno set. */
 static int read_text(const char *path, struct text *t)
 {
@@ -766,7 +828,7 @@ static const struct command {
 } commands[] = {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
 	{"check", cmd_check, "check [--werror] RULES.cxr [--against EVENTS...]  compile only: errors and warnings"},
-	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
+	{"test", cmd_test, "test [--coverage] [-k TEXT] RULES.cxr...  run the test blocks inside scripts"},
 	{"explain", cmd_explain, "explain RULES.cxr EVENTS --customer ID [--rule R]  why a rule did or did not fire"},
 	{"fmt", cmd_fmt, "fmt [--check] FILE...|-       the canonical layout of scripts, comments kept"},
 	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
