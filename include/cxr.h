@@ -182,8 +182,9 @@ int cxr_fmt(const char *name, const char *text, size_t len, cxr_write_fn out, vo
 	    void *diag_ud);
 
 /* `cxr diff`: run two versions of a script over the same events and
- * report the responses NEW adds and removes, per rule and action, with
- * the customers affected and, for the actions given a cost, the money.
+ * report the responses NEW changes, adds and removes, per rule and
+ * action, with the customers affected and, for the actions given a cost,
+ * the money.
  * Returns CXR_OK when they agree, CXR_RULE_FAILURES (1) when they differ,
  * CXR_INPUT_ERROR when either cannot run. */
 struct cxr_cost {
@@ -192,6 +193,22 @@ struct cxr_cost {
 };
 int cxr_diff(const char *old_script, const char *new_script, const char *const *paths, int npaths,
 	     const struct cxr_cost *costs, int ncosts, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud);
+/* The same with options.  A response OLD and NEW both give to one
+ * trigger (the same rule, action and customer, and the same first event
+ * of the rule) but not alike is one changed, with the fields that differ;
+ * the report then counts responses the same, changed, added and removed,
+ * and names the customers affected (20 of them in text).  An action given
+ * a cost that no rule of either version emits is an error.  json: the
+ * report as one JSON object (counts, customers, and per rule and action
+ * the counts, customers, cost and every response added, removed and
+ * changed). */
+struct cxr_diff_options {
+	const struct cxr_cost *costs;
+	int ncosts;
+	int json;
+};
+int cxr_diff_run(const char *old_script, const char *new_script, const char *const *paths, int npaths,
+		 const struct cxr_diff_options *opt, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud);
 
 /* ---- interactive use (the REPL) ---- */
 

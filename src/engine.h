@@ -288,6 +288,7 @@ struct engine {
 	uint32_t *budget_n, *budget_head;
 	write_fn audit;
 	void *audit_ud;
+	int trigger_ids;              /* `cxr diff`: each response ends with "@trigger", its first event's file:line */
 	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
 	struct explain *explain;      /* `cxr explain`: one customer's story, or NULL */
 	struct capture *capture;      /* a worker of engine_events_parallel: output kept here */

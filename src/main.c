@@ -563,19 +563,27 @@ static int cmd_explain(int argc, char **argv)
 }
 
 static const char diff_help[] =
-	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]...\n"
-	"  Backtest a change: run both versions over the same events and report the\n"
-	"  responses NEW adds and removes, per rule and action, with counts, the\n"
-	"  first examples and the customers affected.  --cost voucher=9.50 (repeatable)\n"
-	"  turns the counts of an action into money.  Exit 0 when the versions agree,\n"
-	"  1 when they differ (so it can guard a change in CI), 2 on errors.\n";
+	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]... [--format text|json]\n"
+	"  Backtest a change: run both versions over the same events and report, per\n"
+	"  rule and action, the responses NEW changes, adds and removes, with counts,\n"
+	"  the first examples and the customers affected.  A response both versions\n"
+	"  give to the same trigger (same rule, action and customer, same first event\n"
+	"  of the rule) but not alike is changed: its time moved or fields differ\n"
+	"  (~ c1 voucher: at 2026-03-01T10:00:00Z -> 10:05:00Z, delay: 12 -> 7).\n"
+	"  --cost voucher=9.50 (repeatable) turns the counts of an action into money;\n"
+	"  an action no rule of either version emits is an error.\n"
+	"  --format json   the report as one JSON object: counts, every customer\n"
+	"                  affected, and per rule and action every response added,\n"
+	"                  removed and changed\n"
+	"  Exit 0 when the versions agree, 1 when they differ (so it can guard a\n"
+	"  change in CI), 2 on errors.\n";
 
 static int cmd_diff(int argc, char **argv)
 {
 	const char *scripts[2] = {NULL, NULL};
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	struct cxr_cost *costs = calloc((size_t)argc + 1, sizeof *costs);
-	int ninputs = 0, ncosts = 0, status = CXR_OK;
+	int ninputs = 0, ncosts = 0, status = CXR_OK, json = 0;
 	for (int i = 0; i < argc && status == CXR_OK; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -598,6 +606,12 @@ static int cmd_diff(int argc, char **argv)
 			}
 			costs[ncosts].action = strndup(v, (size_t)(eq - v));
 			costs[ncosts++].amount = amount;
+		} else if (!strcmp(a, "--format")) {
+			const char *v = i + 1 < argc ? argv[++i] : NULL;
+			if (!v || (strcmp(v, "text") && strcmp(v, "json")))
+				status = usage_error("--format takes text or json, not %s", v ? v : "nothing");
+			else
+				json = !strcmp(v, "json");
 		} else if (a[0] == '-' && a[1]) {
 			status = usage_error("unknown option %s for diff", a);
 		} else if (!scripts[0]) {
@@ -612,9 +626,10 @@ static int cmd_diff(int argc, char **argv)
 		fputs(diff_help, stderr);
 		status = CXR_INPUT_ERROR;
 	}
-	if (status == CXR_OK)
-		status = cxr_diff(scripts[0], scripts[1], inputs, ninputs, costs, ncosts, write_file, stdout, write_file,
-				  stderr);
+	if (status == CXR_OK) {
+		struct cxr_diff_options opt = {costs, ncosts, json};
+		status = cxr_diff_run(scripts[0], scripts[1], inputs, ninputs, &opt, write_file, stdout, write_file, stderr);
+	}
 	for (int i = 0; i < ncosts; i++)
 		free((char *)costs[i].action);
 	free(costs);
@@ -831,7 +846,7 @@ static const struct command {
 	{"test", cmd_test, "test [--coverage] [-k TEXT] RULES.cxr...  run the test blocks inside scripts"},
 	{"explain", cmd_explain, "explain RULES.cxr EVENTS --customer ID [--rule R]  why a rule did or did not fire"},
 	{"fmt", cmd_fmt, "fmt [--check] FILE...|-       the canonical layout of scripts, comments kept"},
-	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
+	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change changes, adds and removes"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
 	{"repl", repl_main, "repl [--strict] [RULES.cxr]   interactive: type events and expressions, see what fires"},
 	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},
