@@ -643,8 +643,10 @@ int cxr_diff_run(const char *old_script, const char *new_script, const char *con
 		version_free(&df.b);
 		return status;
 	}
-	qsort(df.a.v, df.a.n, sizeof *df.a.v, cmp_line);
-	qsort(df.b.v, df.b.n, sizeof *df.b.v, cmp_line);
+	if (df.a.n) /* a version without responses has no array (qsort wants one) */
+		qsort(df.a.v, df.a.n, sizeof *df.a.v, cmp_line);
+	if (df.b.n)
+		qsort(df.b.v, df.b.n, sizeof *df.b.v, cmp_line);
 	/* A merge of the two sorted multisets: the responses both give. */
 	for (size_t i = 0, k = 0; i < df.a.n && k < df.b.n;) {
 		int c = strcmp(df.a.v[i].line, df.b.v[k].line);
