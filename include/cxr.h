@@ -34,8 +34,10 @@ typedef void (*cxr_write_fn)(void *ud, const char *p, size_t n);
 
 enum cxr_format { CXR_JSONL, CXR_CSV };
 
-/* Exit statuses, as the command line uses them. */
-enum cxr_status { CXR_OK = 0, CXR_RULE_FAILURES = 1, CXR_INPUT_ERROR = 2 };
+/* Exit statuses, as the command line uses them.  CXR_NO_TESTS: `cxr
+ * test` ran no test (no script has test blocks, or -k selected none), as
+ * pytest's 5. */
+enum cxr_status { CXR_OK = 0, CXR_RULE_FAILURES = 1, CXR_INPUT_ERROR = 2, CXR_NO_TESTS = 5 };
 
 cxr *cxr_new(void);
 void cxr_free(cxr *h);
@@ -125,6 +127,21 @@ int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *custom
  * test, the failures in full, and with coverage what no test exercised.
  * Adds to *passed and *failed. */
 void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed);
+/* The same with a selection: only the tests whose name contains select
+ * (case-sensitive; NULL: all) run, the others are counted as deselected;
+ * each failed test is told to failed, when set, as "FILE:LINE: NAME\n".
+ * Adds to the counts. */
+struct cxr_test_options {
+	int coverage;
+	const char *select;
+	cxr_write_fn failed;
+	void *failed_ud;
+};
+struct cxr_test_counts {
+	int passed, failed, deselected;
+};
+void cxr_test_run(cxr *h, const struct cxr_test_options *opt, struct cxr_test_counts *counts, cxr_write_fn out,
+		  void *ud);
 
 /* The bytecode of every rule, with the effect of each instruction. */
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud);
@@ -165,8 +182,9 @@ int cxr_fmt(const char *name, const char *text, size_t len, cxr_write_fn out, vo
 	    void *diag_ud);
 
 /* `cxr diff`: run two versions of a script over the same events and
- * report the responses NEW adds and removes, per rule and action, with
- * the customers affected and, for the actions given a cost, the money.
+ * report the responses NEW changes, adds and removes, per rule and
+ * action, with the customers affected and, for the actions given a cost,
+ * the money.
  * Returns CXR_OK when they agree, CXR_RULE_FAILURES (1) when they differ,
  * CXR_INPUT_ERROR when either cannot run. */
 struct cxr_cost {
@@ -175,6 +193,22 @@ struct cxr_cost {
 };
 int cxr_diff(const char *old_script, const char *new_script, const char *const *paths, int npaths,
 	     const struct cxr_cost *costs, int ncosts, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud);
+/* The same with options.  A response OLD and NEW both give to one
+ * trigger (the same rule, action and customer, and the same first event
+ * of the rule) but not alike is one changed, with the fields that differ;
+ * the report then counts responses the same, changed, added and removed,
+ * and names the customers affected (20 of them in text).  An action given
+ * a cost that no rule of either version emits is an error.  json: the
+ * report as one JSON object (counts, customers, and per rule and action
+ * the counts, customers, cost and every response added, removed and
+ * changed). */
+struct cxr_diff_options {
+	const struct cxr_cost *costs;
+	int ncosts;
+	int json;
+};
+int cxr_diff_run(const char *old_script, const char *new_script, const char *const *paths, int npaths,
+		 const struct cxr_diff_options *opt, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud);
 
 /* ---- interactive use (the REPL) ---- */
 

@@ -369,14 +369,32 @@ int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *custom
 	return status;
 }
 
-void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed)
+void cxr_test_run(cxr *h, const struct cxr_test_options *opt, struct cxr_test_counts *counts, cxr_write_fn out,
+		  void *ud)
 {
 	if (!h->compiled)
 		return;
-	struct buf b = {0};
-	prog_run_tests(h->prog, &h->diag, coverage, &b, passed, failed);
+	struct buf b = {0}, failures = {0};
+	struct test_options o = {opt->coverage, opt->select, opt->failed ? &failures : NULL};
+	struct test_counts n = {0};
+	prog_run_tests(h->prog, &h->diag, &o, &b, &n);
 	out(ud, b.p ? b.p : "", b.len);
+	if (opt->failed && failures.len)
+		opt->failed(opt->failed_ud, failures.p, failures.len);
+	counts->passed += n.passed;
+	counts->failed += n.failed;
+	counts->deselected += n.deselected;
 	buf_free(&b);
+	buf_free(&failures);
+}
+
+void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed)
+{
+	struct cxr_test_options o = {coverage, NULL, NULL, NULL};
+	struct cxr_test_counts n = {0};
+	cxr_test_run(h, &o, &n, out, ud);
+	*passed += n.passed;
+	*failed += n.failed;
 }
 
 void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud)

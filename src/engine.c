@@ -506,6 +506,23 @@ static void render_csv(struct engine *e, struct buf *b, const struct emit_desc *
 	}
 }
 
+/* `cxr diff` pairs the responses of two versions by what triggered them:
+ * the rule's first event (its `on`), as "file:line", or null (a stuck
+ * timer).  A member after the fields, which only the diff sees. */
+static void trigger_id(const struct engine *e, const struct vm *vm, struct buf *b)
+{
+	const struct event *ev = vm->bind[0];
+	buf_adds(b, ",\"@trigger\":");
+	if (!ev) {
+		buf_adds(b, "null");
+		return;
+	}
+	struct buf id = {0};
+	buf_printf(&id, "%s:%llu", ev->file < e->nfiles ? e->files[ev->file] : "-", (unsigned long long)ev->line);
+	json_write_str(b, id.p, id.len);
+	buf_free(&id);
+}
+
 void engine_emit(struct vm *vm, int desc, struct val *fields)
 {
 	struct engine *e = vm->eng;
@@ -533,6 +550,8 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 			buf_addc(b, '\n');
 		} else {
 			render_json(b, d, vm->cust, at, fields);
+			if (e->trigger_ids)
+				trigger_id(e, vm, b);
 			buf_adds(b, "}\n");
 		}
 		e->responses++;

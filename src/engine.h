@@ -288,6 +288,7 @@ struct engine {
 	uint32_t *budget_n, *budget_head;
 	write_fn audit;
 	void *audit_ud;
+	int trigger_ids;              /* `cxr diff`: each response ends with "@trigger", its first event's file:line */
 	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
 	struct explain *explain;      /* `cxr explain`: one customer's story, or NULL */
 	struct capture *capture;      /* a worker of engine_events_parallel: output kept here */
@@ -384,6 +385,8 @@ void history_free(struct engine *e);
 /* explain.c */
 enum explain_what { EX_STARTED, EX_STEP, EX_WHERE_FALSE, EX_CANCELLED, EX_EXPIRED, EX_PENDING };
 struct explain *explain_new(const struct prog *p, struct diag *d, const char *customer, int rule);
+void explain_only(struct explain *x, const uint8_t *mask);
+void explain_test_clock(struct explain *x, int64_t now);
 void explain_free(struct explain *x);
 void explain_stream(struct explain *x, void (*fn)(void *ud, const char *p, size_t n), void *ud);
 int explain_wants(const struct engine *e, uint32_t cust, int rule);
@@ -394,10 +397,24 @@ void explain_event(struct engine *e, const struct event *ev);
 /* `on N E within D`: an event that made the count `inside`, not N. */
 void explain_repeat(struct engine *e, int rule, const struct event *ev, uint32_t inside);
 void explain_render(struct engine *e, struct buf *out, int json);
+/* As text, without the customer's line, each line after indent. */
+void explain_render_indented(struct engine *e, struct buf *out, const char *indent);
+/* Each pattern still pending for the customers explained (pattern.c). */
+void engine_explain_pending(struct engine *e);
 int engine_held_out(const struct engine *e, int rule, uint32_t cust);
 
-/* testrun.c */
-void prog_run_tests(const struct prog *p, struct diag *d, int coverage, struct buf *out, int *passed, int *failed);
+/* testrun.c: the tests whose name contains select (NULL: all) run; each
+ * failed one is added to failures as "FILE:LINE: NAME" (when not NULL). */
+struct test_options {
+	int coverage;
+	const char *select;
+	struct buf *failures;
+};
+struct test_counts {
+	int passed, failed, deselected;
+};
+void prog_run_tests(const struct prog *p, struct diag *d, const struct test_options *o, struct buf *out,
+		    struct test_counts *n);
 
 /* summary.c */
 void engine_summary(struct engine *e, struct buf *out, int json);

@@ -45,12 +45,32 @@ struct explain {
 	struct buf tmp;
 	void (*stream)(void *ud, const char *p, size_t n); /* notes as they come (`:watch`), or NULL */
 	void *stream_ud;
+	uint8_t *only;      /* the rules explained (a failed `expect` of cxr test), or NULL: x->rule says */
+	int64_t test_clock; /* cxr test: the test's clock, that pending timers are told against */
+	int in_test;
 };
 
 void explain_stream(struct explain *x, void (*fn)(void *ud, const char *p, size_t n), void *ud)
 {
 	x->stream = fn;
 	x->stream_ud = ud;
+}
+
+/* Only the rules set in mask (prog->nrules bytes): those that emit the
+ * action a failed `expect` wanted. */
+void explain_only(struct explain *x, const uint8_t *mask)
+{
+	mem_free(x->only);
+	x->only = mem_alloc((size_t)x->p->nrules + 1);
+	memcpy(x->only, mask, (size_t)x->p->nrules);
+}
+
+/* In a test, "pending at the end of input" is pending at the test's step,
+ * and an `advance` (not --flush) fires it. */
+void explain_test_clock(struct explain *x, int64_t now)
+{
+	x->in_test = 1;
+	x->test_clock = now;
 }
 
 struct explain *explain_new(const struct prog *p, struct diag *d, const char *customer, int rule)
@@ -73,6 +93,7 @@ void explain_free(struct explain *x)
 	}
 	mem_free(x->notes);
 	mem_free(x->missed);
+	mem_free(x->only);
 	mem_free(x->customer);
 	buf_free(&x->tmp);
 	mem_free(x);
@@ -82,7 +103,7 @@ void explain_free(struct explain *x)
 int explain_wants(const struct engine *e, uint32_t cust, int rule)
 {
 	const struct explain *x = e->explain;
-	if (!x || (x->rule >= 0 && rule >= 0 && rule != x->rule))
+	if (!x || (x->rule >= 0 && rule >= 0 && rule != x->rule) || (x->only && rule >= 0 && !x->only[rule]))
 		return 0;
 	const struct customer *c = &e->custs[cust];
 	return !x->customer || (c->keylen == strlen(x->customer) && memcmp(cust_key(c), x->customer, c->keylen) == 0);
@@ -281,6 +302,20 @@ void explain_pattern(struct engine *e, int rule, enum explain_what what, const s
 		buf_printf(&b, " by the deadline %s (within %s)", t.p, d.p);
 		break;
 	case EX_PENDING:
+		if (e->explain->in_test) {
+			struct buf left = {0};
+			dur_format(&left, time_since(in->timer.deadline, e->explain->test_clock));
+			if (st->negated) {
+				buf_printf(&b, "still pending at this step: fires at %s, %s after the test's clock (advance %s fires it)",
+					   t.p, left.p, left.p);
+			} else {
+				buf_adds(&b, "still pending at this step: waits for ");
+				step_desc(p, st, &b);
+				buf_printf(&b, " until %s", t.p);
+			}
+			buf_free(&left);
+			break;
+		}
 		buf_printf(&b, "still pending at the end of input: %s ", st->negated ? "fires at" : "waits until");
 		buf_adds(&b, t.p);
 		buf_adds(&b, ", after the last event (--flush fires due timers)");
@@ -353,7 +388,9 @@ static int cmp_notes(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-void explain_render(struct engine *e, struct buf *out, int json)
+/* The notes, rule by rule: as JSON, or as text with each line after the
+ * customer's indented by indent (the customer's line only with header). */
+static void render(struct engine *e, struct buf *out, int json, const char *indent, int header)
 {
 	struct explain *x = e->explain;
 	const struct prog *p = e->prog;
@@ -365,7 +402,7 @@ void explain_render(struct engine *e, struct buf *out, int json)
 		else
 			buf_adds(out, "null");
 		buf_adds(out, ",\"rules\":{");
-	} else {
+	} else if (header) {
 		buf_printf(out, "customer %s:\n", x->customer ? x->customer : "(all)");
 	}
 	int first_rule = 1;
@@ -373,14 +410,14 @@ void explain_render(struct engine *e, struct buf *out, int json)
 	for (int r = 0; r < p->nrules; r++) {
 		while (next < x->n && x->notes[next].rule < r)
 			next++;
-		if (x->rule >= 0 && r != x->rule)
+		if ((x->rule >= 0 && r != x->rule) || (x->only && !x->only[r]))
 			continue;
 		if (json) {
 			buf_adds(out, first_rule ? "" : ",");
 			json_write_str(out, p->rules[r].name, strlen(p->rules[r].name));
 			buf_adds(out, ":[");
 		} else {
-			buf_printf(out, "rule %s:\n", p->rules[r].name);
+			buf_printf(out, "%srule %s:\n", indent, p->rules[r].name);
 		}
 		first_rule = 0;
 		int any = 0;
@@ -399,8 +436,7 @@ void explain_render(struct engine *e, struct buf *out, int json)
 				json_write_str(out, n->text, strlen(n->text));
 				buf_addc(out, '}');
 			} else {
-				buf_printf(out, "  %s  %s%s%s\n", t.p, n->event ? n->event : "timer", n->event ? ": " : ": ",
-					   n->text);
+				buf_printf(out, "%s  %s  %s: %s\n", indent, t.p, n->event ? n->event : "timer", n->text);
 			}
 			buf_free(&t);
 			any = 1;
@@ -408,8 +444,12 @@ void explain_render(struct engine *e, struct buf *out, int json)
 		if (json)
 			buf_addc(out, ']');
 		else if (!any)
-			buf_adds(out, "  no event of this customer reached it\n");
+			buf_printf(out, "%s  no event of this customer reached it\n", indent);
 	}
 	if (json)
 		buf_adds(out, "}}\n");
 }
+
+void explain_render(struct engine *e, struct buf *out, int json) { render(e, out, json, "", 1); }
+
+void explain_render_indented(struct engine *e, struct buf *out, const char *indent) { render(e, out, 0, indent, 0); }

@@ -361,52 +361,139 @@ static int cmd_check(int argc, char **argv)
 	return status;
 }
 
+/* A text that grows in memory: a formatted script, a script's test report. */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void text_add(void *ud, const char *p, size_t n)
+{
+	struct text *t = ud;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		char *q = realloc(t->p, cap);
+		if (!q) {
+			fputs("cxr: out of memory\n", stderr);
+			exit(CXR_INPUT_ERROR);
+		}
+		t->p = q;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, p, n);
+	t->len += n;
+}
+
 static const char test_help[] =
-	"usage: cxr test [--coverage] RULES.cxr...\n"
-	"  Run the test blocks of each script: one line per test, each failure with\n"
-	"  its step, what was expected, what fired instead and the events given;\n"
-	"  then \"N passed, N failed\".  Exit 1 when a test fails, 2 when a script\n"
-	"  does not compile.\n"
-	"  --coverage   list the rules, guards and pattern steps no test exercised\n";
+	"usage: cxr test [--coverage] [-k TEXT] RULES.cxr...\n"
+	"  Run the test blocks of each script (test \"name\" ... end): one line per\n"
+	"  test, each failure with its step, what was expected, what fired instead\n"
+	"  and the events given.  A failed `expect ACTION {fields}` shows the nearest\n"
+	"  response field by field (tier: expected \"silver\", got \"gold\"), and when\n"
+	"  no rule emitted ACTION, why not for the test's customer, as cxr explain\n"
+	"  tells it (the failing guard and its values, a dedupe, a pending timer).\n"
+	"  The run ends with the failed tests (FILE:LINE: NAME), then\n"
+	"  \"N passed, N failed\".\n"
+	"  Exit 0 when every test passes, 1 when one fails, 2 when a script does not\n"
+	"  compile, 5 when no test ran (no script has test blocks, or -k selected none).\n"
+	"  --coverage   list the rules, guards and pattern steps no test exercised\n"
+	"  -k TEXT      run only the tests whose name contains TEXT (case-sensitive);\n"
+	"               the others are counted as deselected\n";
 
 static int cmd_test(int argc, char **argv)
 {
-	int coverage = 0, passed = 0, failed = 0, broken = 0, nfiles = 0;
+	int coverage = 0, broken = 0, nfiles = 0, empty = 0;
+	const char *select = NULL;
+	const char **files = calloc((size_t)argc + 1, sizeof *files);
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(test_help, stdout);
+			free(files);
 			return CXR_OK;
 		}
-		if (!strcmp(argv[i], "--coverage"))
+		if (!strcmp(argv[i], "--coverage")) {
 			coverage = 1;
-		else if (argv[i][0] == '-')
+		} else if (!strcmp(argv[i], "-k")) {
+			if (i + 1 >= argc) {
+				free(files);
+				return usage_error("%s needs a text: the tests whose name contains it run", argv[i]);
+			}
+			select = argv[++i];
+		} else if (argv[i][0] == '-') {
+			free(files);
 			return usage_error("unknown option %s for test", argv[i]);
-		else
-			nfiles++;
+		} else {
+			files[nfiles++] = argv[i];
+		}
 	}
 	if (!nfiles) {
 		fputs(test_help, stderr);
+		free(files);
 		return CXR_INPUT_ERROR;
 	}
-	for (int i = 0; i < argc; i++) {
-		if (argv[i][0] == '-')
-			continue;
+	struct cxr_test_counts n = {0};
+	struct text failures = {0}, out = {0};
+	struct cxr_test_options opt = {coverage, select, text_add, &failures};
+	for (int i = 0; i < nfiles; i++) {
 		cxr *h = open_handle();
 		cxr_set_testing(h, 1);
-		if (compile_or_report(h, argv[i]) != CXR_OK) {
+		if (compile_or_report(h, files[i]) != CXR_OK) {
 			broken++;
 		} else {
-			printf("%s:\n", argv[i]);
-			cxr_run_tests(h, coverage, write_file, stdout, &passed, &failed);
+			struct cxr_test_counts before = n;
+			out.len = 0;
+			cxr_test_run(h, &opt, &n, text_add, &out);
+			int ran = n.passed + n.failed - before.passed - before.failed;
+			if (ran) {
+				printf("%s:\n", files[i]);
+				write_file(stdout, out.p, out.len);
+			} else if (n.deselected == before.deselected) {
+				empty++;
+				if (nfiles > 1)
+					printf("%s: no test blocks\n", files[i]);
+			}
 		}
 		cxr_free(h);
 	}
-	if (broken)
-		printf("%d passed, %d failed; %d script%s did not compile, so %s tests did not run\n", passed, failed,
-		       broken, broken == 1 ? "" : "s", broken == 1 ? "its" : "their");
-	else
-		printf("%d passed, %d failed\n", passed, failed);
-	return broken ? CXR_INPUT_ERROR : failed ? CXR_RULE_FAILURES : CXR_OK;
+	free(out.p);
+	int ran = n.passed + n.failed;
+	if (failures.len) {
+		fputs("failed:\n", stdout);
+		for (size_t at = 0; at < failures.len;) {
+			const char *nl = memchr(failures.p + at, '\n', failures.len - at);
+			size_t len = nl ? (size_t)(nl - failures.p - at) + 1 : failures.len - at;
+			printf("  %.*s", (int)len, failures.p + at);
+			at += len;
+		}
+	}
+	free(failures.p);
+	char deselected[64] = "";
+	if (n.deselected)
+		snprintf(deselected, sizeof deselected, ", %d deselected", n.deselected);
+	int status;
+	if (broken) {
+		printf("%d passed, %d failed%s; %d script%s did not compile, so %s tests did not run\n", n.passed, n.failed,
+		       deselected, broken, broken == 1 ? "" : "s", broken == 1 ? "its" : "their");
+		status = CXR_INPUT_ERROR;
+	} else if (empty == nfiles) {
+		if (nfiles == 1)
+			fprintf(stderr, "cxr: %s has no test blocks", files[0]);
+		else
+			fprintf(stderr, "cxr: none of the %d scripts has test blocks", nfiles);
+		fputs(" (write test \"name\" ... end; see cxr test --help)\n", stderr);
+		status = CXR_NO_TESTS;
+	} else if (!ran) {
+		fprintf(stderr, "cxr: no test name contains '%s' (%d test%s deselected)\n", select ? select : "",
+			n.deselected, n.deselected == 1 ? "" : "s");
+		status = CXR_NO_TESTS;
+	} else {
+		printf("%d passed, %d failed%s\n", n.passed, n.failed, deselected);
+		status = n.failed ? CXR_RULE_FAILURES : CXR_OK;
+	}
+	free(files);
+	return status;
 }
 
 static const char explain_help[] =
@@ -476,19 +563,27 @@ static int cmd_explain(int argc, char **argv)
 }
 
 static const char diff_help[] =
-	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]...\n"
-	"  Backtest a change: run both versions over the same events and report the\n"
-	"  responses NEW adds and removes, per rule and action, with counts, the\n"
-	"  first examples and the customers affected.  --cost voucher=9.50 (repeatable)\n"
-	"  turns the counts of an action into money.  Exit 0 when the versions agree,\n"
-	"  1 when they differ (so it can guard a change in CI), 2 on errors.\n";
+	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]... [--format text|json]\n"
+	"  Backtest a change: run both versions over the same events and report, per\n"
+	"  rule and action, the responses NEW changes, adds and removes, with counts,\n"
+	"  the first examples and the customers affected.  A response both versions\n"
+	"  give to the same trigger (same rule, action and customer, same first event\n"
+	"  of the rule) but not alike is changed: its time moved or fields differ\n"
+	"  (~ c1 voucher: at 2026-03-01T10:00:00Z -> 10:05:00Z, delay: 12 -> 7).\n"
+	"  --cost voucher=9.50 (repeatable) turns the counts of an action into money;\n"
+	"  an action no rule of either version emits is an error.\n"
+	"  --format json   the report as one JSON object: counts, every customer\n"
+	"                  affected, and per rule and action every response added,\n"
+	"                  removed and changed\n"
+	"  Exit 0 when the versions agree, 1 when they differ (so it can guard a\n"
+	"  change in CI), 2 on errors.\n";
 
 static int cmd_diff(int argc, char **argv)
 {
 	const char *scripts[2] = {NULL, NULL};
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	struct cxr_cost *costs = calloc((size_t)argc + 1, sizeof *costs);
-	int ninputs = 0, ncosts = 0, status = CXR_OK;
+	int ninputs = 0, ncosts = 0, status = CXR_OK, json = 0;
 	for (int i = 0; i < argc && status == CXR_OK; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -511,6 +606,12 @@ static int cmd_diff(int argc, char **argv)
 			}
 			costs[ncosts].action = strndup(v, (size_t)(eq - v));
 			costs[ncosts++].amount = amount;
+		} else if (!strcmp(a, "--format")) {
+			const char *v = i + 1 < argc ? argv[++i] : NULL;
+			if (!v || (strcmp(v, "text") && strcmp(v, "json")))
+				status = usage_error("--format takes text or json, not %s", v ? v : "nothing");
+			else
+				json = !strcmp(v, "json");
 		} else if (a[0] == '-' && a[1]) {
 			status = usage_error("unknown option %s for diff", a);
 		} else if (!scripts[0]) {
@@ -525,9 +626,10 @@ static int cmd_diff(int argc, char **argv)
 		fputs(diff_help, stderr);
 		status = CXR_INPUT_ERROR;
 	}
-	if (status == CXR_OK)
-		status = cxr_diff(scripts[0], scripts[1], inputs, ninputs, costs, ncosts, write_file, stdout, write_file,
-				  stderr);
+	if (status == CXR_OK) {
+		struct cxr_diff_options opt = {costs, ncosts, json};
+		status = cxr_diff_run(scripts[0], scripts[1], inputs, ninputs, &opt, write_file, stdout, write_file, stderr);
+	}
 	for (int i = 0; i < ncosts; i++)
 		free((char *)costs[i].action);
 	free(costs);
@@ -616,31 +718,6 @@ static int cmd_stats(int argc, char **argv)
 }
 
 int repl_main(int argc, char **argv);
-
-/* A text that grows in memory: the formatted script. */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void text_add(void *ud, const char *p, size_t n)
-{
-	struct text *t = ud;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		char *q = realloc(t->p, cap);
-		if (!q) {
-			fputs("cxr: out of memory\n", stderr);
-			exit(CXR_INPUT_ERROR);
-		}
-		t->p = q;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, p, n);
-	t->len += n;
-}
 
 /* A whole file, or stdin for "-"; 0 on success, -1 with errno set. */
 static int read_text(const char *path, struct text *t)
@@ -766,10 +843,10 @@ static const struct command {
 } commands[] = {
 	{"run", cmd_run, "run RULES.cxr [EVENTS...|-]   run rules over event logs"},
 	{"check", cmd_check, "check [--werror] RULES.cxr [--against EVENTS...]  compile only: errors and warnings"},
-	{"test", cmd_test, "test [--coverage] RULES.cxr... run the test blocks inside scripts"},
+	{"test", cmd_test, "test [--coverage] [-k TEXT] RULES.cxr...  run the test blocks inside scripts"},
 	{"explain", cmd_explain, "explain RULES.cxr EVENTS --customer ID [--rule R]  why a rule did or did not fire"},
 	{"fmt", cmd_fmt, "fmt [--check] FILE...|-       the canonical layout of scripts, comments kept"},
-	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change adds and removes"},
+	{"diff", cmd_diff, "diff OLD.cxr NEW.cxr EVENTS   backtest: the responses a change changes, adds and removes"},
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
 	{"repl", repl_main, "repl [--strict] [RULES.cxr]   interactive: type events and expressions, see what fires"},
 	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},

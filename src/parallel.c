@@ -182,6 +182,7 @@ void engine_events_parallel(struct engine *e, const struct event *evs, size_t n,
 		we->header_written = 1;
 		we->out = e->out;
 		we->audit = e->audit;
+		we->trigger_ids = e->trigger_ids;
 		we->capture = &w->cap;
 		w->e = we;
 		w->evs = evs;

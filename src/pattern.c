@@ -364,6 +364,11 @@ void engine_finish(struct engine *e, int flush)
 		engine_timers_until(e, INT64_MAX, 1);
 	else if (e->events)
 		engine_timers_until(e, e->last_time, 1);
+	engine_explain_pending(e);
+}
+
+void engine_explain_pending(struct engine *e)
+{
 	if (!e->explain)
 		return;
 	for (uint32_t c = 0; c < e->ncusts; c++)

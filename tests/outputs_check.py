@@ -96,7 +96,7 @@ def main():
                   p.returncode == 2 and b"cannot write /dev/full: No space left on device" in p.stderr,
                   "status %d %s" % (p.returncode, p.stderr[-300:]))
         check("/dev/full is still a device", os.path.exists("/dev/full") and not os.path.isfile("/dev/full"))
-        write("rep.cxr", "rule r\n  on 2 visit within 1d\n  emit two {}\nend\n")
+        write("rep.cxr", "rule r\n  on 2 visit within 1d\n  emit two {}\nend\ntest \"one visit\"\n  given visit {}\n  expect no two\nend\n")
         for args in (["run", "rules.cxr", "events.jsonl"], ["explain", "rules.cxr", "events.jsonl", "--customer", "c1"],
                      ["disasm", "rules.cxr"], ["stats", "events.jsonl"], ["test", "rep.cxr"],
                      ["diff", "rules.cxr", "rep.cxr", "events.jsonl"], ["--help"], ["run", "--help"]):
