@@ -24,6 +24,8 @@ struct named_fn {
 	int active; /* being expanded: a call now would recurse */
 	int used;
 	int from_stdlib;
+	int broken; /* its definition was refused (an unknown callee, a cycle): calls are not expanded */
+	int visit;  /* for the cycle check: 0 new, 1 on the path, 2 done */
 };
 
 struct local {

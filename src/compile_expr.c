@@ -401,6 +401,8 @@ static enum ty comp_call(struct comp *c, struct ast *e)
 	if (f) {
 		struct ast_fn *fn = f->fn;
 		f->used = 1;
+		if (f->broken)
+			return TY_ANY; /* said where it is defined */
 		if (e->nkids != fn->nparams) {
 			comp_error(c, e->loc, "%.*s() takes %d argument%s, %d given", (int)e->len, e->s, fn->nparams,
 			      fn->nparams == 1 ? "" : "s", e->nkids);

@@ -300,6 +300,13 @@ void engine_fire(struct vm *vm)
 	for (int b = 0; b < ri->nbudgets && !out; b++)
 		measure_spend(e, ri->budgets[b], vm->now); /* a held-out customer got nothing */
 	measure_fired(e, vm->rule, cust, vm->now, out);
+	/* A session (the REPL's :rules) tells customers too; a run does not
+	 * pay for it. */
+	if (e->prog->growing) {
+		struct rule_state *rs = rule_state(vm->cust, vm->rule, 1);
+		e->stats[vm->rule].customers += !rs->counted;
+		rs->counted = 1;
+	}
 	if (!e->has_once_key && !ri->limit_n)
 		return;
 	struct rule_state *rs = rule_state(vm->cust, vm->rule, 1);
@@ -570,7 +577,7 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 	/* A worker tells every error: the merge keeps five per rule. */
 	if (e->capture)
 		capture_rule(e->capture, rule);
-	else if (e->stats[rule].errors > 5) {
+	else if (e->stats[rule].errors > 5 && !e->prog->growing) { /* a session limits each replay itself */
 		if (e->stats[rule].errors == 6)
 			diag_plain(e->diag, "cxr: rule %s: more runtime errors, counted in the summary",
 				   e->prog->rules[rule].name);

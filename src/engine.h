@@ -45,6 +45,7 @@ struct rule_state {
 	int64_t *window;  /* `on N E within D`: ring of the last N + 1 event times */
 	uint32_t nwin, win_head;
 	int goals_watched; /* goals are watched after the rule's first firing only */
+	int counted;       /* in a session (the REPL): this customer counted in the rule's customers */
 	struct rule_state *next;
 };
 
@@ -177,6 +178,7 @@ struct goal_stats {
 
 struct rule_stats {
 	uint64_t fired, deduped, capped, held_out, budget_exhausted, errors;
+	uint64_t customers; /* distinct customers it fired for: kept in a session (growing) only */
 };
 
 typedef void (*write_fn)(void *ud, const char *p, size_t n);
@@ -358,6 +360,9 @@ void journey_event(struct engine *e, const struct event *ev);
 void journey_move(struct engine *e, uint32_t cust, int journey, int stage, int64_t now, const struct event *cause);
 void journey_drain(struct engine *e);
 void journey_stuck(struct engine *e, struct timer *t);
+/* "  pending: rule R, stuck in J.S (fires at T)" for each live stuck
+ * timer of a customer (the REPL's :customer); how many. */
+int journey_describe_stuck(const struct engine *e, uint32_t cust, struct buf *b);
 void journey_free(struct engine *e);
 
 /* measure.c */

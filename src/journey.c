@@ -121,6 +121,28 @@ void journey_event(struct engine *e, const struct event *ev)
 	journey_drain(e);
 }
 
+int journey_describe_stuck(const struct engine *e, uint32_t cust, struct buf *b)
+{
+	int n = 0;
+	for (uint32_t i = 0; i < e->nheap; i++) {
+		if (e->heap[i]->kind != TIMER_STUCK)
+			continue;
+		const struct stuck_timer *st = (const struct stuck_timer *)(const void *)e->heap[i];
+		const struct rule_info *ri = &e->prog->rules[st->rule];
+		const struct jstate *js = cust_rare(&e->custs[st->cust])->journeys;
+		/* a stay that has ended leaves its timer behind, stale */
+		if (st->cust != cust || !js || js[st->journey].stage != ri->stage ||
+		    js[st->journey].entry_seq != st->entry_seq)
+			continue;
+		buf_printf(b, "  pending: rule %s, stuck in %s.%s (fires at ", ri->name, e->prog->journeys[st->journey].name,
+			   e->prog->journeys[st->journey].stages[ri->stage]);
+		time_format(b, st->timer.deadline);
+		buf_adds(b, ")\n");
+		n++;
+	}
+	return n;
+}
+
 void journey_stuck(struct engine *e, struct timer *t)
 {
 	struct stuck_timer *st = (struct stuck_timer *)(void *)t;

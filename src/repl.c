@@ -302,15 +302,20 @@ static cxr *session_handle(struct repl *r)
 	return h;
 }
 
+/* The name messages give the session's script: the file's until
+ * something is typed in (then its lines are the session's). */
+static const char *script_name(const struct repl *r)
+{
+	return r->loaded && !r->typed ? r->loaded : "<session>";
+}
+
 /* Compile the session's script and play every event again, quietly. */
 static int rebuild(struct repl *r, int report)
 {
 	cxr *h = session_handle(r);
 	int quiet = r->quiet_feed;
 	r->quiet_feed = !report;
-	/* Line numbers are the file's until something is typed in. */
-	int errors = cxr_compile_string(h, r->loaded && !r->typed ? r->loaded : "<session>",
-					r->script.p ? r->script.p : "", r->script.len);
+	int errors = cxr_compile_string(h, script_name(r), r->script.p ? r->script.p : "", r->script.len);
 	r->quiet_feed = quiet;
 	if (errors) {
 		cxr_free(h);
@@ -877,16 +882,23 @@ static int save(struct repl *r, const char *path)
 static void why(struct repl *r, const char *id, const char *rule)
 {
 	cxr *h = session_handle(r);
-	if (cxr_compile_string(h, "<session>", r->script.p ? r->script.p : "", r->script.len) ||
+	if (cxr_compile_string(h, script_name(r), r->script.p ? r->script.p : "", r->script.len) ||
 	    cxr_explain_begin(h, id, rule, NULL, NULL) != CXR_OK) {
 		cxr_free(h);
 		r->failures++;
 		return;
 	}
-	for (size_t i = 0; i < r->nevents; i++)
+	/* The events again, for their notes: their runtime errors were shown
+	 * when they were given. */
+	int quiet = r->quiet_feed;
+	r->quiet_feed = 1;
+	for (size_t i = 0; i < r->nevents; i++) {
 		cxr_feed_json(h, r->events[i].json, strlen(r->events[i].json), r->events[i].source, r->events[i].line);
+		cxr_flush_input(h);
+	}
 	if (r->clock_set)
 		cxr_advance_to(h, r->clock);
+	r->quiet_feed = quiet;
 	cxr_explain_end(h, 0, to_stdout, NULL);
 	cxr_free(h);
 }
@@ -944,8 +956,12 @@ static void split_customer_rule(struct repl *r, char *arg, char **id, char **rul
 		*sp = ' ';
 	}
 	if (!names_has(&nm, arg)) {
-		if (!cut)
-			cut = strrchr(arg, ' '); /* nobody known: the last word is the rule */
+		if (!cut) { /* nobody known: the last word is the rule if it names one */
+			cut = strrchr(arg, ' ');
+			names_of(r, CXR_NAMES_RULES, &nm);
+			if (cut && !names_has(&nm, cut + 1))
+				cut = NULL;
+		}
 		if (cut) {
 			*cut = 0;
 			*rule = cut + 1 + strspn(cut + 1, " ");
@@ -1247,9 +1263,18 @@ static void cmd_why(struct repl *r, char *arg, const struct meta *m)
 	}
 	char *id, *rule;
 	split_customer_rule(r, arg, &id, &rule);
-	if (rule && !known_rule(r, ":why", rule))
-		return;
-	why(r, id, rule);
+	struct names nm = {0};
+	names_of(r, CXR_NAMES_CUSTOMERS, &nm);
+	if (!names_has(&nm, id)) {
+		char hint[300];
+		fail(r, ":why: no customer '%s' in this session%s", id, did_you_mean(&nm, id, hint, sizeof hint));
+		rule = NULL;
+		id = NULL;
+	}
+	names_clear(&nm);
+	free(nm.v);
+	if (id && (!rule || known_rule(r, ":why", rule)))
+		why(r, id, rule);
 }
 
 static void cmd_disasm(struct repl *r, char *arg, const struct meta *m)
@@ -1449,11 +1474,18 @@ static void cmd_rewind(struct repl *r, char *arg, const struct meta *m)
 		return;
 	}
 	int64_t target = clock_now(r) - d;
-	/* keep the events up to the target, typed or played, and play them again */
+	/* keep the events up to the target, typed or played (typed ones may
+	 * be out of order), and play them again */
 	size_t keep = 0;
-	while (keep < r->nevents && r->events[keep].time <= target)
-		keep++;
-	forget_events(r, keep);
+	for (size_t i = 0; i < r->nevents; i++) {
+		if (r->events[i].time <= target) {
+			r->events[keep++] = r->events[i];
+		} else {
+			free(r->events[i].json);
+			free(r->events[i].source);
+		}
+	}
+	r->nevents = keep;
 	if (r->log) {
 		r->cursor = 0;
 		int64_t next;

@@ -147,9 +147,10 @@ int cxr_input_unfinished(const char *text, size_t len)
 	return unfinished;
 }
 
-static void describe_rules(const struct prog *p, struct buf *b)
+static void describe_rules(const struct engine *e, struct buf *b)
 {
 	static const char *const triggers[] = {"on", "on any", "repeat", "on enter", "on exit", "on stuck", "on breach"};
+	const struct prog *p = e->prog;
 	for (int r = 0; r < p->nrules; r++) {
 		const struct rule_info *ri = &p->rules[r];
 		buf_printf(b, "%s  (line %d, %s", ri->name, ri->loc.first_line,
@@ -157,7 +158,18 @@ static void describe_rules(const struct prog *p, struct buf *b)
 		for (int s = 0; s < ri->nsteps; s++)
 			for (int t = 0; t < ri->steps[s].ntypes; t++)
 				buf_printf(b, "%s%s", t ? " | " : s ? " then " : " ", p->types[ri->steps[s].types[t]].name);
-		buf_adds(b, ")");
+		const struct rule_stats *st = &e->stats[r];
+		buf_printf(b, "): fired %llu time%s for %llu customer%s", (unsigned long long)st->fired,
+			   st->fired == 1 ? "" : "s", (unsigned long long)st->customers, st->customers == 1 ? "" : "s");
+		/* what kept it from firing, when anything did */
+		const struct {
+			const char *what;
+			uint64_t n;
+		} kept[] = {{"deduped", st->deduped}, {"capped", st->capped}, {"held out", st->held_out},
+			    {"over budget", st->budget_exhausted}, {"runtime errors", st->errors}};
+		for (size_t k = 0; k < sizeof kept / sizeof kept[0]; k++)
+			if (kept[k].n)
+				buf_printf(b, ", %s %llu", kept[k].what, (unsigned long long)kept[k].n);
 		if (ri->doc)
 			buf_printf(b, "\n    %s", ri->doc);
 		buf_addc(b, '\n');
@@ -166,13 +178,23 @@ static void describe_rules(const struct prog *p, struct buf *b)
 		buf_adds(b, "no rules yet\n");
 }
 
-static void describe_stages(const struct prog *p, struct buf *b)
+/* Each stage with the customers in it now and those who ever reached it. */
+static void describe_stages(const struct engine *e, struct buf *b)
 {
+	const struct prog *p = e->prog;
 	for (int j = 0; j < p->njourneys; j++) {
 		const struct journey_info *ji = &p->journeys[j];
 		buf_printf(b, "journey %s:", ji->name);
-		for (int s = 0; s < ji->nstages; s++)
-			buf_printf(b, "%s%s", s ? " -> " : " ", ji->stages[s]);
+		for (int s = 0; s < ji->nstages; s++) {
+			uint64_t now = 0;
+			for (uint32_t c = 0; c < e->ncusts; c++) {
+				const struct jstate *js = cust_rare(&e->custs[c])->journeys;
+				now += js && js[j].stage == s;
+			}
+			buf_printf(b, "%s%s (%llu now, %llu reached)", s ? " -> " : " ", ji->stages[s],
+				   (unsigned long long)now,
+				   (unsigned long long)(e->journey_reached ? e->journey_reached[j][s] : 0));
+		}
 		buf_addc(b, '\n');
 	}
 	if (!p->njourneys)
@@ -229,6 +251,13 @@ static void describe_customer(struct engine *e, const char *id, struct buf *b)
 		time_format(b, k->timer.deadline);
 		buf_addc(b, '\n');
 	}
+	for (const struct goal_watch *w = r->watches; w; w = w->next, pending++) {
+		buf_printf(b, "  pending: goal %s after rule %s (%s), watched until ", p->goals[w->goal].name,
+			   p->rules[w->rule].name, w->held_out ? "held out" : "responded");
+		time_format(b, w->timer.deadline);
+		buf_addc(b, '\n');
+	}
+	pending += journey_describe_stuck(e, c, b);
 	if (!pending)
 		buf_adds(b, "  pending timers: none\n");
 }
@@ -241,9 +270,9 @@ void cxr_describe(cxr *h, const char *what, const char *arg, cxr_write_fn out, v
 	if (!p || !e)
 		buf_adds(&b, "no script compiled\n");
 	else if (!strcmp(what, "rules"))
-		describe_rules(p, &b);
+		describe_rules(e, &b);
 	else if (!strcmp(what, "stages"))
-		describe_stages(p, &b);
+		describe_stages(e, &b);
 	else if (!strcmp(what, "customer"))
 		describe_customer(e, arg ? arg : "", &b);
 	out(ud, b.p ? b.p : "", b.len);
