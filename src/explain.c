@@ -394,7 +394,8 @@ static void render(struct engine *e, struct buf *out, int json, const char *inde
 {
 	struct explain *x = e->explain;
 	const struct prog *p = e->prog;
-	qsort(x->notes, (size_t)x->n, sizeof *x->notes, cmp_notes);
+	if (x->n) /* (qsort of NULL is undefined, even of nothing) */
+		qsort(x->notes, (size_t)x->n, sizeof *x->notes, cmp_notes);
 	if (json) {
 		buf_adds(out, "{\"customer\":");
 		if (x->customer)
