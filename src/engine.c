@@ -579,7 +579,7 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 		capture_rule(e->capture, rule);
 	else if (e->stats[rule].errors > 5 && !e->prog->growing) { /* a session limits each replay itself */
 		if (e->stats[rule].errors == 6)
-			diag_plain(e->diag, "cxr: rule %s: more runtime errors, counted in the summary",
+			diag_plain(e->diag, "note: rule %s: more runtime errors, counted in the summary",
 				   e->prog->rules[rule].name);
 		return;
 	}
@@ -590,7 +590,7 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 			   (unsigned long long)cause->line);
 	else
 		time_format(&at, vm->now);
-	diag_plain(e->diag, "%s: runtime error in rule %s: %s (%s%s)", where.p, e->prog->rules[rule].name, vm->err.u.s,
+	diag_plain(e->diag, "%s: error: runtime error in rule %s: %s (%s%s)", where.p, e->prog->rules[rule].name, vm->err.u.s,
 		   cause ? "" : "timer at ", at.p);
 	buf_free(&where);
 	buf_free(&at);

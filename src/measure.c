@@ -296,12 +296,12 @@ static void sla_error(struct engine *e, int s, const char *what, const struct ev
 	e->runtime_errors++;
 	if (++e->sla_errors[s] > 5) {
 		if (e->sla_errors[s] == 6)
-			diag_plain(e->diag, "cxr: sla %s: more runtime errors, counted in the summary", e->prog->slas[s].name);
+			diag_plain(e->diag, "note: sla %s: more runtime errors, counted in the summary", e->prog->slas[s].name);
 		return;
 	}
 	struct buf where = {0};
 	diag_where(e->diag, &where, e->prog->lines[vm->err_pc]);
-	diag_plain(e->diag, "%s: runtime error in sla %s (%s): %s (event %s:%llu)", where.p, e->prog->slas[s].name, what,
+	diag_plain(e->diag, "%s: error: runtime error in sla %s (%s): %s (event %s:%llu)", where.p, e->prog->slas[s].name, what,
 		   vm->err.u.s, ev->file < e->nfiles ? e->files[ev->file] : "-", (unsigned long long)ev->line);
 	buf_free(&where);
 }

@@ -231,7 +231,7 @@ void engine_events_parallel(struct engine *e, const struct event *evs, size_t n,
 			/* As one engine tells them: five per rule, then a line. */
 			if (x->metric >= 0 && ++told[x->metric] > 5) {
 				if (told[x->metric] == 6)
-					diag_plain(e->diag, "cxr: rule %s: more runtime errors, counted in the summary",
+					diag_plain(e->diag, "note: rule %s: more runtime errors, counted in the summary",
 						   e->prog->rules[x->metric].name);
 				break;
 			}
