@@ -158,6 +158,14 @@ tm send-keys -t "$session" -l '1 + 1'
 tm send-keys -t "$session" Enter
 check "and the session goes on" "2  (int)"
 
+# Built-in functions complete in expressions.
+tm send-keys -t "$session" -l 'minut'
+tm send-keys -t "$session" Tab
+check "a built-in function completes" "cx> minutes"
+tm send-keys -t "$session" -l '(90m)'
+tm send-keys -t "$session" Enter
+check "and runs" "90  (float)"
+
 tm send-keys -t "$session" ':quit' Enter
 i=0
 while tm has-session -t "$session" 2>/dev/null && screen | grep -q "cx> :quit$" && [ $i -lt 10 ]; do sleep 0.1; i=$((i + 1)); done
