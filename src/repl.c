@@ -1945,6 +1945,7 @@ static void history_open(struct repl *r)
 	snprintf(r->history, sizeof r->history, "%s/.cxr_history", home);
 	/* Entries of several lines are kept whole: readline separates
 	 * entries by their timestamp lines. */
+	history_comment_char = '#'; /* a timestamp line is "#SECONDS" */
 	history_write_timestamps = 1;
 	history_multiline_entries = 1;
 	int fd = open(r->history, O_WRONLY | O_CREAT | O_APPEND, 0600); /* append_history needs it to exist */

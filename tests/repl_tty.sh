@@ -175,5 +175,34 @@ else
 	fail=$((fail + 1))
 	echo "FAIL repl_tty: the history file was not written"
 fi
+# The next session recalls a definition of several lines whole from the
+# history file (entries are kept apart by timestamp lines).
+home2="$home/second"
+mkdir -p "$home2"
+tm new-session -d -s "${session}b" -x 200 -y 50 \
+	"cd '$PWD' && env HOME='$home2' NO_COLOR=1 TERM=xterm '$cxr' repl; sleep 30"
+wait_for_in() { i=0; while [ $i -lt 50 ]; do tm capture-pane -p -t "$1" | grep -qF -- "$2" && return 0; sleep 0.1; i=$((i + 1)); done; return 1; }
+wait_for_in "${session}b" "cx>"
+tm send-keys -t "${session}b" 'rule kept' Enter
+tm send-keys -t "${session}b" -l '  on x as e'
+tm send-keys -t "${session}b" Enter
+tm send-keys -t "${session}b" -l '  emit kept_too {}'
+tm send-keys -t "${session}b" Enter
+tm send-keys -t "${session}b" -l 'end'
+tm send-keys -t "${session}b" Enter
+wait_for_in "${session}b" "  defined"
+tm send-keys -t "${session}b" ':quit' Enter
+tm new-session -d -s "${session}c" -x 200 -y 50 \
+	"cd '$PWD' && env HOME='$home2' NO_COLOR=1 TERM=xterm '$cxr' repl; sleep 30"
+wait_for_in "${session}c" "cx>"
+tm send-keys -t "${session}c" Up Up
+if wait_for_in "${session}c" "  emit kept_too {}" && tm capture-pane -p -t "${session}c" | grep -q "^cx> rule kept$"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL repl_tty: a new session does not recall a rule of several lines whole"
+	tm capture-pane -p -t "${session}c" | grep -v "^$" | sed 's/^/  | /'
+fi
+
 echo "repl_tty: $pass passed, $fail failed"
 [ "$fail" = 0 ]
