@@ -196,7 +196,9 @@ tm new-session -d -s "${session}c" -x 200 -y 50 \
 	"cd '$PWD' && env HOME='$home2' NO_COLOR=1 TERM=xterm '$cxr' repl; sleep 30"
 wait_for_in "${session}c" "cx>"
 tm send-keys -t "${session}c" Up Up
-if wait_for_in "${session}c" "  emit kept_too {}" && tm capture-pane -p -t "${session}c" | grep -q "^cx> rule kept$"; then
+sleep 0.3
+if wait_for_in "${session}c" "  emit kept_too {}" && tm capture-pane -p -t "${session}c" | grep -q "^cx> rule kept$" &&
+	! tm capture-pane -p -t "${session}c" | grep -q "^:quit"; then
 	pass=$((pass + 1))
 else
 	fail=$((fail + 1))
