@@ -5,6 +5,7 @@
  * top-level keyword, so that one run reports several syntax errors.
  */
 %define api.pure full
+%define api.prefix {cxr_yy}
 %define api.location.type {struct loc}
 %define parse.error custom
 %define parse.lac full
@@ -18,8 +19,9 @@
 }
 
 %code provides {
-int yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);
-void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg);
+/* The library exports only cxr_*: bison's and flex's names carry the prefix. */
+int cxr_yylex(CXR_YYSTYPE *lval, CXR_YYLTYPE *lloc, void *scanner);
+void cxr_yyerror(CXR_YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg);
 }
 
 %code {
@@ -449,7 +451,7 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, struct
 	return 0;
 }
 
-void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg)
+void cxr_yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *ctx, const char *msg)
 {
 	(void)scanner;
 	/* Bison's own words when its stack (YYMAXDEPTH entries) is full:
