@@ -235,6 +235,9 @@ int cxr_eval(const char *script, size_t len, const char *expr, cxr_write_fn out,
  * expression's messages name it <input>:LINE (its first line), as the
  * REPL numbers what was typed. */
 int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, int line, cxr_write_fn out, void *ud);
+/* Does text start with a keyword that begins a top-level form (rule,
+ * const, journey, test ...)?  A prompt reads such a line as a definition. */
+int cxr_starts_form(const char *text);
 /* Typed at a prompt, does text stop before its end: a definition or an
  * expression that parses up to where the text ends and needs more (an
  * open rule, bracket or string, a trailing operator such as `1 +`)?  1
@@ -243,7 +246,14 @@ int cxr_eval_in(cxr *h, const char *script, size_t len, const char *expr, int li
 int cxr_input_unfinished(const char *text, size_t len);
 /* "rules", "stages", or "customer" with arg = its key: a description. */
 void cxr_describe(cxr *h, const char *what, const char *arg, cxr_write_fn out, void *ud);
-enum cxr_name_kind { CXR_NAMES_TYPES, CXR_NAMES_FIELDS, CXR_NAMES_RULES, CXR_NAMES_CUSTOMERS, CXR_NAMES_FUNCTIONS };
+enum cxr_name_kind {
+	CXR_NAMES_TYPES,
+	CXR_NAMES_FIELDS,
+	CXR_NAMES_RULES,
+	CXR_NAMES_CUSTOMERS,
+	CXR_NAMES_FUNCTIONS, /* built-in, stdlib and the script's */
+	CXR_NAMES_KEYWORDS,  /* of the language (h may be NULL) */
+};
 /* Each name of a kind, for completion. */
 void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud);
 /* Explain while feeding: for a customer (NULL: all) and a rule (NULL:

@@ -1,7 +1,7 @@
 /* fmt.c: `cxr fmt`, the canonical layout of a script.
  *
  * The flex scanner drops comments, so fmt has a tokenizer of its own that
- * recognises exactly the tokens of grammar/lexer.l (keywords by the same
+ * recognises exactly the tokens of grammar/lexer.l (keywords from src/keywords.h, by the same
  * rules: a word after '.' or before ':' is a name) and keeps comments and
  * the newlines between tokens.  The printer knows only the outline of the
  * grammar: top-level forms, the clauses of a rule and the steps of a test
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "keywords.h"
 
 enum { WIDTH = 100 }; /* columns a line may take before fmt breaks it */
 
@@ -43,28 +44,13 @@ struct toks {
 	int n, cap;
 };
 
-/* The keywords of grammar/lexer.l, which this list must follow. */
-static const char *const keywords[] = {
-	"after", "advance", "and", "any", "as", "at", "const", "customer", "emit", "end", "event",
-	"expect", "false", "fn", "given", "has", "import", "in", "input", "let", "limit", "no", "not",
-	"null", "on", "once", "or", "per", "priority", "holdout", "rule", "set", "stage", "tag", "test",
-	"true", "unless", "untag", "when", "then", "within", "where", "enter", "exit", "stuck", "for",
-	"breach", "journey", "move", "to", "observe", "by", "metric", "sla", "goal", "budget", "spend",
-	"distinct",
-};
+static int is_keyword(const char *s, size_t n) { return keyword_find(s, n) != NULL; }
 
 /* Words that start a clause of a rule or a step of a test, and `end`. */
-static const char *const clause_words[] = {
-	"on", "then", "when", "unless", "let", "emit", "set", "tag", "untag", "move", "observe", "spend",
-	"once", "limit", "priority", "holdout", "given", "advance", "expect", "end",
-};
-
-static int word_in(const char *s, size_t n, const char *const *list, size_t count)
+static int is_clause_word(const char *s, size_t n)
 {
-	for (size_t i = 0; i < count; i++)
-		if (strlen(list[i]) == n && memcmp(list[i], s, n) == 0)
-			return 1;
-	return 0;
+	const struct keyword *k = keyword_find(s, n);
+	return k && k->role == KW_CLAUSE;
 }
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -259,7 +245,7 @@ static int fmt_lex(const char *s, size_t len, struct toks *out)
 			while (k < len && (s[k] == ' ' || s[k] == '\t'))
 				k++;
 			int name = (prev && punct(prev, ".")) || (k < len && s[k] == ':');
-			t.kind = !name && word_in(s + i, j - i, keywords, sizeof keywords / sizeof *keywords) ? TK_KW : TK_WORD;
+			t.kind = !name && is_keyword(s + i, j - i) ? TK_KW : TK_WORD;
 		} else if (c == '"') {
 			j = lex_string(s, i, len);
 			t.kind = j ? TK_STRING : TK_BAD;
@@ -681,7 +667,7 @@ static void line(struct fmt *f, stop_fn stop, int indent)
 static int stop_clause(const struct fmt *f, int i)
 {
 	const struct tok *t = &f->t[i];
-	return t->kind == TK_KW && word_in(t->s, t->len, clause_words, sizeof clause_words / sizeof *clause_words);
+	return t->kind == TK_KW && is_clause_word(t->s, t->len);
 }
 
 /* Whether token i starts a top-level form. */

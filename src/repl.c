@@ -510,18 +510,8 @@ static int event_line(struct repl *r, const char *line, struct text *json, const
 
 /* ---- definitions ---- */
 
-static const char *const starters[] = {"rule", "const", "fn", "event", "journey", "metric", "sla", "goal",
-				       "budget", "input", "import", "test", NULL};
-
-static int starts_definition(const char *s)
-{
-	for (int i = 0; starters[i]; i++) {
-		size_t n = strlen(starters[i]);
-		if (!strncmp(s, starters[i], n) && (s[n] == ' ' || s[n] == 0 || s[n] == '\n'))
-			return 1;
-	}
-	return 0;
-}
+/* `rule ...`, `const ...`: the library knows the words that start a form. */
+static int starts_definition(const char *s) { return cxr_starts_form(s); }
 
 /* "rule late_film": the kind and the name of a definition. */
 static char *def_key(const char *s)
@@ -1920,13 +1910,7 @@ static char **complete_line(const char *text, int start, int end)
 		for (size_t k = 0; k < NMETAS; k++)
 			name_add(&completions, metas[k].name, strlen(metas[k].name));
 	} else if (line[0] != ':') {
-		static const char *const kw[] = {"rule", "end", "on", "as", "when", "unless", "let", "emit", "set",
-						 "tag", "untag", "once", "per", "limit", "priority", "holdout",
-						 "then", "no", "within", "where", "const", "fn", "event", "journey",
-						 "stage", "metric", "sla", "goal", "budget", "spend", "move", "to",
-						 "observe", "by", "customer", NULL};
-		for (int k = 0; kw[k]; k++)
-			name_add(&completions, kw[k], strlen(kw[k]));
+		cxr_names(R->h, CXR_NAMES_KEYWORDS, name_add, &completions);
 		cxr_names(R->h, CXR_NAMES_TYPES, name_add, &completions);
 		cxr_names(R->h, CXR_NAMES_FIELDS, name_add, &completions);
 		cxr_names(R->h, CXR_NAMES_RULES, name_add, &completions);

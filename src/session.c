@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "ingest.h"
 #include "json.h"
+#include "keywords.h"
 #include "parse.h"
 #include "source.h"
 #include "timeutil.h"
@@ -279,8 +280,22 @@ void cxr_describe(cxr *h, const char *what, const char *arg, cxr_write_fn out, v
 	buf_free(&b);
 }
 
+int cxr_starts_form(const char *text)
+{
+	size_t n = 0;
+	while ((text[n] >= 'a' && text[n] <= 'z'))
+		n++;
+	const struct keyword *k = keyword_find(text, n);
+	return k && k->role == KW_FORM && (text[n] == 0 || text[n] == ' ' || text[n] == '\t' || text[n] == '\n');
+}
+
 void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud)
 {
+	if (kind == CXR_NAMES_KEYWORDS) {
+		for (int i = 0; i < nkeywords; i++)
+			each(ud, keywords[i].word, strlen(keywords[i].word));
+		return;
+	}
 	const struct prog *p = cxr_prog_of(h);
 	struct engine *e = cxr_engine_of(h);
 	if (!p)
@@ -311,6 +326,8 @@ void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud)
 		for (int i = 0; i < p->nfn_names; i++)
 			each(ud, p->fn_names[i], strlen(p->fn_names[i]));
 		break;
+	case CXR_NAMES_KEYWORDS:
+		break; /* above */
 	}
 }
 
