@@ -142,7 +142,10 @@ static const char run_help[] =
 	"  --memory SIZE         keep the events read whole below SIZE (e.g. 512M, 4G;\n"
 	"                        default half the machine's memory); a larger log is\n"
 	"                        sorted in runs on disk in $TMPDIR, with the same result\n"
-	"  --trace               print every VM instruction executed to stderr\n"
+	"  --trace               on stderr: for each handler run, its rule and the event\n"
+	"                        (type, customer, file:line) or timer (kind, deadline)\n"
+	"                        that started it, then each instruction as cxr disasm\n"
+	"                        lists it, with the stack's depth and top value (typed)\n"
 	"  --quiet               no summary on stderr\n";
 
 static int cmd_run(int argc, char **argv)
@@ -640,7 +643,8 @@ static int cmd_diff(int argc, char **argv)
 static const char disasm_help[] =
 	"usage: cxr disasm RULES.cxr\n"
 	"  Print the bytecode of every rule: address, source line, instruction,\n"
-	"  operand and what the instruction does.\n";
+	"  operand and what the instruction does.  A constant is shown as a script\n"
+	"  writes it, with its type: 5m (duration), @2026-03-01T19:13:00Z (time).\n";
 
 static int cmd_disasm(int argc, char **argv)
 {
