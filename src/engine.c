@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "progress.h"
 #include "timeutil.h"
 #include "vm.h"
 
@@ -631,6 +632,7 @@ void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint3
 	enum { AHEAD = 16 };
 #define MINE(i) ((i) < n && evs[i].cust != EVENT_UNREAD && (nk == 1 || evs[i].cust % nk == k))
 	for (size_t i = 0; i < n; i++) {
+		progress_run(e->progress, evs[i].time); /* of all the events: one worker tells */
 		if (MINE(i + AHEAD))
 			__builtin_prefetch(&e->custs[evs[i + AHEAD].cust]);
 		if (MINE(i + AHEAD / 2) && e->custs[evs[i + AHEAD / 2].cust].vars)

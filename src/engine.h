@@ -216,6 +216,7 @@ struct observation {
 /* What a worker engine says, kept with the event that made it, to be
  * said in one thread's order (parallel.c). */
 struct capture;
+struct progress;
 enum piece_kind { PIECE_OUT, PIECE_AUDIT, PIECE_DIAG, PIECE_OBSERVE };
 void capture_write(struct capture *c, enum piece_kind kind, const char *p, size_t n);
 void capture_observation(struct capture *c, int metric, const char *key, size_t keylen, const struct observation *o);
@@ -292,6 +293,7 @@ struct engine {
 	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
 	struct explain *explain;      /* `cxr explain`: one customer's story, or NULL */
 	struct capture *capture;      /* a worker of engine_events_parallel: output kept here */
+	struct progress *progress;    /* told of each event the rules run over when read whole, or NULL */
 	struct {
 		int active;           /* engine_timers_until is firing a timer ... */
 		uint8_t kind;         /* ... of this enum timer_kind ... */
