@@ -430,7 +430,10 @@ static const char check_help[] =
 	"usage: cxr check [--werror] RULES.cxr [--against EVENTS...]\n"
 	"  Compile the rules; print errors and warnings as FILE:LINE:COL with the\n"
 	"  source line.  With --against, also warn about event types and fields the\n"
-	"  rules name but the logs never have, with \"did you mean\" from the logs.\n"
+	"  rules name but the logs never have, with \"did you mean\" from the logs;\n"
+	"  each caret spans the name a warning is about (an event type at the rule's\n"
+	"  `on`, a field's name, the input block's field).  A folder is not a log:\n"
+	"  name the files in it (exit 2).\n"
 	"  Exit 0 when the script compiles, 2 when it does not.  --werror: warnings\n"
 	"  fail too (exit 2), for use in CI.\n";
 

@@ -286,11 +286,16 @@ struct field_use {
 	struct loc loc;
 };
 
-/* Where the script names an event type it reads: a trigger, a step, an
- * SLA, a goal, a stage, a history function. */
+/* Where the script names an event type it reads, in the order a
+ * message about the type prefers: the type after a rule's `on` is where
+ * a reader looks for it, then a later step, an SLA, a goal or a stage,
+ * then a history function. */
+enum type_use_kind { TYPE_USE_HISTORY, TYPE_USE_STEP, TYPE_USE_ON };
+
 struct type_use {
 	int type;
-	struct loc loc;
+	struct loc loc;  /* the type's name */
+	uint8_t kind;    /* enum type_use_kind */
 };
 
 enum late_policy { LATE_REJECT, LATE_PROCESS };
@@ -305,6 +310,7 @@ struct prog {
 	int nimport_roots;
 
 	/* input block */
+	struct loc input_loc[3]; /* where it names the key, time and type fields (line 0: the default) */
 	enum input_format format;
 	char delim;
 	uint32_t max_field_lines; /* lines a quoted CSV cell may span; 0: SRC_CSV_MAX_LINES */
