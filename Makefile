@@ -21,7 +21,7 @@ DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev p
 # ---- sources ----
 LIB_SRC = src/mem.c src/nametab.c src/keywords.c src/value.c src/diag.c src/ast.c src/syntax_hint.c src/compile.c src/compile_expr.c src/compile_decl.c src/vm.c src/builtins.c \
           src/engine.c src/rejects.c src/dispatch.c src/parallel.c src/spill.c src/testrun.c src/diff.c src/against.c src/explain.c src/session.c src/stream.c src/pattern.c src/history.c src/journey.c src/measure.c src/summary.c src/sketch.c src/ingest.c src/disasm.c src/fmt.c src/cxr.c \
-          src/json.c src/source.c src/timeutil.c src/tzone.c src/stats.c src/stats_report.c
+          src/json.c src/source.c src/progress.c src/timeutil.c src/tzone.c src/stats.c src/stats_report.c
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api $(BUILD)/tests/test_tzone $(BUILD)/tests/test_sketch

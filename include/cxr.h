@@ -55,6 +55,27 @@ void cxr_set_color(cxr *h, int on);
 void cxr_set_flush(cxr *h, int on);
 /* Write every VM instruction executed to the diagnostics callback. */
 void cxr_set_trace(cxr *h, int on);
+/* How far a long run has come, for a display (the command line draws
+ * one on a terminal; the library itself prints nothing).  The hook is
+ * called on the calling thread from the reading loop, and for files read
+ * whole then from the loop that runs the rules over them: the loops read
+ * a coarse clock every thousand events or so (no system call per event)
+ * and call the hook when a quarter of a second has passed since the last
+ * call; once more with done set at the end. */
+struct cxr_progress {
+	uint64_t bytes;     /* bytes of input read so far, every file */
+	uint64_t events;    /* records read that are events (rejects not counted) */
+	int64_t log_time;   /* the time reached in the log, ns since 1970: the latest
+			     * event time read, or, running, of the event the rules are at ... */
+	int timed;          /* ... when this is set (an event time has been read) */
+	int64_t elapsed_ns; /* since the reading began */
+	int running;        /* the files are read: the rules run over their events ... */
+	uint64_t ran;       /* ... and are this far, of events */
+	int done;           /* the last call: the run (or the read of cxr_stats) is over */
+};
+typedef void (*cxr_progress_fn)(void *ud, const struct cxr_progress *p);
+/* For cxr_run_files and cxr_explain (NULL: none). */
+void cxr_on_progress(cxr *h, cxr_progress_fn fn, void *ud);
 /* Stop at the first rejected record (the run then returns CXR_INPUT_ERROR). */
 void cxr_set_strict(cxr *h, int on);
 /* A script that grows a piece at a time (the REPL): no warnings about
@@ -169,6 +190,8 @@ struct cxr_stats_options {
 	int as_json;
 	const char *format; /* "csv" or "jsonl"; NULL: by the file's name, and for
 			     * stdin by its first line */
+	cxr_progress_fn progress; /* how far the reading is (see cxr_on_progress); NULL: not told */
+	void *progress_ud;
 };
 int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_options *opt, cxr_write_fn out,
 	      void *out_ud, cxr_write_fn diag, void *diag_ud);
@@ -206,6 +229,8 @@ struct cxr_diff_options {
 	const struct cxr_cost *costs;
 	int ncosts;
 	int json;
+	cxr_progress_fn progress; /* each version's read, one after the other (see cxr_on_progress) */
+	void *progress_ud;
 };
 int cxr_diff_run(const char *old_script, const char *new_script, const char *const *paths, int npaths,
 		 const struct cxr_diff_options *opt, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud);

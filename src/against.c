@@ -264,6 +264,17 @@ int census_warnings(const struct prog *p, struct diag *d, const struct census *c
 	return n;
 }
 
+/* Of the places that name the type of use u (its first), the one of the
+ * highest kind (a rule's `on` first), the earliest among those. */
+static struct loc preferred_use(const struct prog *p, int u)
+{
+	const struct type_use *best = &p->type_uses[u];
+	for (int v = u + 1; v < p->ntype_uses; v++)
+		if (p->type_uses[v].type == best->type && p->type_uses[v].kind > best->kind)
+			best = &p->type_uses[v];
+	return best->loc;
+}
+
 /* The warnings, from what the logs were seen to have. */
 static int report(const struct prog *p, struct diag *d, struct seen *s, int told_type)
 {
@@ -289,20 +300,31 @@ static int report(const struct prog *p, struct diag *d, struct seen *s, int told
 		if (!sg.best) {
 			/* No close name: say what the logs do have. */
 			buf_clear(&hint);
-			buf_adds(&hint, " (the logs have ");
+			buf_adds(&hint, "; they have ");
 			for (int i = 0; i < s->nkeys && i < 8; i++)
 				buf_printf(&hint, "%s%s", i ? ", " : "", s->keys[i]);
-			buf_adds(&hint, s->nkeys > 8 ? ", ...)" : ")");
+			buf_adds(&hint, s->nkeys > 8 ? ", ..." : "");
 		} else {
 			suggest_hint(&sg, &hint);
 		}
-		diag_report(d, DIAG_WARNING, (struct loc){1, 1, 1, 1, 0}, "the logs have no field '%s' for the %s%s",
-			    p->slots[k].path, role[k], hint.p);
+		/* On the field's name in the input block; a default is no
+		 * token of the script: the message names the script only. */
+		static const char *const setting[] = {"key", "time", "type"};
+		struct loc at = p->input_loc[k];
+		if (at.first_line <= 0)
+			diag_report(d, DIAG_WARNING, at,
+				    "the logs have no field '%s' for the %s (the default; input { %s = F } names "
+				    "another)%s",
+				    p->slots[k].path, role[k], setting[k], hint.p);
+		else
+			diag_report(d, DIAG_WARNING, at, "the logs have no field '%s' for the %s%s", p->slots[k].path,
+				    role[k], hint.p);
 		type_field_missing |= k == SLOT_TYPE;
 	}
 	/* Event types the script reads: triggers and steps, SLAs, goals,
-	 * stages, history (moot without a type field), each once, where it
-	 * is first named. */
+	 * stages, history (moot without a type field), each once, in the
+	 * order first named, each on the name a reader looks for: after a
+	 * rule's `on` if one names it (prefer_use). */
 	for (int u = 0; u < p->ntype_uses && !type_field_missing; u++) {
 		int type = p->type_uses[u].type, dup = 0;
 		for (int v = 0; v < u && !dup; v++)
@@ -313,7 +335,7 @@ static int report(const struct prog *p, struct diag *d, struct seen *s, int told
 		suggest_init(&sg, name, strlen(name));
 		for (int k = 0; k < s->n; k++)
 			suggest_try(&sg, s->t[k].name, strlen(s->t[k].name));
-		diag_report(d, DIAG_WARNING, p->type_uses[u].loc, "event type '%s' never appears in the logs%s", name,
+		diag_report(d, DIAG_WARNING, preferred_use(p, u), "event type '%s' never appears in the logs%s", name,
 			    suggest_hint(&sg, &hint));
 	}
 	/* Fields the rules read, on the types that do appear, or on any event. */

@@ -179,6 +179,7 @@ struct ast *ast_field(struct parse_ctx *c, struct loc loc, struct ast *obj, stru
 	n->a = obj;
 	n->s = nm.s;
 	n->len = nm.len;
+	n->v.name = nm.loc;
 	/* A path a.b.c is compiled with a loop: it adds no depth. */
 	return nested(c, n, nest_of(obj), nest_of(obj));
 }

@@ -72,6 +72,7 @@ struct ast {
 	union {
 		int64_t i;
 		double f;
+		struct loc name; /* A_FIELD: where the field's name is written (x.name, x["name"]) */
 	} v;
 };
 

@@ -130,7 +130,7 @@ int comp_type_intern(struct comp *c, const char *s, size_t n);
 int comp_type_find(struct comp *c, const char *s, size_t n);
 /* An event type the script reads, by name: interned, and the place
  * noted (the logs are checked for it). */
-int comp_type_named(struct comp *c, const char *s, size_t n, struct loc loc);
+int comp_type_named(struct comp *c, const char *s, size_t n, struct loc loc, enum type_use_kind kind);
 /* A field read of an event type (-1: any), noted for the same check. */
 void comp_field_use(struct comp *c, int type, int slot, struct loc loc);
 struct local *comp_scope_find(struct comp *c, const char *s, size_t n);

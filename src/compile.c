@@ -270,12 +270,12 @@ int comp_type_intern(struct comp *c, const char *s, size_t n)
 	return p->ntypes++;
 }
 
-int comp_type_named(struct comp *c, const char *s, size_t n, struct loc loc)
+int comp_type_named(struct comp *c, const char *s, size_t n, struct loc loc, enum type_use_kind kind)
 {
 	int t = comp_type_intern(c, s, n);
 	struct prog *p = c->p;
 	p->type_uses = mem_grow(p->type_uses, (size_t)p->ntype_uses, sizeof *p->type_uses);
-	p->type_uses[p->ntype_uses++] = (struct type_use){t, loc};
+	p->type_uses[p->ntype_uses++] = (struct type_use){t, loc, (uint8_t)kind};
 	return t;
 }
 
@@ -493,14 +493,17 @@ static void comp_settings(struct comp *c)
 	for (int i = 0; i < 3; i++) {
 		fields[i][0].s = field_default[i];
 		fields[i][0].len = (uint32_t)strlen(field_default[i]);
+		c->p->input_loc[i] = (struct loc){.file = c->main_file}; /* line 0: the default, no token */
 	}
 	for (struct ast_setting *s = c->script.settings; s; s = s->next) {
 		int which = comp_name_is(&s->name, "key") ? SLOT_KEY : comp_name_is(&s->name, "time") ? SLOT_TIME
 			    : comp_name_is(&s->name, "type") ? SLOT_TYPE : -1;
 		if (which >= 0) {
 			int n;
-			if (setting_field(c, s, fields[which], &n) == 0)
+			if (setting_field(c, s, fields[which], &n) == 0) {
 				nfields[which] = n;
+				c->p->input_loc[which] = s->value->loc;
+			}
 		} else if (comp_name_is(&s->name, "lateness")) {
 			if (s->value->kind == A_DUR && s->value->v.i >= 0)
 				c->p->lateness = s->value->v.i;
@@ -716,13 +719,13 @@ static void comp_emit(struct comp *c, struct ast_clause *cl)
 
 /* The event types a step names, interned; a warning for a name close
  * to a declared type but not declared itself. */
-static int *step_types(struct comp *c, const struct ast_name *names, int n)
+static int *step_types(struct comp *c, const struct ast_name *names, int n, enum type_use_kind kind)
 {
 	struct prog *p = c->p;
 	int any_declared = c->ndeclared > 0;
 	int *types = arena_alloc(&p->arena, sizeof *types * (size_t)(n + 1));
 	for (int i = 0; i < n; i++) {
-		int t = comp_type_named(c, names[i].s, names[i].len, names[i].loc);
+		int t = comp_type_named(c, names[i].s, names[i].len, names[i].loc, kind);
 		p = c->p;
 		types[i] = t;
 		if (any_declared && !p->types[t].declared) {
@@ -773,7 +776,7 @@ static void comp_trigger(struct comp *c, struct ast_rule *r, int index)
 		b->name = st->as;
 		b->absent = 0;
 		b->ntypes = st->ntypes;
-		b->types = st->ntypes ? step_types(c, st->types, st->ntypes) : NULL;
+		b->types = st->ntypes ? step_types(c, st->types, st->ntypes, i ? TYPE_USE_STEP : TYPE_USE_ON) : NULL;
 		steps[i].types = b->types;
 		steps[i].ntypes = b->ntypes;
 		steps[i].negated = st->negated;

@@ -57,7 +57,7 @@ static int *intern_types(struct comp *c, const struct ast_name *names, int n)
 {
 	int *types = arena_alloc(&c->p->arena, sizeof *types * (size_t)(n + 1));
 	for (int i = 0; i < n; i++)
-		types[i] = comp_type_named(c, names[i].s, names[i].len, names[i].loc);
+		types[i] = comp_type_named(c, names[i].s, names[i].len, names[i].loc, TYPE_USE_STEP);
 	return types;
 }
 
@@ -94,7 +94,7 @@ void comp_journeys(struct comp *c)
 					comp_error(c, st->name.loc, "stage '%s' is named twice in journey %s", j->stages[s],
 						   j->name);
 			for (int i = 0; i < st->ntypes; i++) {
-				int t = comp_type_named(c, st->types[i].s, st->types[i].len, st->types[i].loc);
+				int t = comp_type_named(c, st->types[i].s, st->types[i].len, st->types[i].loc, TYPE_USE_STEP);
 				struct evtype *et = &p->types[t];
 				int clash = 0;
 				for (int k = 0; k < et->nstage_refs; k++)
@@ -437,7 +437,7 @@ static int history_type(struct comp *c, struct ast *e)
 {
 	if (e->kind == A_STR || (e->kind == A_NAME && !comp_scope_find(c, e->s, e->len) &&
 				 !comp_const_find(c, e->s, e->len)))
-		return comp_type_named(c, e->s, e->len, e->loc);
+		return comp_type_named(c, e->s, e->len, e->loc, TYPE_USE_HISTORY);
 	return -1;
 }
 
@@ -494,7 +494,7 @@ static enum ty history_window(struct comp *c, struct ast *e, struct history_quer
 						   "count(distinct E.f within D)");
 			return TY_ANY;
 		}
-		seg = (struct ast_name){what->s, what->len, what->loc};
+		seg = (struct ast_name){what->s, what->len, what->v.name};
 		what = what->a;
 	}
 	int any = what->kind == A_ANY; /* every event of the customer */

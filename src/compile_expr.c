@@ -233,7 +233,7 @@ static int binding_find(struct comp *c, const char *s, size_t n)
 /* The schema type of field `name` on the trigger's event types: TY_ANY
  * when any of them has no schema; -1 (after an error) when every type is
  * declared and none has the field. */
-static int schema_field_type(struct comp *c, int bind, struct ast *e, const struct ast_name *segs, int nseg)
+static int schema_field_type(struct comp *c, int bind, const struct ast_name *segs, int nseg)
 {
 	const struct binding *b = &c->binds[bind];
 	if (b->ntypes == 0 || nseg != 1)
@@ -263,7 +263,7 @@ static int schema_field_type(struct comp *c, int bind, struct ast *e, const stru
 	suggest_try(&sg, "type", 4);
 	suggest_try(&sg, "customer", 8);
 	struct evtype *t0 = &c->p->types[b->types[0]];
-	comp_error(c, e->loc, "unknown field '%.*s' of event %s%s", (int)segs[0].len, segs[0].s, t0->name,
+	comp_error(c, segs[0].loc, "unknown field '%.*s' of event %s%s", (int)segs[0].len, segs[0].s, t0->name,
 	      suggest_hint(&sg, &c->tmp));
 	return -1;
 }
@@ -282,7 +282,7 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 		}
 		segs[nseg].s = root->s;
 		segs[nseg].len = root->len;
-		segs[nseg].loc = root->loc;
+		segs[nseg].loc = root->v.name;
 		quoted = root->flags != NULL;
 		nseg++;
 		root = root->a;
@@ -350,12 +350,16 @@ static enum ty comp_field(struct comp *c, struct ast *e)
 			return TY_STR;
 		}
 	}
-	int ft = schema_field_type(c, bind, e, segs, nseg);
+	int ft = schema_field_type(c, bind, segs, nseg);
 	int slot = comp_slot(c, segs, nseg);
+	/* Messages about the field point at its name: user.id of e.user.id. */
+	struct loc name = segs[0].loc;
+	name.last_line = segs[nseg - 1].loc.last_line;
+	name.last_column = segs[nseg - 1].loc.last_column;
 	for (int i = 0; i < c->binds[bind].ntypes; i++)
-		comp_field_use(c, c->binds[bind].types[i], slot, segs[0].loc);
+		comp_field_use(c, c->binds[bind].types[i], slot, name);
 	if (!c->binds[bind].ntypes)
-		comp_field_use(c, -1, slot, segs[0].loc); /* on any */
+		comp_field_use(c, -1, slot, name); /* on any */
 	comp_op(c, OPC_FIELD, FIELD_OPERAND(bind, slot), e->loc);
 	if (ft < 0)
 		return TY_ANY;

@@ -14,6 +14,7 @@
 #include "ingest.h"
 #include "json.h"
 #include "prog.h"
+#include "progress.h"
 #include "stream.h"
 #include "vm.h"
 
@@ -36,6 +37,8 @@ struct cxr {
 	char **roots; /* cxr_set_import_roots, resolved; NULL: the script's folder */
 	int nroots;
 	int trace;
+	cxr_progress_fn progress; /* cxr_on_progress */
+	void *progress_ud;
 	int flush;
 	int compiled;
 };
@@ -113,6 +116,12 @@ void cxr_set_format(cxr *h, enum cxr_format f)
 }
 
 void cxr_set_color(cxr *h, int on) { h->diag.color = on; }
+
+void cxr_on_progress(cxr *h, cxr_progress_fn fn, void *ud)
+{
+	h->progress = fn;
+	h->progress_ud = ud;
+}
 void cxr_set_strict(cxr *h, int on) { h->strict = on; }
 
 void cxr_set_growing(cxr *h, int on) { h->growing = on; }
@@ -256,6 +265,9 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		st.census.streaming |= strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode);
 	}
 	int status = CXR_OK;
+	struct progress pg;
+	progress_begin(&pg, h->progress, h->progress_ud);
+	st.progress = h->progress ? &pg : NULL;
 	struct stat sb;
 	if (npaths == 1 && !h->sort &&
 	    (strcmp(paths[0], "-") == 0 || (stat(paths[0], &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)))) {
@@ -277,6 +289,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 			else
 				census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
 		}
+		progress_end(st.progress);
 		store_free(&st);
 		return status;
 	}
@@ -287,6 +300,8 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	int threads = h->threads > 1 ? h->threads : 1;
 	if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN) < 0)
 		status = CXR_INPUT_ERROR;
+	progress_read(&pg);
+	h->engine->progress = st.progress;
 	if (status == CXR_OK && spill_runs(st.spill)) {
 		/* Larger than memory: the rest is a run too, then all are merged. */
 		if (spill_store(st.spill, &st, &h->diag) < 0 || spill_merge(st.spill, h->engine, h->prog->nslots) < 0)
@@ -301,6 +316,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		else
 			engine_events(h->engine, st.evs, st.n);
 	}
+	h->engine->progress = NULL;
 	if (status == CXR_OK) {
 		engine_finish(h->engine, h->flush);
 		if (h->engine->runtime_errors)
@@ -310,6 +326,7 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		else
 			census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
 	}
+	progress_end(st.progress);
 	spill_free(st.spill);
 	store_free(&st);
 	return status;

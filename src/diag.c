@@ -184,7 +184,9 @@ void diag_vreport(struct diag *d, enum diag_level level, struct loc loc, const c
 	buf_clear(&d->msg);
 	if (d->color)
 		buf_adds(&d->msg, "\033[1m");
-	if (loc.file >= 0 && loc.file < d->nfiles)
+	if (loc.file >= 0 && loc.file < d->nfiles && loc.first_line <= 0)
+		buf_printf(&d->msg, "%s: ", d->files[loc.file].name); /* the file as a whole: no line to show */
+	else if (loc.file >= 0 && loc.file < d->nfiles)
 		buf_printf(&d->msg, "%s:%d:%d: ", d->files[loc.file].name, shown_line(d, loc), loc.first_column);
 	if (d->color)
 		buf_printf(&d->msg, "%s%s:\033[0m\033[1m ", level_color[level], level_name[level]);

@@ -632,6 +632,10 @@ int cxr_diff_run(const char *old_script, const char *new_script, const char *con
 	cxr *hb = ha ? load(new_script, &df.b, diag, diag_ud) : NULL;
 	int status = ha && hb && costs_known(ha, hb, old_script, new_script, opt, diag, diag_ud) ? CXR_OK
 											     : CXR_INPUT_ERROR;
+	if (status == CXR_OK && opt->progress) {
+		cxr_on_progress(ha, opt->progress, opt->progress_ud);
+		cxr_on_progress(hb, opt->progress, opt->progress_ud);
+	}
 	if (status == CXR_OK && cxr_run_files(ha, paths, npaths) == CXR_INPUT_ERROR)
 		status = CXR_INPUT_ERROR;
 	if (status == CXR_OK && cxr_run_files(hb, paths, npaths) == CXR_INPUT_ERROR)
@@ -713,6 +717,6 @@ int cxr_diff_run(const char *old_script, const char *new_script, const char *con
 int cxr_diff(const char *old_script, const char *new_script, const char *const *paths, int npaths,
 	     const struct cxr_cost *costs, int ncosts, cxr_write_fn out, void *out_ud, cxr_write_fn diag, void *diag_ud)
 {
-	struct cxr_diff_options opt = {costs, ncosts, 0};
+	struct cxr_diff_options opt = {costs, ncosts, 0, NULL, NULL};
 	return cxr_diff_run(old_script, new_script, paths, npaths, &opt, out, out_ud, diag, diag_ud);
 }

@@ -1,8 +1,10 @@
 /* disasm.c: `cxr disasm`, printed from the opcode table.
  *
  * One line per instruction: address, source line, opcode, operand, then
- * what the operand names (a constant's value, a field, a builtin) and the
- * instruction's effect from opcodes.h.
+ * what the operand names (a constant's value with its type, a field, a
+ * builtin) and the instruction's effect from opcodes.h.  --trace shows
+ * each instruction it runs with the same prog_insn_text, so that a trace
+ * reads like the listing.
  */
 #include <string.h>
 
@@ -24,7 +26,7 @@ static void operand_text(const struct prog *p, const struct rule_info *ri, uint3
 	uint32_t a = INSN_A(w);
 	switch (op_info[INSN_OP(w)].operand) {
 	case OPND_K:
-		val_render_json(b, &p->consts[a]);
+		val_render_typed(b, &p->consts[a]); /* 5m (duration), not "5m" */
 		break;
 	case OPND_S:
 		bind_text(ri, FIELD_BIND(a), b);
@@ -96,20 +98,26 @@ static void operand_text(const struct prog *p, const struct rule_info *ri, uint3
 	}
 }
 
+void prog_insn_text(const struct prog *p, const struct rule_info *ri, uint32_t pc, struct buf *out)
+{
+	uint32_t w = p->code[pc];
+	buf_printf(out, "%04u %4d  %-9s ", pc, p->lines[pc].first_line, op_info[INSN_OP(w)].name);
+	size_t operand = out->len;
+	operand_text(p, ri, w, out);
+	/* The operand column is 28 wide: what follows lines up. */
+	for (size_t n = out->len - operand; n < 28; n++)
+		buf_addc(out, ' ');
+}
+
 static void code_text(const struct prog *p, const struct rule_info *ri, uint32_t entry, struct buf *out)
 {
-	struct buf operand = {0};
 	for (uint32_t pc = entry; pc < p->ncode; pc++) {
-		uint32_t w = p->code[pc];
-		const struct op_info *oi = &op_info[INSN_OP(w)];
-		buf_clear(&operand);
-		operand_text(p, ri, w, &operand);
-		buf_printf(out, "  %04u %4d  %-9s %-28s ; %s\n", pc, p->lines[pc].first_line, oi->name,
-			   operand.p ? operand.p : "", oi->effect);
-		if (INSN_OP(w) == OPC_HALT)
+		buf_adds(out, "  ");
+		prog_insn_text(p, ri, pc, out);
+		buf_printf(out, " ; %s\n", op_info[INSN_OP(p->code[pc])].effect);
+		if (INSN_OP(p->code[pc]) == OPC_HALT)
 			break;
 	}
-	buf_free(&operand);
 }
 
 void prog_disasm(const struct prog *p, struct buf *out)

@@ -6,11 +6,13 @@
  */
 #include "engine.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "progress.h"
 #include "timeutil.h"
 #include "vm.h"
 
@@ -596,6 +598,39 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 	buf_free(&at);
 }
 
+void engine_trace_start(struct engine *e, uint32_t cust, const struct event *ev, const char *what, ...)
+{
+	static const char *const timer_names[] = {[TIMER_PATTERN] = "absence", [TIMER_STUCK] = "stuck",
+						  [TIMER_SLA] = "sla breach", [TIMER_GOAL] = "goal"};
+	struct buf b = {0};
+	va_list ap;
+	va_start(ap, what);
+	buf_adds(&b, "trace: ");
+	buf_vprintf(&b, what, ap);
+	va_end(ap);
+	buf_adds(&b, ": ");
+	if (e->timer_running.active) {
+		buf_printf(&b, "timer %s, deadline @", timer_names[e->timer_running.kind]);
+		time_format(&b, e->timer_running.deadline);
+	} else if (ev) {
+		buf_adds(&b, "event ");
+		if (ev->type_name.kind == V_STR)
+			buf_add(&b, ev->type_name.u.s, ev->type_name.len);
+		else
+			buf_adds(&b, "(no type)");
+	}
+	if (cust < e->ncusts) {
+		buf_adds(&b, ", customer ");
+		json_write_str(&b, cust_key(&e->custs[cust]), e->custs[cust].keylen);
+	}
+	if (ev && !e->timer_running.active)
+		buf_printf(&b, ", %s:%llu", ev->file < e->nfiles ? e->files[ev->file] : "-", (unsigned long long)ev->line);
+	buf_addc(&b, '\n');
+	if (e->vm->trace->sink)
+		e->vm->trace->sink(e->vm->trace->ud, b.p, b.len);
+	buf_free(&b);
+}
+
 /* Read whole, the events to come are known: their customers' records are
  * fetched from memory a few events ahead, the record first, then its
  * variables, so that a rule reading customer state seldom waits for them. */
@@ -604,6 +639,7 @@ void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint3
 	enum { AHEAD = 16 };
 #define MINE(i) ((i) < n && evs[i].cust != EVENT_UNREAD && (nk == 1 || evs[i].cust % nk == k))
 	for (size_t i = 0; i < n; i++) {
+		progress_run(e->progress, evs[i].time); /* of all the events: one worker tells */
 		if (MINE(i + AHEAD))
 			__builtin_prefetch(&e->custs[evs[i + AHEAD].cust]);
 		if (MINE(i + AHEAD / 2) && e->custs[evs[i + AHEAD / 2].cust].vars)

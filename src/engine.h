@@ -218,6 +218,7 @@ struct observation {
 /* What a worker engine says, kept with the event that made it, to be
  * said in one thread's order (parallel.c). */
 struct capture;
+struct progress;
 enum piece_kind { PIECE_OUT, PIECE_AUDIT, PIECE_DIAG, PIECE_OBSERVE };
 void capture_write(struct capture *c, enum piece_kind kind, const char *p, size_t n);
 void capture_observation(struct capture *c, int metric, const char *key, size_t keylen, const struct observation *o);
@@ -294,6 +295,12 @@ struct engine {
 	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
 	struct explain *explain;      /* `cxr explain`: one customer's story, or NULL */
 	struct capture *capture;      /* a worker of engine_events_parallel: output kept here */
+	struct progress *progress;    /* told of each event the rules run over when read whole, or NULL */
+	struct {
+		int active;           /* engine_timers_until is firing a timer ... */
+		uint8_t kind;         /* ... of this enum timer_kind ... */
+		int64_t deadline;     /* ... due then (else an event runs) */
+	} timer_running;              /* for --trace: what started the handlers running now */
 
 	/* the VM's working memory, sized from the prog */
 	struct vm *vm;
@@ -428,6 +435,11 @@ void engine_summary(struct engine *e, struct buf *out, int json);
 void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
 		      int64_t now, const struct event *cause);
 void engine_runtime_error(struct engine *e, int rule, const struct event *cause);
+/* --trace: the line that starts a run of code, naming what runs (a
+ * format: "rule %s", "rule %s, where of step %d") and what started it: the timer firing
+ * now, else the event ev, for the customer cust. */
+void engine_trace_start(struct engine *e, uint32_t cust, const struct event *ev, const char *what, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Free what the handler that ended let go of (value.h's rule). */
 void engine_release_retired(struct engine *e);
 struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule);
@@ -442,5 +454,8 @@ struct event *event_clone(const struct event *ev, int nslots);
 /* Rendering shared by responses, the REPL and tests. */
 void val_render_json(struct buf *b, const struct val *v);
 void val_render_text(struct buf *b, const struct val *v);
+/* As a script writes it, with its type: 13m (duration), "s9" (string),
+ * @2026-03-01T19:13:00Z (time): what disasm and --trace show. */
+void val_render_typed(struct buf *b, const struct val *v);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "progress.h"
 #include "source.h"
 #include "timeutil.h"
 #include "vm.h"
@@ -300,6 +301,7 @@ static void store_push(struct store *st, const struct event *ev)
  * written. */
 static int store_add(struct engine *e, struct store *st, const struct event *ev, const char *raw, size_t rawlen)
 {
+	progress_event(st->progress, ev->time);
 	if (ev->cust == EVENT_UNREAD && !st->sink) {
 		arena_reset(&st->data, st->mark); /* counted by make_event */
 		return 0;
@@ -591,6 +593,7 @@ int store_read(struct engine *e, struct store *st, const char *path)
 static int ingest(struct engine *e, struct store *st, struct source *src, uint32_t file, const char *path)
 {
 	int rc;
+	progress_source(st->progress, src);
 	if (format_of(st->prog, path) == FMT_CSV) {
 		src_csv_delim(src, ends_with(path, ".tsv") && st->prog->delim == ',' ? '\t' : st->prog->delim);
 		if (st->prog->max_field_lines)
@@ -599,6 +602,7 @@ static int ingest(struct engine *e, struct store *st, struct source *src, uint32
 	} else {
 		rc = ingest_jsonl(e, st, src, file);
 	}
+	progress_source_end(st->progress);
 	src_close(src);
 	return rc;
 }
@@ -641,9 +645,11 @@ static void store_read_part(struct engine *e, struct store *st, const char *path
 }
 
 /* Take a part's events into st, in order, as if just read: its lines
- * move by line_offset, its rejects are reported, its customers made.
- * The part must outlive st.  Returns -1 when --strict stops at a reject. */
-static int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t line_offset)
+ * move by line_offset, its rejects are reported, its customers made, and
+ * its bytes and events told to st's progress (unless the part told them
+ * as it read).  The part must outlive st.  Returns -1 when --strict
+ * stops at a reject. */
+static int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t line_offset, uint64_t bytes)
 {
 	for (size_t i = 0; i < part->nrejects; i++) {
 		const struct part_reject *r = &part->rejects[i];
@@ -666,7 +672,10 @@ static int store_adopt(struct engine *e, struct store *st, struct store *part, u
 		part->evs = NULL;
 	}
 	enum { AHEAD = 16 };
+	int64_t latest = part->unread ? part->unread_last : INT64_MIN;
 	for (size_t i = 0; i < n; i++) {
+		if (from[i].time > latest)
+			latest = from[i].time;
 		/* The customer table is read at random: fetch ahead. */
 		if (i + AHEAD < n)
 			engine_customer_prefetch(e, from[i + AHEAD].cust, 0);
@@ -681,6 +690,8 @@ static int store_adopt(struct engine *e, struct store *st, struct store *part, u
 		ev.line += line_offset;
 		store_push(st, &ev); /* in place, or after what st had */
 	}
+	if (!part->progress)
+		progress_add(st->progress, bytes, n + part->unread, latest);
 	/* The events are st's now; their values stay in the part's arena. */
 	mem_free(part->evs);
 	part->evs = NULL;
@@ -801,6 +812,8 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 		mine[k].strict = st->strict;
 		int csv = n == 1 && format_of(st->prog, path) == FMT_CSV;
 		q.jobs[k] = (struct part_job){csv ? e : NULL, &mine[k], path, file, cuts[k], cuts[k + 1]};
+		if (csv)
+			mine[k].progress = st->progress; /* read on this thread: told as it goes */
 	}
 	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)threads);
 	int workers = 0;
@@ -817,7 +830,7 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 		} else if (mine[k].read_error.len) {
 			diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
 			rc = -2;
-		} else if (store_adopt(e, st, &mine[k], lines) < 0) {
+		} else if (store_adopt(e, st, &mine[k], lines, cuts[k + 1] - cuts[k]) < 0) {
 			rc = -1;
 		}
 		lines += mine[k].lines;

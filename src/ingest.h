@@ -8,6 +8,7 @@
 #include "prog.h"
 
 struct json_proj;
+struct progress;
 
 /* What the logs held of what the rules name, counted as records become
  * events, so that a run can say which event types and fields never came:
@@ -60,6 +61,8 @@ struct store {
 	uint64_t lines;           /* lines in the part */
 	int failed;               /* the part cannot be read: said already */
 	struct census census;
+	struct progress *progress; /* told of each event read (NULL: none; a part read on another
+				    * thread has none: its events are told when it is taken) */
 };
 
 struct part_reject {

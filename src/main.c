@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "cxr.h"
@@ -18,10 +20,119 @@
  * ends: a full disk must not look like success). */
 static int stdout_error;
 
+/* ---- the progress line ----
+ *
+ * A long run shows how far it is on one line of stderr, redrawn from
+ * the library's progress hook (which calls it a quarter of a second
+ * apart at most): while reading, "  412 MB  2.31M events  1.93M/s  log
+ * at 2017-06-03T12:00Z"; then, for files read whole, "  412 MB  2.31M
+ * events  rules at 45%  log at ...".  Only on a terminal, only once the command has
+ * run for a second, never with --quiet (nor --trace, nor when events are
+ * typed at the terminal).  Anything else written to that terminal clears
+ * it first, and so does the end of the reading's command. */
+static struct meter {
+	int on;           /* draw at all */
+	int stdout_tty;   /* responses share the terminal: clear before them */
+	double start;     /* when the command began (seconds, monotonic) */
+	size_t shown;     /* characters of the line on the screen; 0: none */
+	size_t width;     /* the terminal's columns */
+} meter;
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void meter_begin(int quiet)
+{
+	struct winsize ws;
+	meter.on = !quiet && isatty(2);
+	meter.stdout_tty = isatty(1);
+	meter.start = now_seconds();
+	meter.width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
+}
+
+static void meter_clear(void)
+{
+	if (!meter.shown)
+		return;
+	fprintf(stderr, "\r%*s\r", (int)meter.shown, "");
+	meter.shown = 0;
+}
+
+/* x with three significant digits and a unit of powers of 1000:
+ * 412, 23.4k, 2.31M. */
+static void human(char *out, size_t n, double x, const char *const units[5])
+{
+	int u = 0;
+	while (x >= 999.5 && u < 4) {
+		x /= 1000;
+		u++;
+	}
+	snprintf(out, n, u == 0 || x >= 99.95 ? "%.0f%s" : x >= 9.995 ? "%.1f%s" : "%.2f%s", x, units[u]);
+}
+
+static void text_append(void *ud, const char *p, size_t n)
+{
+	char *t = ud;
+	size_t len = strlen(t);
+	if (len + n < 40) {
+		memcpy(t + len, p, n);
+		t[len + n] = 0;
+	}
+}
+
+static void meter_draw(void *ud, const struct cxr_progress *p)
+{
+	(void)ud;
+	if (!meter.on || now_seconds() - meter.start < 1.0)
+		return;
+	static const char *const bytes[5] = {" B", " kB", " MB", " GB", " TB"};
+	static const char *const counts[5] = {"", "k", "M", "G", "T"};
+	char b[32], ev[32], rate[32], when[40] = "", line[160];
+	human(b, sizeof b, (double)p->bytes, bytes);
+	human(ev, sizeof ev, (double)p->events, counts);
+	double secs = (double)p->elapsed_ns / 1e9;
+	human(rate, sizeof rate, secs > 0 ? (double)p->events / secs : 0, counts);
+	if (p->timed) {
+		cxr_format_time(p->log_time, text_append, when);
+		if (strlen(when) >= 16)
+			strcpy(when + 16, "Z"); /* to the minute: 2017-06-03T12:00Z */
+	}
+	int len;
+	if (p->running) /* the files are read: the rules run over their events */
+		len = snprintf(line, sizeof line, "  %s  %s events  rules at %d%%%s%s", b, ev,
+			       p->events ? (int)(100.0 * (double)p->ran / (double)p->events) : 100,
+			       p->timed ? "  log at " : "", when);
+	else
+		len = snprintf(line, sizeof line, "  %s  %s events  %s/s%s%s", b, ev, rate, p->timed ? "  log at " : "",
+			       when);
+	size_t n = len < 0 ? 0 : (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
+	if (n > meter.width - 1)
+		n = meter.width - 1; /* a line that wraps could not be redrawn in place */
+	fprintf(stderr, "\r%.*s%*s", (int)n, line, meter.shown > n ? (int)(meter.shown - n) : 0, "");
+	if (meter.shown > n)
+		fprintf(stderr, "\r%.*s", (int)n, line);
+	meter.shown = n;
+}
+
 static void write_file(void *ud, const char *p, size_t n)
 {
+	if ((FILE *)ud == stderr || meter.stdout_tty)
+		meter_clear();
 	if (fwrite(p, 1, n, (FILE *)ud) != n && (FILE *)ud == stdout && !stdout_error)
 		stdout_error = errno ? errno : EIO;
+}
+
+/* The responses of cxr run: on the terminal, after the progress line is
+ * cleared. */
+static void write_output(void *ud, const char *p, size_t n)
+{
+	if (meter.stdout_tty && ((struct outfile *)ud)->f == stdout)
+		meter_clear();
+	outfile_write(ud, p, n);
 }
 
 /* Every command's output is checked at its end, flush included. */
@@ -142,8 +253,14 @@ static const char run_help[] =
 	"  --memory SIZE         keep the events read whole below SIZE (e.g. 512M, 4G;\n"
 	"                        default half the machine's memory); a larger log is\n"
 	"                        sorted in runs on disk in $TMPDIR, with the same result\n"
-	"  --trace               print every VM instruction executed to stderr\n"
-	"  --quiet               no summary on stderr\n";
+	"  --trace               on stderr: for each handler run, its rule and the event\n"
+	"                        (type, customer, file:line) or timer (kind, deadline)\n"
+	"                        that started it, then each instruction as cxr disasm\n"
+	"                        lists it, with the stack's depth and top value (typed)\n"
+	"  --quiet               no summary on stderr, and no progress line (on a\n"
+	"                        terminal, a run longer than a second shows on stderr\n"
+	"                        the bytes and events read, events per second and the\n"
+	"                        time reached in the log, cleared at the end)\n";
 
 static int cmd_run(int argc, char **argv)
 {
@@ -244,7 +361,7 @@ static int cmd_run(int argc, char **argv)
 	if (status == CXR_OK && summary_path && outfile_open(&summary, summary_path) < 0)
 		status = CXR_INPUT_ERROR;
 	if (status == CXR_OK) {
-		cxr_on_output(h, outfile_write, &out);
+		cxr_on_output(h, write_output, &out);
 		if (audit.f)
 			cxr_on_audit(h, outfile_write, &audit);
 		if (rejects.f)
@@ -256,9 +373,13 @@ static int cmd_run(int argc, char **argv)
 		cxr_set_sort(h, sort);
 		cxr_set_memory(h, memory);
 		cxr_set_threads(h, (int)threads);
-		if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
+		int typed = ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0);
+		if (typed)
 			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
+		meter_begin(quiet || trace || typed);
+		cxr_on_progress(h, meter_draw, NULL);
 		status = cxr_run_files(h, inputs, ninputs);
+		meter_clear();
 		if (!quiet && status != CXR_INPUT_ERROR)
 			cxr_summary(h, write_file, stderr);
 		if (summary.f)
@@ -309,7 +430,10 @@ static const char check_help[] =
 	"usage: cxr check [--werror] RULES.cxr [--against EVENTS...]\n"
 	"  Compile the rules; print errors and warnings as FILE:LINE:COL with the\n"
 	"  source line.  With --against, also warn about event types and fields the\n"
-	"  rules name but the logs never have, with \"did you mean\" from the logs.\n"
+	"  rules name but the logs never have, with \"did you mean\" from the logs;\n"
+	"  each caret spans the name a warning is about (an event type at the rule's\n"
+	"  `on`, a field's name, the input block's field).  A folder is not a log:\n"
+	"  name the files in it (exit 2).\n"
 	"  Exit 0 when the script compiles, 2 when it does not.  --werror: warnings\n"
 	"  fail too (exit 2), for use in CI.\n";
 
@@ -497,20 +621,22 @@ static int cmd_test(int argc, char **argv)
 }
 
 static const char explain_help[] =
-	"usage: cxr explain RULES.cxr EVENTS... --customer ID [--rule R] [--format json]\n"
+	"usage: cxr explain RULES.cxr EVENTS... --customer ID [--rule R] [--format json] [--quiet]\n"
 	"  Why a rule did or did not fire for a customer: for each rule (or the one\n"
 	"  named) and each of the customer's events that reached it, whether it\n"
 	"  fired, and if not what stopped it (the guard and the values it compared,\n"
 	"  a pattern step without a match and the nearest candidate, a dedupe key,\n"
 	"  a cap, a budget, a holdout, a timer still pending at the end).\n"
-	"  --threads N reads JSON Lines files in N parts at once, as `run` does.\n";
+	"  --threads N reads JSON Lines files in N parts at once, as `run` does.\n"
+	"  --quiet     no progress line (on a terminal, a read longer than a second\n"
+	"              shows on stderr how far it is, as `run` does)\n";
 
 static int cmd_explain(int argc, char **argv)
 {
 	const char *script = NULL, *customer = NULL, *rule = NULL, *format = "text";
 	long threads = default_threads();
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-	int ninputs = 0;
+	int ninputs = 0, quiet = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -534,6 +660,8 @@ static int cmd_explain(int argc, char **argv)
 				free(inputs);
 				return usage_error("--threads takes a number from 1 to 256, not '%s'", v);
 			}
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
 			free(inputs);
 			return usage_error("unknown option %s for explain", a);
@@ -555,15 +683,19 @@ static int cmd_explain(int argc, char **argv)
 	cxr *h = open_handle();
 	cxr_set_threads(h, (int)threads);
 	int status = compile_or_report(h, script);
-	if (status == CXR_OK)
+	if (status == CXR_OK) {
+		meter_begin(quiet);
+		cxr_on_progress(h, meter_draw, NULL);
 		status = cxr_explain(h, inputs, ninputs, customer, rule, !strcmp(format, "json"), write_file, stdout);
+		meter_clear();
+	}
 	cxr_free(h);
 	free(inputs);
 	return status;
 }
 
 static const char diff_help[] =
-	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]... [--format text|json]\n"
+	"usage: cxr diff OLD.cxr NEW.cxr EVENTS... [--cost ACTION=AMOUNT]... [--format text|json] [--quiet]\n"
 	"  Backtest a change: run both versions over the same events and report, per\n"
 	"  rule and action, the responses NEW changes, adds and removes, with counts,\n"
 	"  the first examples and the customers affected.  A response both versions\n"
@@ -575,6 +707,9 @@ static const char diff_help[] =
 	"  --format json   the report as one JSON object: counts, every customer\n"
 	"                  affected, and per rule and action every response added,\n"
 	"                  removed and changed\n"
+	"  --quiet         no progress line (on a terminal, reading each version's\n"
+	"                  logs for longer than a second shows how far it is, as\n"
+	"                  `run` does)\n"
 	"  Exit 0 when the versions agree, 1 when they differ (so it can guard a\n"
 	"  change in CI), 2 on errors.\n";
 
@@ -583,7 +718,7 @@ static int cmd_diff(int argc, char **argv)
 	const char *scripts[2] = {NULL, NULL};
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	struct cxr_cost *costs = calloc((size_t)argc + 1, sizeof *costs);
-	int ninputs = 0, ncosts = 0, status = CXR_OK, json = 0;
+	int ninputs = 0, ncosts = 0, status = CXR_OK, json = 0, quiet = 0;
 	for (int i = 0; i < argc && status == CXR_OK; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -612,6 +747,8 @@ static int cmd_diff(int argc, char **argv)
 				status = usage_error("--format takes text or json, not %s", v ? v : "nothing");
 			else
 				json = !strcmp(v, "json");
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
 			status = usage_error("unknown option %s for diff", a);
 		} else if (!scripts[0]) {
@@ -627,8 +764,10 @@ static int cmd_diff(int argc, char **argv)
 		status = CXR_INPUT_ERROR;
 	}
 	if (status == CXR_OK) {
-		struct cxr_diff_options opt = {costs, ncosts, json};
+		struct cxr_diff_options opt = {costs, ncosts, json, meter_draw, NULL};
+		meter_begin(quiet);
 		status = cxr_diff_run(scripts[0], scripts[1], inputs, ninputs, &opt, write_file, stdout, write_file, stderr);
+		meter_clear();
 	}
 	for (int i = 0; i < ncosts; i++)
 		free((char *)costs[i].action);
@@ -640,7 +779,8 @@ static int cmd_diff(int argc, char **argv)
 static const char disasm_help[] =
 	"usage: cxr disasm RULES.cxr\n"
 	"  Print the bytecode of every rule: address, source line, instruction,\n"
-	"  operand and what the instruction does.\n";
+	"  operand and what the instruction does.  A constant is shown as a script\n"
+	"  writes it, with its type: 5m (duration), @2026-03-01T19:13:00Z (time).\n";
 
 static int cmd_disasm(int argc, char **argv)
 {
@@ -657,7 +797,7 @@ static int cmd_disasm(int argc, char **argv)
 }
 
 static const char stats_help[] =
-	"usage: cxr stats [--key F] [--time F] [--type F] [--format csv|jsonl] [--json] [EVENTS...|-]\n"
+	"usage: cxr stats [--key F] [--time F] [--type F] [--format csv|jsonl] [--json] [--quiet] [EVENTS...|-]\n"
 	"  Profile event logs before writing rules for them (JSON Lines or CSV, by\n"
 	"  extension; - or none reads stdin): event types and their counts, the\n"
 	"  fields of each type with their type, fill rate and examples, customers\n"
@@ -668,13 +808,16 @@ static const char stats_help[] =
 	"                                guessed from common names in the first records)\n"
 	"  --format csv|jsonl            how to read the logs (default: by their name;\n"
 	"                                stdin by its first line)\n"
-	"  --json                        the report as one JSON object\n";
+	"  --json                        the report as one JSON object\n"
+	"  --quiet                       no progress line (on a terminal, a read longer\n"
+	"                                than a second shows how far it is, as `run`\n"
+	"                                does)\n";
 
 static int cmd_stats(int argc, char **argv)
 {
 	struct cxr_stats_options opt = {0};
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-	int ninputs = 0;
+	int ninputs = 0, quiet = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -701,6 +844,8 @@ static int cmd_stats(int argc, char **argv)
 				return usage_error("--format takes csv or jsonl, not %s", i + 1 < argc ? argv[i + 1] : "nothing");
 			}
 			opt.format = argv[++i];
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
 			free(inputs);
 			return usage_error("unknown option %s for stats", a);
@@ -710,9 +855,13 @@ static int cmd_stats(int argc, char **argv)
 	}
 	if (!ninputs)
 		inputs[ninputs++] = "-";
-	if (ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0))
+	int typed = ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0);
+	if (typed)
 		fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
+	meter_begin(quiet || typed);
+	opt.progress = meter_draw;
 	int status = cxr_stats(inputs, ninputs, &opt, write_file, stdout, write_file, stderr);
+	meter_clear();
 	free(inputs);
 	return status;
 }

@@ -317,6 +317,8 @@ static int sla_where(struct engine *e, int s, const struct sla_clock *c, const s
 	vm->cust = &e->custs[c->cust];
 	vm->now = ev->time;
 	vm->rule = -1;
+	if (vm->trace)
+		engine_trace_start(e, c->cust, ev, "sla %s, where", sla->name);
 	struct val v;
 	if (vm_eval(vm, sla->to.where, &v) != VM_FIRED) {
 		sla_error(e, s, "its where", ev);
@@ -340,6 +342,8 @@ static void sla_open(struct engine *e, int s, const struct event *ev)
 		vm->cust = &e->custs[ev->cust];
 		vm->now = ev->time;
 		vm->rule = -1;
+		if (vm->trace)
+			engine_trace_start(e, ev->cust, ev, "sla %s, by", sla->name);
 		struct val v;
 		if (vm_eval(vm, sla->by, &v) != VM_FIRED)
 			sla_error(e, s, "its by key", ev); /* the clock is still started, in the group of no key */

@@ -192,6 +192,7 @@ void engine_events_parallel(struct engine *e, const struct event *evs, size_t n,
 		w->last_time = last;
 		w->flush = flush;
 	}
+	ws[0].e->progress = e->progress; /* the worker on this thread tells how far the rules are */
 	for (int k = 1; k < threads; k++)
 		started[k] = pthread_create(&tids[k], NULL, worker_main, &ws[k]) == 0;
 	worker_main(&ws[0]);

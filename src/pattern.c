@@ -128,6 +128,8 @@ void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct ev
 	e->has_once_key = 0;
 	int explained = e->explain && explain_wants(e, cust, rule);
 	vm->explain = explained;
+	if (vm->trace)
+		engine_trace_start(e, cust, cause, "rule %s", e->prog->rules[rule].name);
 	enum vm_result r = vm_run_rule(vm, rule);
 	if (r == VM_ERROR)
 		engine_runtime_error(e, rule, cause);
@@ -150,12 +152,13 @@ static int where_holds(struct engine *e, int rule, const struct pattern_step *st
 	vm->bind[in->step] = cand;
 	vm->cust = &e->custs[in->cust];
 	vm->now = cand->time;
-	vm->rule = rule;
 	int explained = e->explain && explain_wants(e, in->cust, rule);
 	vm->explain = explained;
 	vm->ncmps = 0;
+	if (vm->trace)
+		engine_trace_start(e, in->cust, cand, "rule %s, where of step %d", e->prog->rules[rule].name, in->step);
 	struct val v;
-	enum vm_result r = vm_eval(vm, st->where, &v);
+	enum vm_result r = vm_eval_of(vm, rule, st->where, &v);
 	vm->explain = 0;
 	if (r != VM_FIRED) {
 		engine_runtime_error(e, rule, cand);
@@ -342,6 +345,9 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive)
 		if (e->capture)
 			capture_timer_step(e->capture, top->deadline, top->born);
 		struct arena_mark mark = arena_mark(&e->scratch);
+		e->timer_running.active = 1;
+		e->timer_running.kind = top->kind;
+		e->timer_running.deadline = top->deadline;
 		switch (top->kind) {
 		case TIMER_PATTERN:
 			instance_deadline(e, (struct instance *)(void *)top);
@@ -354,6 +360,7 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive)
 			measure_timer(e, top);
 			break;
 		}
+		e->timer_running.active = 0;
 		arena_reset(&e->scratch, mark);
 	}
 }

@@ -286,11 +286,16 @@ struct field_use {
 	struct loc loc;
 };
 
-/* Where the script names an event type it reads: a trigger, a step, an
- * SLA, a goal, a stage, a history function. */
+/* Where the script names an event type it reads, in the order a
+ * message about the type prefers: the type after a rule's `on` is where
+ * a reader looks for it, then a later step, an SLA, a goal or a stage,
+ * then a history function. */
+enum type_use_kind { TYPE_USE_HISTORY, TYPE_USE_STEP, TYPE_USE_ON };
+
 struct type_use {
 	int type;
-	struct loc loc;
+	struct loc loc;  /* the type's name */
+	uint8_t kind;    /* enum type_use_kind */
 };
 
 enum late_policy { LATE_REJECT, LATE_PROCESS };
@@ -305,6 +310,7 @@ struct prog {
 	int nimport_roots;
 
 	/* input block */
+	struct loc input_loc[3]; /* where it names the key, time and type fields (line 0: the default) */
 	enum input_format format;
 	char delim;
 	uint32_t max_field_lines; /* lines a quoted CSV cell may span; 0: SRC_CSV_MAX_LINES */
@@ -391,6 +397,10 @@ static inline int prog_type_matters(const struct prog *p, int type)
 	return p->any_matters || (type >= 0 && p->type_matters[type]);
 }
 void prog_disasm(const struct prog *p, struct buf *out);
+/* One instruction as disasm lists it and --trace shows it: address,
+ * source line, opcode and what its operand names, padded to one width
+ * (ri names the rule's events; NULL: by number). */
+void prog_insn_text(const struct prog *p, const struct rule_info *ri, uint32_t pc, struct buf *out);
 /* Warn about event types and fields the rules name but the logs never
  * have; returns the number of warnings, or -1 when a log cannot be read. */
 int prog_check_against(const struct prog *p, struct diag *d, const char *const *paths, int npaths);

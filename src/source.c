@@ -76,6 +76,7 @@ struct source {
 	size_t sniffed;             /* bytes of the input looked at for its line ends */
 	int cr_seen;                /* ... and a CR was among them */
 	size_t rec_at;              /* where the record src_csv returned last starts, in data */
+	uint64_t bytes_read;        /* by read(2) so far (a progress display tells it) */
 };
 
 static const char src_err_quote_in_field[] = "quote inside an unquoted field";
@@ -327,6 +328,7 @@ static int src_fill_once(struct source *s)
 	}
 	char *got = s->own + s->end;
 	s->end += (size_t)n;
+	s->bytes_read += (uint64_t)n;
 	if (s->line_ends == '\r')
 		cr_to_lf(got, (size_t)n);
 	else if (!s->line_ends)
@@ -830,3 +832,5 @@ char src_csv_sniff_delim(const struct csv_record *rec)
 	}
 	return best;
 }
+
+uint64_t src_bytes_read(const struct source *s) { return s->fd < 0 ? s->end : s->bytes_read; }

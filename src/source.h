@@ -89,6 +89,9 @@ extern const char *const src_field_names[3][8];
  * input): *p and *n.  -1 on a read error.  Nothing is consumed. */
 int src_peek(struct source *s, size_t want, const char **p, size_t *n);
 
+/* The bytes read from the file so far (of a memory source: all). */
+uint64_t src_bytes_read(const struct source *s);
+
 /* The last read error as text. */
 const char *src_error(const struct source *s);
 

@@ -18,6 +18,7 @@
 
 #include "diag.h"
 #include "ingest.h"
+#include "progress.h"
 
 struct run {
 	FILE *f;
@@ -292,7 +293,9 @@ static int merge_runs(struct spill *sp, int nslots, int (*fn)(void *ud, const st
 
 static int to_engine(void *ud, const struct run *r)
 {
-	engine_event(ud, &r->ev);
+	struct engine *e = ud;
+	progress_run(e->progress, r->ev.time);
+	engine_event(e, &r->ev);
 	return 0;
 }
 

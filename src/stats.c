@@ -749,6 +749,15 @@ static void nested_roles(struct stats *s, const char *line, size_t len)
 	}
 }
 
+/* A record read, with the latest time so far once the time field is known. */
+static void stats_progress(struct stats *s)
+{
+	if (s->timed)
+		progress_event(s->progress, s->tmax);
+	else
+		progress_record(s->progress);
+}
+
 static int read_jsonl(struct stats *s, struct source *src, uint32_t file)
 {
 	const char *line;
@@ -768,6 +777,7 @@ static int read_jsonl(struct stats *s, struct source *src, uint32_t file)
 		}
 		nested_roles(s, line, len);
 		record_done(s, file, lineno);
+		stats_progress(s);
 	}
 	if (got < 0) {
 		say(s, "cxr: %s: read error: %s", s->inputs[file].name, src_error(src));
@@ -829,6 +839,7 @@ static int read_csv(struct stats *s, struct source *src, uint32_t file, int may_
 			add_member(s, col_fid[c], &v);
 		}
 		record_done(s, file, rec.line);
+		stats_progress(s);
 	}
 	if (got < 0) {
 		say(s, "cxr: %s: read error: %s", s->inputs[file].name, src_error(src));
@@ -894,6 +905,7 @@ int stats_read_input(struct stats *s, const char *path, const char *format)
 		if (!format && !strcmp(path, "-"))
 			sniff_stdin(src, in); /* stdin has no name to go by */
 		int rc;
+		progress_source(s->progress, src);
 		if (in->csv) {
 			src_csv_delim(src, in->delim);
 			/* stdin cannot be read twice: no second guess there */
@@ -901,6 +913,7 @@ int stats_read_input(struct stats *s, const char *path, const char *format)
 		} else {
 			rc = read_jsonl(s, src, file);
 		}
+		progress_source_end(s->progress);
 		src_close(src);
 		if (rc <= 0)
 			return rc;

@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "mem.h"
+#include "progress.h"
 #include "source.h"
 #include "timeutil.h"
 #include "value.h"
@@ -203,6 +204,7 @@ struct stats {
 
 	cxr_write_fn diag;
 	void *diag_ud;
+	struct progress *progress; /* told of each record read, or NULL */
 };
 
 int stats_read_input(struct stats *s, const char *path, const char *format);

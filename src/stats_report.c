@@ -975,9 +975,13 @@ int cxr_stats(const char *const *paths, int npaths, const struct cxr_stats_optio
 			s.role[k].guessed = 1;
 	}
 	int status = CXR_OK;
+	struct progress pg;
+	progress_begin(&pg, opt->progress, opt->progress_ud);
+	s.progress = opt->progress ? &pg : NULL;
 	for (int i = 0; i < npaths && status == CXR_OK; i++)
 		if (stats_read_input(&s, paths[i], opt->format) < 0)
 			status = CXR_INPUT_ERROR;
+	progress_end(s.progress);
 	if (status == CXR_OK) {
 		if (!s.guessed)
 			stats_guess_roles(&s);

@@ -540,6 +540,39 @@ void val_render_json(struct buf *b, const struct val *v)
 	}
 }
 
+/* A value as a script writes it: text quoted, a time after @, a list's
+ * items the same way. */
+static void val_render_literal(struct buf *b, const struct val *v)
+{
+	switch (v->kind) {
+	case V_STR:
+	case V_ERR:
+		json_write_str(b, v->u.s, v->kind == V_STR ? v->len : strlen(v->u.s));
+		break;
+	case V_TIME:
+		buf_addc(b, '@');
+		time_format(b, v->u.i);
+		break;
+	case V_LIST:
+		buf_addc(b, '[');
+		for (uint32_t i = 0; i < v->len; i++) {
+			if (i)
+				buf_adds(b, ", ");
+			val_render_literal(b, &v->u.items[i]);
+		}
+		buf_addc(b, ']');
+		break;
+	default:
+		val_render_text(b, v);
+	}
+}
+
+void val_render_typed(struct buf *b, const struct val *v)
+{
+	val_render_literal(b, v);
+	buf_printf(b, " (%s)", val_kind_name(v));
+}
+
 static struct val concat(struct vm *vm, struct val *vals, int n)
 {
 	buf_clear(&vm->tmp);
@@ -582,21 +615,21 @@ struct val engine_tags(struct vm *vm);
 void engine_tag(struct vm *vm, struct val tag, int add);
 void engine_fire(struct vm *vm);
 
-/* --trace: one line per instruction, with the stack's top after it. */
+/* --trace: one line per instruction as disasm lists it, with the stack
+ * as the instruction finds it (its top with its type). */
 static void trace_insn(struct vm *vm, uint32_t pc, const struct val *sp)
 {
 	const struct prog *p = vm->p;
 	struct buf *b = &vm->trace->msg;
-	struct buf top = {0};
-	if (sp > vm->stack)
-		val_render_json(&top, &sp[-1]);
 	buf_clear(b);
-	buf_printf(b, "trace: %s %04u line %d %-9s", vm->rule >= 0 ? p->rules[vm->rule].name : "-", pc,
-		   p->lines[pc].first_line, op_info[INSN_OP(p->code[pc])].name);
-	if (op_info[INSN_OP(p->code[pc])].operand != OPND_NONE)
-		buf_printf(b, " %u", INSN_A(p->code[pc]));
-	buf_printf(b, "  (before: depth %d, top %s)\n", (int)(sp - vm->stack), top.p ? top.p : "-");
-	buf_free(&top);
+	buf_adds(b, "trace:   ");
+	prog_insn_text(p, vm->rule >= 0 ? &p->rules[vm->rule] : NULL, pc, b);
+	buf_printf(b, " ; before: depth %d", (int)(sp - vm->stack));
+	if (sp > vm->stack) {
+		buf_adds(b, ", top ");
+		val_render_typed(b, &sp[-1]);
+	}
+	buf_addc(b, '\n');
 	if (vm->trace->sink)
 		vm->trace->sink(vm->trace->ud, b->p, b->len);
 }
@@ -902,11 +935,13 @@ enum vm_result vm_run_rule(struct vm *vm, int rule)
 	return run(vm, vm->p->rules[rule].entry, NULL);
 }
 
-enum vm_result vm_eval(struct vm *vm, uint32_t entry, struct val *out)
+enum vm_result vm_eval_of(struct vm *vm, int rule, uint32_t entry, struct val *out)
 {
-	vm->rule = -1;
+	vm->rule = rule;
 	enum vm_result r = run(vm, entry, out);
 	if (r == VM_ERROR)
 		*out = vm->err;
 	return r;
 }
+
+enum vm_result vm_eval(struct vm *vm, uint32_t entry, struct val *out) { return vm_eval_of(vm, -1, entry, out); }

@@ -49,6 +49,9 @@ enum vm_result vm_run_rule(struct vm *vm, int rule);
 /* Run code from entry to HALT and return the value left on the stack
  * (constant folding and the REPL's expressions). */
 enum vm_result vm_eval(struct vm *vm, uint32_t entry, struct val *out);
+/* The same for code of a rule (a step's `where`): --trace names its
+ * events as the rule does. */
+enum vm_result vm_eval_of(struct vm *vm, int rule, uint32_t entry, struct val *out);
 
 /* Helpers shared with the builtins. */
 struct val vm_error(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

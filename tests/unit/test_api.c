@@ -115,6 +115,77 @@ static void test_run_files_and_csv(void)
 	rmdir(dir);
 }
 
+/* The progress hook: what the reading loop and the rules' loop tell,
+ * whichever way a file is read (whole on one thread, in parts on two, a
+ * CSV file), ending with one call with done set and the whole file told. */
+struct seen_progress {
+	int calls, done_calls, after_done;
+	struct cxr_progress last;
+};
+
+static void on_progress(void *ud, const struct cxr_progress *p)
+{
+	struct seen_progress *s = ud;
+	s->calls++;
+	s->after_done += s->done_calls > 0;
+	s->done_calls += p->done;
+	s->last = *p;
+}
+
+static void test_progress(void)
+{
+	char dir[] = "/tmp/cxr_api_XXXXXX";
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	char jsonl[256], csv[256];
+	snprintf(jsonl, sizeof jsonl, "%s/log.jsonl", dir);
+	snprintf(csv, sizeof csv, "%s/log.csv", dir);
+	FILE *j = fopen(jsonl, "w"), *c = fopen(csv, "w");
+	fputs("customer,ts,type,session,scheduled,started\n", c);
+	enum { N = 100000 };
+	for (int i = 0; i < N; i++) {
+		/* out of order, so that the latest time is not the last line's */
+		int t = i == 10 ? 2 * N : i;
+		fprintf(j, "{\"customer\":\"c%d\",\"ts\":%d,\"type\":\"film_started\"}\n", i % 97, t);
+		fprintf(c, "c%d,%d,film_started,s,,\n", i % 97, t);
+	}
+	long jsize = ftell(j), csize = ftell(c);
+	fclose(j);
+	fclose(c);
+	const char *const files[] = {jsonl, jsonl, csv};
+	const long sizes[] = {jsize, jsize, csize};
+	for (int k = 0; k < 3; k++) {
+		struct sink diag = {0};
+		struct seen_progress seen = {0};
+		cxr *h = cxr_new();
+		cxr_on_diagnostic(h, collect, &diag);
+		cxr_on_progress(h, on_progress, &seen);
+		cxr_set_threads(h, k == 1 ? 2 : 1);
+		CHECK(cxr_compile_string(h, "inline.cxr", rules, strlen(rules)) == 0, "%s", diag.text);
+		CHECK(cxr_run_files(h, &files[k], 1) == CXR_OK, "%s", diag.text);
+		CHECK(seen.done_calls == 1 && seen.after_done == 0, "%s: one last call with done: %d, then %d",
+		      files[k], seen.done_calls, seen.after_done);
+		CHECK(seen.last.bytes == (uint64_t)sizes[k] && seen.last.events == N, "%s: told %llu bytes, %llu events",
+		      files[k], (unsigned long long)seen.last.bytes, (unsigned long long)seen.last.events);
+		CHECK(seen.last.timed && seen.last.log_time == 2LL * N * 1000000000LL, "%s: log time %lld", files[k],
+		      (long long)seen.last.log_time);
+		CHECK(seen.last.running && seen.last.ran == N, "%s: the rules ran over %llu", files[k],
+		      (unsigned long long)seen.last.ran);
+		cxr_free(h);
+	}
+	/* cxr stats tells its reading too. */
+	struct seen_progress told = {0};
+	struct cxr_stats_options so = {0};
+	struct sink out = {0};
+	so.progress = on_progress;
+	so.progress_ud = &told;
+	CHECK(cxr_stats(&files[0], 1, &so, collect, &out, collect, &out) == CXR_OK, "stats");
+	CHECK(told.done_calls == 1 && told.last.events == N && told.last.bytes == (uint64_t)jsize,
+	      "stats told %d, %llu events", told.done_calls, (unsigned long long)told.last.events);
+	unlink(jsonl);
+	unlink(csv);
+	rmdir(dir);
+}
+
 static void test_two_handles(void)
 {
 	/* No global state: two handles with different scripts run side by side. */
@@ -217,5 +288,6 @@ int main(void)
 	test_compile_errors();
 	test_run_files_and_csv();
 	test_two_handles();
+	test_progress();
 	return check_summary("api");
 }
