@@ -137,10 +137,17 @@ void cxr_finish(cxr *h);
 
 /* `cxr explain`: run the compiled script over the files and tell, for one
  * customer and every rule (or the one named), each candidate event and
- * whether the rule fired; if not, what stopped it: the guard and the
- * values it compared, the pattern step that found no match and the nearest
- * candidate, a dedupe key, a cap, a budget, a holdout, or a timer still
- * pending at the end.  Text, or JSON with json set.  Returns a cxr_status. */
+ * whether the rule fired; if not, what stopped it: the guard, each part of
+ * its `and`s and `or`s (or that it was not evaluated) with the values it
+ * compared and how far they were from flipping it, the pattern step that
+ * found no match and the candidate that came after its deadline, a dedupe
+ * key and when it first fired, a cap, a budget, a holdout, or a timer
+ * still pending at the end; an absence that fired, with the event that
+ * came too late.  Text, or JSON with json set (README: the members; times
+ * as RFC 3339 text, durations and margins of durations and times in
+ * seconds).  A customer no event names is an error (CXR_INPUT_ERROR,
+ * with the nearest keys seen), and so is an unknown rule.  Returns a
+ * cxr_status. */
 int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *customer, const char *rule, int json,
 		cxr_write_fn out, void *ud);
 
@@ -283,8 +290,13 @@ enum cxr_name_kind {
 void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud);
 /* Explain while feeding: for a customer (NULL: all) and a rule (NULL:
  * all); with stream set, each note is written as it happens; else
- * cxr_explain_end renders them. */
+ * cxr_explain_finish renders them to out (NULL: stop explaining, say
+ * nothing).  A customer that none of the events fed names is an error:
+ * nothing is rendered, the diagnostics say so with the nearest keys, and
+ * cxr_explain_finish returns CXR_INPUT_ERROR (else CXR_OK).
+ * cxr_explain_end is the same without the status. */
 int cxr_explain_begin(cxr *h, const char *customer, const char *rule, cxr_write_fn stream, void *ud);
+int cxr_explain_finish(cxr *h, int json, cxr_write_fn out, void *ud);
 void cxr_explain_end(cxr *h, int json, cxr_write_fn out, void *ud);
 /* Times and durations as the language writes them. */
 int cxr_parse_time(const char *s, size_t n, int64_t *ns);

@@ -99,6 +99,14 @@ struct comp {
 	int too_large;   /* the code reached CODE_MAX: nothing more is compiled */
 	int ndeclared;   /* event types declared with a schema */
 	struct tz_cache *tz; /* for checking the time zones a script names */
+	/* While a guard compiles, the instruction that tests each operand of
+	 * an `and` or `or` (comp_guard_info reads them for `cxr explain`). */
+	struct test_mark {
+		const struct ast *node;
+		uint32_t pc;
+	} *marks;
+	size_t nmarks;
+	int marking;
 };
 
 /* How deep comp_expr may recurse: an expression's own nesting is bounded
@@ -163,6 +171,13 @@ void comp_history_filters(struct comp *c);
 
 /* Compile an expression; returns its static type. */
 enum ty comp_expr(struct comp *c, struct ast *e);
+/* Compile a guard's condition (`when`, `unless`, a step's `where`) and
+ * describe it for `cxr explain`: its parts (the operands of its `and`s and
+ * `or`s) and the instructions that test and compare them.  end is where
+ * the condition's code ends (c->p->ncode after comp_condition).  Returns
+ * the guard's index in p->guards. */
+enum ty comp_condition(struct comp *c, struct ast *x);
+int comp_guard_info(struct comp *c, int rule, struct ast *x, uint32_t end, int unless);
 static inline int ty_is_num(enum ty t) { return t == TY_INT || t == TY_FLOAT; }
 
 #endif

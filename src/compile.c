@@ -794,16 +794,10 @@ static void comp_trigger(struct comp *c, struct ast_rule *r, int index)
 			c->nbinds = i + 1;
 			c->event_bind = i;
 			steps[i].where = p->ncode;
-			enum ty t = comp_expr(c, st->where);
+			enum ty t = comp_condition(c, st->where);
 			if (t != TY_BOOL && t != TY_ANY && t != TY_NULL)
 				comp_warning(c, st->where->loc, "this condition is %s, not true or false", ty_name[t]);
-			struct ast *x = st->where;
-			p = c->p;
-			p->guards = mem_grow(p->guards, (size_t)p->nguards, sizeof *p->guards);
-			p->guards[p->nguards] = (struct guard_info){
-				index, x->kind == A_BINOP && x->op >= OP_EQ && x->op <= OP_GE ? p->ncode - 1 : NO_CODE, x->loc,
-				x->a ? x->a->loc : x->loc, x->b ? x->b->loc : x->loc, 0};
-			steps[i].where_guard = p->nguards++;
+			steps[i].where_guard = comp_guard_info(c, index, st->where, c->p->ncode, 0);
 			comp_op(c, OPC_HALT, 0, st->where->loc);
 			p = c->p;
 		}
@@ -875,6 +869,9 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	ri->loc = r->loc;
 	ri->priority = r->priority;
 	ri->once = r->has_once;
+	ri->once_keyed = r->has_once && r->once_key;
+	if (ri->once_keyed)
+		ri->once_key = r->once_key->loc;
 	ri->limit_n = r->has_limit && r->limit_n > 0 ? r->limit_n : 0; /* LIMIT is only emitted with a limit */
 	ri->limit_per = r->limit_per;
 	ri->holdout = r->holdout;
@@ -933,7 +930,8 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 		switch (cl->kind) {
 		case C_WHEN:
 		case C_UNLESS: {
-			enum ty t = comp_expr(c, cl->expr);
+			enum ty t = comp_condition(c, cl->expr);
+			uint32_t end = c->p->ncode;
 			if (t != TY_BOOL && t != TY_ANY && t != TY_NULL)
 				comp_warning(c, cl->expr->loc, "this guard is %s, not a condition: it always holds",
 					ty_name[t]);
@@ -941,16 +939,8 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 				comp_op(c, OPC_NOT, 0, cl->loc);
 			if (cl->expr->kind == A_BOOL && cl->expr->v.i == (cl->kind == C_UNLESS))
 				comp_warning(c, cl->loc, "rule '%s' can never fire: this guard is always false", ri->name);
-			/* A comparison's operands are what `cxr explain` shows. */
-			uint32_t cmp = NO_CODE;
-			struct ast *x = cl->expr;
-			if (x->kind == A_BINOP && x->op >= OP_EQ && x->op <= OP_GE)
-				cmp = c->p->ncode - 1 - (cl->kind == C_UNLESS);
-			struct prog *pp = c->p;
-			pp->guards = mem_grow(pp->guards, (size_t)pp->nguards, sizeof *pp->guards);
-			pp->guards[pp->nguards] = (struct guard_info){index, cmp, x->loc, x->a ? x->a->loc : x->loc,
-								      x->b ? x->b->loc : x->loc, cl->kind == C_UNLESS};
-			comp_op(c, OPC_GUARD, (uint32_t)pp->nguards++, cl->loc);
+			int g = comp_guard_info(c, index, cl->expr, end, cl->kind == C_UNLESS);
+			comp_op(c, OPC_GUARD, (uint32_t)g, cl->loc);
 			break;
 		}
 		case C_LET: {
@@ -1376,6 +1366,7 @@ static void free_tables(struct comp *c)
 		nametab_free(tables[i]);
 	mem_free(c->const_asts);
 	mem_free(c->emit_next);
+	mem_free(c->marks);
 	buf_free(&c->key);
 }
 

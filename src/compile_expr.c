@@ -546,13 +546,23 @@ static enum ty comp_match(struct comp *c, struct ast *e)
 	return TY_BOOL;
 }
 
+/* The instruction at pc tests the value of e (see comp_guard_info). */
+static void test_mark(struct comp *c, const struct ast *e, uint32_t pc)
+{
+	if (!c->marking)
+		return;
+	c->marks = mem_grow(c->marks, c->nmarks, sizeof *c->marks);
+	c->marks[c->nmarks++] = (struct test_mark){e, pc};
+}
+
 /* The operator of e, once its left operand is on the stack (of type a). */
 static enum ty comp_binop_rest(struct comp *c, struct ast *e, enum ty a)
 {
 	if (e->op == OP_AND || e->op == OP_OR) {
 		uint32_t j = comp_op(c, e->op == OP_AND ? OPC_ANDJ : OPC_ORJ, 0, e->loc);
+		test_mark(c, e->a, j);
 		comp_expr(c, e->b);
-		comp_op(c, OPC_TRUTH, 0, e->loc);
+		test_mark(c, e->b, comp_op(c, OPC_TRUTH, 0, e->loc));
 		comp_patch(c, j);
 		return TY_BOOL;
 	}
@@ -728,4 +738,81 @@ static enum ty comp_node(struct comp *c, struct ast *e)
 		return comp_binop_chain(c, e);
 	}
 	return TY_ANY;
+}
+
+/* ---- guards, as `cxr explain` tells them ---- */
+
+enum ty comp_condition(struct comp *c, struct ast *x)
+{
+	c->marking = 1;
+	c->nmarks = 0;
+	enum ty t = comp_expr(c, x);
+	c->marking = 0;
+	return t;
+}
+
+static int is_logic(const struct ast *x) { return x->kind == A_BINOP && (x->op == OP_AND || x->op == OP_OR); }
+static int is_comparison(const struct ast *x) { return x->kind == A_BINOP && x->op >= OP_EQ && x->op <= OP_GE; }
+
+/* The parts of x in source order: the operands of its `and`s and `or`s
+ * that are neither (without recursion: a chain of a thousand `and`s is one
+ * guard).  The marks were made in the order the code was emitted, which is
+ * the parts' order, with those of inner `and`s (in a function called,
+ * say) between them: one pass over both finds each part's test. */
+static void guard_parts(struct comp *c, struct ast *x, uint32_t end, struct guard_info *g)
+{
+	struct ast **todo = NULL, **parts = NULL;
+	size_t ntodo = 0, nparts = 0;
+	todo = mem_grow(todo, ntodo, sizeof *todo);
+	todo[ntodo++] = x;
+	while (ntodo) {
+		struct ast *n = todo[--ntodo];
+		if (is_logic(n)) {
+			todo = mem_grow(todo, ntodo, sizeof *todo);
+			todo[ntodo++] = n->b;
+			todo = mem_grow(todo, ntodo, sizeof *todo);
+			todo[ntodo++] = n->a;
+		} else {
+			parts = mem_grow(parts, nparts, sizeof *parts);
+			parts[nparts++] = n;
+		}
+	}
+	g->parts = arena_zalloc(&c->p->arena, sizeof *g->parts * nparts);
+	g->nparts = (int)nparts;
+	size_t m = 0;
+	for (size_t i = 0; i < nparts; i++) {
+		struct ast *n = parts[i];
+		struct guard_part *gp = &g->parts[i];
+		gp->test_pc = NO_CODE;
+		if (n != x) {
+			size_t k = m;
+			while (k < c->nmarks && c->marks[k].node != n)
+				k++;
+			if (k < c->nmarks) {
+				gp->test_pc = c->marks[k].pc;
+				m = k + 1;
+			}
+		}
+		/* A comparison's instruction ends its code, which ends where
+		 * its test (or the whole condition) begins. */
+		uint32_t after = n == x ? end : gp->test_pc;
+		gp->cmp_pc = is_comparison(n) && after != NO_CODE && after > 0 ? after - 1 : NO_CODE;
+		gp->op = is_comparison(n) ? n->op : 0;
+		gp->expr = n->loc;
+		gp->left = n->a ? n->a->loc : n->loc;
+		gp->right = n->b ? n->b->loc : n->loc;
+	}
+	mem_free(todo);
+	mem_free(parts);
+}
+
+int comp_guard_info(struct comp *c, int rule, struct ast *x, uint32_t end, int unless)
+{
+	struct prog *p = c->p;
+	p->guards = mem_grow(p->guards, (size_t)p->nguards, sizeof *p->guards);
+	struct guard_info *g = &p->guards[p->nguards];
+	*g = (struct guard_info){rule, x->loc, unless, NULL, 0};
+	if (!c->too_large && !c->too_deep) /* else parts have no code: the program never runs */
+		guard_parts(c, x, end, g);
+	return p->nguards++;
 }

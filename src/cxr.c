@@ -376,10 +376,14 @@ int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *custom
 	void *saved_ud = h->out_ud;
 	cxr_on_output(h, NULL, NULL); /* the story, not the responses */
 	int status = cxr_run_files(h, paths, npaths);
-	struct buf b = {0};
-	explain_render(h->engine, &b, json);
-	out(ud, b.p ? b.p : "", b.len);
-	buf_free(&b);
+	if (explain_check_customer(h->engine) < 0) {
+		status = CXR_INPUT_ERROR; /* a mistyped key is no story of "no event reached it" */
+	} else {
+		struct buf b = {0};
+		explain_render(h->engine, &b, json);
+		out(ud, b.p ? b.p : "", b.len);
+		buf_free(&b);
+	}
 	h->engine->explain = NULL;
 	explain_free(x);
 	cxr_on_output(h, saved, saved_ud);
@@ -477,11 +481,14 @@ int cxr_explain_begin(cxr *h, const char *customer, const char *rule, cxr_write_
 	return CXR_OK;
 }
 
-void cxr_explain_end(cxr *h, int json, cxr_write_fn out, void *ud)
+int cxr_explain_finish(cxr *h, int json, cxr_write_fn out, void *ud)
 {
 	if (!h->engine || !h->engine->explain)
-		return;
-	if (out) {
+		return CXR_OK;
+	int status = CXR_OK;
+	if (out && explain_check_customer(h->engine) < 0) {
+		status = CXR_INPUT_ERROR;
+	} else if (out) {
 		struct buf b = {0};
 		explain_render(h->engine, &b, json);
 		out(ud, b.p ? b.p : "", b.len);
@@ -489,4 +496,7 @@ void cxr_explain_end(cxr *h, int json, cxr_write_fn out, void *ud)
 	}
 	explain_free(h->engine->explain);
 	h->engine->explain = NULL;
+	return status;
 }
+
+void cxr_explain_end(cxr *h, int json, cxr_write_fn out, void *ud) { cxr_explain_finish(h, json, out, ud); }

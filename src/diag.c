@@ -232,19 +232,24 @@ void suggest_init(struct suggest *sg, const char *want, size_t wantlen)
 
 /* Edit distance where swapping two neighbours counts as one edit (the
  * optimal string alignment variant of Damerau-Levenshtein): "delya" is one
- * step from "delay".  Names are compared on their first 63 bytes. */
-static int edit_distance(const char *a, size_t na, const char *b, size_t nb)
+ * step from "delay".  Names are compared on their first 63 bytes.  Past
+ * limit the answer is only "more than limit" (limit + 1): a row whose
+ * every entry is over it ends the work, as no later row is smaller. */
+static int edit_distance(const char *a, size_t na, const char *b, size_t nb, int limit)
 {
 	int d[64][64];
 	if (na > 63)
 		na = 63;
 	if (nb > 63)
 		nb = 63;
+	if ((na > nb ? na - nb : nb - na) > (size_t)limit)
+		return limit + 1;
 	for (size_t i = 0; i <= na; i++)
 		d[i][0] = (int)i;
 	for (size_t j = 0; j <= nb; j++)
 		d[0][j] = (int)j;
 	for (size_t i = 1; i <= na; i++) {
+		int row_min = d[i][0];
 		for (size_t j = 1; j <= nb; j++) {
 			int cost = a[i - 1] == b[j - 1] ? 0 : 1;
 			int best = d[i - 1][j - 1] + cost;
@@ -255,25 +260,76 @@ static int edit_distance(const char *a, size_t na, const char *b, size_t nb)
 			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
+			if (best < row_min)
+				row_min = best;
 		}
+		if (row_min > limit)
+			return limit + 1;
 	}
 	return d[na][nb];
+}
+
+/* How far cand is from want, or -1 when too far to be a likely typo: more
+ * than a third of the longer name's length. */
+static int near_distance(const char *want, size_t wantlen, const char *cand, size_t len)
+{
+	int limit = (int)(wantlen > len ? wantlen : len) / 3;
+	if (limit < 1)
+		limit = 1;
+	int d = edit_distance(want, wantlen, cand, len, limit);
+	return d <= limit ? d : -1;
 }
 
 void suggest_try(struct suggest *sg, const char *cand, size_t len)
 {
 	if (!cand || (len == sg->wantlen && memcmp(cand, sg->want, len) == 0))
 		return;
-	int d = edit_distance(sg->want, sg->wantlen, cand, len);
-	/* Only close names are worth suggesting: a third of the length. */
-	int limit = (int)(sg->wantlen > len ? sg->wantlen : len) / 3;
-	if (limit < 1)
-		limit = 1;
-	if (d <= limit && d < sg->dist) {
+	int d = near_distance(sg->want, sg->wantlen, cand, len);
+	if (d >= 0 && d < sg->dist) {
 		sg->dist = d;
 		sg->best = cand;
 		sg->bestlen = len;
 	}
+}
+
+void suggest_list_init(struct suggest_list *sl, const char *want, size_t wantlen)
+{
+	memset(sl, 0, sizeof *sl);
+	sl->want = want;
+	sl->wantlen = wantlen;
+}
+
+/* Kept closest first; of names as close, the first tried. */
+void suggest_list_try(struct suggest_list *sl, const char *cand, size_t len)
+{
+	if (!cand || (len == sl->wantlen && memcmp(cand, sl->want, len) == 0))
+		return;
+	int d = near_distance(sl->want, sl->wantlen, cand, len);
+	if (d < 0 || (sl->n == SUGGEST_MAX && d >= sl->dist[SUGGEST_MAX - 1]))
+		return;
+	int at = sl->n < SUGGEST_MAX ? sl->n++ : SUGGEST_MAX - 1;
+	while (at > 0 && sl->dist[at - 1] > d) {
+		sl->best[at] = sl->best[at - 1];
+		sl->len[at] = sl->len[at - 1];
+		sl->dist[at] = sl->dist[at - 1];
+		at--;
+	}
+	sl->best[at] = cand;
+	sl->len[at] = len;
+	sl->dist[at] = d;
+}
+
+const char *suggest_list_hint(const struct suggest_list *sl, struct buf *b)
+{
+	buf_clear(b);
+	for (int i = 0; i < sl->n; i++)
+		buf_printf(b, "%s'%.*s'", i == 0 ? "; did you mean " : i == sl->n - 1 ? " or " : ", ", (int)sl->len[i],
+			   sl->best[i]);
+	if (sl->n)
+		buf_addc(b, '?');
+	else
+		buf_adds(b, "");
+	return b->p;
 }
 
 const char *suggest_hint(struct suggest *sg, struct buf *b)

@@ -77,4 +77,19 @@ void suggest_try(struct suggest *sg, const char *cand, size_t len);
 /* "; did you mean 'x'?" or "" */
 const char *suggest_hint(struct suggest *sg, struct buf *b);
 
+/* The few closest names, for "did you mean 'c1', 'c10' or 'c11'?". */
+#define SUGGEST_MAX 3
+struct suggest_list {
+	const char *want;
+	size_t wantlen;
+	const char *best[SUGGEST_MAX]; /* closest first */
+	size_t len[SUGGEST_MAX];
+	int dist[SUGGEST_MAX];
+	int n;
+};
+void suggest_list_init(struct suggest_list *sl, const char *want, size_t wantlen);
+void suggest_list_try(struct suggest_list *sl, const char *cand, size_t len);
+/* "; did you mean 'a' or 'b'?" or "" */
+const char *suggest_list_hint(const struct suggest_list *sl, struct buf *b);
+
 #endif

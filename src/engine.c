@@ -207,7 +207,7 @@ struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule)
 }
 
 /* The dedupe key as text, with its kind, so that 1 and "1" differ. */
-static void key_text(struct buf *b, const struct val *v)
+void engine_key_text(struct buf *b, const struct val *v)
 {
 	buf_clear(b);
 	buf_addc(b, (char)('a' + v->kind));
@@ -255,7 +255,7 @@ int engine_held_out(const struct engine *e, int rule, uint32_t cust)
 int engine_once(struct vm *vm, struct val key)
 {
 	struct engine *e = vm->eng;
-	key_text(&vm->tmp, &key);
+	engine_key_text(&vm->tmp, &key);
 	struct rule_state *rs = rule_state(vm->cust, vm->rule, 0);
 	uint32_t at;
 	if (rs && key_find(rs, vm->tmp.p, &at)) {

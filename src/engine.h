@@ -406,14 +406,22 @@ void explain_handler(struct engine *e, int rule, const struct event *cause, int6
 void explain_pattern(struct engine *e, int rule, enum explain_what what, const struct instance *in,
 		     const struct event *ev, int64_t at);
 void explain_event(struct engine *e, const struct event *ev);
+/* An absence that fired at its deadline (in: its instance, still whole):
+ * the first B that comes later is told with how late it came. */
+void explain_absence_fired(struct engine *e, const struct instance *in);
 /* `on N E within D`: an event that made the count `inside`, not N. */
 void explain_repeat(struct engine *e, int rule, const struct event *ev, uint32_t inside);
 void explain_render(struct engine *e, struct buf *out, int json);
+/* The customer asked about has events: 0; else -1, with a message that
+ * names the nearest keys seen (did you mean). */
+int explain_check_customer(struct engine *e);
 /* As text, without the customer's line, each line after indent. */
 void explain_render_indented(struct engine *e, struct buf *out, const char *indent);
 /* Each pattern still pending for the customers explained (pattern.c). */
 void engine_explain_pending(struct engine *e);
 int engine_held_out(const struct engine *e, int rule, uint32_t cust);
+/* A dedupe key as the engine keeps it: its kind and its JSON. */
+void engine_key_text(struct buf *b, const struct val *v);
 
 /* testrun.c: the tests whose name contains select (NULL: all) run; each
  * failed one is added to failures as "FILE:LINE: NAME" (when not NULL). */
@@ -432,8 +440,9 @@ void prog_run_tests(const struct prog *p, struct diag *d, const struct test_opti
 void engine_summary(struct engine *e, struct buf *out, int json);
 
 /* For pattern.c: running handlers and keeping per-rule state. */
-void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
-		      int64_t now, const struct event *cause);
+/* Run a rule's handler; returns its enum vm_result. */
+int engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
+		     int64_t now, const struct event *cause);
 void engine_runtime_error(struct engine *e, int rule, const struct event *cause);
 /* --trace: the line that starts a run of code, naming what runs (a
  * format: "rule %s", "rule %s, where of step %d") and what started it: the timer firing
@@ -444,6 +453,11 @@ void engine_trace_start(struct engine *e, uint32_t cust, const struct event *ev,
 void engine_release_retired(struct engine *e);
 struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule);
 void pattern_event(struct engine *e, int rule, const struct event *ev);
+/* Would cand match step `step` of rule (its types, its `where`), after
+ * the events bound?  Quietly: an error is no match, and no note is
+ * taken.  For `cxr explain`'s candidates that came after a deadline. */
+int pattern_would_match(struct engine *e, int rule, int step, struct event *const *bound, uint32_t cust,
+			const struct event *cand);
 void repeat_event(struct engine *e, int rule, const struct event *ev);
 void engine_free_patterns(struct engine *e);
 void timer_init(struct timer *t, uint8_t kind);

@@ -621,15 +621,28 @@ static int cmd_test(int argc, char **argv)
 }
 
 static const char explain_help[] =
-	"usage: cxr explain RULES.cxr EVENTS... --customer ID [--rule R] [--format json] [--quiet]\n"
+	"usage: cxr explain RULES.cxr EVENTS... --customer ID [--rule R] [--format text|json] [--quiet]\n"
 	"  Why a rule did or did not fire for a customer: for each rule (or the one\n"
 	"  named) and each of the customer's events that reached it, whether it\n"
-	"  fired, and if not what stopped it (the guard and the values it compared,\n"
-	"  a pattern step without a match and the nearest candidate, a dedupe key,\n"
-	"  a cap, a budget, a holdout, a timer still pending at the end).\n"
-	"  --threads N reads JSON Lines files in N parts at once, as `run` does.\n"
-	"  --quiet     no progress line (on a terminal, a read longer than a second\n"
-	"              shows on stderr how far it is, as `run` does)\n";
+	"  fired, and if not what stopped it:\n"
+	"  - a guard: each part of its `and`s and `or`s true, false or not evaluated,\n"
+	"    the values on both sides of each comparison and, for numbers, durations\n"
+	"    and times, how far from flipping (o.total is 95, 5 short of 100);\n"
+	"  - a dedupe (once per KEY): the key, its value and when it first fired;\n"
+	"  - a cap, a budget, a holdout;\n"
+	"  - a pattern: when it started and what it waits for, near misses, a step\n"
+	"    that found nothing by its deadline and the candidate that came after it,\n"
+	"    an absence that fired and the event that came too late (and how late),\n"
+	"    a timer still pending at the end.\n"
+	"  Exit 2 when no event names the customer (with the nearest keys seen) or\n"
+	"  no rule is named R.\n"
+	"  --format json  one object: per rule, each note with its event's type,\n"
+	"                 file, line and time, its outcome, and for each condition\n"
+	"                 its parts: expression, both values, operator and margin;\n"
+	"                 durations and margins of durations and times in seconds\n"
+	"  --threads N    read JSON Lines files in N parts at once, as `run` does\n"
+	"  --quiet        no progress line (on a terminal, a read longer than a second\n"
+	"                 shows on stderr how far it is, as `run` does)\n";
 
 static int cmd_explain(int argc, char **argv)
 {

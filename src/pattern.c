@@ -117,8 +117,8 @@ struct event *event_clone(const struct event *ev, int nslots)
 
 /* ---- running a handler ---- */
 
-void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
-		      int64_t now, const struct event *cause)
+int engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
+		     int64_t now, const struct event *cause)
 {
 	struct vm *vm = e->vm;
 	for (int i = 0; i < MAX_BINDS; i++)
@@ -138,6 +138,22 @@ void engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct ev
 	vm->explain = 0;
 	engine_release_retired(e);
 	journey_drain(e); /* the enter and exit rules of a `move` */
+	return r;
+}
+
+/* Run a step's `where` for a candidate, after the events bound before it. */
+static enum vm_result where_run(struct engine *e, int rule, const struct pattern_step *st, struct event *const *bound,
+				int nbound, uint32_t cust, const struct event *cand, struct val *v)
+{
+	struct vm *vm = e->vm;
+	for (int i = 0; i < nbound; i++)
+		vm->bind[i] = bound[i];
+	vm->bind[nbound] = cand;
+	vm->cust = &e->custs[cust];
+	vm->now = cand->time;
+	vm->rule = rule;
+	vm->nmarks = 0;
+	return vm_eval_of(vm, rule, st->where, v); /* a trace names the rule's events */
 }
 
 /* A step's `where`: does this candidate match, given the events so far? */
@@ -147,18 +163,12 @@ static int where_holds(struct engine *e, int rule, const struct pattern_step *st
 	if (st->where == NO_CODE)
 		return 1;
 	struct vm *vm = e->vm;
-	for (int i = 0; i < in->step; i++)
-		vm->bind[i] = in->bound[i];
-	vm->bind[in->step] = cand;
-	vm->cust = &e->custs[in->cust];
-	vm->now = cand->time;
 	int explained = e->explain && explain_wants(e, in->cust, rule);
 	vm->explain = explained;
-	vm->ncmps = 0;
 	if (vm->trace)
 		engine_trace_start(e, in->cust, cand, "rule %s, where of step %d", e->prog->rules[rule].name, in->step);
 	struct val v;
-	enum vm_result r = vm_eval_of(vm, rule, st->where, &v);
+	enum vm_result r = where_run(e, rule, st, in->bound, in->step, in->cust, cand, &v);
 	vm->explain = 0;
 	if (r != VM_FIRED) {
 		engine_runtime_error(e, rule, cand);
@@ -167,6 +177,22 @@ static int where_holds(struct engine *e, int rule, const struct pattern_step *st
 	int holds = val_truthy(&v);
 	if (!holds && explained)
 		explain_pattern(e, rule, EX_WHERE_FALSE, in, cand, cand->time);
+	return holds;
+}
+
+int pattern_would_match(struct engine *e, int rule, int step, struct event *const *bound, uint32_t cust,
+			const struct event *cand)
+{
+	const struct pattern_step *st = &e->prog->rules[rule].steps[step];
+	int typed = 0;
+	for (int i = 0; i < st->ntypes; i++)
+		typed |= st->types[i] == cand->type;
+	if (!typed || st->where == NO_CODE)
+		return typed;
+	struct arena_mark mark = arena_mark(&e->scratch);
+	struct val v;
+	int holds = where_run(e, rule, st, bound, step, cust, cand, &v) == VM_FIRED && val_truthy(&v);
+	arena_reset(&e->scratch, mark);
 	return holds;
 }
 
@@ -294,7 +320,9 @@ static void instance_deadline(struct engine *e, struct instance *in)
 		for (int i = 0; i < in->step; i++)
 			bound[i] = in->bound[i];
 		instance_unlink(e, in);
-		engine_fire_rule(e, in->rule, in->cust, bound, in->step, in->timer.deadline, bound[0]);
+		int r = engine_fire_rule(e, in->rule, in->cust, bound, in->step, in->timer.deadline, bound[0]);
+		if (r == VM_FIRED && e->explain && explain_wants(e, in->cust, in->rule))
+			explain_absence_fired(e, in); /* a B that comes late is worth telling */
 		instance_release(e, in);
 		return;
 	}

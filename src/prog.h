@@ -139,6 +139,8 @@ struct rule_info {
 	int64_t priority;
 	int nlocals;
 	int once;             /* has a dedupe key */
+	int once_keyed;       /* `once per KEY`, not `once` (per customer) */
+	struct loc once_key;  /* KEY, for `cxr explain` */
 	int64_t limit_n;      /* firings allowed per window (with a LIMIT instruction) */
 	int64_t limit_per;    /* ns */
 	double holdout;
@@ -269,13 +271,24 @@ struct test_info {
 	int nsteps;
 };
 
-/* A guard, for `cxr explain`: where it is and, when it is a comparison,
- * the instruction that compares and the text of both sides. */
+/* A part of a guard, for `cxr explain`: the guard `a and (b or c)` has
+ * the parts a, b and c, in source order, each with the instruction that
+ * tests its value (absent from the trail of a run: it was not evaluated)
+ * and, when it is a comparison, the one that compares and both sides. */
+struct guard_part {
+	struct loc expr, left, right;
+	uint32_t test_pc;         /* the ANDJ, ORJ or TRUTH that tests it; NO_CODE: it is the whole guard */
+	uint32_t cmp_pc;          /* its comparison's instruction, or NO_CODE */
+	uint8_t op;               /* OP_EQ .. OP_GE when it is a comparison */
+};
+
+/* A guard (`when`, `unless`, a step's `where`), for `cxr explain`. */
 struct guard_info {
 	int rule;
-	uint32_t cmp_pc;          /* the comparison's instruction, or NO_CODE */
-	struct loc expr, left, right;
+	struct loc expr;
 	int unless;
+	struct guard_part *parts; /* in the program's arena */
+	int nparts;
 };
 
 /* Where a rule reads a field of an event type (for `check --against` and

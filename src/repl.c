@@ -889,7 +889,8 @@ static void why(struct repl *r, const char *id, const char *rule)
 	if (r->clock_set)
 		cxr_advance_to(h, r->clock);
 	r->quiet_feed = quiet;
-	cxr_explain_end(h, 0, to_stdout, NULL);
+	if (cxr_explain_finish(h, 0, to_stdout, NULL) != CXR_OK)
+		r->failures++;
 	cxr_free(h);
 }
 
@@ -1253,17 +1254,9 @@ static void cmd_why(struct repl *r, char *arg, const struct meta *m)
 	}
 	char *id, *rule;
 	split_customer_rule(r, arg, &id, &rule);
-	struct names nm = {0};
-	names_of(r, CXR_NAMES_CUSTOMERS, &nm);
-	if (!names_has(&nm, id)) {
-		char hint[300];
-		fail(r, ":why: no customer '%s' in this session%s", id, did_you_mean(&nm, id, hint, sizeof hint));
-		rule = NULL;
-		id = NULL;
-	}
-	names_clear(&nm);
-	free(nm.v);
-	if (id && (!rule || known_rule(r, ":why", rule)))
+	/* (an unknown customer is the explanation's to tell: it knows every
+	 * key the events named, read by a rule or not) */
+	if (!rule || known_rule(r, ":why", rule))
 		why(r, id, rule);
 }
 

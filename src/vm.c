@@ -42,6 +42,7 @@ void vm_free(struct vm *vm)
 	pcre2_match_context_free(vm->mctx);
 	mem_free(vm->stack);
 	mem_free(vm->locals);
+	mem_free(vm->marks);
 	buf_free(&vm->tmp);
 	mem_free(vm);
 }
@@ -634,6 +635,16 @@ static void trace_insn(struct vm *vm, uint32_t pc, const struct val *sp)
 		vm->trace->sink(vm->trace->ud, b->p, b->len);
 }
 
+/* `cxr explain`: what the instruction at pc saw (see struct vm_mark). */
+static void mark(struct vm *vm, uint32_t pc, struct val a, struct val b, int truth)
+{
+	if (vm->nmarks == vm->capmarks) {
+		vm->capmarks = vm->capmarks ? vm->capmarks * 2 : 16;
+		vm->marks = mem_realloc(vm->marks, sizeof *vm->marks * (size_t)vm->capmarks);
+	}
+	vm->marks[vm->nmarks++] = (struct vm_mark){pc, a, b, truth};
+}
+
 static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 {
 	const struct prog *p = vm->p;
@@ -753,8 +764,6 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 				sp[-1] = sp[-1].kind == V_ERR ? sp[-1] : sp[0];
 				break;
 			}
-			if (vm->explain && vm->ncmps < 8)
-				vm->cmps[vm->ncmps++] = (struct cmp_note){pc - 1, sp[-1], sp[0]};
 			enum opcode op = (enum opcode)INSN_OP(w);
 			struct val x = sp[-1], y = sp[0];
 			int c = 0, r;
@@ -774,6 +783,8 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 				/* with null (or NaN) there is no order: false */
 				r = ordered && (op == OPC_LT ? c < 0 : op == OPC_LE ? c <= 0 : op == OPC_GT ? c > 0 : c >= 0);
 			}
+			if (__builtin_expect(vm->explain, 0))
+				mark(vm, pc - 1, x, y, r); /* the sides as compared: a data string read as a number */
 			sp[-1] = val_bool(r);
 			break;
 		}
@@ -801,13 +812,18 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			sp[-1] = regex_match(vm, sp[-1], a);
 			break;
 		case OPC_TRUTH:
-			if (sp[-1].kind != V_ERR)
+			if (sp[-1].kind != V_ERR) {
+				if (__builtin_expect(vm->explain, 0))
+					mark(vm, pc - 1, sp[-1], val_null(), val_truthy(&sp[-1]));
 				sp[-1] = val_bool(val_truthy(&sp[-1]));
+			}
 			break;
 		case OPC_JUMP:
 			pc = a;
 			break;
 		case OPC_ANDJ:
+			if (__builtin_expect(vm->explain, 0) && sp[-1].kind != V_ERR)
+				mark(vm, pc - 1, sp[-1], val_null(), val_truthy(&sp[-1]));
 			if (sp[-1].kind == V_ERR) {
 				pc = a;
 			} else if (!val_truthy(&sp[-1])) {
@@ -818,6 +834,8 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			}
 			break;
 		case OPC_ORJ:
+			if (__builtin_expect(vm->explain, 0) && sp[-1].kind != V_ERR)
+				mark(vm, pc - 1, sp[-1], val_null(), val_truthy(&sp[-1]));
 			if (sp[-1].kind == V_ERR) {
 				pc = a;
 			} else if (val_truthy(&sp[-1])) {
@@ -873,6 +891,8 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 		case OPC_ONCE:
 			--sp;
 			STOP_IF_ERR(*sp);
+			if (__builtin_expect(vm->explain, 0))
+				mark(vm, pc - 1, *sp, val_null(), 1);
 			if (!engine_once(vm, *sp)) {
 				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
@@ -931,7 +951,7 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 enum vm_result vm_run_rule(struct vm *vm, int rule)
 {
 	vm->rule = rule;
-	vm->ncmps = 0;
+	vm->nmarks = 0;
 	return run(vm, vm->p->rules[rule].entry, NULL);
 }
 

@@ -32,12 +32,18 @@ struct vm {
 	struct tz_cache *tz;         /* time zones loaded by date(), hour()... on first use */
 	uint8_t *covered;            /* `cxr test --coverage`: instructions run, or NULL */
 	uint32_t stop_pc;            /* where a handler that did not fire stopped */
-	int explain;                 /* `cxr explain`: remember comparisons */
-	struct cmp_note {
-		uint32_t pc;
-		struct val a, b;
-	} cmps[8];                   /* the latest comparisons of the running handler */
-	int ncmps;
+	int explain;                 /* `cxr explain`: keep a trail of what the conditions saw */
+	struct vm_mark *marks;       /* that trail, for the running handler (each pc runs once in it) */
+	int nmarks, capmarks;
+};
+
+/* What `cxr explain` is told of one instruction that ran: a comparison
+ * with its operands as compared, the value an `and`/`or` tested (ANDJ,
+ * ORJ, TRUTH), or the key a dedupe looked up (ONCE). */
+struct vm_mark {
+	uint32_t pc;
+	struct val a, b; /* a comparison's sides; else a: the value tested or the key */
+	int truth;       /* the comparison's result, the truth of the value tested */
 };
 
 enum vm_result { VM_FIRED, VM_SKIPPED, VM_ERROR };

@@ -265,6 +265,33 @@ static void test_import_roots(void)
 	rmdir(dir);
 }
 
+/* Explaining while feeding (the REPL's :why): the notes of a customer fed,
+ * and an error with the nearest keys for a customer no event names. */
+static void test_explain_finish(void)
+{
+	const char *ev = "{\"customer\":\"c1\",\"ts\":\"2026-03-01T19:13:00Z\",\"type\":\"film_started\","
+			 "\"session\":\"s1\",\"scheduled\":\"2026-03-01T19:00:00Z\",\"started\":\"2026-03-01T19:05:00Z\"}";
+	for (int known = 0; known < 2; known++) {
+		struct sink out = {0}, diag = {0};
+		cxr *h = cxr_new();
+		cxr_on_diagnostic(h, collect, &diag);
+		CHECK(cxr_compile_string(h, "inline.cxr", rules, strlen(rules)) == 0, "%s", diag.text);
+		CHECK(cxr_explain_begin(h, known ? "c1" : "c2", "late", NULL, NULL) == CXR_OK, "begin: %s", diag.text);
+		CHECK(cxr_feed_json(h, ev, strlen(ev), "feed", 1) == 0, "feed");
+		cxr_finish(h);
+		int status = cxr_explain_finish(h, 0, collect, &out);
+		if (known) {
+			CHECK(status == CXR_OK && strstr(out.text, "f.started - f.scheduled is 5m, 5m short of 10m"),
+			      "%d %s", status, out.text);
+		} else {
+			CHECK(status == CXR_INPUT_ERROR && out.len == 0, "unknown customer: %d %s", status, out.text);
+			CHECK(strstr(diag.text, "cxr: customer 'c2' has no events; did you mean 'c1'?") != NULL, "%s",
+			      diag.text);
+		}
+		cxr_free(h);
+	}
+}
+
 /* A prompt reads on only when the text is cut short, as Lua decides. */
 static void test_input_unfinished(void)
 {
@@ -289,5 +316,6 @@ int main(void)
 	test_run_files_and_csv();
 	test_two_handles();
 	test_progress();
+	test_explain_finish();
 	return check_summary("api");
 }
