@@ -15,7 +15,7 @@ fi
 dir=$(mktemp -d)
 sock="$dir/tmux.sock"
 tm() { tmux -S "$sock" "$@"; }
-trap 'tm kill-server >/dev/null 2>&1; rm -rf "$dir"' EXIT
+trap 'tm kill-server >/dev/null 2>&1; sleep 0.3; rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir"; }' EXIT
 
 # Three million events, 2017-06-01 on, one a second; every 5000th has a
 # text on which the rule's regexes run into their match limit, so that

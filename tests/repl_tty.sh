@@ -13,7 +13,9 @@ home=$(mktemp -d)
 session=cxr_repl_$$
 sock="$home/tmux.sock"
 tm() { tmux -S "$sock" "$@"; }
-trap 'tm kill-server >/dev/null 2>&1; rm -rf "$home"' EXIT
+# (a session killed with the server may still be writing its history:
+# the folder goes once nothing runs in it)
+trap 'tm kill-server >/dev/null 2>&1; sleep 0.3; rm -rf "$home" 2>/dev/null || { sleep 1; rm -rf "$home"; }' EXIT
 
 screen() { tm capture-pane -p -t "$session" -S -200; }
 
@@ -205,6 +207,8 @@ else
 	echo "FAIL repl_tty: a new session does not recall a rule of several lines whole"
 	tm capture-pane -p -t "${session}c" | grep -v "^$" | sed 's/^/  | /'
 fi
+tm send-keys -t "${session}c" C-c
+tm send-keys -t "${session}c" ':quit' Enter
 
 echo "repl_tty: $pass passed, $fail failed"
 [ "$fail" = 0 ]
