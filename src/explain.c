@@ -1086,7 +1086,7 @@ int explain_check_customer(struct engine *e)
 		some_customers(e, &hint);
 	else
 		buf_adds(&hint, " (no event was read)");
-	diag_plain(x->d, "cxr: customer '%s' has no events%s", x->customer, hint.p);
+	diag_plain(x->d, "error: customer '%s' has no events%s", x->customer, hint.p);
 	buf_free(&hint);
 	return -1;
 }

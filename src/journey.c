@@ -96,7 +96,7 @@ void journey_drain(struct engine *e)
 			struct stage_firing *f = &e->queue[done];
 			e->runtime_errors++;
 			e->stats[f->rule].errors++;
-			diag_plain(e->diag, "cxr: rule %s: journey moves do not settle after %d steps (a loop of move and "
+			diag_plain(e->diag, "warning: rule %s: journey moves do not settle after %d steps (a loop of move and "
 					    "on enter?); the rest are dropped for this event", e->prog->rules[f->rule].name,
 				   MAX_CASCADE);
 			break;

@@ -244,13 +244,13 @@ void measure_add(struct engine *e, int metric, const char *key, size_t keylen, c
 					dur_format(&v, dur_from_double(o->x));
 				else
 					json_write_num(&v, o->x);
-				diag_plain(e->diag, "cxr: metric %s%s%.*s: %s (%s) observed where it has observed %s; not "
+				diag_plain(e->diag, "warning: metric %s%s%.*s: %s (%s) observed where it has observed %s; not "
 						    "observed (a metric's values are all numbers or all durations)",
 					   m->name, keylen ? ", group " : "", (int)keylen, key, v.p,
 					   o->is_dur ? "a duration" : "a number", a->durations ? "durations" : "numbers");
 				buf_free(&v);
 			} else if (e->metric_errors[metric] == 6)
-				diag_plain(e->diag, "cxr: metric %s: more values mixed, counted in the summary", m->name);
+				diag_plain(e->diag, "note: metric %s: more values mixed, counted in the summary", m->name);
 			break;
 		}
 		a->durations |= o->is_dur;

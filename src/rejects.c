@@ -46,7 +46,7 @@ void engine_reject(struct engine *e, enum reject_kind kind, uint32_t file, uint6
 		else
 			diag_plain(e->diag, "%s:%llu: reject: %s", name, (unsigned long long)line, reason);
 	} else if (e->rejected == 11) {
-		diag_plain(e->diag, "cxr: more rejected records: the count is in the summary%s",
+		diag_plain(e->diag, "note: more rejected records: the count is in the summary%s",
 			   e->rejects ? ", each one in the rejects file" : "; --rejects FILE keeps them all");
 	}
 	if (!e->rejects)
