@@ -285,7 +285,7 @@ static void test_explain_finish(void)
 			      "%d %s", status, out.text);
 		} else {
 			CHECK(status == CXR_INPUT_ERROR && out.len == 0, "unknown customer: %d %s", status, out.text);
-			CHECK(strstr(diag.text, "cxr: customer 'c2' has no events; did you mean 'c1'?") != NULL, "%s",
+			CHECK(strstr(diag.text, "error: customer 'c2' has no events; did you mean 'c1'?") != NULL, "%s",
 			      diag.text);
 		}
 		cxr_free(h);
