@@ -1,8 +1,10 @@
-/* comp.h: what the two halves of the compiler share.
+/* comp.h: what the three files of the compiler share.
  *
- * compile.c handles the top-level forms, rules, the verifier and the
- * driver; compile_expr.c checks and compiles expressions.  Both work on a
- * struct comp, which lives only while one script compiles.
+ * compile.c handles the top-level forms, rules, functions (checked where
+ * they are defined), the verifier and the driver; compile_decl.c the
+ * declarations (journeys, metrics, SLAs, goals, budgets, history);
+ * compile_expr.c checks and compiles expressions.  All work on a struct
+ * comp, which lives only while one script compiles.
  */
 #ifndef CXR_COMP_H
 #define CXR_COMP_H

@@ -439,7 +439,8 @@ void prog_run_tests(const struct prog *p, struct diag *d, const struct test_opti
 /* summary.c */
 void engine_summary(struct engine *e, struct buf *out, int json);
 
-/* For pattern.c: running handlers and keeping per-rule state. */
+/* For the triggers (pattern.c, journey.c, measure.c): running handlers
+ * and telling their runtime errors. */
 /* Run a rule's handler; returns its enum vm_result. */
 int engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
 		     int64_t now, const struct event *cause);

@@ -50,7 +50,7 @@ enum vm_result { VM_FIRED, VM_SKIPPED, VM_ERROR };
 
 struct vm *vm_new(const struct prog *p, struct engine *eng, struct arena *scratch);
 void vm_free(struct vm *vm);
-/* Run one rule's handler on the current vm->ev / vm->cust. */
+/* Run one rule's handler on the events in vm->bind, for vm->cust. */
 enum vm_result vm_run_rule(struct vm *vm, int rule);
 /* Run code from entry to HALT and return the value left on the stack
  * (constant folding and the REPL's expressions). */
