@@ -19,7 +19,7 @@ BISON    ?= bison
 DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3 tzdata tmux jq mawk
 
 # ---- sources ----
-LIB_SRC = src/mem.c src/nametab.c src/keywords.c src/value.c src/diag.c src/ast.c src/syntax_hint.c src/compile.c src/compile_expr.c src/compile_decl.c src/vm.c src/builtins.c \
+LIB_SRC = src/mem.c src/nametab.c src/keywords.c src/value.c src/diag.c src/ast.c src/syntax_hint.c src/compile.c src/compile_fn.c src/compile_expr.c src/compile_decl.c src/vm.c src/builtins.c \
           src/engine.c src/rejects.c src/dispatch.c src/parallel.c src/spill.c src/testrun.c src/diff.c src/against.c src/explain.c src/session.c src/stream.c src/pattern.c src/history.c src/journey.c src/measure.c src/summary.c src/sketch.c src/ingest.c src/disasm.c src/fmt.c src/cxr.c \
           src/json.c src/source.c src/progress.c src/timeutil.c src/tzone.c src/stats.c src/stats_report.c
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c

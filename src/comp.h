@@ -1,8 +1,9 @@
-/* comp.h: what the three files of the compiler share.
+/* comp.h: what the four files of the compiler share.
  *
- * compile.c handles the top-level forms, rules, functions (checked where
- * they are defined), the verifier and the driver; compile_decl.c the
- * declarations (journeys, metrics, SLAs, goals, budgets, history);
+ * compile.c handles the top-level forms, rules, the verifier and the
+ * driver; compile_fn.c the functions (checked where they are defined);
+ * compile_decl.c the declarations (journeys, metrics, SLAs, goals,
+ * budgets, history);
  * compile_expr.c checks and compiles expressions.  All work on a struct
  * comp, which lives only while one script compiles.
  */
@@ -124,6 +125,10 @@ void comp_error(struct comp *c, struct loc loc, const char *fmt, ...) __attribut
 void comp_warning(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int comp_name_is(const struct ast_name *n, const char *s);
 int comp_names_equal(const char *a, size_t na, const char *b, size_t nb);
+int comp_is_stdlib_file(struct comp *c, int file);
+/* compile_fn.c: register a `fn`; then check every function's calls. */
+void comp_fn(struct comp *c, struct ast_fn *fn);
+void comp_check_fns(struct comp *c);
 
 /* code */
 uint32_t comp_op(struct comp *c, enum opcode op, uint32_t a, struct loc loc);

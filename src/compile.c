@@ -65,7 +65,7 @@ int comp_names_equal(const char *a, size_t na, const char *b, size_t nb)
 	return na == nb && memcmp(a, b, na) == 0;
 }
 
-static int is_stdlib_file(struct comp *c, int file)
+int comp_is_stdlib_file(struct comp *c, int file)
 {
 	for (int i = 0; i < c->nstdlib_files; i++)
 		if (c->stdlib_files[i] == file)
@@ -415,7 +415,7 @@ void comp_const(struct comp *c, struct ast_const *k)
 		k->state = 2;
 		return;
 	}
-	struct named_const nc = {k->name, val_null(), TY_NULL, 0, is_stdlib_file(c, k->name.loc.file)};
+	struct named_const nc = {k->name, val_null(), TY_NULL, 0, comp_is_stdlib_file(c, k->name.loc.file)};
 	if (comp_eval_now(c, k->value, &nc.value, &nc.type) < 0)
 		nc.type = TY_ANY;
 	if (k->state == 2)
@@ -579,93 +579,6 @@ static void comp_event(struct comp *c, struct ast_event *ev)
 		et->fields[et->nfields].type = schema_types[found].type;
 		et->nfields++;
 	}
-}
-
-static void comp_fn(struct comp *c, struct ast_fn *fn)
-{
-	if (comp_fn_find(c, fn->name.s, fn->name.len)) {
-		comp_error(c, fn->name.loc, "function '%.*s' is defined twice", (int)fn->name.len, fn->name.s);
-		return;
-	}
-	if (comp_builtin_find(fn->name.s, fn->name.len) >= 0) {
-		comp_error(c, fn->name.loc, "'%.*s' is a built-in function; choose another name", (int)fn->name.len,
-		      fn->name.s);
-		return;
-	}
-	for (int i = 0; i < fn->nparams; i++)
-		for (int k = 0; k < i; k++)
-			if (comp_names_equal(fn->params[i].s, fn->params[i].len, fn->params[k].s, fn->params[k].len))
-				comp_error(c, fn->params[i].loc, "parameter '%.*s' is named twice", (int)fn->params[i].len,
-				      fn->params[i].s);
-	nametab_put(&c->fn_names, fn->name.s, fn->name.len, c->nfns);
-	c->fns = mem_grow(c->fns, (size_t)c->nfns, sizeof *c->fns);
-	c->fns[c->nfns].fn = fn;
-	c->fns[c->nfns].active = 0;
-	c->fns[c->nfns].used = 0;
-	c->fns[c->nfns].broken = 0;
-	c->fns[c->nfns].visit = 0;
-	c->fns[c->nfns].from_stdlib = is_stdlib_file(c, fn->name.loc.file);
-	c->nfns++;
-}
-
-/* ---- functions, checked where they are defined ---- */
-
-static void check_fn(struct comp *c, struct named_fn *f);
-
-static int is_history_name(const struct ast *e)
-{
-	static const char *const names[] = {"count", "sum", "last", "first", "since", "distinct"};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i]) == e->len && !memcmp(names[i], e->s, e->len))
-			return 1;
-	return 0;
-}
-
-/* Every call in fn's body names a built-in or a function; the calls to
- * functions are followed depth first, so that one that leads back to a
- * function on the path is a cycle, said once, at the call that closes it. */
-static void check_calls(struct comp *c, struct named_fn *from, const struct ast *e)
-{
-	if (!e)
-		return;
-	if (e->kind == A_CALL && !is_history_name(e) && comp_builtin_find(e->s, e->len) < 0) {
-		struct named_fn *to = comp_fn_find(c, e->s, e->len);
-		if (!to) {
-			struct suggest sg;
-			suggest_init(&sg, e->s, e->len);
-			for (int i = 0; i < nbuiltins; i++)
-				suggest_try(&sg, builtins[i].name, strlen(builtins[i].name));
-			for (int i = 0; i < c->nfns; i++)
-				if (&c->fns[i] != from) /* itself would recurse */
-					suggest_try(&sg, c->fns[i].fn->name.s, c->fns[i].fn->name.len);
-			comp_error(c, e->loc, "unknown function '%.*s' in %.*s()%s", (int)e->len, e->s,
-				   (int)from->fn->name.len, from->fn->name.s, suggest_hint(&sg, &c->tmp));
-			from->broken = 1;
-		} else if (to->visit == 1) {
-			if (to == from)
-				comp_error(c, e->loc, "%.*s() calls itself; functions cannot recurse", (int)e->len, e->s);
-			else
-				comp_error(c, e->loc, "%.*s() calls %.*s(), which leads back here; functions cannot recurse",
-					   (int)from->fn->name.len, from->fn->name.s, (int)e->len, e->s);
-			from->broken = to->broken = 1;
-		} else if (to->visit == 0) {
-			check_fn(c, to);
-			from->broken |= to->broken;
-		} else {
-			from->broken |= to->broken;
-		}
-	}
-	check_calls(c, from, e->a);
-	check_calls(c, from, e->b);
-	for (int i = 0; i < e->nkids; i++)
-		check_calls(c, from, e->kids[i]);
-}
-
-static void check_fn(struct comp *c, struct named_fn *f)
-{
-	f->visit = 1;
-	check_calls(c, f, f->fn->body);
-	f->visit = 2;
 }
 
 static int is_response(int kind)
@@ -1394,9 +1307,7 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 		comp_event(&c, e);
 	for (struct ast_fn *f = c.script.fns; f; f = f->next)
 		comp_fn(&c, f);
-	for (int k = 0; k < c.nfns; k++)
-		if (!c.fns[k].visit)
-			check_fn(&c, &c.fns[k]);
+	comp_check_fns(&c);
 	for (struct ast_const *k = c.script.consts; k; k = k->next)
 		comp_const(&c, k);
 	comp_journeys(&c);
