@@ -245,6 +245,17 @@ static int same(const struct ident *a, const struct ident *b)
 	return !a->exists && !b->exists && a->path && b->path && !strcmp(a->path, b->path);
 }
 
+int same_file(const char *a, const char *b)
+{
+	struct ident ia, ib;
+	identify(a, &ia);
+	identify(b, &ib);
+	int r = same(&ia, &ib);
+	free(ia.path);
+	free(ib.path);
+	return r;
+}
+
 int outputs_check(const struct named_path *outs, int nouts, const struct named_path *ins, int nins)
 {
 	struct ident *o = calloc((size_t)nouts + 1, sizeof *o);

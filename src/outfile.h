@@ -35,4 +35,8 @@ struct named_path {
  * standard output is a regular file that is an input. */
 int outputs_check(const struct named_path *outs, int nouts, const struct named_path *ins, int nins);
 
+/* 1 when the two paths name one file (by device and inode, or by the
+ * path it would have when it does not exist yet). */
+int same_file(const char *a, const char *b);
+
 #endif

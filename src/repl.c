@@ -24,6 +24,7 @@
 #include <readline/readline.h>
 
 #include "cxr.h"
+#include "outfile.h"
 
 int cli_want_color(int fd); /* main.c: NO_COLOR, TERM=dumb, a terminal */
 
@@ -832,11 +833,41 @@ static int next_log_time(struct repl *r, int64_t *t)
 	return 1;
 }
 
+/* :save writes two files; neither may be the log the session reads from
+ * (it would be cut to the events played so far), nor may the events go
+ * over the script loaded.  Checked before either file is opened. */
+static int save_refused(struct repl *r, const char *path, const char *events_path)
+{
+	const char *outs[2][2] = {{"script", path}, {"events", events_path}};
+	for (int i = 0; i < 2; i++) {
+		if (r->log_path && same_file(outs[i][1], r->log_path)) {
+			fail(r, "cannot save %s: it is the log opened with :open, and saving would replace it with the "
+				"%zu event%s played so far; choose another name",
+			     outs[i][1], r->nevents, r->nevents == 1 ? "" : "s");
+			return 1;
+		}
+	}
+	if (r->loaded && same_file(events_path, r->loaded)) {
+		fail(r, "cannot save %s: it is the script this session loaded; choose another name", events_path);
+		return 1;
+	}
+	return 0;
+}
+
 static int save(struct repl *r, const char *path)
 {
+	struct text logp = {0};
+	size_t n = strlen(path);
+	text_add(&logp, path, n > 4 && !strcmp(path + n - 4, ".cxr") ? n - 4 : n);
+	text_adds(&logp, ".jsonl");
+	if (save_refused(r, path, logp.p)) {
+		free(logp.p);
+		return -1;
+	}
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		fail(r, "cannot save %s: %s", path, strerror(errno));
+		free(logp.p);
 		return -1;
 	}
 	struct text all = {0};
@@ -845,12 +876,9 @@ static int save(struct repl *r, const char *path)
 	free(all.p);
 	if (fclose(f) != 0) {
 		fail(r, "cannot save %s: %s", path, strerror(errno));
+		free(logp.p);
 		return -1;
 	}
-	struct text logp = {0};
-	size_t n = strlen(path);
-	text_add(&logp, path, n > 4 && !strcmp(path + n - 4, ".cxr") ? n - 4 : n);
-	text_adds(&logp, ".jsonl");
 	f = fopen(logp.p, "w");
 	if (!f) {
 		fail(r, "cannot save %s: %s", logp.p, strerror(errno));
