@@ -18,12 +18,23 @@ FLEX     ?= flex
 BISON    ?= bison
 DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3 tzdata tmux jq mawk
 
-# ---- sources ----
-LIB_SRC = src/mem.c src/nametab.c src/keywords.c src/value.c src/diag.c src/ast.c src/syntax_hint.c src/compile.c src/compile_fn.c src/compile_expr.c src/compile_decl.c src/vm.c src/builtins.c \
-          src/engine.c src/rejects.c src/dispatch.c src/parallel.c src/spill.c src/testrun.c src/diff.c src/against.c src/explain.c src/session.c src/stream.c src/pattern.c src/history.c src/journey.c src/measure.c src/summary.c src/sketch.c src/ingest.c src/disasm.c src/fmt.c src/cxr.c \
-          src/json.c src/source.c src/progress.c src/timeutil.c src/tzone.c src/stats.c src/stats_report.c
+# ---- sources, by layer (src/README.md): each may call only the ones above it ----
+BASE_SRC    = src/base/mem.c src/base/diag.c src/base/nametab.c src/base/value.c src/base/json.c src/base/source.c \
+              src/base/progress.c src/base/timeutil.c src/base/tzone.c src/base/sketch.c
+FRONT_SRC   = src/front/keywords.c src/front/ast.c src/front/syntax_hint.c
+VM_SRC      = src/vm/vm.c src/vm/builtins.c src/vm/disasm.c
+COMPILE_SRC = src/compile/compile.c src/compile/compile_fn.c src/compile/compile_expr.c src/compile/compile_decl.c
+ENGINE_SRC  = src/engine/engine.c src/engine/rejects.c src/engine/dispatch.c src/engine/pattern.c \
+              src/engine/journey.c src/engine/measure.c src/engine/history.c
+IO_SRC      = src/io/ingest.c src/io/spill.c src/io/stream.c
+INSPECT_SRC = src/inspect/explain.c src/inspect/testrun.c src/inspect/summary.c src/inspect/against.c
+API_SRC     = src/api/cxr.c src/api/session.c src/api/parallel.c
+TOOLS_SRC   = src/tools/diff.c src/tools/fmt.c src/tools/stats.c src/tools/stats_report.c
+CLI_SRC     = src/cli/main.c src/cli/repl.c src/cli/outfile.c
+LIB_SRC = $(BASE_SRC) $(FRONT_SRC) $(VM_SRC) $(COMPILE_SRC) $(ENGINE_SRC) $(IO_SRC) $(INSPECT_SRC) $(API_SRC) $(TOOLS_SRC)
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
+CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_TESTS = $(BUILD)/tests/test_time $(BUILD)/tests/test_json $(BUILD)/tests/test_source $(BUILD)/tests/test_api $(BUILD)/tests/test_tzone $(BUILD)/tests/test_sketch
 TEST_TOOLS = $(BUILD)/tests/timeparse_cli $(BUILD)/tests/jsoncheck $(BUILD)/tests/csvdump
 
@@ -54,7 +65,7 @@ $(BUILD)/.deps: Makefile
 		fi; \
 	fi; touch $@
 
-$(BIN): $(BUILD)/main.o $(BUILD)/outfile.o $(BUILD)/repl.o $(BUILD)/libcxr.a
+$(BIN): $(CLI_OBJ) $(BUILD)/libcxr.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lreadline
 
 $(BUILD)/libcxr.a: $(LIB_OBJ)
@@ -77,9 +88,9 @@ $(BUILD)/parser.o: $(BUILD)/parser.c
 	$(CC) $(ALL_CFLAGS) -Wno-unused-but-set-variable -c -o $@ $<
 $(BUILD)/lexer.o: $(BUILD)/lexer.c $(BUILD)/parser.h
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-function -Wno-unused-parameter -c -o $@ $<
-$(BUILD)/stdlib_scripts.c: src/embed.awk $(wildcard stdlib/*.cxr)
+$(BUILD)/stdlib_scripts.c: src/front/embed.awk $(wildcard stdlib/*.cxr)
 	@mkdir -p $(BUILD)
-	awk -f src/embed.awk $(sort $(filter-out %_test.cxr,$(wildcard stdlib/*.cxr))) > $@
+	awk -f src/front/embed.awk $(sort $(filter-out %_test.cxr,$(wildcard stdlib/*.cxr))) > $@
 $(BUILD)/stdlib_scripts.o: $(BUILD)/stdlib_scripts.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -118,4 +129,4 @@ fuzz:
 clean:
 	rm -rf build build-asan build-fuzz cxr
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/main.d $(BUILD)/outfile.d $(BUILD)/repl.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

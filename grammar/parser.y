@@ -15,7 +15,7 @@
 %parse-param {void *scanner} {struct parse_ctx *ctx}
 
 %code requires {
-#include "parse.h"
+#include "front/parse.h"
 }
 
 %code provides {

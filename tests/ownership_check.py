@@ -3,7 +3,7 @@
 reassign lists and strings in customer variables, against a small Python
 model of the same expressions.
 
-The ownership rule of src/value.h says a customer variable is copied
+The ownership rule of src/base/value.h says a customer variable is copied
 before its old value is freed, and the old one lives until the handler
 ends.  Scripts here set variables from themselves and from each other,
 keep old values in lets across the sets, nest lists and index them, so

@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 DATA = "../shared/data"
-GUESS = 100  # records the roles are guessed from, as in src/stats.c
+GUESS = 100  # records the roles are guessed from, as in src/tools/stats.c
 CANDIDATES = {
     "key": ["customer", "customer_id", "case:concept:name", "user_id", "user", "client_id", "account_id"],
     "time": ["ts", "timestamp", "time", "time:timestamp", "event_time", "created_at"],

@@ -6,8 +6,8 @@
  * the exit status is then 1.  Usage: csvdump [--delim C] FILE ("-" is
  * stdin).  Exit 2 on a usage, open or read error.
  */
-#include "mem.h"
-#include "source.h"
+#include "base/mem.h"
+#include "base/source.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "mem.h"
+#include "base/json.h"
+#include "base/mem.h"
 
 #define FUZZ_ASSERT(c)          \
 	do {                    \

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "json.h"
-#include "mem.h"
+#include "base/json.h"
+#include "base/mem.h"
 
 /* Read all of path into b (which may then hold NUL bytes). */
 static int read_file(const char *path, struct buf *b)

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "json.h"
-#include "mem.h"
+#include "base/json.h"
+#include "base/mem.h"
 
 #define NSLOTS 16
 

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "mem.h"
-#include "sketch.h"
+#include "base/mem.h"
+#include "base/sketch.h"
 
 /* The serialised layout, as sketch.c documents it: magic, version, alpha,
  * min, max, then the sum at this offset. */

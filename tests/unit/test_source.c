@@ -7,8 +7,8 @@
  * every way must give the same dump.
  */
 #include "check.h"
-#include "mem.h"
-#include "source.h"
+#include "base/mem.h"
+#include "base/source.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "mem.h"
-#include "timeutil.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
 
 #define SEC INT64_C(1000000000)
 #define MIN (60 * SEC)

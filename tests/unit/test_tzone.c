@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "mem.h"
-#include "tzone.h"
+#include "base/mem.h"
+#include "base/tzone.h"
 
 #define SEC INT64_C(1000000000)
 #define HOUR INT64_C(3600)

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "timeutil.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
 
 static int hex_digit(char c)
 {

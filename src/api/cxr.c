@@ -1,0 +1,502 @@
+/* cxr.c: the public interface (include/cxr.h) over prog, engine and
+ * ingest.  Nothing here is global: every piece of state hangs off the
+ * handle. */
+#include "cxr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "io/ingest.h"
+#include "base/json.h"
+#include "vm/prog.h"
+#include "base/progress.h"
+#include "io/stream.h"
+#include "vm/vm.h"
+
+struct cxr {
+	struct diag diag;
+	struct prog *prog;
+	struct engine *engine;
+	struct store store;   /* for cxr_feed_json: the projection */
+	struct stream stream; /* for cxr_feed_json: re-ordering within lateness */
+	int store_ready;
+	int sort;
+	size_t memory; /* --memory: bytes of events read whole; 0: default_memory() */
+	int threads;   /* parts of JSON Lines files read at once */
+	cxr_write_fn out, rejects, audit;
+	void *out_ud, *rejects_ud, *audit_ud;
+	enum cxr_format format;
+	int strict;
+	int growing; /* cxr_set_growing */
+	int testing; /* cxr_set_testing */
+	char **roots; /* cxr_set_import_roots, resolved; NULL: the script's folder */
+	int nroots;
+	int trace;
+	cxr_progress_fn progress; /* cxr_on_progress */
+	void *progress_ud;
+	int flush;
+	int compiled;
+};
+
+static void free_roots(cxr *h);
+
+cxr *cxr_new(void)
+{
+	cxr *h = mem_alloc(sizeof *h);
+	diag_init(&h->diag);
+	return h;
+}
+
+void cxr_free(cxr *h)
+{
+	if (!h)
+		return;
+	if (h->store_ready) {
+		stream_finish(&h->stream);
+		store_free(&h->store);
+	}
+	engine_free(h->engine);
+	prog_free(h->prog);
+	diag_free(&h->diag);
+	free_roots(h);
+	mem_free(h);
+}
+
+void cxr_on_diagnostic(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->diag.sink = fn;
+	h->diag.ud = ud;
+}
+
+static void engine_setup(cxr *h)
+{
+	struct engine *e = h->engine;
+	if (!e)
+		return;
+	e->out = h->out;
+	e->out_ud = h->out_ud;
+	e->rejects = h->rejects;
+	e->rejects_ud = h->rejects_ud;
+	e->audit = h->audit;
+	e->audit_ud = h->audit_ud;
+	e->format = h->format == CXR_CSV ? OUT_CSV : OUT_JSONL;
+	e->vm->trace = h->trace ? &h->diag : NULL;
+}
+
+void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->out = fn;
+	h->out_ud = ud;
+	engine_setup(h);
+}
+
+void cxr_on_reject(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->rejects = fn;
+	h->rejects_ud = ud;
+	engine_setup(h);
+}
+
+void cxr_on_audit(cxr *h, cxr_write_fn fn, void *ud)
+{
+	h->audit = fn;
+	h->audit_ud = ud;
+	engine_setup(h);
+}
+
+void cxr_set_format(cxr *h, enum cxr_format f)
+{
+	h->format = f;
+	engine_setup(h);
+}
+
+void cxr_set_color(cxr *h, int on) { h->diag.color = on; }
+
+void cxr_on_progress(cxr *h, cxr_progress_fn fn, void *ud)
+{
+	h->progress = fn;
+	h->progress_ud = ud;
+}
+void cxr_set_strict(cxr *h, int on) { h->strict = on; }
+
+void cxr_set_growing(cxr *h, int on) { h->growing = on; }
+void cxr_set_testing(cxr *h, int on) { h->testing = on; }
+
+static void free_roots(cxr *h)
+{
+	for (int i = 0; i < h->nroots; i++)
+		free(h->roots[i]);
+	mem_free(h->roots);
+	h->roots = NULL;
+	h->nroots = 0;
+}
+
+int cxr_set_import_roots(cxr *h, const char *const *dirs, int n)
+{
+	free_roots(h);
+	h->roots = mem_alloc(sizeof *h->roots * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		char *real = realpath(dirs[i], NULL);
+		struct stat st;
+		if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			diag_plain(&h->diag, "cxr: import folder %s: %s", dirs[i], real ? "not a folder" : strerror(errno));
+			free(real);
+			free_roots(h);
+			return -1;
+		}
+		h->roots[h->nroots++] = real;
+	}
+	return 0;
+}
+
+void cxr_set_flush(cxr *h, int on) { h->flush = on; }
+
+void cxr_set_sort(cxr *h, int on) { h->sort = on; }
+void cxr_set_memory(cxr *h, size_t bytes) { h->memory = bytes; }
+
+void cxr_set_threads(cxr *h, int n) { h->threads = n; }
+
+/* Parts smaller than this are not worth a thread. */
+#define PART_MIN ((uint64_t)64 << 10)
+
+/* Half of the machine's memory: the events read whole stay below it. */
+static size_t default_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || size <= 0)
+		return (size_t)1 << 30;
+	return (size_t)pages / 2 * (size_t)size;
+}
+
+void cxr_finish(cxr *h)
+{
+	if (h->store_ready)
+		stream_finish(&h->stream);
+	if (h->engine)
+		engine_finish(h->engine, h->flush);
+}
+
+void cxr_flush_input(cxr *h)
+{
+	if (h->store_ready)
+		stream_flush(&h->stream);
+}
+
+void cxr_set_trace(cxr *h, int on)
+{
+	h->trace = on;
+	engine_setup(h);
+}
+
+int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
+{
+	if (h->store_ready) {
+		stream_finish(&h->stream);
+		store_free(&h->store);
+		h->store_ready = 0;
+	}
+	engine_free(h->engine);
+	prog_free(h->prog);
+	h->engine = NULL;
+	h->prog = prog_new(&h->diag);
+	h->prog->growing = h->growing;
+	h->prog->testing = h->testing;
+	/* Imports stay inside the folders set, or the script's own. */
+	char *own = NULL;
+	struct stat st;
+	if (h->nroots) {
+		h->prog->import_roots = (const char *const *)h->roots;
+		h->prog->nimport_roots = h->nroots;
+	} else if (name && name[0] != '<' && stat(name, &st) == 0 && S_ISREG(st.st_mode) &&
+		   (own = realpath(name, NULL)) != NULL) {
+		char *slash = strrchr(own, '/');
+		if (slash)
+			slash[slash == own] = 0; /* "/x.cxr" keeps "/" */
+		h->prog->import_roots = (const char *const *)&own;
+		h->prog->nimport_roots = 1;
+	}
+	h->diag.warnings = 0;
+	int errors = prog_compile(h->prog, name, text, len);
+	h->prog->import_roots = NULL; /* own dies here */
+	h->prog->nimport_roots = 0;
+	free(own);
+	h->compiled = errors == 0;
+	if (h->compiled) {
+		h->engine = engine_new(h->prog, &h->diag);
+		engine_setup(h);
+	}
+	return errors;
+}
+
+int cxr_compile_file(cxr *h, const char *path)
+{
+	size_t len;
+	char *text = mem_read_file(path, &len);
+	if (!text) {
+		diag_plain(&h->diag, "cxr: cannot read %s: %s", path, strerror(errno));
+		return 1;
+	}
+	int errors = cxr_compile_string(h, path, text, len);
+	mem_free(text);
+	return errors;
+}
+
+int cxr_warnings(const cxr *h) { return h->diag.warnings; }
+
+int cxr_check_against(cxr *h, const char *const *paths, int npaths)
+{
+	return h->compiled ? prog_check_against(h->prog, &h->diag, paths, npaths) : -1;
+}
+
+int cxr_run_files(cxr *h, const char *const *paths, int npaths)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	struct store st;
+	store_init(&st, h->prog);
+	st.strict = h->strict;
+	for (int i = 0; i < npaths; i++) {
+		struct stat sb; /* stdin, a pipe, a FIFO cannot be read again */
+		st.census.streaming |= strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode);
+	}
+	int status = CXR_OK;
+	struct progress pg;
+	progress_begin(&pg, h->progress, h->progress_ud);
+	st.progress = h->progress ? &pg : NULL;
+	struct stat sb;
+	if (npaths == 1 && !h->sort &&
+	    (strcmp(paths[0], "-") == 0 || (stat(paths[0], &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)))) {
+		/* stdin alone is a stream: re-ordered within lateness, not whole;
+		 * so is a pipe, a FIFO or a device given alone. */
+		struct stream s;
+		stream_init(&s, h->engine, h->prog->lateness, h->prog->late);
+		st.sink = stream_event;
+		st.sink_ud = &s;
+		if (store_read(h->engine, &st, paths[0]) < 0)
+			status = CXR_INPUT_ERROR;
+		stream_finish(&s);
+		if (status == CXR_OK) {
+			engine_finish(h->engine, h->flush);
+			if (h->engine->runtime_errors)
+				status = CXR_RULE_FAILURES;
+			if (engine_reject_verdict(h->engine, 1))
+				status = CXR_INPUT_ERROR;
+			else
+				census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
+		}
+		progress_end(st.progress);
+		store_free(&st);
+		return status;
+	}
+	st.spill = spill_new();
+	st.limit = h->memory ? h->memory : default_memory();
+	/* Files are read in parts (on threads, or one on this thread: their
+	 * customers are made after reading, with the table fetched ahead). */
+	int threads = h->threads > 1 ? h->threads : 1;
+	if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN) < 0)
+		status = CXR_INPUT_ERROR;
+	progress_read(&pg);
+	h->engine->progress = st.progress;
+	if (status == CXR_OK && spill_runs(st.spill)) {
+		/* Larger than memory: the rest is a run too, then all are merged. */
+		if (spill_store(st.spill, &st, &h->diag) < 0 || spill_merge(st.spill, h->engine, h->prog->nslots) < 0)
+			status = CXR_INPUT_ERROR;
+		h->engine->spilled_runs = (uint32_t)spill_runs(st.spill);
+		h->engine->spilled_bytes = spill_bytes(st.spill);
+	} else if (status == CXR_OK) {
+		store_sort(&st);
+		/* Below a few thousand events, threads cost more than they save. */
+		if (h->threads > 1 && st.n >= 4096 && engine_parallel_ok(h->engine))
+			engine_events_parallel(h->engine, st.evs, st.n, h->threads, h->flush);
+		else
+			engine_events(h->engine, st.evs, st.n);
+	}
+	h->engine->progress = NULL;
+	if (status == CXR_OK) {
+		engine_finish(h->engine, h->flush);
+		if (h->engine->runtime_errors)
+			status = CXR_RULE_FAILURES;
+		if (engine_reject_verdict(h->engine, 0))
+			status = CXR_INPUT_ERROR;
+		else
+			census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
+	}
+	progress_end(st.progress);
+	spill_free(st.spill);
+	store_free(&st);
+	return status;
+}
+
+int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint64_t line)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	if (!h->store_ready) {
+		store_init(&h->store, h->prog);
+		stream_init(&h->stream, h->engine, h->prog->lateness, h->prog->late);
+		h->store.sink = stream_event;
+		h->store.sink_ud = &h->stream;
+		h->store_ready = 1;
+	}
+	struct engine *e = h->engine;
+	uint32_t file = engine_file(e, source ? source : "<input>");
+	return store_read_json_line(e, &h->store, file, line, json, len);
+}
+
+int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *customer, const char *rule, int json,
+		cxr_write_fn out, void *ud)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	int r = -1;
+	if (rule) {
+		struct suggest sg;
+		struct buf hint = {0};
+		suggest_init(&sg, rule, strlen(rule));
+		for (int i = 0; i < h->prog->nrules; i++) {
+			if (strcmp(h->prog->rules[i].name, rule) == 0)
+				r = i;
+			suggest_try(&sg, h->prog->rules[i].name, strlen(h->prog->rules[i].name));
+		}
+		if (r < 0) {
+			diag_plain(&h->diag, "cxr: no rule named '%s'%s", rule, suggest_hint(&sg, &hint));
+			buf_free(&hint);
+			return CXR_INPUT_ERROR;
+		}
+		buf_free(&hint);
+	}
+	struct explain *x = explain_new(h->prog, &h->diag, customer, r);
+	h->engine->explain = x;
+	cxr_write_fn saved = h->out;
+	void *saved_ud = h->out_ud;
+	cxr_on_output(h, NULL, NULL); /* the story, not the responses */
+	int status = cxr_run_files(h, paths, npaths);
+	if (explain_check_customer(h->engine) < 0) {
+		status = CXR_INPUT_ERROR; /* a mistyped key is no story of "no event reached it" */
+	} else {
+		struct buf b = {0};
+		explain_render(h->engine, &b, json);
+		out(ud, b.p ? b.p : "", b.len);
+		buf_free(&b);
+	}
+	h->engine->explain = NULL;
+	explain_free(x);
+	cxr_on_output(h, saved, saved_ud);
+	return status;
+}
+
+void cxr_test_run(cxr *h, const struct cxr_test_options *opt, struct cxr_test_counts *counts, cxr_write_fn out,
+		  void *ud)
+{
+	if (!h->compiled)
+		return;
+	struct buf b = {0}, failures = {0};
+	struct test_options o = {opt->coverage, opt->select, opt->failed ? &failures : NULL};
+	struct test_counts n = {0};
+	prog_run_tests(h->prog, &h->diag, &o, &b, &n);
+	out(ud, b.p ? b.p : "", b.len);
+	if (opt->failed && failures.len)
+		opt->failed(opt->failed_ud, failures.p, failures.len);
+	counts->passed += n.passed;
+	counts->failed += n.failed;
+	counts->deselected += n.deselected;
+	buf_free(&b);
+	buf_free(&failures);
+}
+
+void cxr_run_tests(cxr *h, int coverage, cxr_write_fn out, void *ud, int *passed, int *failed)
+{
+	struct cxr_test_options o = {coverage, NULL, NULL, NULL};
+	struct cxr_test_counts n = {0};
+	cxr_test_run(h, &o, &n, out, ud);
+	*passed += n.passed;
+	*failed += n.failed;
+}
+
+void cxr_disasm(cxr *h, cxr_write_fn fn, void *ud)
+{
+	if (!h->prog)
+		return;
+	struct buf b = {0};
+	prog_disasm(h->prog, &b);
+	fn(ud, b.p ? b.p : "", b.len);
+	buf_free(&b);
+}
+
+void cxr_counts(const cxr *h, struct cxr_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!h->engine)
+		return;
+	out->events = h->engine->events;
+	out->rejected = h->engine->rejected;
+	out->responses = h->engine->responses;
+	out->runtime_errors = h->engine->runtime_errors;
+	out->customers = h->engine->ncusts;
+}
+
+static void summary(cxr *h, cxr_write_fn fn, void *ud, int json)
+{
+	if (!h->engine)
+		return;
+	struct buf b = {0};
+	engine_summary(h->engine, &b, json);
+	fn(ud, b.p ? b.p : "", b.len);
+	buf_free(&b);
+}
+
+void cxr_summary(cxr *h, cxr_write_fn fn, void *ud) { summary(h, fn, ud, 0); }
+void cxr_summary_json(cxr *h, cxr_write_fn fn, void *ud) { summary(h, fn, ud, 1); }
+
+/* For session.c, which implements the interactive part of cxr.h. */
+struct prog *cxr_prog_of(cxr *h) { return h->compiled ? h->prog : NULL; }
+struct engine *cxr_engine_of(cxr *h) { return h->engine; }
+struct diag *cxr_diag_of(cxr *h) { return &h->diag; }
+int cxr_roots_of(cxr *h, const char *const **roots)
+{
+	*roots = (const char *const *)h->roots;
+	return h->nroots;
+}
+
+int cxr_explain_begin(cxr *h, const char *customer, const char *rule, cxr_write_fn stream, void *ud)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	int r = -1;
+	for (int i = 0; rule && i < h->prog->nrules; i++)
+		if (strcmp(h->prog->rules[i].name, rule) == 0)
+			r = i;
+	if (rule && r < 0) {
+		diag_plain(&h->diag, "cxr: no rule named '%s'", rule);
+		return CXR_INPUT_ERROR;
+	}
+	explain_free(h->engine->explain);
+	h->engine->explain = explain_new(h->prog, &h->diag, customer, r);
+	explain_stream(h->engine->explain, stream, ud);
+	return CXR_OK;
+}
+
+int cxr_explain_finish(cxr *h, int json, cxr_write_fn out, void *ud)
+{
+	if (!h->engine || !h->engine->explain)
+		return CXR_OK;
+	int status = CXR_OK;
+	if (out && explain_check_customer(h->engine) < 0) {
+		status = CXR_INPUT_ERROR;
+	} else if (out) {
+		struct buf b = {0};
+		explain_render(h->engine, &b, json);
+		out(ud, b.p ? b.p : "", b.len);
+		buf_free(&b);
+	}
+	explain_free(h->engine->explain);
+	h->engine->explain = NULL;
+	return status;
+}
+
+void cxr_explain_end(cxr *h, int json, cxr_write_fn out, void *ud) { cxr_explain_finish(h, json, out, ud); }
