@@ -44,7 +44,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all test example deps sanitize bench clean fuzz fuzz-build
+.PHONY: all layers test example deps sanitize bench clean fuzz fuzz-build
 all: deps $(BIN)
 
 # Missing Debian packages are installed when we are root, and named
@@ -103,6 +103,10 @@ test: all $(UNIT_TESTS) $(TEST_TOOLS)
 
 example: all
 	./cxr run examples/cinema.cxr examples/cinema.jsonl
+
+# No include or symbol reference may go up the layers (src/README.md).
+layers: $(LIB_OBJ) $(CLI_OBJ)
+	@sh tests/layers/check.sh $(BUILD)
 
 bench: all
 	python3 tests/bench/run.py ./$(BIN)

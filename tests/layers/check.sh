@@ -1,0 +1,74 @@
+#!/bin/sh
+# tests/layers/check.sh BUILD: fails on any edge that goes up the layers.
+#
+# src/ is in folders by layer, lowest first (src/README.md):
+#   base front vm compile engine io inspect api tools cli
+# A file may include headers of its own folder and of the folders before
+# it; tools/ sees only base/, front/ and include/cxr.h, and cli/ only
+# include/cxr.h.  The same holds for the symbols each layer's objects use
+# (nm -u), so that a call cannot go up by declaring a function by hand.
+# The grammar (grammar/, built in BUILD) is part of front/.
+BUILD=${1:-build}
+LAYERS="base front vm compile engine io inspect api tools cli"
+cd "$(dirname "$0")/../.." || exit 2
+
+# What each layer may see: its own folder, those before it (or the
+# narrower list of tools and cli); "api:cxr" is the public cxr_* API.
+allowed() {
+	case $1 in
+	tools) echo "tools base front api:cxr" ;;
+	cli) echo "cli api:cxr" ;;
+	*) echo "$LAYERS" | awk -v l="$1" '{ for (i = 1; i <= NF; i++) { printf "%s ", $i; if ($i == l) break } }' ;;
+	esac
+}
+
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+
+# 1. #include "folder/x.h" lines.
+for l in $LAYERS; do
+	ok=$(allowed "$l")
+	files=$(ls src/$l/*.[ch] 2>/dev/null)
+	[ "$l" = front ] && files="$files grammar/lexer.l grammar/parser.y"
+	for f in $files; do
+		awk -v ok=" $ok " -v l="$l" -v f="$f" '
+		/^[ \t]*#[ \t]*include[ \t]*"/ {
+			h = $0; sub(/^[^"]*"/, "", h); sub(/".*/, "", h)
+			if (h !~ /\//) next            # its own folder, cxr.h, parser.h
+			d = h; sub(/\/.*/, "", d)
+			if (index(ok, " " d " ") == 0) { printf "%s:%d: includes %s: %s may not see %s/\n", f, NR, h, l, d; n++ }
+		}
+		' "$f"
+	done
+done > "$tmp/includes"
+
+# 2. Symbols: which layer defines each global symbol, and who uses it.
+for l in $LAYERS; do
+	objs=$(ls "$BUILD"/$l/*.o 2>/dev/null)
+	[ "$l" = front ] && objs="$objs $BUILD/parser.o $BUILD/lexer.o $BUILD/stdlib_scripts.o"
+	[ -n "$objs" ] || { echo "layers: no objects in $BUILD/$l (build first)" >&2; exit 2; }
+	for o in $objs; do
+		nm -g --defined-only "$o" | awk -v l="$l" 'NF == 3 { print $3, l }'
+	done
+done | sort -u > "$tmp/defs"
+for l in $LAYERS; do
+	ok=$(allowed "$l")
+	objs=$(ls "$BUILD"/$l/*.o)
+	[ "$l" = front ] && objs="$objs $BUILD/parser.o $BUILD/lexer.o $BUILD/stdlib_scripts.o"
+	for o in $objs; do
+		nm -u "$o" | awk -v o="$o" '{ print $NF, o }'
+	done | sort > "$tmp/uses.$l"
+	join "$tmp/uses.$l" "$tmp/defs" | awk -v ok=" $ok " -v l="$l" '
+	{
+		sym = $1; obj = $2; def = $3
+		if (index(ok, " " def " ")) next
+		if (sym ~ /^cxr_/ && index(ok, " api:cxr ")) next  # the public API, wherever it is defined
+		printf "%s: uses %s, defined in %s/: %s may not call %s/\n", obj, sym, def, l, def
+	}'
+done > "$tmp/symbols"
+
+n_inc=$(grep -c . "$tmp/includes")
+n_sym=$(grep -c . "$tmp/symbols")
+cat "$tmp/includes" "$tmp/symbols"
+echo "layers: $n_inc upward includes, $n_sym upward symbol references"
+[ "$n_inc" = 0 ] && [ "$n_sym" = 0 ]
