@@ -22,8 +22,8 @@ DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev p
 BASE_SRC    = src/base/mem.c src/base/diag.c src/base/nametab.c src/base/value.c src/base/json.c src/base/source.c \
               src/base/progress.c src/base/timeutil.c src/base/tzone.c src/base/sketch.c
 FRONT_SRC   = src/front/keywords.c src/front/ast.c src/front/syntax_hint.c
-VM_SRC      = src/vm/vm.c src/vm/builtins.c src/vm/disasm.c
-COMPILE_SRC = src/compile/compile.c src/compile/compile_fn.c src/compile/compile_expr.c src/compile/compile_decl.c
+VM_SRC      = src/vm/vm.c src/vm/builtins.c src/vm/bytecode.c
+COMPILE_SRC = src/compile/compile.c src/compile/compile_fn.c src/compile/compile_expr.c src/compile/compile_decl.c src/compile/guard_index.c
 ENGINE_SRC  = src/engine/engine.c src/engine/rejects.c src/engine/dispatch.c src/engine/pattern.c \
               src/engine/journey.c src/engine/measure.c src/engine/history.c
 IO_SRC      = src/io/ingest.c src/io/spill.c src/io/stream.c

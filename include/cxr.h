@@ -53,6 +53,9 @@ void cxr_set_color(cxr *h, int on);
 /* At the end of input, fire every pending timer (absences, expiries),
  * not only those due by the last event's time. */
 void cxr_set_flush(cxr *h, int on);
+/* End each response with "@FILE:LINE", the input record of the first
+ * event that caused it (what `cxr diff` pairs responses by). */
+void cxr_set_trigger_ids(cxr *h, int on);
 /* Write every VM instruction executed to the diagnostics callback. */
 void cxr_set_trace(cxr *h, int on);
 /* How far a long run has come, for a display (the command line draws
@@ -285,6 +288,7 @@ enum cxr_name_kind {
 	CXR_NAMES_CUSTOMERS,
 	CXR_NAMES_FUNCTIONS, /* built-in, stdlib and the script's */
 	CXR_NAMES_KEYWORDS,  /* of the language (h may be NULL) */
+	CXR_NAMES_ACTIONS,   /* of the responses the rules emit */
 };
 /* Each name of a kind, for completion. */
 void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud);

@@ -34,6 +34,7 @@ struct cxr {
 	int strict;
 	int growing; /* cxr_set_growing */
 	int testing; /* cxr_set_testing */
+	int trigger_ids; /* cxr_set_trigger_ids */
 	char **roots; /* cxr_set_import_roots, resolved; NULL: the script's folder */
 	int nroots;
 	int trace;
@@ -86,6 +87,7 @@ static void engine_setup(cxr *h)
 	e->audit_ud = h->audit_ud;
 	e->format = h->format == CXR_CSV ? OUT_CSV : OUT_JSONL;
 	e->vm->trace = h->trace ? &h->diag : NULL;
+	e->trigger_ids = h->trigger_ids;
 }
 
 void cxr_on_output(cxr *h, cxr_write_fn fn, void *ud)
@@ -185,6 +187,12 @@ void cxr_flush_input(cxr *h)
 {
 	if (h->store_ready)
 		stream_flush(&h->stream);
+}
+
+void cxr_set_trigger_ids(cxr *h, int on)
+{
+	h->trigger_ids = on;
+	engine_setup(h);
 }
 
 void cxr_set_trace(cxr *h, int on)

@@ -312,6 +312,10 @@ void cxr_names(cxr *h, enum cxr_name_kind kind, cxr_write_fn each, void *ud)
 			for (int k = 0; k < p->types[i].nfields; k++)
 				each(ud, p->types[i].fields[k].name, strlen(p->types[i].fields[k].name));
 		break;
+	case CXR_NAMES_ACTIONS:
+		for (int i = 0; i < p->nemits; i++)
+			each(ud, p->emits[i].action, strlen(p->emits[i].action));
+		break;
 	case CXR_NAMES_RULES:
 		for (int i = 0; i < p->nrules; i++)
 			each(ud, p->rules[i].name, strlen(p->rules[i].name));

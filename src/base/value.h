@@ -78,10 +78,29 @@ static inline struct val val_str(const char *s, size_t n)
 	return v;
 }
 
+struct buf;
+
 /* Bytes a deep copy of v needs (0: v holds no pointer). */
 size_t val_copy_size(const struct val *v);
 /* A deep copy of v into *mem, which has val_copy_size(v) bytes, 8-aligned
  * (lists hold struct val); *mem moves past what was used. */
 struct val val_copy_into(const struct val *v, char **mem);
+
+/* Only null and false are false, as in jq. */
+int val_truthy(const struct val *v);
+/* A data string as a number, when it reads as one (blanks around a
+ * decimal integer or float; not "inf", "nan" or hex). */
+int val_as_number(const struct val *v, struct val *out);
+/* "null", "int", "duration", ...: the kind's name in messages. */
+const char *val_kind_name(const struct val *v);
+
+/* Rendering shared by responses, the REPL, tests and the tools: text
+ * (strings bare), JSON (times and durations as strings, input objects as
+ * they were), and typed: as a script writes it, with its type, 13m
+ * (duration), "s9" (string), @2026-03-01T19:13:00Z (time), what disasm and
+ * --trace show. */
+void val_render_text(struct buf *b, const struct val *v);
+void val_render_json(struct buf *b, const struct val *v);
+void val_render_typed(struct buf *b, const struct val *v);
 
 #endif

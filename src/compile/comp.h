@@ -53,8 +53,7 @@ struct comp {
 	struct ast_script script;
 	int *stdlib_files; /* file indexes that are stdlib scripts */
 	int nstdlib_files;
-	int *depth_at;     /* the verifier's stack depths, see verify() */
-	uint32_t depth_cap;
+	struct bytecode_scratch verify_scratch; /* the verifier's stack depths */
 	/* Each concept's names, to its index (nametab.h): a script with many
 	 * rules compiles in time proportional to its size. */
 	struct nametab rule_names, type_names, slot_names, var_names, column_names;

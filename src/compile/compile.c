@@ -12,19 +12,10 @@
 #include <sys/stat.h>
 
 #include "comp.h"
-#include "engine/engine.h"
 #include "base/json.h"
 #include "front/stdlib_scripts.h"
 #include "base/tzone.h"
 #include "vm/vm.h"
-
-const char *const ty_name[] = {"any", "null", "bool", "int", "float", "string", "time", "duration", "list"};
-
-const struct op_info op_info[OPC__COUNT] = {
-#define OP(name, operand, pops, pushes, effect) {#name, OPND_##operand, pops, pushes, effect},
-#include "vm/opcodes.h"
-#undef OP
-};
 
 void comp_error(struct comp *c, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void comp_error(struct comp *c, struct loc loc, const char *fmt, ...)
@@ -367,7 +358,7 @@ static enum ty ty_of_value(const struct val *v)
 	}
 }
 
-static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end);
+static int verify(struct comp *c, uint32_t entry, int nbinds);
 
 /* Evaluate an expression now, with the VM, for a const or a setting. */
 int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
@@ -380,11 +371,10 @@ int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
 	c->in_const = saved_in_const;
 	comp_op(c, OPC_HALT, 0, e->loc);
 	int ok = c->d->errors == errors;
-	uint32_t end;
 	if (ok) {
 		/* The verifier sizes the stack: a long list literal is deep. */
 		c->p->max_locals = c->p->max_locals < c->nlocals + 1 ? c->nlocals + 1 : c->p->max_locals;
-		ok = verify(c, entry, 0, &end) == 0;
+		ok = verify(c, entry, 0) == 0;
 	}
 	if (ok) {
 		struct arena scratch = {0};
@@ -914,109 +904,16 @@ static void comp_rule(struct comp *c, struct ast_rule *r, int index)
 	c->rule = NULL;
 }
 
-/* ---- the bytecode verifier ---- */
-
-/* Walk each handler once: operands in range, stack depth consistent at
- * every jump target, never negative.  Records the deepest stack.
- *
- * The depth at each instruction is kept in one array for the program
- * (c->depth_at, -1 where not seen), and a handler puts back only the
- * entries it touched: verifying every handler costs the size of the
- * code once, not once per handler. */
-static int verify(struct comp *c, uint32_t entry, int nbinds, uint32_t *end)
+/* The verifier (bytecode.c) on one handler; a failure is the compiler's
+ * own mistake, told at the instruction's line. */
+static int verify(struct comp *c, uint32_t entry, int nbinds)
 {
-	struct prog *p = c->p;
-	if (c->depth_cap < p->ncode + 1) {
-		uint32_t cap = c->depth_cap ? c->depth_cap : 256;
-		while (cap < p->ncode + 1)
-			cap *= 2;
-		c->depth_at = mem_realloc(c->depth_at, sizeof *c->depth_at * cap);
-		for (uint32_t i = c->depth_cap; i < cap; i++)
-			c->depth_at[i] = -1;
-		c->depth_cap = cap;
-	}
-	int *depth_at = c->depth_at;
-	uint32_t touched = entry; /* the last entry of depth_at set */
-	int depth = 0, ok = 1;
-	uint32_t pc;
-	for (pc = entry; pc < p->ncode && ok; pc++) {
-		uint32_t w = p->code[pc];
-		unsigned op = INSN_OP(w);
-		uint32_t a = INSN_A(w);
-		if (op >= OPC__COUNT) {
-			ok = 0;
-			break;
-		}
-		if (depth_at[pc] >= 0 && depth_at[pc] != depth && pc != entry) {
-			/* A jump lands here: both paths must agree. */
-			ok = 0;
-			break;
-		}
-		const struct op_info *oi = &op_info[op];
-		int pops = oi->pops;
-		if (op == OPC_CALL)
-			pops = (int)(a & 0xFF);
-		else if (op == OPC_LIST || op == OPC_CONCAT)
-			pops = (int)a;
-		else if (op == OPC_EMIT)
-			pops = a < (uint32_t)p->nemits ? p->emits[a].nfields : 0;
-		switch (oi->operand) {
-		case OPND_K: ok = a < (uint32_t)p->nconsts; break;
-		case OPND_L: ok = a < (uint32_t)p->max_locals; break;
-		case OPND_S: ok = FIELD_SLOT(a) < (uint32_t)p->nslots && FIELD_BIND(a) < (uint32_t)nbinds; break;
-		case OPND_X: ok = a < (uint32_t)nbinds; break;
-		case OPND_V: ok = a < (uint32_t)p->nvars; break;
-		case OPND_J: ok = a > pc && a <= p->ncode; break;
-		case OPND_R: ok = a < (uint32_t)p->nregex; break;
-		case OPND_E: ok = a < (uint32_t)p->nemits; break;
-		case OPND_B: ok = (a >> 8) < (uint32_t)nbuiltins; break;
-		case OPND_T: ok = a <= TY_LIST; break;
-		case OPND_Q: ok = a < (uint32_t)p->nhqueries; break;
-		case OPND_M:
-			ok = (a >> 12) < (uint32_t)p->njourneys && (a & 4095) < (uint32_t)p->journeys[a >> 12].nstages;
-			break;
-		default: break;
-		}
-		if (op == OPC_GUARD)
-			ok = a < (uint32_t)p->nguards;
-		else if (op == OPC_OBSERVE)
-			ok = a < (uint32_t)p->nmetrics;
-		else if (op == OPC_BUDGET)
-			ok = a < (uint32_t)p->nbudgets;
-		if (!ok)
-			break;
-		depth -= pops;
-		if (depth < 0) {
-			ok = 0;
-			break;
-		}
-		if (oi->operand == OPND_J) {
-			/* ANDJ, ORJ, COALJ pop when they fall through and jump with
-			 * their operand still on the stack. */
-			int at_target = op == OPC_JUMP ? depth : depth + 1;
-			if (depth_at[a] >= 0 && depth_at[a] != at_target) {
-				ok = 0;
-				break;
-			}
-			depth_at[a] = at_target;
-			if (a > touched)
-				touched = a;
-		}
-		depth += oi->pushes;
-		if (depth > p->max_stack)
-			p->max_stack = depth;
-		if (op == OPC_HALT)
-			break;
-	}
-	if (!ok)
-		diag_report(c->d, DIAG_ERROR, pc < p->ncode ? p->lines[pc] : (struct loc){0},
-			    "internal error: bytecode check failed at instruction %u", pc);
-	*end = pc;
-	if (pc > touched)
-		touched = pc;
-	for (uint32_t i = entry; i <= touched && i <= p->ncode; i++)
-		depth_at[i] = -1;
-	return ok ? 0 : -1;
+	uint32_t bad;
+	if (bytecode_verify(c->p, entry, nbinds, &c->verify_scratch, &bad) == 0)
+		return 0;
+	diag_report(c->d, DIAG_ERROR, bad < c->p->ncode ? c->p->lines[bad] : (struct loc){0},
+		    "internal error: bytecode check failed at instruction %u", bad);
+	return -1;
 }
 
 /* ---- driver ---- */
@@ -1353,29 +1250,26 @@ int prog_compile(struct prog *p, const char *name, const char *text, size_t len)
 	dispatch_build(p);
 	for (int r = 0; r < p->nrules; r++) {
 		const struct rule_info *ri = &p->rules[r];
-		uint32_t end;
-		int ok = verify(&c, ri->entry, ri->nbinds, &end) == 0;
+		int ok = verify(&c, ri->entry, ri->nbinds) == 0;
 		for (int s = 0; s < ri->nsteps && ok; s++)
 			if (ri->steps[s].where != NO_CODE)
-				ok = verify(&c, ri->steps[s].where, s + 1, &end) == 0;
+				ok = verify(&c, ri->steps[s].where, s + 1) == 0;
 		if (!ok)
 			break;
 	}
 	for (int q = 0; q < p->nhqueries; q++) {
-		uint32_t end;
-		if (p->hqueries[q].where != NO_CODE && verify(&c, p->hqueries[q].where, p->hqueries[q].nbinds, &end) < 0)
+		if (p->hqueries[q].where != NO_CODE && verify(&c, p->hqueries[q].where, p->hqueries[q].nbinds) < 0)
 			break;
 	}
 	for (int i = 0; i < p->nslas; i++) {
-		uint32_t end;
-		if (p->slas[i].to.where != NO_CODE && verify(&c, p->slas[i].to.where, 2, &end) < 0)
+		if (p->slas[i].to.where != NO_CODE && verify(&c, p->slas[i].to.where, 2) < 0)
 			break;
-		if (p->slas[i].by != NO_CODE && verify(&c, p->slas[i].by, 1, &end) < 0)
+		if (p->slas[i].by != NO_CODE && verify(&c, p->slas[i].by, 1) < 0)
 			break;
 	}
 done:
 	free_tables(&c);
-	mem_free(c.depth_at);
+	bytecode_scratch_free(&c.verify_scratch);
 	mem_free(c.consts);
 	mem_free(c.var_uses);
 	mem_free(c.filters);

@@ -361,7 +361,7 @@ void comp_move(struct comp *c, struct ast_clause *cl)
 {
 	int j, s;
 	if (resolve_stage(c, &cl->name, &cl->name2, &j, &s) == 0)
-		comp_op(c, OPC_MOVE, ((uint32_t)j << 12) | (uint32_t)s, cl->loc);
+		comp_op(c, OPC_MOVE, STAGE_OPERAND(j, s), cl->loc);
 }
 
 /* observe M value [by key] */

@@ -466,11 +466,5 @@ void timer_set(struct engine *e, struct timer *t, int64_t deadline);
 void timer_cancel(struct engine *e, struct timer *t);
 struct event *event_clone(const struct event *ev, int nslots);
 
-/* Rendering shared by responses, the REPL and tests. */
-void val_render_json(struct buf *b, const struct val *v);
-void val_render_text(struct buf *b, const struct val *v);
-/* As a script writes it, with its type: 13m (duration), "s9" (string),
- * @2026-03-01T19:13:00Z (time): what disasm and --trace show. */
-void val_render_typed(struct buf *b, const struct val *v);
 
 #endif

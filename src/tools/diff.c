@@ -17,12 +17,10 @@
 #include <string.h>
 
 #include "cxr.h"
-#include "engine/engine.h"
+#include "base/diag.h"
 #include "base/json.h"
 #include "base/mem.h"
-
-struct prog *cxr_prog_of(cxr *h);
-struct engine *cxr_engine_of(cxr *h);
+#include "base/value.h"
 
 /* Customers named in the text report; all of them in JSON. */
 #define CUSTOMERS_SHOWN 20
@@ -337,7 +335,7 @@ static cxr *load(const char *script, struct version *ver, cxr_write_fn diag, voi
 		cxr_free(h);
 		return NULL;
 	}
-	cxr_engine_of(h)->trigger_ids = 1;
+	cxr_set_trigger_ids(h, 1);
 	return h;
 }
 
@@ -347,26 +345,34 @@ static void say(cxr_write_fn diag, void *diag_ud, struct buf *b)
 		diag(diag_ud, b->p, b->len);
 }
 
+/* Is an action given a cost one that a rule emits?  (cxr_names) */
+struct action_search {
+	const char *action;
+	int known;
+	struct suggest sg;
+};
+
+static void action_seen(void *ud, const char *name, size_t len)
+{
+	struct action_search *as = ud;
+	as->known |= strlen(as->action) == len && !memcmp(name, as->action, len);
+	suggest_try(&as->sg, name, len);
+}
+
 /* Every action given a cost is one a rule of either version emits. */
 static int costs_known(cxr *ha, cxr *hb, const char *old_script, const char *new_script,
 		       const struct cxr_diff_options *opt, cxr_write_fn diag, void *diag_ud)
 {
-	const struct prog *ps[2] = {cxr_prog_of(ha), cxr_prog_of(hb)};
 	for (int c = 0; c < opt->ncosts; c++) {
-		const char *action = opt->costs[c].action;
-		struct suggest sg;
-		suggest_init(&sg, action, strlen(action));
-		int known = 0;
-		for (int v = 0; v < 2 && !known; v++)
-			for (int i = 0; i < ps[v]->nemits && !known; i++) {
-				known = !strcmp(ps[v]->emits[i].action, action);
-				suggest_try(&sg, ps[v]->emits[i].action, strlen(ps[v]->emits[i].action));
-			}
-		if (known)
+		struct action_search as = {opt->costs[c].action, 0, {0}};
+		suggest_init(&as.sg, as.action, strlen(as.action));
+		cxr_names(ha, CXR_NAMES_ACTIONS, action_seen, &as);
+		cxr_names(hb, CXR_NAMES_ACTIONS, action_seen, &as);
+		if (as.known)
 			continue;
 		struct buf msg = {0}, hint = {0};
-		buf_printf(&msg, "cxr: a cost is given for '%s', an action no rule of %s or %s emits%s\n", action, old_script,
-			   new_script, suggest_hint(&sg, &hint));
+		buf_printf(&msg, "cxr: a cost is given for '%s', an action no rule of %s or %s emits%s\n", as.action,
+			   old_script, new_script, suggest_hint(&as.sg, &hint));
 		say(diag, diag_ud, &msg);
 		buf_free(&msg);
 		buf_free(&hint);

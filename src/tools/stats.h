@@ -16,8 +16,10 @@
 #include "base/progress.h"
 #include "base/source.h"
 #include "base/timeutil.h"
+#include "base/diag.h"
 #include "base/value.h"
-#include "vm/vm.h"
+#include "base/diag.h"
+#include "base/value.h"
 
 enum {
 	STATS_GUESS = 100,       /* records looked at to guess key, time and type */

@@ -8,6 +8,7 @@
 #define CXR_PROG_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -24,7 +25,11 @@ enum opcode {
 	OPC__COUNT
 };
 
-enum operand_kind { OPND_NONE, OPND_K, OPND_L, OPND_S, OPND_X, OPND_V, OPND_J, OPND_B, OPND_N, OPND_R, OPND_E, OPND_T, OPND_M, OPND_Q };
+/* What an instruction's operand names (the operand column of opcodes.h). */
+enum operand_kind {
+	OPND_NONE, OPND_CONST, OPND_LOCAL, OPND_FIELD, OPND_BIND, OPND_VAR, OPND_JUMP, OPND_CALL, OPND_COUNT,
+	OPND_GUARD, OPND_METRIC, OPND_BUDGET, OPND_REGEX, OPND_EMIT, OPND_TYPE, OPND_STAGE, OPND_QUERY
+};
 
 struct op_info {
 	const char *name;
@@ -32,7 +37,7 @@ struct op_info {
 	int pops, pushes; /* -1: given by the operand */
 	const char *effect;
 };
-extern const struct op_info op_info[OPC__COUNT];
+extern const struct op_info op_info[OPC__COUNT]; /* bytecode.c */
 
 /* An instruction is one word: the opcode in the low 8 bits, the operand
  * in the high 24. */
@@ -47,10 +52,17 @@ extern const struct op_info op_info[OPC__COUNT];
 #define MAX_BINDS 16
 /* CALL packs the builtin and its argument count. */
 #define CALL_OPERAND(id, argc) (((uint32_t)(id) << 8) | (uint32_t)(argc))
+#define CALL_BUILTIN(a) ((a) >> 8)
+#define CALL_ARGC(a) ((a) & 0xFF)
+/* MOVE packs the journey and the stage (at most 4096 stages a journey). */
+#define STAGE_OPERAND(journey, stage) (((uint32_t)(journey) << 12) | (uint32_t)(stage))
+#define STAGE_JOURNEY(a) ((a) >> 12)
+#define STAGE_STAGE(a) ((a) & 4095)
+#define MAX_STAGES 4096
 
 /* Static types: what the compiler knows of a value. */
 enum ty { TY_ANY, TY_NULL, TY_BOOL, TY_INT, TY_FLOAT, TY_STR, TY_TIME, TY_DUR, TY_LIST };
-extern const char *const ty_name[];
+extern const char *const ty_name[]; /* bytecode.c */
 
 /* A field read from events: key path segments, e.g. a.b or "org:resource". */
 struct slot {
@@ -88,6 +100,19 @@ struct guard_index {
 	struct guard_bucket *buckets;
 	int *positions;    /* into the type's rules[], ascending per bucket */
 };
+
+/* The bucket of text s (hash: mem_hash(s, len), of which the customer
+ * table keeps the low bits), or the empty one where it would go. */
+static inline struct guard_bucket *guard_bucket_find(const struct guard_index *x, const char *s, uint32_t len,
+						     uint32_t hash)
+{
+	uint32_t i = hash & x->mask;
+	for (;; i = (i + 1) & x->mask) {
+		struct guard_bucket *b = &x->buckets[i];
+		if (!b->text || (b->len == len && memcmp(b->text, s, len) == 0))
+			return b;
+	}
+}
 
 struct evtype {
 	const char *name;
@@ -397,7 +422,8 @@ struct prog {
 
 struct prog *prog_new(struct diag *diag);
 void prog_free(struct prog *p);
-/* The guard indexes of each type (dispatch.c), once its rules are final. */
+/* The guard indexes of each type (compile/guard_index.c), once its rules
+ * are final. */
 void dispatch_build(struct prog *p);
 void dispatch_free(struct prog *p);
 /* Compile a script (and its imports) into p; returns the error count. */
@@ -409,6 +435,20 @@ static inline int prog_type_matters(const struct prog *p, int type)
 {
 	return p->any_matters || (type >= 0 && p->type_matters[type]);
 }
+/* bytecode.c: the verifier and the disassembler.
+ *
+ * Walk the handler at entry (nbinds events bound) once: operands in
+ * range, the stack depth the same on every path to an instruction and
+ * never negative; raises p->max_stack to the deepest.  0, or -1 with the
+ * failing instruction in *bad.  The scratch keeps one depth per
+ * instruction across calls, so verifying every handler of a prog costs
+ * the size of its code once. */
+struct bytecode_scratch {
+	int *depth_at; /* -1 where not seen */
+	uint32_t cap;
+};
+int bytecode_verify(struct prog *p, uint32_t entry, int nbinds, struct bytecode_scratch *s, uint32_t *bad);
+void bytecode_scratch_free(struct bytecode_scratch *s);
 void prog_disasm(const struct prog *p, struct buf *out);
 /* One instruction as disasm lists it and --trace shows it: address,
  * source line, opcode and what its operand names, padded to one width

@@ -65,64 +65,6 @@ struct val vm_string(struct vm *vm, const char *s, size_t n)
 	return val_str(arena_strndup(vm->scratch, s, n), n);
 }
 
-const char *val_kind_name(const struct val *v)
-{
-	static const char *const names[] = {"null", "bool", "int", "float", "string", "time", "duration", "list", "error"};
-	return names[v->kind];
-}
-
-int val_truthy(const struct val *v)
-{
-	/* As in jq: only null and false are false. */
-	return !(v->kind == V_NULL || (v->kind == V_BOOL && !v->u.i));
-}
-
-/* A string as a number: optional blanks, a decimal integer or float. */
-static int number_char(char c)
-{
-	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E' || c == ' ' ||
-	       c == '\t';
-}
-
-int val_as_number(const struct val *v, struct val *out)
-{
-	if (v->kind != V_STR || v->len == 0 || v->len > 400)
-		return 0;
-	/* strtod would also read "inf", "nan" and hex: data like that is text.
-	 * Checked before copying: most strings tried (times, names) are not
-	 * numbers, and say so within a few bytes. */
-	for (uint32_t i = 0; i < v->len; i++)
-		if (!number_char(v->u.s[i]))
-			return 0;
-	char tmp[401];
-	memcpy(tmp, v->u.s, v->len);
-	tmp[v->len] = 0;
-	const char *p = tmp;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!*p)
-		return 0;
-	char *end;
-	int integral = !strpbrk(p, ".eE");
-	if (integral) {
-		errno = 0;
-		long long i = strtoll(p, &end, 10);
-		while (*end == ' ' || *end == '\t')
-			end++;
-		if (!*end && end != p && !errno) {
-			*out = val_int(i);
-			return 1;
-		}
-	}
-	double d = strtod(p, &end);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	if (*end || end == p)
-		return 0;
-	*out = val_float(d);
-	return 1;
-}
-
 static int as_time(const struct val *v, struct val *out)
 {
 	int64_t ns;
@@ -492,88 +434,6 @@ static struct val convert(struct vm *vm, struct val v, enum ty to)
 	return vm_error(vm, "%s is not a %s", val_kind_name(&v), ty_name[to]);
 }
 
-void val_render_text(struct buf *b, const struct val *v)
-{
-	switch (v->kind) {
-	case V_NULL: buf_adds(b, "null"); break;
-	case V_BOOL: buf_adds(b, v->u.i ? "true" : "false"); break;
-	case V_INT: buf_printf(b, "%lld", (long long)v->u.i); break;
-	case V_FLOAT: json_write_num(b, v->u.f); break;
-	case V_STR: buf_add(b, v->u.s, v->len); break;
-	case V_TIME: time_format(b, v->u.i); break;
-	case V_DUR: dur_format(b, v->u.i); break;
-	case V_LIST: val_render_json(b, v); break;
-	case V_ERR: buf_adds(b, v->u.s); break;
-	}
-}
-
-void val_render_json(struct buf *b, const struct val *v)
-{
-	switch (v->kind) {
-	case V_STR:
-		if (v->flags & VF_JSON)
-			buf_add(b, v->u.s, v->len); /* an input object or array, as it was */
-		else
-			json_write_str(b, v->u.s, v->len);
-		break;
-	case V_TIME:
-	case V_DUR: {
-		struct buf t = {0};
-		val_render_text(&t, v);
-		json_write_str(b, t.p, t.len);
-		buf_free(&t);
-		break;
-	}
-	case V_LIST:
-		buf_addc(b, '[');
-		for (uint32_t i = 0; i < v->len; i++) {
-			if (i)
-				buf_addc(b, ',');
-			val_render_json(b, &v->u.items[i]);
-		}
-		buf_addc(b, ']');
-		break;
-	case V_ERR:
-		buf_adds(b, "null");
-		break;
-	default:
-		val_render_text(b, v);
-	}
-}
-
-/* A value as a script writes it: text quoted, a time after @, a list's
- * items the same way. */
-static void val_render_literal(struct buf *b, const struct val *v)
-{
-	switch (v->kind) {
-	case V_STR:
-	case V_ERR:
-		json_write_str(b, v->u.s, v->kind == V_STR ? v->len : strlen(v->u.s));
-		break;
-	case V_TIME:
-		buf_addc(b, '@');
-		time_format(b, v->u.i);
-		break;
-	case V_LIST:
-		buf_addc(b, '[');
-		for (uint32_t i = 0; i < v->len; i++) {
-			if (i)
-				buf_adds(b, ", ");
-			val_render_literal(b, &v->u.items[i]);
-		}
-		buf_addc(b, ']');
-		break;
-	default:
-		val_render_text(b, v);
-	}
-}
-
-void val_render_typed(struct buf *b, const struct val *v)
-{
-	val_render_literal(b, v);
-	buf_printf(b, " (%s)", val_kind_name(v));
-}
-
 static struct val concat(struct vm *vm, struct val *vals, int n)
 {
 	buf_clear(&vm->tmp);
@@ -860,9 +720,9 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			}
 			break;
 		case OPC_CALL: {
-			int argc = (int)(a & 0xFF);
+			int argc = (int)CALL_ARGC(a);
 			sp -= argc;
-			struct val r = builtins[a >> 8].fn(vm, sp, argc);
+			struct val r = builtins[CALL_BUILTIN(a)].fn(vm, sp, argc);
 			*sp++ = r;
 			break;
 		}
@@ -919,7 +779,7 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			engine_tag(vm, *sp, INSN_OP(w) == OPC_TAG);
 			break;
 		case OPC_MOVE:
-			journey_move(vm->eng, (uint32_t)(vm->cust - vm->eng->custs), (int)(a >> 12), (int)(a & 4095), vm->now,
+			journey_move(vm->eng, (uint32_t)(vm->cust - vm->eng->custs), (int)STAGE_JOURNEY(a), (int)STAGE_STAGE(a), vm->now,
 				     vm->bind[0]);
 			break;
 		case OPC_OBSERVE:

@@ -62,9 +62,5 @@ enum vm_result vm_eval_of(struct vm *vm, int rule, uint32_t entry, struct val *o
 /* Helpers shared with the builtins. */
 struct val vm_error(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct val vm_string(struct vm *vm, const char *s, size_t n);
-int val_truthy(const struct val *v);
-/* A data string as a number or time, when it reads as one. */
-int val_as_number(const struct val *v, struct val *out);
-const char *val_kind_name(const struct val *v);
 
 #endif

@@ -1,6 +1,7 @@
-/* disasm.c: `cxr disasm`, printed from the opcode table.
+/* bytecode.c: the instruction table (opcodes.h) and what reads it
+ * whole: the verifier and the disassembler.
  *
- * One line per instruction: address, source line, opcode, operand, then
+ * `cxr disasm` prints one line per instruction: address, source line, opcode, operand, then
  * what the operand names (a constant's value with its type, a field, a
  * builtin) and the instruction's effect from opcodes.h.  --trace shows
  * each instruction it runs with the same prog_insn_text, so that a trace
@@ -8,9 +9,120 @@
  */
 #include <string.h>
 
-#include "engine/engine.h"
-#include "prog.h"
 #include "base/timeutil.h"
+#include "prog.h"
+
+const char *const ty_name[] = {"any", "null", "bool", "int", "float", "string", "time", "duration", "list"};
+
+const struct op_info op_info[OPC__COUNT] = {
+#define OP(name, operand, pops, pushes, effect) {#name, OPND_##operand, pops, pushes, effect},
+#include "opcodes.h"
+#undef OP
+};
+
+/* ---- the verifier ---- */
+
+/* A handler puts back only the entries of depth_at it touched. */
+int bytecode_verify(struct prog *p, uint32_t entry, int nbinds, struct bytecode_scratch *s, uint32_t *bad)
+{
+	if (s->cap < p->ncode + 1) {
+		uint32_t cap = s->cap ? s->cap : 256;
+		while (cap < p->ncode + 1)
+			cap *= 2;
+		s->depth_at = mem_realloc(s->depth_at, sizeof *s->depth_at * cap);
+		for (uint32_t i = s->cap; i < cap; i++)
+			s->depth_at[i] = -1;
+		s->cap = cap;
+	}
+	int *depth_at = s->depth_at;
+	uint32_t touched = entry; /* the last entry of depth_at set */
+	int depth = 0, ok = 1;
+	uint32_t pc;
+	for (pc = entry; pc < p->ncode && ok; pc++) {
+		uint32_t w = p->code[pc];
+		unsigned op = INSN_OP(w);
+		uint32_t a = INSN_A(w);
+		if (op >= OPC__COUNT) {
+			ok = 0;
+			break;
+		}
+		if (depth_at[pc] >= 0 && depth_at[pc] != depth && pc != entry) {
+			/* A jump lands here: both paths must agree. */
+			ok = 0;
+			break;
+		}
+		const struct op_info *oi = &op_info[op];
+		int pops = oi->pops;
+		switch (oi->operand) {
+		case OPND_NONE: break;
+		case OPND_CONST: ok = a < (uint32_t)p->nconsts; break;
+		case OPND_LOCAL: ok = a < (uint32_t)p->max_locals; break;
+		case OPND_FIELD: ok = FIELD_SLOT(a) < (uint32_t)p->nslots && FIELD_BIND(a) < (uint32_t)nbinds; break;
+		case OPND_BIND: ok = a < (uint32_t)nbinds; break;
+		case OPND_VAR: ok = a < (uint32_t)p->nvars; break;
+		case OPND_JUMP: ok = a > pc && a <= p->ncode; break;
+		case OPND_CALL:
+			ok = CALL_BUILTIN(a) < (uint32_t)nbuiltins;
+			pops = (int)CALL_ARGC(a);
+			break;
+		case OPND_COUNT: pops = (int)a; break;
+		case OPND_GUARD: ok = a < (uint32_t)p->nguards; break;
+		case OPND_METRIC: ok = a < (uint32_t)p->nmetrics; break;
+		case OPND_BUDGET: ok = a < (uint32_t)p->nbudgets; break;
+		case OPND_REGEX: ok = a < (uint32_t)p->nregex; break;
+		case OPND_EMIT:
+			ok = a < (uint32_t)p->nemits;
+			pops = ok ? p->emits[a].nfields : 0;
+			break;
+		case OPND_TYPE: ok = a <= TY_LIST; break;
+		case OPND_QUERY: ok = a < (uint32_t)p->nhqueries; break;
+		case OPND_STAGE:
+			ok = STAGE_JOURNEY(a) < (uint32_t)p->njourneys &&
+			     STAGE_STAGE(a) < (uint32_t)p->journeys[STAGE_JOURNEY(a)].nstages;
+			break;
+		}
+		if (!ok)
+			break;
+		depth -= pops;
+		if (depth < 0) {
+			ok = 0;
+			break;
+		}
+		if (oi->operand == OPND_JUMP) {
+			/* ANDJ, ORJ, COALJ pop when they fall through and jump with
+			 * their operand still on the stack. */
+			int at_target = op == OPC_JUMP ? depth : depth + 1;
+			if (depth_at[a] >= 0 && depth_at[a] != at_target) {
+				ok = 0;
+				break;
+			}
+			depth_at[a] = at_target;
+			if (a > touched)
+				touched = a;
+		}
+		depth += oi->pushes;
+		if (depth > p->max_stack)
+			p->max_stack = depth;
+		if (op == OPC_HALT)
+			break;
+	}
+	*bad = pc;
+	if (pc > touched)
+		touched = pc;
+	for (uint32_t i = entry; i <= touched && i <= p->ncode; i++)
+		depth_at[i] = -1;
+	return ok ? 0 : -1;
+}
+
+
+void bytecode_scratch_free(struct bytecode_scratch *s)
+{
+	mem_free(s->depth_at);
+	s->depth_at = NULL;
+	s->cap = 0;
+}
+
+/* ---- the disassembler ---- */
 
 /* Which of the rule's events: its name, or its step number. */
 static void bind_text(const struct rule_info *ri, uint32_t bind, struct buf *b)
@@ -25,52 +137,55 @@ static void operand_text(const struct prog *p, const struct rule_info *ri, uint3
 {
 	uint32_t a = INSN_A(w);
 	switch (op_info[INSN_OP(w)].operand) {
-	case OPND_K:
+	case OPND_CONST:
 		val_render_typed(b, &p->consts[a]); /* 5m (duration), not "5m" */
 		break;
-	case OPND_S:
+	case OPND_FIELD:
 		bind_text(ri, FIELD_BIND(a), b);
 		buf_printf(b, ".%s", p->slots[FIELD_SLOT(a)].path);
 		break;
-	case OPND_X:
+	case OPND_BIND:
 		bind_text(ri, a, b);
 		break;
-	case OPND_V:
+	case OPND_VAR:
 		buf_printf(b, "customer.%s", p->vars[a]);
 		break;
-	case OPND_B:
-		buf_printf(b, "%s/%u", builtins[a >> 8].name, a & 0xFF);
+	case OPND_CALL:
+		buf_printf(b, "%s/%u", builtins[CALL_BUILTIN(a)].name, CALL_ARGC(a));
 		break;
-	case OPND_E:
+	case OPND_EMIT:
 		buf_printf(b, "%s {", p->emits[a].action);
 		for (int i = 0; i < p->emits[a].nfields; i++)
 			buf_printf(b, "%s%s", i ? ", " : "", p->emits[a].names[i]);
 		buf_adds(b, "}");
 		break;
-	case OPND_J:
+	case OPND_JUMP:
 		buf_printf(b, "-> %04u", a);
 		break;
-	case OPND_T:
+	case OPND_TYPE:
 		buf_printf(b, "to %s", ty_name[a]);
 		break;
-	case OPND_L:
+	case OPND_LOCAL:
 		buf_printf(b, "local %u", a);
 		break;
-	case OPND_N:
-		if (INSN_OP(w) == OPC_OBSERVE)
-			buf_printf(b, "metric %s", p->metrics[a].name);
-		else if (INSN_OP(w) == OPC_BUDGET)
-			buf_printf(b, "budget %s", p->budgets[a].name);
-		else
-			buf_printf(b, "%u", a);
+	case OPND_METRIC:
+		buf_printf(b, "metric %s", p->metrics[a].name);
 		break;
-	case OPND_R:
+	case OPND_BUDGET:
+		buf_printf(b, "budget %s", p->budgets[a].name);
+		break;
+	case OPND_COUNT:
+	case OPND_GUARD:
+		buf_printf(b, "%u", a);
+		break;
+	case OPND_REGEX:
 		buf_printf(b, "regex %u", a);
 		break;
-	case OPND_M:
-		buf_printf(b, "%s to %s", p->journeys[a >> 12].name, p->journeys[a >> 12].stages[a & 4095]);
+	case OPND_STAGE:
+		buf_printf(b, "%s to %s", p->journeys[STAGE_JOURNEY(a)].name,
+			   p->journeys[STAGE_JOURNEY(a)].stages[STAGE_STAGE(a)]);
 		break;
-	case OPND_Q: {
+	case OPND_QUERY: {
 		static const char *const kinds[] = {"count", "sum", "last", "first", "since", "last", "first", "count",
 						    "distinct"};
 		const struct history_query *q = &p->hqueries[a];
