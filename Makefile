@@ -24,7 +24,7 @@ BASE_SRC    = src/base/mem.c src/base/diag.c src/base/nametab.c src/base/value.c
 FRONT_SRC   = src/front/keywords.c src/front/ast.c src/front/syntax_hint.c
 VM_SRC      = src/vm/vm.c src/vm/builtins.c src/vm/bytecode.c
 COMPILE_SRC = src/compile/compile.c src/compile/compile_fn.c src/compile/compile_expr.c src/compile/compile_decl.c src/compile/guard_index.c
-ENGINE_SRC  = src/engine/engine.c src/engine/rejects.c src/engine/dispatch.c src/engine/pattern.c \
+ENGINE_SRC  = src/engine/engine.c src/engine/host.c src/engine/rejects.c src/engine/dispatch.c src/engine/pattern.c \
               src/engine/journey.c src/engine/measure.c src/engine/history.c
 IO_SRC      = src/io/ingest.c src/io/spill.c src/io/stream.c
 INSPECT_SRC = src/inspect/explain.c src/inspect/testrun.c src/inspect/summary.c src/inspect/against.c

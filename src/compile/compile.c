@@ -378,7 +378,7 @@ int comp_eval_now(struct comp *c, struct ast *e, struct val *out, enum ty *type)
 	}
 	if (ok) {
 		struct arena scratch = {0};
-		struct vm *vm = vm_new(c->p, NULL, &scratch);
+		struct vm *vm = vm_new(c->p, NULL, NULL, &scratch);
 		struct val v;
 		if (vm_eval(vm, entry, &v) != VM_FIRED || v.kind == V_ERR) {
 			comp_error(c, e->loc, "%s", v.kind == V_ERR ? v.u.s : "cannot evaluate this constant");

@@ -74,8 +74,8 @@ void comp_journeys(struct comp *c)
 			comp_error(c, aj->name.loc, "journey '%.*s' has no stage", (int)aj->name.len, aj->name.s);
 			continue;
 		}
-		if (aj->nstages > 4095) {
-			comp_error(c, aj->name.loc, "a journey has at most 4095 stages");
+		if (aj->nstages > MAX_STAGES) {
+			comp_error(c, aj->name.loc, "a journey has at most %d stages", MAX_STAGES);
 			continue;
 		}
 		p->journeys = mem_grow(p->journeys, (size_t)p->njourneys, sizeof *p->journeys);

@@ -34,7 +34,7 @@ struct engine *engine_new(const struct prog *p, struct diag *d)
 	e->prog = p;
 	e->diag = d;
 	e->stats = mem_alloc(sizeof *e->stats * (size_t)(p->nrules + 1));
-	e->vm = vm_new(p, e, &e->scratch);
+	e->vm = vm_new(p, &engine_vm_host, e, &e->scratch);
 	measure_init(e);
 	e->cust_mask = 1023;
 	e->cust_index = mem_alloc(sizeof *e->cust_index * (e->cust_mask + 1));

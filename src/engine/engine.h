@@ -9,25 +9,9 @@
 #include <stdint.h>
 
 #include "base/mem.h"
+#include "vm/event.h"
 #include "vm/prog.h"
 #include "base/value.h"
-
-/* The customer of an event whose type nothing reads: it only moves time. */
-#define EVENT_UNREAD UINT32_MAX
-/* The customer of a streamed event, made only once the stream accepts the
- * event (store_event_customer), so that a late reject makes no customer. */
-#define EVENT_CUSTOMER_LATER (UINT32_MAX - 1)
-
-/* One input event, with only the fields the prog reads (its slots). */
-struct event {
-	int64_t time;          /* ns */
-	uint32_t cust;         /* customer index */
-	int32_t type;          /* index into prog types, or -1 */
-	struct val type_name;  /* the type as written (null when absent) */
-	struct val *slots;     /* prog->nslots values */
-	uint32_t file;         /* index into the engine's file names */
-	uint64_t line;         /* line where the record starts */
-};
 
 /* A string or list owned by a customer record (copied out of the event). */
 struct owned {
@@ -392,6 +376,18 @@ uint32_t *groups_sorted(const struct groups *g);
 struct vm;
 void history_event(struct engine *e, const struct event *ev);
 struct val history_query(struct vm *vm, int query);
+
+/* The VM's host (host.c, vm/host.h): the effects of a handler on its
+ * customer and the run, defined in engine.c. */
+extern const struct vm_host engine_vm_host;
+int engine_once(struct vm *vm, struct val key);
+int engine_limit(struct vm *vm);
+void engine_emit(struct vm *vm, int response, struct val *fields);
+void engine_setvar(struct vm *vm, int var, struct val v);
+struct val engine_getvar(struct vm *vm, int var);
+struct val engine_tags(struct vm *vm);
+void engine_tag(struct vm *vm, struct val tag, int add);
+void engine_fire(struct vm *vm);
 void history_free(struct engine *e);
 
 /* explain.c */

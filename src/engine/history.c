@@ -130,7 +130,7 @@ static int filter_holds(struct vm *vm, const struct history_query *q, const stru
 		return 1;
 	struct engine *e = vm->eng;
 	if (!e->hvm)
-		e->hvm = vm_new(vm->p, e, vm->scratch);
+		e->hvm = vm_new(vm->p, &engine_vm_host, e, vm->scratch);
 	struct vm *h = e->hvm;
 	for (int i = 0; i < MAX_BINDS; i++)
 		h->bind[i] = i < q->nbinds - 1 ? vm->bind[i] : NULL;

@@ -54,11 +54,11 @@ extern const struct op_info op_info[OPC__COUNT]; /* bytecode.c */
 #define CALL_OPERAND(id, argc) (((uint32_t)(id) << 8) | (uint32_t)(argc))
 #define CALL_BUILTIN(a) ((a) >> 8)
 #define CALL_ARGC(a) ((a) & 0xFF)
-/* MOVE packs the journey and the stage (at most 4096 stages a journey). */
+/* MOVE packs the journey and the stage: 12 bits of stage. */
 #define STAGE_OPERAND(journey, stage) (((uint32_t)(journey) << 12) | (uint32_t)(stage))
 #define STAGE_JOURNEY(a) ((a) >> 12)
 #define STAGE_STAGE(a) ((a) & 4095)
-#define MAX_STAGES 4096
+#define MAX_STAGES 4095
 
 /* Static types: what the compiler knows of a value. */
 enum ty { TY_ANY, TY_NULL, TY_BOOL, TY_INT, TY_FLOAT, TY_STR, TY_TIME, TY_DUR, TY_LIST };

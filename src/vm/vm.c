@@ -17,10 +17,11 @@
 #include "base/json.h"
 #include "base/timeutil.h"
 
-struct vm *vm_new(const struct prog *p, struct engine *eng, struct arena *scratch)
+struct vm *vm_new(const struct prog *p, const struct vm_host *host, struct engine *eng, struct arena *scratch)
 {
 	struct vm *vm = mem_alloc(sizeof *vm);
 	vm->p = p;
+	vm->host = host;
 	vm->eng = eng;
 	vm->stack = mem_alloc(sizeof *vm->stack * (size_t)(p->max_stack + 1));
 	vm->locals = mem_alloc(sizeof *vm->locals * (size_t)(p->max_locals + 1));
@@ -466,16 +467,6 @@ static struct val regex_match(struct vm *vm, struct val v, uint32_t r)
 	return vm_error(vm, "regex match failed: %s", (char *)msg);
 }
 
-/* Set by the engine: the customer-state effects of a handler. */
-int engine_once(struct vm *vm, struct val key);
-int engine_limit(struct vm *vm);
-void engine_emit(struct vm *vm, int desc, struct val *fields);
-void engine_setvar(struct vm *vm, int var, struct val v);
-struct val engine_getvar(struct vm *vm, int var);
-struct val engine_tags(struct vm *vm);
-void engine_tag(struct vm *vm, struct val tag, int add);
-void engine_fire(struct vm *vm);
-
 /* --trace: one line per instruction as disasm lists it, with the stack
  * as the instruction finds it (its top with its type). */
 static void trace_insn(struct vm *vm, uint32_t pc, const struct val *sp)
@@ -568,21 +559,21 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			*sp++ = vm->bind[a]->type_name;
 			break;
 		case OPC_EVKEY:
-			*sp++ = val_str(cust_key(vm->cust), vm->cust->keylen);
+			*sp++ = vm->host->customer_key(vm);
 			break;
 		case OPC_VAR:
-			*sp++ = engine_getvar(vm, (int)a);
+			*sp++ = vm->host->getvar(vm, (int)a);
 			break;
 		case OPC_SETVAR:
 			--sp;
 			STOP_IF_ERR(*sp);
-			engine_setvar(vm, (int)a, *sp);
+			vm->host->setvar(vm, (int)a, *sp);
 			break;
 		case OPC_TAGS:
-			*sp++ = engine_tags(vm);
+			*sp++ = vm->host->tags(vm);
 			break;
 		case OPC_HIST:
-			*sp++ = history_query(vm, (int)a);
+			*sp++ = vm->host->history(vm, (int)a);
 			break;
 		case OPC_CONV:
 			sp[-1] = convert(vm, sp[-1], (enum ty)a);
@@ -753,13 +744,13 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			STOP_IF_ERR(*sp);
 			if (__builtin_expect(vm->explain, 0))
 				mark(vm, pc - 1, *sp, val_null(), 1);
-			if (!engine_once(vm, *sp)) {
+			if (!vm->host->once(vm, *sp)) {
 				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
 			}
 			break;
 		case OPC_LIMIT:
-			if (!engine_limit(vm)) {
+			if (!vm->host->limit(vm)) {
 				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
 			}
@@ -769,37 +760,36 @@ static enum vm_result run(struct vm *vm, uint32_t pc, struct val *result)
 			sp -= n;
 			for (int i = 0; i < n; i++)
 				STOP_IF_ERR(sp[i]);
-			engine_emit(vm, (int)a, sp);
+			vm->host->emit(vm, (int)a, sp);
 			break;
 		}
 		case OPC_TAG:
 		case OPC_UNTAG:
 			--sp;
 			STOP_IF_ERR(*sp);
-			engine_tag(vm, *sp, INSN_OP(w) == OPC_TAG);
+			vm->host->tag(vm, *sp, INSN_OP(w) == OPC_TAG);
 			break;
 		case OPC_MOVE:
-			journey_move(vm->eng, (uint32_t)(vm->cust - vm->eng->custs), (int)STAGE_JOURNEY(a), (int)STAGE_STAGE(a), vm->now,
-				     vm->bind[0]);
+			vm->host->move(vm, (int)STAGE_JOURNEY(a), (int)STAGE_STAGE(a));
 			break;
 		case OPC_OBSERVE:
 			sp -= 2;
 			STOP_IF_ERR(sp[0]);
 			STOP_IF_ERR(sp[1]);
-			if (measure_observe(vm->eng, (int)a, &sp[0], &sp[1]) < 0) {
+			if (vm->host->observe(vm, (int)a, &sp[0], &sp[1]) < 0) {
 				vm->err = vm_error(vm, "metric %s cannot observe %s", p->metrics[a].name, val_kind_name(&sp[0]));
 				vm->err_pc = pc - 1;
 				return VM_ERROR;
 			}
 			break;
 		case OPC_BUDGET:
-			if (!measure_budget_ok(vm->eng, vm->rule, (uint32_t)(vm->cust - vm->eng->custs), (int)a, vm->now)) {
+			if (!vm->host->budget_ok(vm, (int)a)) {
 				vm->stop_pc = pc - 1;
 				return VM_SKIPPED;
 			}
 			break;
 		case OPC_FIRE:
-			engine_fire(vm);
+			vm->host->fire(vm);
 			break;
 		case OPC__COUNT:
 			return VM_ERROR;

@@ -1,7 +1,7 @@
 /* vm.h: the bytecode interpreter.
  *
- * A handler runs on a value stack with the rule's locals; the event and
- * the customer are read through the engine.  Runtime errors are values
+ * A handler runs on a value stack with the rule's locals; it reads the
+ * events bound to it, and asks its host (host.h) for the customer.  Runtime errors are values
  * (V_ERR) until they reach a guard or a response, where they stop the
  * handler and are reported with the rule, its source line and the event.
  */
@@ -9,13 +9,18 @@
 #define CXR_VM_H
 
 #include "base/diag.h"
-#include "engine/engine.h"
-#include "prog.h"
 #include "base/tzone.h"
+#include "event.h"
+#include "host.h"
+#include "prog.h"
+
+struct engine;
+struct customer;
 
 struct vm {
 	const struct prog *p;
-	struct engine *eng;          /* NULL when evaluating constants */
+	const struct vm_host *host;  /* NULL when evaluating constants */
+	struct engine *eng;          /* the host's state, which the VM does not read */
 	struct val *stack;
 	struct val *locals;
 	struct arena *scratch;       /* strings made while running */
@@ -23,7 +28,7 @@ struct vm {
 	pcre2_match_context *mctx;
 	const struct event *bind[MAX_BINDS]; /* the rule's events (bind[0]: `on E as x`) */
 	int64_t now;                 /* event time of the firing: the response's `at` */
-	struct customer *cust;
+	struct customer *cust;       /* the host's customer, set by the host before a run */
 	int rule;                    /* rule being run */
 	uint32_t err_pc;             /* where a runtime error stopped the handler */
 	struct val err;              /* the error, or null */
@@ -48,7 +53,7 @@ struct vm_mark {
 
 enum vm_result { VM_FIRED, VM_SKIPPED, VM_ERROR };
 
-struct vm *vm_new(const struct prog *p, struct engine *eng, struct arena *scratch);
+struct vm *vm_new(const struct prog *p, const struct vm_host *host, struct engine *eng, struct arena *scratch);
 void vm_free(struct vm *vm);
 /* Run one rule's handler on the events in vm->bind, for vm->cust. */
 enum vm_result vm_run_rule(struct vm *vm, int rule);
