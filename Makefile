@@ -12,8 +12,12 @@ BIN      ?= cxr
 OPT      ?= -O2
 WARN     ?= -Wall -Wextra -Werror
 CFLAGS   ?= $(OPT) -g
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -I$(BUILD) -MMD -MP
+# Position-independent and hidden: the same objects make libcxr.a and
+# libcxr.so, which exports only what include/cxr.h declares.
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Isrc -I$(BUILD) -MMD -MP
 LDLIBS   = -lpcre2-8 -lm -pthread
+VERSION  := $(shell sed -n 's/^\#define CXR_VERSION "\(.*\)"/\1/p' include/cxr.h)
+SONAME   = libcxr.so.$(firstword $(subst ., ,$(VERSION)))
 FLEX     ?= flex
 BISON    ?= bison
 DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev python3 tzdata tmux jq mawk
@@ -45,7 +49,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all layers test example deps sanitize bench clean fuzz fuzz-build
-all: deps $(BIN)
+all: deps $(BIN) $(BUILD)/libcxr.so
 
 # Missing Debian packages are installed when we are root, and named
 # exactly otherwise.
@@ -70,6 +74,16 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libcxr.a
 
 $(BUILD)/libcxr.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libcxr.so: $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -o $(BUILD)/libcxr.so.$(VERSION) $^ $(LDLIBS)
+	ln -sf libcxr.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf libcxr.so.$(VERSION) $@
+
+# The API's unit test again, linked against the shared library.
+$(BUILD)/tests/test_api_shared: tests/unit/test_api.c $(BUILD)/libcxr.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lcxr -Wl,-rpath,'$$ORIGIN/..'
 
 $(BUILD)/%.o: src/%.c | $(BUILD)/parser.h
 	@mkdir -p $(@D)
@@ -98,7 +112,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcxr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcxr.a $(LDLIBS)
 
-test: all $(UNIT_TESTS) $(TEST_TOOLS)
+test: all $(UNIT_TESTS) $(BUILD)/tests/test_api_shared $(TEST_TOOLS)
 	@BUILD=$(BUILD) CXR=./$(BIN) sh tests/run.sh
 
 example: all

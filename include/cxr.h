@@ -27,6 +27,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden: what this header
+ * declares is all that libcxr.so exports. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 typedef struct cxr cxr;
 
 /* Where text goes: p[0..n) is not NUL-terminated. */
@@ -313,6 +319,10 @@ cxr_log *cxr_log_read(cxr *h, const char *path);
 size_t cxr_log_count(const cxr_log *l);
 const char *cxr_log_record(const cxr_log *l, size_t i, int64_t *time, uint64_t *line);
 void cxr_log_free(cxr_log *l);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

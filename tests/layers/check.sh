@@ -67,8 +67,23 @@ for l in $LAYERS; do
 	}'
 done > "$tmp/symbols"
 
+# 3. The shared library exports the API and nothing else.
+if [ -f "$BUILD/libcxr.so" ]; then
+	nm -D --defined-only "$BUILD/libcxr.so" | awk '$3 !~ /^cxr_/ { printf "%s: exports %s, which is not in include/cxr.h\n", so, $3 }' \
+		so="$BUILD/libcxr.so" > "$tmp/exports"
+	nm -D --defined-only "$BUILD/libcxr.so" | grep -q ' cxr_new$' ||
+		echo "$BUILD/libcxr.so: does not export cxr_new" >> "$tmp/exports"
+else
+	echo "$BUILD/libcxr.so: not built" > "$tmp/exports"
+fi
+
 n_inc=$(grep -c . "$tmp/includes")
 n_sym=$(grep -c . "$tmp/symbols")
-cat "$tmp/includes" "$tmp/symbols"
-echo "layers: $n_inc upward includes, $n_sym upward symbol references"
-[ "$n_inc" = 0 ] && [ "$n_sym" = 0 ]
+n_exp=$(grep -c . "$tmp/exports")
+cat "$tmp/includes" "$tmp/symbols" "$tmp/exports"
+echo "layers: $n_inc upward includes, $n_sym upward symbol references, $n_exp exports beyond cxr_*"
+# As tests/run.sh counts: each layer's includes, its symbols, and the exports.
+failed=0
+for n in $n_inc $n_sym $n_exp; do [ "$n" = 0 ] || failed=$((failed + 1)); done
+echo "layers: $((3 - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
