@@ -395,8 +395,6 @@ static const char *sig_name(char want)
 	}
 }
 
-extern const char *const builtin_sigs[];
-
 static enum ty comp_call(struct comp *c, struct ast *e)
 {
 	if (comp_is_history_call(c, e))
@@ -487,7 +485,7 @@ static enum ty comp_call(struct comp *c, struct ast *e)
 			      bi->max_args, e->nkids);
 		return bi->result;
 	}
-	const char *sig = builtin_sigs[b];
+	const char *sig = bi->args;
 	for (int i = 0; i < e->nkids; i++) {
 		enum ty t = comp_expr(c, e->kids[i]);
 		size_t siglen = strlen(sig);

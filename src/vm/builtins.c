@@ -1,10 +1,10 @@
 /* builtins.c: the built-in functions, one table row each.
  *
- * A row gives the name, the argument counts, the static result type, the
- * implementation and a line of help; builtin_sigs gives each argument's
- * expected kind for the compiler's checks (one letter per argument, the
- * last letter repeats: a any, n number, s string, t time, d duration,
- * l list, z a time zone, checked when the script writes it out).
+ * A row gives the name, the argument counts, the static result type, each
+ * argument's expected kind for the compiler's checks (one letter per
+ * argument, the last letter repeats: a any, n number, s string, t time,
+ * d duration, l list, z a time zone, checked when the script writes it
+ * out), the implementation and a line of help.
  */
 #include <math.h>
 #include <stdio.h>
@@ -423,40 +423,34 @@ static struct val bi_format(struct vm *vm, struct val *a, int n)
 }
 
 const struct builtin builtins[] = {
-	{"time", 1, 1, TY_TIME, bi_time, "time(x): text (RFC 3339) or epoch seconds/ms as a time"},
-	{"duration", 1, 1, TY_DUR, bi_duration, "duration(x): text such as \"5m\", or seconds, as a duration"},
-	{"int", 1, 1, TY_INT, bi_int, "int(x): a whole number (truncates)"},
-	{"float", 1, 1, TY_FLOAT, bi_float, "float(x): a number"},
-	{"string", 1, 1, TY_STR, bi_string, "string(x): x as text"},
-	{"seconds", 1, 1, TY_FLOAT, bi_seconds, "seconds(d): a duration in seconds"},
-	{"minutes", 1, 1, TY_FLOAT, bi_minutes, "minutes(d): a duration in minutes (13m gives 13)"},
-	{"hours", 1, 1, TY_FLOAT, bi_hours, "hours(d): a duration in hours"},
-	{"days", 1, 1, TY_FLOAT, bi_days, "days(d): a duration in days"},
-	{"date", 1, 2, TY_STR, bi_date, "date(t [, zone]): \"YYYY-MM-DD\""},
-	{"hour", 1, 2, TY_INT, bi_hour, "hour(t [, zone]): 0-23"},
-	{"weekday", 1, 2, TY_INT, bi_weekday, "weekday(t [, zone]): 1 (Monday) to 7 (Sunday)"},
-	{"lower", 1, 1, TY_STR, bi_lower, "lower(s): ASCII letters in lower case"},
-	{"upper", 1, 1, TY_STR, bi_upper, "upper(s): ASCII letters in upper case"},
-	{"trim", 1, 1, TY_STR, bi_trim, "trim(s): without surrounding blanks"},
-	{"len", 1, 1, TY_INT, bi_len, "len(x): characters of a string, items of a list"},
-	{"contains", 2, 2, TY_BOOL, bi_contains, "contains(s, part)"},
-	{"starts_with", 2, 2, TY_BOOL, bi_starts_with, "starts_with(s, prefix)"},
-	{"ends_with", 2, 2, TY_BOOL, bi_ends_with, "ends_with(s, suffix)"},
-	{"round", 1, 1, TY_ANY, bi_round, "round(x): nearest whole number"},
-	{"floor", 1, 1, TY_ANY, bi_floor, "floor(x)"},
-	{"ceil", 1, 1, TY_ANY, bi_ceil, "ceil(x)"},
-	{"abs", 1, 1, TY_ANY, bi_abs, "abs(x): of a number or a duration"},
-	{"min", 1, -1, TY_ANY, bi_min, "min(a, b, ...): of numbers, durations or times; nulls skipped"},
-	{"max", 1, -1, TY_ANY, bi_max, "max(a, b, ...)"},
-	{"hash", 1, 1, TY_INT, bi_hash, "hash(x): a stable non-negative 63-bit hash of x's text"},
-	{"coalesce", 1, -1, TY_ANY, bi_coalesce, "coalesce(a, b, ...): the first that is not null"},
-	{"format", 2, 3, TY_STR, bi_format, "format(n, decimals) or format(t, \"%Y-%m-%d\" [, zone])"},
+	{"time", 1, 1, TY_TIME, "a", bi_time, "time(x): text (RFC 3339) or epoch seconds/ms as a time"},
+	{"duration", 1, 1, TY_DUR, "a", bi_duration, "duration(x): text such as \"5m\", or seconds, as a duration"},
+	{"int", 1, 1, TY_INT, "a", bi_int, "int(x): a whole number (truncates)"},
+	{"float", 1, 1, TY_FLOAT, "a", bi_float, "float(x): a number"},
+	{"string", 1, 1, TY_STR, "a", bi_string, "string(x): x as text"},
+	{"seconds", 1, 1, TY_FLOAT, "d", bi_seconds, "seconds(d): a duration in seconds"},
+	{"minutes", 1, 1, TY_FLOAT, "d", bi_minutes, "minutes(d): a duration in minutes (13m gives 13)"},
+	{"hours", 1, 1, TY_FLOAT, "d", bi_hours, "hours(d): a duration in hours"},
+	{"days", 1, 1, TY_FLOAT, "d", bi_days, "days(d): a duration in days"},
+	{"date", 1, 2, TY_STR, "tz", bi_date, "date(t [, zone]): \"YYYY-MM-DD\""},
+	{"hour", 1, 2, TY_INT, "tz", bi_hour, "hour(t [, zone]): 0-23"},
+	{"weekday", 1, 2, TY_INT, "tz", bi_weekday, "weekday(t [, zone]): 1 (Monday) to 7 (Sunday)"},
+	{"lower", 1, 1, TY_STR, "a", bi_lower, "lower(s): ASCII letters in lower case"},
+	{"upper", 1, 1, TY_STR, "a", bi_upper, "upper(s): ASCII letters in upper case"},
+	{"trim", 1, 1, TY_STR, "a", bi_trim, "trim(s): without surrounding blanks"},
+	{"len", 1, 1, TY_INT, "a", bi_len, "len(x): characters of a string, items of a list"},
+	{"contains", 2, 2, TY_BOOL, "aa", bi_contains, "contains(s, part)"},
+	{"starts_with", 2, 2, TY_BOOL, "aa", bi_starts_with, "starts_with(s, prefix)"},
+	{"ends_with", 2, 2, TY_BOOL, "aa", bi_ends_with, "ends_with(s, suffix)"},
+	{"round", 1, 1, TY_ANY, "n", bi_round, "round(x): nearest whole number"},
+	{"floor", 1, 1, TY_ANY, "n", bi_floor, "floor(x)"},
+	{"ceil", 1, 1, TY_ANY, "n", bi_ceil, "ceil(x)"},
+	{"abs", 1, 1, TY_ANY, "a", bi_abs, "abs(x): of a number or a duration"},
+	{"min", 1, -1, TY_ANY, "a", bi_min, "min(a, b, ...): of numbers, durations or times; nulls skipped"},
+	{"max", 1, -1, TY_ANY, "a", bi_max, "max(a, b, ...)"},
+	{"hash", 1, 1, TY_INT, "a", bi_hash, "hash(x): a stable non-negative 63-bit hash of x's text"},
+	{"coalesce", 1, -1, TY_ANY, "a", bi_coalesce, "coalesce(a, b, ...): the first that is not null"},
+	{"format", 2, 3, TY_STR, "aaz", bi_format, "format(n, decimals) or format(t, \"%Y-%m-%d\" [, zone])"},
 };
 const int nbuiltins = sizeof builtins / sizeof builtins[0];
 
-const char *const builtin_sigs[] = {
-	"a", "a", "a", "a", "a", "d", "d", "d", "d", "tz", "tz", "tz", "a", "a", "a", "a",
-	"aa", "aa", "aa", "n", "n", "n", "a", "a", "a", "a", "a", "aaz",
-};
-_Static_assert(sizeof builtin_sigs / sizeof builtin_sigs[0] == sizeof builtins / sizeof builtins[0],
-	       "one signature per builtin");

@@ -190,6 +190,7 @@ struct builtin {
 	const char *name;
 	int min_args, max_args;
 	enum ty result;
+	const char *args; /* each argument's kind, for the compiler (builtins.c) */
 	builtin_fn fn;
 	const char *doc;
 };
