@@ -115,22 +115,22 @@ script:
 	;
 
 toplevel:
-	  IMPORT STRING                      { script_import(ctx, @$, $2); }
+	  IMPORT STRING                      { ast_script_import(ctx, @$, $2); }
 	| INPUT '{' settings '}'
-	| CONST name '=' expr                { script_const(ctx, $2, $4); }
-	| event_decl                         { script_event(ctx, $1); }
-	| FN name '(' opt_params ')' '=' expr { script_fn(ctx, $2, $4, $7); }
-	| rule                               { script_rule(ctx, $1); }
-	| test                               { script_test(ctx, $1); }
-	| JOURNEY name '{' journey_body '}'  { $4->name = $2; script_journey(ctx, $4); }
-	| decl                               { script_decl(ctx, $1); }
+	| CONST name '=' expr                { ast_script_const(ctx, $2, $4); }
+	| event_decl                         { ast_script_event(ctx, $1); }
+	| FN name '(' opt_params ')' '=' expr { ast_script_fn(ctx, $2, $4, $7); }
+	| rule                               { ast_script_rule(ctx, $1); }
+	| test                               { ast_script_test(ctx, $1); }
+	| JOURNEY name '{' journey_body '}'  { $4->name = $2; ast_script_journey(ctx, $4); }
+	| decl                               { ast_script_decl(ctx, $1); }
 	| error END
 	| error '}'
 	;
 
 settings:
 	  %empty
-	| settings name '=' expr             { script_setting(ctx, $2, $4); }
+	| settings name '=' expr             { ast_script_setting(ctx, $2, $4); }
 	;
 
 event_decl:
@@ -138,8 +138,8 @@ event_decl:
 	;
 
 schema_fields:
-	  %empty                            { $$ = event_new(ctx, (struct ast_name){0}); }
-	| schema_fields name ':' name opt_comma { $$ = $1; event_field(ctx, $$, $2, $4); }
+	  %empty                            { $$ = ast_event_new(ctx, (struct ast_name){0}); }
+	| schema_fields name ':' name opt_comma { $$ = $1; ast_event_field(ctx, $$, $2, $4); }
 	;
 
 opt_comma: %empty | ',' ;
@@ -150,31 +150,31 @@ opt_params:
 	;
 
 params:
-	  name                              { $$ = name_chain(ctx, NULL, $1); }
-	| params ',' name                   { $$ = name_chain(ctx, $1, $3); }
+	  name                              { $$ = ast_name_chain(ctx, NULL, $1); }
+	| params ',' name                   { $$ = ast_name_chain(ctx, $1, $3); }
 	;
 
 journey_body:
-	  %empty                             { $$ = journey_new(ctx, (struct ast_name){0}); }
-	| journey_body STAGE name ON stage_types { $$ = $1; journey_stage(ctx, $$, $3, $5); }
+	  %empty                             { $$ = ast_journey_new(ctx, (struct ast_name){0}); }
+	| journey_body STAGE name ON stage_types { $$ = $1; ast_journey_stage(ctx, $$, $3, $5); }
 	;
 
 stage_types:
-	  name                               { $$ = name_chain(ctx, NULL, $1); }
-	| stage_types ',' name               { $$ = name_chain(ctx, $1, $3); }
+	  name                               { $$ = ast_name_chain(ctx, NULL, $1); }
+	| stage_types ',' name               { $$ = ast_name_chain(ctx, $1, $3); }
 	;
 
 decl:
-	  METRIC name ':' name               { $$ = decl_new(ctx, @$, D_METRIC, $2); $$->agg = $4; }
-	| METRIC name ':' name BY name       { $$ = decl_new(ctx, @$, D_METRIC, $2); $$->agg = $4; $$->by = $6; }
+	  METRIC name ':' name               { $$ = ast_decl_new(ctx, @$, D_METRIC, $2); $$->agg = $4; }
+	| METRIC name ':' name BY name       { $$ = ast_decl_new(ctx, @$, D_METRIC, $2); $$->agg = $4; $$->by = $6; }
 	| SLA name ':' types opt_as ARROW types opt_as opt_where WITHIN expr FOR expr opt_by_expr
-	                                     { $$ = decl_new(ctx, @$, D_SLA, $2);
-	                                       $$->from = decl_step(ctx, $4, $5, NULL, NULL);
-	                                       $$->to = decl_step(ctx, $7, $8, $9, $11);
+	                                     { $$ = ast_decl_new(ctx, @$, D_SLA, $2);
+	                                       $$->from = ast_decl_step(ctx, $4, $5, NULL, NULL);
+	                                       $$->to = ast_decl_step(ctx, $7, $8, $9, $11);
 	                                       $$->target = $13; $$->by_expr = $14; }
-	| GOAL name ':' types WITHIN expr    { $$ = decl_new(ctx, @$, D_GOAL, $2);
-	                                       $$->to = decl_step(ctx, $4, (struct ast_name){0}, NULL, $6); }
-	| BUDGET name ':' expr PER expr      { $$ = decl_new(ctx, @$, D_BUDGET, $2); $$->amount = $4; $$->per = $6; }
+	| GOAL name ':' types WITHIN expr    { $$ = ast_decl_new(ctx, @$, D_GOAL, $2);
+	                                       $$->to = ast_decl_step(ctx, $4, (struct ast_name){0}, NULL, $6); }
+	| BUDGET name ':' expr PER expr      { $$ = ast_decl_new(ctx, @$, D_BUDGET, $2); $$->amount = $4; $$->per = $6; }
 	;
 
 opt_by_expr:
@@ -187,27 +187,27 @@ rule:
 	;
 
 rule_head:
-	  RULE name                          { $$ = rule_new(ctx, @$, $2); }
-	| RULE name STRING                   { $$ = rule_new(ctx, @$, $2); rule_doc(ctx, $$, $3); }
+	  RULE name                          { $$ = ast_rule_new(ctx, @$, $2); }
+	| RULE name STRING                   { $$ = ast_rule_new(ctx, @$, $2); ast_rule_doc(ctx, $$, $3); }
 	;
 
 rule_body:
-	  rule_head ON types opt_as          { $$ = $1; rule_on_types(ctx, $$, $3, $4); }
-	| rule_head ON ANY opt_as            { $$ = $1; rule_on_any(ctx, $$, $4); }
-	| rule_head ON INT types opt_as WITHIN expr { $$ = $1; rule_on_repeat(ctx, $$, ast_int(ctx, @3, $3), $4, $5, $7); }
-	| rule_head ON ENTER name '.' name   { $$ = $1; rule_on_stage(ctx, $$, T_ENTER, $4, $6, NULL); }
-	| rule_head ON EXIT name '.' name    { $$ = $1; rule_on_stage(ctx, $$, T_EXIT, $4, $6, NULL); }
-	| rule_head ON STUCK name '.' name FOR expr { $$ = $1; rule_on_stage(ctx, $$, T_STUCK, $4, $6, $8); }
-	| rule_head ON BREACH name           { $$ = $1; rule_on_stage(ctx, $$, T_BREACH, $4, (struct ast_name){0}, NULL); }
+	  rule_head ON types opt_as          { $$ = $1; ast_rule_on_types(ctx, $$, $3, $4); }
+	| rule_head ON ANY opt_as            { $$ = $1; ast_rule_on_any(ctx, $$, $4); }
+	| rule_head ON INT types opt_as WITHIN expr { $$ = $1; ast_rule_on_repeat(ctx, $$, ast_int(ctx, @3, $3), $4, $5, $7); }
+	| rule_head ON ENTER name '.' name   { $$ = $1; ast_rule_on_stage(ctx, $$, T_ENTER, $4, $6, NULL); }
+	| rule_head ON EXIT name '.' name    { $$ = $1; ast_rule_on_stage(ctx, $$, T_EXIT, $4, $6, NULL); }
+	| rule_head ON STUCK name '.' name FOR expr { $$ = $1; ast_rule_on_stage(ctx, $$, T_STUCK, $4, $6, $8); }
+	| rule_head ON BREACH name           { $$ = $1; ast_rule_on_stage(ctx, $$, T_BREACH, $4, (struct ast_name){0}, NULL); }
 	| rule_body THEN opt_no types opt_as opt_where WITHIN expr
-	                                     { $$ = $1; rule_then(ctx, $$, @2, (int)$3, $4, $5, $6, $8); }
-	| rule_body clause                   { $$ = $1; rule_clause(ctx, $$, $2); }
-	| rule_body ONCE                     { $$ = $1; rule_once(ctx, $$, @2, NULL); }
-	| rule_body ONCE PER expr            { $$ = $1; rule_once(ctx, $$, @2, $4); }
-	| rule_body LIMIT expr PER CUSTOMER PER expr { $$ = $1; rule_limit(ctx, $$, @2, $3, $7); }
-	| rule_body PRIORITY expr            { $$ = $1; rule_priority(ctx, $$, @2, $3); }
-	| rule_body HOLDOUT expr             { $$ = $1; rule_holdout(ctx, $$, @2, $3); }
-	| rule_body HOLDOUT expr STRING      { $$ = $1; rule_holdout(ctx, $$, @2, $3); rule_salt(ctx, $$, $4); }
+	                                     { $$ = $1; ast_rule_then(ctx, $$, @2, (int)$3, $4, $5, $6, $8); }
+	| rule_body clause                   { $$ = $1; ast_rule_clause(ctx, $$, $2); }
+	| rule_body ONCE                     { $$ = $1; ast_rule_once(ctx, $$, @2, NULL); }
+	| rule_body ONCE PER expr            { $$ = $1; ast_rule_once(ctx, $$, @2, $4); }
+	| rule_body LIMIT expr PER CUSTOMER PER expr { $$ = $1; ast_rule_limit(ctx, $$, @2, $3, $7); }
+	| rule_body PRIORITY expr            { $$ = $1; ast_rule_priority(ctx, $$, @2, $3); }
+	| rule_body HOLDOUT expr             { $$ = $1; ast_rule_holdout(ctx, $$, @2, $3); }
+	| rule_body HOLDOUT expr STRING      { $$ = $1; ast_rule_holdout(ctx, $$, @2, $3); ast_rule_salt(ctx, $$, $4); }
 	;
 
 opt_no:
@@ -221,8 +221,8 @@ opt_where:
 	;
 
 types:
-	  name                               { $$ = name_chain(ctx, NULL, $1); }
-	| types '|' name                     { $$ = name_chain(ctx, $1, $3); }
+	  name                               { $$ = ast_name_chain(ctx, NULL, $1); }
+	| types '|' name                     { $$ = ast_name_chain(ctx, $1, $3); }
 	;
 
 opt_as:
@@ -231,16 +231,16 @@ opt_as:
 	;
 
 clause:
-	  WHEN expr                          { $$ = clause_new(ctx, @$, C_WHEN, (struct ast_name){0}, $2); }
-	| UNLESS expr                        { $$ = clause_new(ctx, @$, C_UNLESS, (struct ast_name){0}, $2); }
-	| LET name '=' expr                  { $$ = clause_new(ctx, @$, C_LET, $2, $4); }
-	| EMIT name opt_field_inits          { $$ = clause_emit(ctx, @$, $2, $3); }
-	| SET CUSTOMER '.' name '=' expr     { $$ = clause_new(ctx, @$, C_SET, $4, $6); }
-	| TAG expr                           { $$ = clause_new(ctx, @$, C_TAG, (struct ast_name){0}, $2); }
-	| UNTAG expr                         { $$ = clause_new(ctx, @$, C_UNTAG, (struct ast_name){0}, $2); }
-	| MOVE name TO name                  { $$ = clause_new(ctx, @$, C_MOVE, $2, NULL); $$->name2 = $4; }
-	| OBSERVE name expr opt_by_expr      { $$ = clause_new(ctx, @$, C_OBSERVE, $2, $3); $$->expr2 = $4; }
-	| SPEND name                         { $$ = clause_new(ctx, @$, C_SPEND, $2, NULL); }
+	  WHEN expr                          { $$ = ast_clause_new(ctx, @$, C_WHEN, (struct ast_name){0}, $2); }
+	| UNLESS expr                        { $$ = ast_clause_new(ctx, @$, C_UNLESS, (struct ast_name){0}, $2); }
+	| LET name '=' expr                  { $$ = ast_clause_new(ctx, @$, C_LET, $2, $4); }
+	| EMIT name opt_field_inits          { $$ = ast_clause_emit(ctx, @$, $2, $3); }
+	| SET CUSTOMER '.' name '=' expr     { $$ = ast_clause_new(ctx, @$, C_SET, $4, $6); }
+	| TAG expr                           { $$ = ast_clause_new(ctx, @$, C_TAG, (struct ast_name){0}, $2); }
+	| UNTAG expr                         { $$ = ast_clause_new(ctx, @$, C_UNTAG, (struct ast_name){0}, $2); }
+	| MOVE name TO name                  { $$ = ast_clause_new(ctx, @$, C_MOVE, $2, NULL); $$->name2 = $4; }
+	| OBSERVE name expr opt_by_expr      { $$ = ast_clause_new(ctx, @$, C_OBSERVE, $2, $3); $$->expr2 = $4; }
+	| SPEND name                         { $$ = ast_clause_new(ctx, @$, C_SPEND, $2, NULL); }
 	;
 
 opt_field_inits:
@@ -250,8 +250,8 @@ opt_field_inits:
 	;
 
 field_inits:
-	  name ':' expr                      { $$ = field_chain(ctx, NULL, $1, $3); }
-	| field_inits ',' name ':' expr      { $$ = field_chain(ctx, $1, $3, $5); }
+	  name ':' expr                      { $$ = ast_field_chain(ctx, NULL, $1, $3); }
+	| field_inits ',' name ':' expr      { $$ = ast_field_chain(ctx, $1, $3, $5); }
 	;
 
 test:
@@ -259,25 +259,25 @@ test:
 	;
 
 test_body:
-	  TEST STRING                        { $$ = test_new(ctx, @$, $2); }
-	| test_body step                     { $$ = $1; test_step(ctx, $$, $2); }
+	  TEST STRING                        { $$ = ast_test_new(ctx, @$, $2); }
+	| test_body step                     { $$ = $1; ast_test_step(ctx, $$, $2); }
 	;
 
 step:
-	  GIVEN name opt_field_inits         { $$ = step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; }
-	| GIVEN name opt_field_inits AT expr { $$ = step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; $$->at = $5; }
-	| GIVEN name opt_field_inits AFTER expr { $$ = step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; $$->after = $5; }
-	| ADVANCE expr                       { $$ = step_new(ctx, @$, TS_ADVANCE); $$->expr = $2; }
-	| EXPECT name opt_field_inits        { $$ = step_new(ctx, @$, TS_EXPECT); $$->name = $2; $$->fields = $3; }
-	| EXPECT NO name opt_field_inits     { $$ = step_new(ctx, @$, TS_EXPECT_NO); $$->name = $3; $$->fields = $4; }
-	| EXPECT STAGE name '=' name         { $$ = step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $5; }
-	| EXPECT STAGE name EQ name          { $$ = step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $5; }
-	| EXPECT CUSTOMER '.' name EQ expr   { $$ = step_new(ctx, @$, TS_EXPECT_EXPR); $$->name = $4; $$->expr = $6; }
+	  GIVEN name opt_field_inits         { $$ = ast_step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; }
+	| GIVEN name opt_field_inits AT expr { $$ = ast_step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; $$->at = $5; }
+	| GIVEN name opt_field_inits AFTER expr { $$ = ast_step_new(ctx, @$, TS_GIVEN); $$->name = $2; $$->fields = $3; $$->after = $5; }
+	| ADVANCE expr                       { $$ = ast_step_new(ctx, @$, TS_ADVANCE); $$->expr = $2; }
+	| EXPECT name opt_field_inits        { $$ = ast_step_new(ctx, @$, TS_EXPECT); $$->name = $2; $$->fields = $3; }
+	| EXPECT NO name opt_field_inits     { $$ = ast_step_new(ctx, @$, TS_EXPECT_NO); $$->name = $3; $$->fields = $4; }
+	| EXPECT STAGE name '=' name         { $$ = ast_step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $5; }
+	| EXPECT STAGE name EQ name          { $$ = ast_step_new(ctx, @$, TS_EXPECT_STAGE); $$->name = $3; $$->name2 = $5; }
+	| EXPECT CUSTOMER '.' name EQ expr   { $$ = ast_step_new(ctx, @$, TS_EXPECT_EXPR); $$->name = $4; $$->expr = $6; }
 	;
 
 name:
 	  IDENT
-	| STRING                             { $$ = str_to_name(ctx, @1, $1); }
+	| STRING                             { $$ = ast_str_to_name(ctx, @1, $1); }
 	| soft_keyword
 	;
 

@@ -168,7 +168,6 @@ void comp_decl_dispatch(struct comp *c, int index);
 void comp_move(struct comp *c, struct ast_clause *cl);
 void comp_observe(struct comp *c, struct ast_clause *cl);
 int comp_budget_ref(struct comp *c, const struct ast_name *n);
-const char *agg_name(enum agg a);
 int comp_is_history_call(struct comp *c, struct ast *e);
 void comp_tests(struct comp *c, int file);
 enum ty comp_history(struct comp *c, struct ast *e, const struct ast_name *field);

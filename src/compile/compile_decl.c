@@ -114,23 +114,6 @@ void comp_journeys(struct comp *c)
 	}
 }
 
-static const struct {
-	const char *name;
-	enum agg agg;
-} aggs[] = {
-	{"count", AGG_COUNT}, {"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN},   {"max", AGG_MAX},
-	{"p50", AGG_P50},     {"p90", AGG_P90}, {"p99", AGG_P99}, {"nps", AGG_NPS},   {"csat", AGG_CSAT},
-	{"rate", AGG_RATE},
-};
-
-const char *agg_name(enum agg a)
-{
-	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
-		if (aggs[i].agg == a)
-			return aggs[i].name;
-	return "?";
-}
-
 static int64_t decl_duration(struct comp *c, struct ast *e, const char *what)
 {
 	struct val v;
@@ -152,14 +135,14 @@ static void comp_metric(struct comp *c, struct ast_decl *d)
 		return;
 	}
 	int found = -1;
-	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
-		if (comp_name_is(&d->agg, aggs[i].name))
-			found = (int)i;
+	for (int i = 0; i < AGG__COUNT; i++)
+		if (comp_name_is(&d->agg, agg_names[i]))
+			found = i;
 	if (found < 0) {
 		struct suggest sg;
 		suggest_init(&sg, d->agg.s, d->agg.len);
-		for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
-			suggest_try(&sg, aggs[i].name, strlen(aggs[i].name));
+		for (int i = 0; i < AGG__COUNT; i++)
+			suggest_try(&sg, agg_names[i], strlen(agg_names[i]));
 		comp_error(c, d->agg.loc, "unknown aggregate '%.*s' (count sum avg min max p50 p90 p99 nps csat rate)%s",
 			   (int)d->agg.len, d->agg.s, suggest_hint(&sg, &c->tmp));
 		return;
@@ -168,7 +151,7 @@ static void comp_metric(struct comp *c, struct ast_decl *d)
 	struct metric_info *m = &p->metrics[p->nmetrics];
 	m->name = arena_strndup(&p->arena, d->name.s, d->name.len);
 	nametab_put(&c->metric_names, m->name, d->name.len, p->nmetrics++);
-	m->agg = aggs[found].agg;
+	m->agg = (enum agg)found;
 	m->by = d->by.s ? arena_strndup(&p->arena, d->by.s, d->by.len) : NULL;
 }
 

@@ -142,7 +142,7 @@ struct ast *ast_string(struct parse_ctx *c, struct loc loc, struct str_lit lit)
 	return nested_kids(c, n);
 }
 
-struct ast_name str_to_name(struct parse_ctx *c, struct loc loc, struct str_lit lit)
+struct ast_name ast_str_to_name(struct parse_ctx *c, struct loc loc, struct str_lit lit)
 {
 	struct ast_name n = {"", 0, loc};
 	if (lit.nparts == 1 && !lit.parts[0].is_expr) {
@@ -277,7 +277,7 @@ static void *list_push(struct parse_ctx *c, void *list, size_t elem, size_t *ind
 	return h + 1;
 }
 
-struct ast_name *name_chain(struct parse_ctx *c, struct ast_name *list, struct ast_name n)
+struct ast_name *ast_name_chain(struct parse_ctx *c, struct ast_name *list, struct ast_name n)
 {
 	size_t i;
 	struct ast_name *out = list_push(c, list, sizeof *out, &i);
@@ -293,7 +293,7 @@ static int names_count(const struct ast_name *list)
 	return count;
 }
 
-struct ast_rule *rule_new(struct parse_ctx *c, struct loc loc, struct ast_name name)
+struct ast_rule *ast_rule_new(struct parse_ctx *c, struct loc loc, struct ast_name name)
 {
 	struct ast_rule *r = arena_zalloc(c->arena, sizeof *r);
 	r->name = name;
@@ -304,9 +304,9 @@ struct ast_rule *rule_new(struct parse_ctx *c, struct loc loc, struct ast_name n
 	return r;
 }
 
-void rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc)
+void ast_rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc)
 {
-	struct ast_name n = str_to_name(c, r->loc, doc);
+	struct ast_name n = ast_str_to_name(c, r->loc, doc);
 	r->doc = n.s;
 }
 
@@ -319,7 +319,7 @@ static struct ast_step *rule_add_step(struct parse_ctx *c, struct ast_rule *r)
 	return &r->steps[r->nsteps++];
 }
 
-void rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *types, struct ast_name as)
+void ast_rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *types, struct ast_name as)
 {
 	r->trigger = T_EVENTS;
 	struct ast_step *st = rule_add_step(c, r);
@@ -329,7 +329,7 @@ void rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *typ
 	st->loc = types[0].loc;
 }
 
-void rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as)
+void ast_rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as)
 {
 	r->trigger = T_ANY;
 	struct ast_step *st = rule_add_step(c, r);
@@ -337,16 +337,16 @@ void rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as)
 	st->loc = r->loc;
 }
 
-void rule_on_repeat(struct parse_ctx *c, struct ast_rule *r, struct ast *n, struct ast_name *types, struct ast_name as,
+void ast_rule_on_repeat(struct parse_ctx *c, struct ast_rule *r, struct ast *n, struct ast_name *types, struct ast_name as,
 		    struct ast *within)
 {
-	rule_on_types(c, r, types, as);
+	ast_rule_on_types(c, r, types, as);
 	r->trigger = T_REPEAT;
 	r->repeat_n = n;
 	r->steps[0].within = within;
 }
 
-void rule_on_stage(struct parse_ctx *c, struct ast_rule *r, int kind, struct ast_name journey, struct ast_name stage,
+void ast_rule_on_stage(struct parse_ctx *c, struct ast_rule *r, int kind, struct ast_name journey, struct ast_name stage,
 		   struct ast *stuck_for)
 {
 	struct ast_step *st = rule_add_step(c, r);
@@ -357,7 +357,7 @@ void rule_on_stage(struct parse_ctx *c, struct ast_rule *r, int kind, struct ast
 	r->stuck_for = stuck_for;
 }
 
-void rule_then(struct parse_ctx *c, struct ast_rule *r, struct loc loc, int negated, struct ast_name *types,
+void ast_rule_then(struct parse_ctx *c, struct ast_rule *r, struct loc loc, int negated, struct ast_name *types,
 	       struct ast_name as, struct ast *where, struct ast *within)
 {
 	if (r->clauses) {
@@ -380,7 +380,7 @@ void rule_then(struct parse_ctx *c, struct ast_rule *r, struct loc loc, int nega
 	st->loc = loc;
 }
 
-struct ast_clause *clause_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name, struct ast *e)
+struct ast_clause *ast_clause_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name, struct ast *e)
 {
 	struct ast_clause *cl = arena_zalloc(c->arena, sizeof *cl);
 	cl->kind = (uint8_t)kind;
@@ -390,7 +390,7 @@ struct ast_clause *clause_new(struct parse_ctx *c, struct loc loc, int kind, str
 	return cl;
 }
 
-struct ast_field_init *field_chain(struct parse_ctx *c, struct ast_field_init *list, struct ast_name n, struct ast *value)
+struct ast_field_init *ast_field_chain(struct parse_ctx *c, struct ast_field_init *list, struct ast_name n, struct ast *value)
 {
 	size_t i;
 	struct ast_field_init *out = list_push(c, list, sizeof *out, &i);
@@ -399,16 +399,16 @@ struct ast_field_init *field_chain(struct parse_ctx *c, struct ast_field_init *l
 	return out;
 }
 
-struct ast_clause *clause_emit(struct parse_ctx *c, struct loc loc, struct ast_name name, struct ast_field_init *fields)
+struct ast_clause *ast_clause_emit(struct parse_ctx *c, struct loc loc, struct ast_name name, struct ast_field_init *fields)
 {
-	struct ast_clause *cl = clause_new(c, loc, C_EMIT, name, NULL);
+	struct ast_clause *cl = ast_clause_new(c, loc, C_EMIT, name, NULL);
 	cl->fields = fields;
 	while (fields && fields[cl->nfields].name.s)
 		cl->nfields++;
 	return cl;
 }
 
-void rule_clause(struct parse_ctx *c, struct ast_rule *r, struct ast_clause *cl)
+void ast_rule_clause(struct parse_ctx *c, struct ast_rule *r, struct ast_clause *cl)
 {
 	(void)c;
 	struct ast_clause **p = &r->clauses;
@@ -423,7 +423,7 @@ static void modifier_twice(struct parse_ctx *c, struct loc loc, const char *what
 	c->errors++;
 }
 
-void rule_once(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *key)
+void ast_rule_once(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *key)
 {
 	if (r->has_once)
 		modifier_twice(c, loc, "once");
@@ -445,7 +445,7 @@ static int const_int(struct parse_ctx *c, struct ast *e, const char *what, int64
 	return -1;
 }
 
-void rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n, struct ast *per)
+void ast_rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n, struct ast *per)
 {
 	if (r->has_limit)
 		modifier_twice(c, loc, "limit");
@@ -461,7 +461,7 @@ void rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct 
 	}
 }
 
-void rule_priority(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n)
+void ast_rule_priority(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n)
 {
 	if (r->has_priority)
 		modifier_twice(c, loc, "priority");
@@ -473,7 +473,7 @@ void rule_priority(struct parse_ctx *c, struct ast_rule *r, struct loc loc, stru
 	const_int(c, n, "the priority", &r->priority);
 }
 
-void rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *pct)
+void ast_rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *pct)
 {
 	if (r->has_holdout)
 		modifier_twice(c, loc, "holdout");
@@ -495,15 +495,15 @@ void rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struc
 		s_->list##_tail = &(item)->next;                              \
 	} while (0)
 
-void script_rule(struct parse_ctx *c, struct ast_rule *r)
+void ast_script_rule(struct parse_ctx *c, struct ast_rule *r)
 {
 	c->open_kind = NULL;
 	APPEND(rules, r);
 }
 
-void script_import(struct parse_ctx *c, struct loc loc, struct str_lit path)
+void ast_script_import(struct parse_ctx *c, struct loc loc, struct str_lit path)
 {
-	struct ast_name n = str_to_name(c, loc, path);
+	struct ast_name n = ast_str_to_name(c, loc, path);
 	struct ast_import *im = arena_zalloc(c->arena, sizeof *im);
 	im->path = n.s;
 	im->len = n.len;
@@ -511,7 +511,7 @@ void script_import(struct parse_ctx *c, struct loc loc, struct str_lit path)
 	APPEND(imports, im);
 }
 
-void script_setting(struct parse_ctx *c, struct ast_name name, struct ast *value)
+void ast_script_setting(struct parse_ctx *c, struct ast_name name, struct ast *value)
 {
 	struct ast_setting *st = arena_zalloc(c->arena, sizeof *st);
 	st->name = name;
@@ -519,7 +519,7 @@ void script_setting(struct parse_ctx *c, struct ast_name name, struct ast *value
 	APPEND(settings, st);
 }
 
-void script_const(struct parse_ctx *c, struct ast_name name, struct ast *value)
+void ast_script_const(struct parse_ctx *c, struct ast_name name, struct ast *value)
 {
 	struct ast_const *k = arena_zalloc(c->arena, sizeof *k);
 	k->name = name;
@@ -527,14 +527,14 @@ void script_const(struct parse_ctx *c, struct ast_name name, struct ast *value)
 	APPEND(consts, k);
 }
 
-struct ast_event *event_new(struct parse_ctx *c, struct ast_name name)
+struct ast_event *ast_event_new(struct parse_ctx *c, struct ast_name name)
 {
 	struct ast_event *e = arena_zalloc(c->arena, sizeof *e);
 	e->name = name;
 	return e;
 }
 
-void event_field(struct parse_ctx *c, struct ast_event *e, struct ast_name field, struct ast_name type)
+void ast_event_field(struct parse_ctx *c, struct ast_event *e, struct ast_name field, struct ast_name type)
 {
 	/* Grow by doubling at 4, 8, 16...: a long schema costs O(n). */
 	int n = e->nfields;
@@ -550,9 +550,9 @@ void event_field(struct parse_ctx *c, struct ast_event *e, struct ast_name field
 	e->nfields++;
 }
 
-void script_event(struct parse_ctx *c, struct ast_event *e) { APPEND(events, e); }
+void ast_script_event(struct parse_ctx *c, struct ast_event *e) { APPEND(events, e); }
 
-void script_fn(struct parse_ctx *c, struct ast_name name, struct ast_name *params, struct ast *body)
+void ast_script_fn(struct parse_ctx *c, struct ast_name name, struct ast_name *params, struct ast *body)
 {
 	struct ast_fn *f = arena_zalloc(c->arena, sizeof *f);
 	f->name = name;
@@ -562,10 +562,10 @@ void script_fn(struct parse_ctx *c, struct ast_name name, struct ast_name *param
 	APPEND(fns, f);
 }
 
-struct ast_test *test_new(struct parse_ctx *c, struct loc loc, struct str_lit name)
+struct ast_test *ast_test_new(struct parse_ctx *c, struct loc loc, struct str_lit name)
 {
 	struct ast_test *t = arena_zalloc(c->arena, sizeof *t);
-	struct ast_name n = str_to_name(c, loc, name);
+	struct ast_name n = ast_str_to_name(c, loc, name);
 	t->name = n.s;
 	t->loc = loc;
 	c->open_kind = "test";
@@ -574,7 +574,7 @@ struct ast_test *test_new(struct parse_ctx *c, struct loc loc, struct str_lit na
 	return t;
 }
 
-struct ast_test_step *step_new(struct parse_ctx *c, struct loc loc, int kind)
+struct ast_test_step *ast_step_new(struct parse_ctx *c, struct loc loc, int kind)
 {
 	struct ast_test_step *s = arena_zalloc(c->arena, sizeof *s);
 	s->kind = (uint8_t)kind;
@@ -582,7 +582,7 @@ struct ast_test_step *step_new(struct parse_ctx *c, struct loc loc, int kind)
 	return s;
 }
 
-void test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s)
+void ast_test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s)
 {
 	(void)c;
 	struct ast_test_step **p = &t->steps;
@@ -593,20 +593,20 @@ void test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s)
 		s->nfields++;
 }
 
-void script_test(struct parse_ctx *c, struct ast_test *t)
+void ast_script_test(struct parse_ctx *c, struct ast_test *t)
 {
 	c->open_kind = NULL;
 	APPEND(tests, t);
 }
 
-struct ast_journey *journey_new(struct parse_ctx *c, struct ast_name name)
+struct ast_journey *ast_journey_new(struct parse_ctx *c, struct ast_name name)
 {
 	struct ast_journey *j = arena_zalloc(c->arena, sizeof *j);
 	j->name = name;
 	return j;
 }
 
-void journey_stage(struct parse_ctx *c, struct ast_journey *j, struct ast_name name, struct ast_name *types)
+void ast_journey_stage(struct parse_ctx *c, struct ast_journey *j, struct ast_name name, struct ast_name *types)
 {
 	struct ast_stage *st = arena_zalloc(c->arena, sizeof *st * (size_t)(j->nstages + 1));
 	if (j->nstages)
@@ -618,9 +618,9 @@ void journey_stage(struct parse_ctx *c, struct ast_journey *j, struct ast_name n
 	j->nstages++;
 }
 
-void script_journey(struct parse_ctx *c, struct ast_journey *j) { APPEND(journeys, j); }
+void ast_script_journey(struct parse_ctx *c, struct ast_journey *j) { APPEND(journeys, j); }
 
-struct ast_decl *decl_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name)
+struct ast_decl *ast_decl_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name)
 {
 	struct ast_decl *d = arena_zalloc(c->arena, sizeof *d);
 	d->kind = (uint8_t)kind;
@@ -629,7 +629,7 @@ struct ast_decl *decl_new(struct parse_ctx *c, struct loc loc, int kind, struct 
 	return d;
 }
 
-struct ast_step decl_step(struct parse_ctx *c, struct ast_name *types, struct ast_name as, struct ast *where,
+struct ast_step ast_decl_step(struct parse_ctx *c, struct ast_name *types, struct ast_name as, struct ast *where,
 			  struct ast *within)
 {
 	(void)c;
@@ -643,7 +643,7 @@ struct ast_step decl_step(struct parse_ctx *c, struct ast_name *types, struct as
 	return st;
 }
 
-void script_decl(struct parse_ctx *c, struct ast_decl *d) { APPEND(decls, d); }
+void ast_script_decl(struct parse_ctx *c, struct ast_decl *d) { APPEND(decls, d); }
 
 /* x["name"]: always a data field, even when the name is time, type or
  * customer, which x.name reserves for the event's own properties. */
@@ -728,7 +728,7 @@ struct ast *ast_filter(struct parse_ctx *c, struct loc loc, struct ast_name as, 
 	return nested(c, n, nest_of(cond) + 1, nest_of(cond));
 }
 
-void rule_salt(struct parse_ctx *c, struct ast_rule *r, struct str_lit salt)
+void ast_rule_salt(struct parse_ctx *c, struct ast_rule *r, struct str_lit salt)
 {
-	r->salt = str_to_name(c, r->loc, salt).s;
+	r->salt = ast_str_to_name(c, r->loc, salt).s;
 }

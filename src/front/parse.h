@@ -84,47 +84,47 @@ struct ast *ast_match(struct parse_ctx *c, struct loc loc, int negate, struct as
 struct ast *ast_chain(struct ast *list, struct ast *item);
 struct ast *ast_list(struct parse_ctx *c, struct loc loc, struct ast *chain);
 
-struct ast_name str_to_name(struct parse_ctx *c, struct loc loc, struct str_lit lit);
+struct ast_name ast_str_to_name(struct parse_ctx *c, struct loc loc, struct str_lit lit);
 struct ast_name keyword_name(struct parse_ctx *c, struct loc loc, const char *word);
 
-struct ast_rule *rule_new(struct parse_ctx *c, struct loc loc, struct ast_name name);
-void rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc);
-void rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *types, struct ast_name as);
-void rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as);
-void rule_on_repeat(struct parse_ctx *c, struct ast_rule *r, struct ast *n, struct ast_name *types, struct ast_name as,
+struct ast_rule *ast_rule_new(struct parse_ctx *c, struct loc loc, struct ast_name name);
+void ast_rule_doc(struct parse_ctx *c, struct ast_rule *r, struct str_lit doc);
+void ast_rule_on_types(struct parse_ctx *c, struct ast_rule *r, struct ast_name *types, struct ast_name as);
+void ast_rule_on_any(struct parse_ctx *c, struct ast_rule *r, struct ast_name as);
+void ast_rule_on_repeat(struct parse_ctx *c, struct ast_rule *r, struct ast *n, struct ast_name *types, struct ast_name as,
 		    struct ast *within);
-void rule_on_stage(struct parse_ctx *c, struct ast_rule *r, int kind, struct ast_name journey, struct ast_name stage,
+void ast_rule_on_stage(struct parse_ctx *c, struct ast_rule *r, int kind, struct ast_name journey, struct ast_name stage,
 		   struct ast *stuck_for);
-void rule_then(struct parse_ctx *c, struct ast_rule *r, struct loc loc, int negated, struct ast_name *types,
+void ast_rule_then(struct parse_ctx *c, struct ast_rule *r, struct loc loc, int negated, struct ast_name *types,
 	       struct ast_name as, struct ast *where, struct ast *within);
-struct ast_journey *journey_new(struct parse_ctx *c, struct ast_name name);
-void journey_stage(struct parse_ctx *c, struct ast_journey *j, struct ast_name name, struct ast_name *types);
-void script_journey(struct parse_ctx *c, struct ast_journey *j);
-struct ast_decl *decl_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name);
-struct ast_step decl_step(struct parse_ctx *c, struct ast_name *types, struct ast_name as, struct ast *where,
+struct ast_journey *ast_journey_new(struct parse_ctx *c, struct ast_name name);
+void ast_journey_stage(struct parse_ctx *c, struct ast_journey *j, struct ast_name name, struct ast_name *types);
+void ast_script_journey(struct parse_ctx *c, struct ast_journey *j);
+struct ast_decl *ast_decl_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name);
+struct ast_step ast_decl_step(struct parse_ctx *c, struct ast_name *types, struct ast_name as, struct ast *where,
 			  struct ast *within);
-void script_decl(struct parse_ctx *c, struct ast_decl *d);
-struct ast_name *name_chain(struct parse_ctx *c, struct ast_name *list, struct ast_name n);
-void rule_clause(struct parse_ctx *c, struct ast_rule *r, struct ast_clause *cl);
-struct ast_clause *clause_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name, struct ast *e);
-struct ast_clause *clause_emit(struct parse_ctx *c, struct loc loc, struct ast_name name, struct ast_field_init *fields);
-struct ast_field_init *field_chain(struct parse_ctx *c, struct ast_field_init *list, struct ast_name n, struct ast *value);
-void rule_once(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *key);
-void rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n, struct ast *per);
-void rule_priority(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n);
-void rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *pct);
-void rule_salt(struct parse_ctx *c, struct ast_rule *r, struct str_lit salt);
-void script_rule(struct parse_ctx *c, struct ast_rule *r);
-void script_import(struct parse_ctx *c, struct loc loc, struct str_lit path);
-void script_setting(struct parse_ctx *c, struct ast_name name, struct ast *value);
-void script_const(struct parse_ctx *c, struct ast_name name, struct ast *value);
-struct ast_event *event_new(struct parse_ctx *c, struct ast_name name);
-void event_field(struct parse_ctx *c, struct ast_event *e, struct ast_name field, struct ast_name type);
-void script_event(struct parse_ctx *c, struct ast_event *e);
-void script_fn(struct parse_ctx *c, struct ast_name name, struct ast_name *params, struct ast *body);
-struct ast_test *test_new(struct parse_ctx *c, struct loc loc, struct str_lit name);
-struct ast_test_step *step_new(struct parse_ctx *c, struct loc loc, int kind);
-void test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s);
-void script_test(struct parse_ctx *c, struct ast_test *t);
+void ast_script_decl(struct parse_ctx *c, struct ast_decl *d);
+struct ast_name *ast_name_chain(struct parse_ctx *c, struct ast_name *list, struct ast_name n);
+void ast_rule_clause(struct parse_ctx *c, struct ast_rule *r, struct ast_clause *cl);
+struct ast_clause *ast_clause_new(struct parse_ctx *c, struct loc loc, int kind, struct ast_name name, struct ast *e);
+struct ast_clause *ast_clause_emit(struct parse_ctx *c, struct loc loc, struct ast_name name, struct ast_field_init *fields);
+struct ast_field_init *ast_field_chain(struct parse_ctx *c, struct ast_field_init *list, struct ast_name n, struct ast *value);
+void ast_rule_once(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *key);
+void ast_rule_limit(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n, struct ast *per);
+void ast_rule_priority(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *n);
+void ast_rule_holdout(struct parse_ctx *c, struct ast_rule *r, struct loc loc, struct ast *pct);
+void ast_rule_salt(struct parse_ctx *c, struct ast_rule *r, struct str_lit salt);
+void ast_script_rule(struct parse_ctx *c, struct ast_rule *r);
+void ast_script_import(struct parse_ctx *c, struct loc loc, struct str_lit path);
+void ast_script_setting(struct parse_ctx *c, struct ast_name name, struct ast *value);
+void ast_script_const(struct parse_ctx *c, struct ast_name name, struct ast *value);
+struct ast_event *ast_event_new(struct parse_ctx *c, struct ast_name name);
+void ast_event_field(struct parse_ctx *c, struct ast_event *e, struct ast_name field, struct ast_name type);
+void ast_script_event(struct parse_ctx *c, struct ast_event *e);
+void ast_script_fn(struct parse_ctx *c, struct ast_name name, struct ast_name *params, struct ast *body);
+struct ast_test *ast_test_new(struct parse_ctx *c, struct loc loc, struct str_lit name);
+struct ast_test_step *ast_step_new(struct parse_ctx *c, struct loc loc, int kind);
+void ast_test_step(struct parse_ctx *c, struct ast_test *t, struct ast_test_step *s);
+void ast_script_test(struct parse_ctx *c, struct ast_test *t);
 
 #endif

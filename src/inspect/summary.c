@@ -11,7 +11,6 @@
 #include "base/sketch.h"
 #include "base/timeutil.h"
 
-const char *agg_name(enum agg a);
 
 #define PLURAL(n) ((n) == 1 ? "" : "s")
 
@@ -103,6 +102,7 @@ static double metric_value(enum agg agg, const struct agg_state *a)
 	case AGG_NPS: return 100.0 * ((double)a->hits - (double)a->misses) / (double)a->n;
 	case AGG_CSAT: return 100.0 * (double)a->hits / (double)a->n;
 	case AGG_RATE: return 100.0 * (double)a->hits / (double)a->n;
+	case AGG__COUNT: break;
 	}
 	return NAN;
 }
@@ -226,14 +226,14 @@ static void metrics_part(struct engine *e, struct buf *b, int json)
 			if (m)
 				buf_addc(b, ',');
 			put_key(b, mi->name);
-			buf_printf(b, "{\"aggregate\":\"%s\",\"by\":", agg_name(mi->agg));
+			buf_printf(b, "{\"aggregate\":\"%s\",\"by\":", agg_names[mi->agg]);
 			if (mi->by)
 				json_write_str(b, mi->by, strlen(mi->by));
 			else
 				buf_adds(b, "null");
 			buf_adds(b, ",\"groups\":{");
 		} else {
-			buf_printf(b, "metric %s (%s%s%s):", mi->name, agg_name(mi->agg), mi->by ? " by " : "",
+			buf_printf(b, "metric %s (%s%s%s):", mi->name, agg_names[mi->agg], mi->by ? " by " : "",
 				   mi->by ? mi->by : "");
 			if (!g->n)
 				buf_adds(b, " nothing observed");

@@ -31,13 +31,13 @@
 #include "stats.h"
 #include "base/timeutil.h"
 
-const struct kind_info kinds[NKIND] = {
+const struct kind_info stats_kinds[NKIND] = {
 	{"int", "int"},   {"float", "float"},       {"bool", "bool"},   {"string", "string"},
 	{"time", "time"}, {"duration", "duration"}, {"json", "string"},
 };
 
-const char *const role_name[NROLES] = {"key", "time", "type"};
-const char *const role_option[NROLES] = {"--key", "--time", "--type"};
+const char *const stats_role_name[NROLES] = {"key", "time", "type"};
+const char *const stats_role_option[NROLES] = {"--key", "--time", "--type"};
 /* ---- strings ---- */
 
 static uint64_t stats_hash(const char *s, size_t n)

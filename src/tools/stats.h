@@ -38,7 +38,7 @@ struct kind_info {
 	const char *name;   /* in the report */
 	const char *schema; /* in a suggested `event` schema */
 };
-extern const struct kind_info kinds[NKIND];
+extern const struct kind_info stats_kinds[NKIND];
 
 /* Features of a timestamp; a format is a combination of them. */
 enum {
@@ -54,8 +54,8 @@ enum {
 
 /* The roles of fields; the order of struct cxr_stats_options. */
 enum { R_KEY, R_TIME, R_TYPE, NROLES };
-extern const char *const role_name[NROLES];
-extern const char *const role_option[NROLES];
+extern const char *const stats_role_name[NROLES];
+extern const char *const stats_role_option[NROLES];
 
 /* An open-addressing table of strings (field names, types, customers):
  * each string gets an index in insertion order. */

@@ -88,7 +88,7 @@ static const char *prof_type(const struct fprof *p, int *kind)
 	if (n == 0)
 		return "empty";
 	if (n == 1)
-		return kinds[only].name;
+		return stats_kinds[only].name;
 	if (n == 2 && p->kinds[K_INT] && p->kinds[K_FLOAT]) {
 		*kind = K_FLOAT;
 		return "float";
@@ -256,10 +256,10 @@ static void suggest_script(struct stats *s, struct summary *sum, int ntypes)
 	for (int k = 0; k < NROLES; k++) {
 		const struct role *r = &s->role[k];
 		if (!r->name) {
-			buf_printf(&b, "  # %s = ...   (no %s field found)\n", role_name[k], role_name[k]);
+			buf_printf(&b, "  # %s = ...   (no %s field found)\n", stats_role_name[k], stats_role_name[k]);
 			continue;
 		}
-		buf_printf(&b, "  %-4s = ", role_name[k]);
+		buf_printf(&b, "  %-4s = ", stats_role_name[k]);
 		if (r->nested && r->nested == r->present)
 			script_path(&b, h, r);
 		else
@@ -306,7 +306,7 @@ static void suggest_script(struct stats *s, struct summary *sum, int ntypes)
 				buf_add(&b, fd->name, fd->len);
 			else
 				quote_name(&b, fd->name, fd->len);
-			buf_printf(&b, ": %s", kind >= 0 ? kinds[kind].schema : "string");
+			buf_printf(&b, ": %s", kind >= 0 ? stats_kinds[kind].schema : "string");
 			if (kind == K_JSON)
 				buf_adds(&b, "   # JSON text");
 			else if (!strcmp(ty, "empty"))
@@ -315,7 +315,7 @@ static void suggest_script(struct stats *s, struct summary *sum, int ntypes)
 				int order[NKIND], n = kinds_by_count(p, order);
 				buf_adds(&b, "   # mixed:");
 				for (int k = 0; k < n; k++) {
-					buf_printf(&b, "%s %s ", k ? "," : "", kinds[order[k]].name);
+					buf_printf(&b, "%s %s ", k ? "," : "", stats_kinds[order[k]].name);
 					pct(&b, p->kinds[order[k]], p->filled);
 				}
 			}
@@ -409,14 +409,14 @@ static void text_problems(struct stats *s, struct buf *b, const struct problem *
 static void text_role(struct stats *s, struct buf *b, int k)
 {
 	const struct role *r = &s->role[k];
-	buf_printf(b, "%s:%s", role_name[k], k == R_KEY ? "  " : " ");
+	buf_printf(b, "%s:%s", stats_role_name[k], k == R_KEY ? "  " : " ");
 	if (!r->name) {
 		buf_adds(b, "none found (looked for ");
 		for (int c = 0; src_field_names[k][c]; c++)
 			buf_printf(b, "%s%s", c ? ", " : "", src_field_names[k][c]);
 		buf_adds(b, "); fields seen: ");
 		fields_seen(s, b, 0);
-		buf_printf(b, "; name it with %s FIELD\n", role_option[k]);
+		buf_printf(b, "; name it with %s FIELD\n", stats_role_option[k]);
 		return;
 	}
 	put_name(b, r->name, r->len);
@@ -574,7 +574,7 @@ static void text_type_fields(struct stats *s, struct buf *b, const struct etype 
 		if (p->filled && kind < 0) {
 			int order[NKIND], n = kinds_by_count(p, order);
 			for (int k = 0; k < n; k++) {
-				buf_printf(&cell, "%s%s ", k ? ", " : "(", kinds[order[k]].name);
+				buf_printf(&cell, "%s%s ", k ? ", " : "(", stats_kinds[order[k]].name);
 				pct(&cell, p->kinds[order[k]], p->filled);
 			}
 			buf_adds(&cell, ") ");
@@ -719,7 +719,7 @@ static void json_problems(struct stats *s, struct buf *b, const struct problem *
 static void json_role(struct stats *s, struct buf *b, int k)
 {
 	const struct role *r = &s->role[k];
-	buf_printf(b, ",\"%s\":{\"field\":", role_name[k]);
+	buf_printf(b, ",\"%s\":{\"field\":", stats_role_name[k]);
 	if (r->name)
 		json_write_str(b, r->name, r->len);
 	else
@@ -767,7 +767,7 @@ static void json_field(struct stats *s, struct buf *b, const struct etype *t, ui
 	int n = 0;
 	for (int k = 0; k < NKIND; k++)
 		if (p->kinds[k])
-			buf_printf(b, "%s\"%s\":%llu", n++ ? "," : "", kinds[k].name, (unsigned long long)p->kinds[k]);
+			buf_printf(b, "%s\"%s\":%llu", n++ ? "," : "", stats_kinds[k].name, (unsigned long long)p->kinds[k]);
 	buf_addc(b, '}');
 	if (p->kinds[K_INT] + p->kinds[K_FLOAT]) {
 		buf_adds(b, ",\"min\":");

@@ -14,6 +14,12 @@
 
 const char *const ty_name[] = {"any", "null", "bool", "int", "float", "string", "time", "duration", "list"};
 
+const char *const agg_names[AGG__COUNT] = {
+	[AGG_COUNT] = "count", [AGG_SUM] = "sum", [AGG_AVG] = "avg",   [AGG_MIN] = "min",   [AGG_MAX] = "max",
+	[AGG_P50] = "p50",     [AGG_P90] = "p90", [AGG_P99] = "p99",   [AGG_NPS] = "nps",   [AGG_CSAT] = "csat",
+	[AGG_RATE] = "rate",
+};
+
 const struct op_info op_info[OPC__COUNT] = {
 #define OP(name, operand, pops, pushes, effect) {#name, OPND_##operand, pops, pushes, effect},
 #include "opcodes.h"

@@ -210,7 +210,9 @@ struct journey_info {
 	struct stage_rules *rules; /* per stage */
 };
 
-enum agg { AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX, AGG_P50, AGG_P90, AGG_P99, AGG_NPS, AGG_CSAT, AGG_RATE };
+enum agg { AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX, AGG_P50, AGG_P90, AGG_P99, AGG_NPS, AGG_CSAT, AGG_RATE, AGG__COUNT };
+/* As scripts write them: "count", "p90", ... (bytecode.c). */
+extern const char *const agg_names[AGG__COUNT];
 
 struct metric_info {
 	const char *name;
