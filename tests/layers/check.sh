@@ -8,9 +8,10 @@
 # include/cxr.h.  The same holds for the symbols each layer's objects use
 # (nm -u), so that a call cannot go up by declaring a function by hand.
 # The grammar (grammar/, built in BUILD) is part of front/.
+# LAYERS_ROOT names another tree to check (tests/layers/selftest.sh).
 BUILD=${1:-build}
 LAYERS="base front vm compile engine io inspect api tools cli"
-cd "$(dirname "$0")/../.." || exit 2
+cd "${LAYERS_ROOT:-$(dirname "$0")/../..}" || exit 2
 
 # What each layer may see: its own folder, those before it (or the
 # narrower list of tools and cli); "api:cxr" is the public cxr_* API.
@@ -22,14 +23,23 @@ allowed() {
 	esac
 }
 
+# The objects of a layer; the grammar's are front's.
+objects() {
+	ls "$BUILD"/$1/*.o 2>/dev/null
+	if [ "$1" = front ]; then
+		for g in parser lexer stdlib_scripts; do [ -f "$BUILD/$g.o" ] && echo "$BUILD/$g.o"; done
+	fi
+}
+
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
+[ -n "$(for l in $LAYERS; do objects $l; done)" ] || { echo "layers: no objects in $BUILD (build first)" >&2; exit 2; }
 
 # 1. #include "folder/x.h" lines.
 for l in $LAYERS; do
 	ok=$(allowed "$l")
 	files=$(ls src/$l/*.[ch] 2>/dev/null)
-	[ "$l" = front ] && files="$files grammar/lexer.l grammar/parser.y"
+	[ "$l" = front ] && files="$files $(ls grammar/*.[ly] 2>/dev/null)"
 	for f in $files; do
 		awk -v ok=" $ok " -v l="$l" -v f="$f" '
 		/^[ \t]*#[ \t]*include[ \t]*"/ {
@@ -44,18 +54,13 @@ done > "$tmp/includes"
 
 # 2. Symbols: which layer defines each global symbol, and who uses it.
 for l in $LAYERS; do
-	objs=$(ls "$BUILD"/$l/*.o 2>/dev/null)
-	[ "$l" = front ] && objs="$objs $BUILD/parser.o $BUILD/lexer.o $BUILD/stdlib_scripts.o"
-	[ -n "$objs" ] || { echo "layers: no objects in $BUILD/$l (build first)" >&2; exit 2; }
-	for o in $objs; do
+	for o in $(objects $l); do
 		nm -g --defined-only "$o" | awk -v l="$l" 'NF == 3 { print $3, l }'
 	done
 done | sort -u > "$tmp/defs"
 for l in $LAYERS; do
 	ok=$(allowed "$l")
-	objs=$(ls "$BUILD"/$l/*.o)
-	[ "$l" = front ] && objs="$objs $BUILD/parser.o $BUILD/lexer.o $BUILD/stdlib_scripts.o"
-	for o in $objs; do
+	for o in $(objects $l); do
 		nm -u "$o" | awk -v o="$o" '{ print $NF, o }'
 	done | sort > "$tmp/uses.$l"
 	join "$tmp/uses.$l" "$tmp/defs" | awk -v ok=" $ok " -v l="$l" '
