@@ -30,7 +30,7 @@ VM_SRC      = src/vm/vm.c src/vm/builtins.c src/vm/bytecode.c
 COMPILE_SRC = src/compile/compile.c src/compile/compile_fn.c src/compile/compile_expr.c src/compile/compile_decl.c src/compile/guard_index.c
 ENGINE_SRC  = src/engine/engine.c src/engine/host.c src/engine/rejects.c src/engine/dispatch.c src/engine/pattern.c \
               src/engine/journey.c src/engine/measure.c src/engine/history.c
-IO_SRC      = src/io/ingest.c src/io/spill.c src/io/stream.c
+IO_SRC      = src/io/ingest.c src/io/parts.c src/io/spill.c src/io/stream.c
 INSPECT_SRC = src/inspect/explain.c src/inspect/testrun.c src/inspect/summary.c src/inspect/against.c
 API_SRC     = src/api/cxr.c src/api/session.c src/api/parallel.c
 TOOLS_SRC   = src/tools/diff.c src/tools/fmt.c src/tools/stats.c src/tools/stats_report.c

@@ -5,10 +5,10 @@
  * store is sorted by time when the input is out of order (process-mining
  * exports are grouped by case), ties keeping input order, and then run.
  * A record that cannot become an event is rejected with its reason.
+ * Reading one file in parts on threads is parts.c.
  */
 #include "ingest.h"
 
-#include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +112,7 @@ static void census_event(struct census *c, const struct event *ev)
 }
 
 /* A part's census into its file's. */
-static void census_merge(struct census *into, const struct census *from, int ntypes)
+void census_merge(struct census *into, const struct census *from, int ntypes)
 {
 	into->events += from->events;
 	into->typed += from->typed;
@@ -173,7 +173,7 @@ static const char *slot_name(const struct prog *p, int slot) { return p->slots[s
 
 /* The customer key of the key slot as text (num: room for a number);
  * 0 when it is none. */
-static int event_key(const struct val *k, char num[64], const char **key, size_t *keylen)
+int store_event_key(const struct val *k, char num[64], const char **key, size_t *keylen)
 {
 	if (k->kind == V_STR && k->len) {
 		*key = k->u.s;
@@ -199,7 +199,7 @@ static const char *make_event(struct engine *e, struct store *st, struct event *
 	size_t keylen;
 	buf_clear(why);
 	*kind = REJECT_KEY;
-	if (!event_key(k, num, &key, &keylen)) {
+	if (!store_event_key(k, num, &key, &keylen)) {
 		if (k->kind == V_STR)
 			buf_printf(why, "empty key field '%s'", slot_name(p, SLOT_KEY));
 		else if (k->kind == V_NULL)
@@ -281,12 +281,12 @@ void store_event_customer(struct engine *e, struct event *ev)
 	char num[64];
 	const char *key = "";
 	size_t keylen = 0;
-	event_key(&ev->slots[SLOT_KEY], num, &key, &keylen); /* make_event checked it */
+	store_event_key(&ev->slots[SLOT_KEY], num, &key, &keylen); /* make_event checked it */
 	ev->cust = engine_customer(e, key, keylen);
 }
 
 /* Append an event, noting whether the store is still in time order. */
-static void store_push(struct store *st, const struct event *ev)
+void store_push(struct store *st, const struct event *ev)
 {
 	if (st->n == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 4096;
@@ -319,7 +319,7 @@ static int store_add(struct engine *e, struct store *st, const struct event *ev,
 }
 
 /* Returns 0, or -1 when --strict stops the run. */
-static int reject(struct engine *e, struct store *st, enum reject_kind kind, uint32_t file, uint64_t line,
+int store_reject(struct engine *e, struct store *st, enum reject_kind kind, uint32_t file, uint64_t line,
 		  uint64_t last_line, size_t col, const char *why, const char *raw, size_t rawlen)
 {
 	if (st->part) {
@@ -372,7 +372,7 @@ int store_read_json_line(struct engine *e, struct store *st, uint32_t file, uint
 	}
 	if (problem) {
 		arena_reset(&st->data, mark);
-		return reject(e, st, kind, file, lineno, lineno, col, problem, line, len);
+		return store_reject(e, st, kind, file, lineno, lineno, col, problem, line, len);
 	}
 	return store_add(e, st, &ev, line, len);
 }
@@ -482,7 +482,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 	int rc = 0;
 	while ((got = src_csv(src, &rec)) > 0) {
 		if (rec.error) {
-			if (reject(e, st, REJECT_CSV, file, rec.line, rec.last_line, rec.error_col, rec.error, rec.raw, rec.rawlen) < 0) {
+			if (store_reject(e, st, REJECT_CSV, file, rec.line, rec.last_line, rec.error_col, rec.error, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -492,7 +492,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		const char *bad_text = src_csv_text_problem(&rec, &bad_col);
 		if (bad_text) {
 			/* One rule for every reader: JSON Lines rejects these too. */
-			if (reject(e, st, REJECT_CSV, file, rec.line, rec.last_line, bad_col, bad_text, rec.raw, rec.rawlen) < 0) {
+			if (store_reject(e, st, REJECT_CSV, file, rec.line, rec.last_line, bad_col, bad_text, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -508,7 +508,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 					   (unsigned long long)rec.line, (unsigned long long)rec.last_line);
 				src_csv_first_line_only(src, &rec);
 			}
-			if (reject(e, st, REJECT_CELLS, file, rec.line, rec.last_line, 0, why.p, rec.raw, rec.rawlen) < 0) {
+			if (store_reject(e, st, REJECT_CELLS, file, rec.line, rec.last_line, 0, why.p, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -542,7 +542,7 @@ static int ingest_csv(struct engine *e, struct store *st, struct source *src, ui
 		}
 		if (problem) {
 			arena_reset(&st->data, mark);
-			if (reject(e, st, kind, file, rec.line, rec.last_line, 0, problem, rec.raw, rec.rawlen) < 0) {
+			if (store_reject(e, st, kind, file, rec.line, rec.last_line, 0, problem, rec.raw, rec.rawlen) < 0) {
 				rc = -1;
 				break;
 			}
@@ -568,14 +568,12 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static enum input_format format_of(const struct prog *p, const char *path)
+enum input_format store_format_of(const struct prog *p, const char *path)
 {
 	if (p->format != FMT_AUTO)
 		return p->format;
 	return ends_with(path, ".csv") || ends_with(path, ".CSV") || ends_with(path, ".tsv") ? FMT_CSV : FMT_JSONL;
 }
-
-static int ingest(struct engine *e, struct store *st, struct source *src, uint32_t file, const char *path);
 
 int store_read(struct engine *e, struct store *st, const char *path)
 {
@@ -586,15 +584,15 @@ int store_read(struct engine *e, struct store *st, const char *path)
 		return -2;
 	}
 	uint32_t file = engine_file(e, strcmp(path, "-") == 0 ? "<stdin>" : path);
-	return ingest(e, st, src, file, path);
+	return store_ingest(e, st, src, file, path);
 }
 
 /* The records of src (named path), which it closes, as CSV or JSON Lines. */
-static int ingest(struct engine *e, struct store *st, struct source *src, uint32_t file, const char *path)
+int store_ingest(struct engine *e, struct store *st, struct source *src, uint32_t file, const char *path)
 {
 	int rc;
 	progress_source(st->progress, src);
-	if (format_of(st->prog, path) == FMT_CSV) {
+	if (store_format_of(st->prog, path) == FMT_CSV) {
 		src_csv_delim(src, ends_with(path, ".tsv") && st->prog->delim == ',' ? '\t' : st->prog->delim);
 		if (st->prog->max_field_lines)
 			src_csv_max_lines(src, st->prog->max_field_lines);
@@ -623,267 +621,3 @@ void store_sort(struct store *st)
 		qsort(st->evs, st->n, sizeof *st->evs, cmp_events);
 	st->sorted = 1;
 }
-
-/* ---- reading a file in parts, on threads ---- */
-
-/* Bytes [from, to) of a file as a store of its own, on any thread: events
- * keep their key's hash (no customer yet), lines count from the part's
- * start, and rejects and read errors wait in st.  A CSV file is read
- * whole (a cell may hold a newline), as the only part of its file: on
- * the calling thread, which may speak of its header through e. */
-static void store_read_part(struct engine *e, struct store *st, const char *path, uint32_t file, uint64_t from,
-			    uint64_t to)
-{
-	char err[256];
-	st->part = 1;
-	int csv = format_of(st->prog, path) == FMT_CSV;
-	struct source *src = csv ? src_open(path, err, sizeof err) : src_open_range(path, from, to, err, sizeof err);
-	if (!src)
-		buf_adds(&st->read_error, err);
-	else if (ingest(csv ? e : NULL, st, src, file, path) == -2 && csv)
-		st->failed = 1; /* said already (a CSV read error too) */
-}
-
-/* Take a part's events into st, in order, as if just read: its lines
- * move by line_offset, its rejects are reported, its customers made, and
- * its bytes and events told to st's progress (unless the part told them
- * as it read).  The part must outlive st.  Returns -1 when --strict
- * stops at a reject. */
-static int store_adopt(struct engine *e, struct store *st, struct store *part, uint64_t line_offset, uint64_t bytes)
-{
-	for (size_t i = 0; i < part->nrejects; i++) {
-		const struct part_reject *r = &part->rejects[i];
-		if (reject(e, st, r->kind, r->file, r->line + line_offset, r->last_line + line_offset, r->col, r->why, r->raw, r->rawlen) < 0)
-			return -1;
-	}
-	census_merge(&st->census, &part->census, st->prog->ntypes);
-	if (part->unread) {
-		e->events += part->unread;
-		if (part->unread_last > e->last_time || e->events == part->unread)
-			e->last_time = part->unread_last;
-	}
-	/* The first part's array becomes st's: no copy, nor twice the memory. */
-	const struct event *from = part->evs;
-	size_t n = part->n;
-	if (!st->n) {
-		mem_free(st->evs);
-		st->evs = part->evs;
-		st->cap = part->cap;
-		part->evs = NULL;
-	}
-	enum { AHEAD = 16 };
-	int64_t latest = part->unread ? part->unread_last : INT64_MIN;
-	for (size_t i = 0; i < n; i++) {
-		if (from[i].time > latest)
-			latest = from[i].time;
-		/* The customer table is read at random: fetch ahead. */
-		if (i + AHEAD < n)
-			engine_customer_prefetch(e, from[i + AHEAD].cust, 0);
-		if (i + AHEAD / 2 < n)
-			engine_customer_prefetch(e, from[i + AHEAD / 2].cust, 1);
-		struct event ev = from[i];
-		char num[64];
-		const char *key = "";
-		size_t keylen = 0;
-		event_key(&ev.slots[SLOT_KEY], num, &key, &keylen); /* make_event checked it */
-		ev.cust = engine_customer_hashed(e, key, keylen, ev.cust);
-		ev.line += line_offset;
-		store_push(st, &ev); /* in place, or after what st had */
-	}
-	if (!part->progress)
-		progress_add(st->progress, bytes, n + part->unread, latest);
-	/* The events are st's now; their values stay in the part's arena. */
-	mem_free(part->evs);
-	part->evs = NULL;
-	part->n = part->cap = 0;
-	return 0;
-}
-
-struct part_job {
-	struct engine *e;   /* for a CSV file's one part only */
-	struct store *st;
-	const char *path;
-	uint32_t file;
-	uint64_t from, to;
-};
-
-static void *part_main(void *arg)
-{
-	struct part_job *job = arg;
-	store_read_part(job->e, job->st, job->path, job->file, job->from, job->to);
-	return NULL;
-}
-
-/* The parts of one file: handed out in order to whoever is free (the
- * worker threads, and this thread between taking parts), and taken in
- * order by this thread only.  Parts are read at most `ahead` beyond the
- * last one taken, which bounds the memory of parts read but not taken. */
-struct queue {
-	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	struct part_job *jobs;
-	int *state;  /* per part: 0 waiting, 1 being read, 2 read */
-	int n, next, taken, ahead;
-	int stop;    /* a part failed: hand out no more */
-};
-
-/* The next part to read, or -1 when there is none (now, unless wait). */
-static int queue_take(struct queue *q, int wait)
-{
-	int k = -1;
-	pthread_mutex_lock(&q->lock);
-	while (!q->stop && q->next < q->n) {
-		if (q->next < q->taken + q->ahead) {
-			k = q->next++;
-			q->state[k] = 1;
-			break;
-		}
-		if (!wait)
-			break;
-		pthread_cond_wait(&q->changed, &q->lock);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return k;
-}
-
-static void queue_set(struct queue *q, int *field, int value)
-{
-	pthread_mutex_lock(&q->lock);
-	*field = value;
-	pthread_cond_broadcast(&q->changed);
-	pthread_mutex_unlock(&q->lock);
-}
-
-static void queue_read(struct queue *q, int k)
-{
-	part_main(&q->jobs[k]);
-	queue_set(q, &q->state[k], 2);
-}
-
-static void *queue_worker(void *arg)
-{
-	struct queue *q = arg;
-	int k;
-	while ((k = queue_take(q, 1)) >= 0)
-		queue_read(q, k);
-	return NULL;
-}
-
-/* Wait until part k is read, reading others meanwhile. */
-static void queue_wait(struct queue *q, int k)
-{
-	for (;;) {
-		pthread_mutex_lock(&q->lock);
-		int ready = q->state[k] == 2;
-		pthread_mutex_unlock(&q->lock);
-		if (ready)
-			return;
-		int other = queue_take(q, 0);
-		if (other >= 0) {
-			queue_read(q, other);
-			continue;
-		}
-		/* Part k is being read by a worker: nothing else to do. */
-		pthread_mutex_lock(&q->lock);
-		while (q->state[k] != 2)
-			pthread_cond_wait(&q->changed, &q->lock);
-		pthread_mutex_unlock(&q->lock);
-		return;
-	}
-}
-
-/* A file's parts read on `threads` threads and taken in order: each
- * part's events and values become st's as it is taken.  When st outgrows
- * --memory it goes to a run on disk. */
-static int read_in_parts(struct engine *e, struct store *st, const char *path, const uint64_t *cuts, int n,
-			 int threads)
-{
-	uint32_t file = engine_file(e, path);
-	struct store *mine = mem_alloc(sizeof *mine * (size_t)n);
-	struct queue q = {.n = n, .ahead = 2 * threads};
-	pthread_mutex_init(&q.lock, NULL);
-	pthread_cond_init(&q.changed, NULL);
-	q.jobs = mem_alloc(sizeof *q.jobs * (size_t)n);
-	q.state = mem_alloc(sizeof *q.state * (size_t)n);
-	for (int k = 0; k < n; k++) {
-		store_init(&mine[k], st->prog);
-		/* a part's values take about as many bytes as its text */
-		arena_expect(&mine[k].data, (size_t)(cuts[k + 1] - cuts[k]) + 256);
-		mine[k].strict = st->strict;
-		int csv = n == 1 && format_of(st->prog, path) == FMT_CSV;
-		q.jobs[k] = (struct part_job){csv ? e : NULL, &mine[k], path, file, cuts[k], cuts[k + 1]};
-		if (csv)
-			mine[k].progress = st->progress; /* read on this thread: told as it goes */
-	}
-	pthread_t *tids = mem_alloc(sizeof *tids * (size_t)threads);
-	int workers = 0;
-	for (int t = 1; t < threads && t < n; t++)
-		if (pthread_create(&tids[workers], NULL, queue_worker, &q) == 0)
-			workers++;
-	int rc = 0;
-	uint64_t lines = 0;
-	while (q.taken < n && rc == 0) {
-		int k = q.taken;
-		queue_wait(&q, k);
-		if (mine[k].failed) {
-			rc = -2;
-		} else if (mine[k].read_error.len) {
-			diag_plain(e->diag, "cxr: %s: read error: %s", path, mine[k].read_error.p);
-			rc = -2;
-		} else if (store_adopt(e, st, &mine[k], lines, cuts[k + 1] - cuts[k]) < 0) {
-			rc = -1;
-		}
-		lines += mine[k].lines;
-		/* The part's values are st's now, and so goes the part: ten
-		 * thousand small files are not ten thousand stores. */
-		arena_adopt(&st->data, &mine[k].data);
-		store_free(&mine[k]);
-		if (rc == 0 && st->spill && st->data.bytes + st->n * sizeof *st->evs > st->limit &&
-		    spill_store(st->spill, st, e->diag) < 0)
-			rc = -2;
-		queue_set(&q, &q.taken, k + 1);
-	}
-	queue_set(&q, &q.stop, 1);
-	for (int t = 0; t < workers; t++)
-		pthread_join(tids[t], NULL);
-	pthread_mutex_destroy(&q.lock);
-	pthread_cond_destroy(&q.changed);
-	mem_free(q.jobs);
-	mem_free(q.state);
-	mem_free(tids);
-	for (int k = q.taken; k < n; k++)
-		store_free(&mine[k]); /* after an error: parts read but not taken */
-	mem_free(mine);
-	return rc;
-}
-
-int store_read_threads(struct engine *e, struct store *st, const char *const *paths, int npaths, int threads,
-		       uint64_t min_part)
-{
-	int rc = 0;
-	for (int i = 0; i < npaths && rc == 0; i++) {
-		int n = 1;
-		struct stat sb;
-		/* A pipe, a FIFO or a device is opened once and read through:
-		 * only a regular file can be cut into parts. */
-		int regular = strcmp(paths[i], "-") && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode);
-		uint64_t size = regular ? (uint64_t)sb.st_size : 0;
-		/* A CSV file is one part (a quoted cell may hold a newline), so
-		 * one larger than a quarter of --memory is read as a stream is. */
-		int csv = format_of(st->prog, paths[i]) == FMT_CSV;
-		uint64_t quarter = st->limit / 4 ? st->limit / 4 : 1;
-		/* Parts read ahead stay within a quarter of --memory: about
-		 * 2 * threads of them, each up to quarter / (16 * threads). */
-		uint64_t per = 1 + size / quarter;
-		int most = csv ? 1 : 16 * threads * (int)(per < (1u << 14) ? per : (1u << 14));
-		uint64_t *cuts = mem_alloc(sizeof *cuts * (size_t)(most + 1));
-		if (!regular || (csv && size > quarter) ||
-		    src_split_lines(paths[i], most, min_part < quarter ? min_part : quarter, cuts, &n) < 0)
-			rc = store_read(e, st, paths[i]);
-		else
-			rc = read_in_parts(e, st, paths[i], cuts, n, threads);
-		mem_free(cuts);
-	}
-	return rc;
-}
-

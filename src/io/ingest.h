@@ -100,6 +100,21 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 /* Order by time, ties in input order. */
 void store_sort(struct store *st);
 
+/* Shared by ingest.c and parts.c (io/ only). */
+struct source;
+/* The records of src (named path), which it closes, as CSV or JSON Lines. */
+int store_ingest(struct engine *e, struct store *st, struct source *src, uint32_t file, const char *path);
+enum input_format store_format_of(const struct prog *p, const char *path);
+/* Tell and count a rejected record.  0, or -1 when --strict stops the run. */
+int store_reject(struct engine *e, struct store *st, enum reject_kind kind, uint32_t file, uint64_t line,
+		 uint64_t last_line, size_t col, const char *why, const char *raw, size_t rawlen);
+/* The customer key of the key slot as text (num: room for a number);
+ * 0 when it is none. */
+int store_event_key(const struct val *k, char num[64], const char **key, size_t *keylen);
+/* Append an event, noting whether the store is still in time order. */
+void store_push(struct store *st, const struct event *ev);
+void census_merge(struct census *into, const struct census *from, int ntypes);
+
 /* Sorted runs on disk (spill.c), for logs larger than memory. */
 struct spill *spill_new(void);
 void spill_free(struct spill *sp);
