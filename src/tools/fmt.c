@@ -1,7 +1,7 @@
 /* fmt.c: `cxr fmt`, the canonical layout of a script.
  *
  * The flex scanner drops comments, so fmt has a tokenizer of its own that
- * recognises exactly the tokens of grammar/lexer.l (keywords from src/keywords.h, by the same
+ * recognises exactly the tokens of grammar/lexer.l (keywords from src/front/keywords.h, by the same
  * rules: a word after '.' or before ':' is a name) and keeps comments and
  * the newlines between tokens.  The printer knows only the outline of the
  * grammar: top-level forms, the clauses of a rule and the steps of a test

@@ -2,7 +2,7 @@
  *
  * Not part of the test run.  Build and run (seeded from JSONTestSuite):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       src/mem.c src/json.c tests/unit/fuzz_json.c -o /tmp/fuzz_json
+ *       src/base/mem.c src/base/json.c tests/unit/fuzz_json.c -o /tmp/fuzz_json
  *   mkdir -p /tmp/fuzz_corpus
  *   /tmp/fuzz_json /tmp/fuzz_corpus ../shared/data/json_test_suite/test_parsing
  *

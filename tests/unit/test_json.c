@@ -1,4 +1,4 @@
-/* test_json.c: unit tests of the JSON scanner and writer (src/json.c).
+/* test_json.c: unit tests of the JSON scanner and writer (src/base/json.c).
  *
  * The conformance suite (tests/conformance/json_suite.sh) covers the
  * accept/reject verdicts on JSONTestSuite; these tests cover what it
