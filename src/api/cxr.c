@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "inspect/explain.h"
 #include "io/ingest.h"
 #include "base/json.h"
 #include "vm/prog.h"
@@ -22,6 +23,7 @@ struct cxr {
 	struct diag diag;
 	struct prog *prog;
 	struct engine *engine;
+	struct explain *explain; /* cxr_explain_begin's, watching the engine, or NULL */
 	struct store store;   /* for cxr_feed_json: the projection */
 	struct stream stream; /* for cxr_feed_json: re-ordering within lateness */
 	int store_ready;
@@ -62,6 +64,7 @@ void cxr_free(cxr *h)
 		store_free(&h->store);
 	}
 	engine_free(h->engine);
+	explain_free(h->explain);
 	prog_free(h->prog);
 	diag_free(&h->diag);
 	free_roots(h);
@@ -209,6 +212,8 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 		h->store_ready = 0;
 	}
 	engine_free(h->engine);
+	explain_free(h->explain); /* it watched the rules going now */
+	h->explain = NULL;
 	prog_free(h->prog);
 	h->engine = NULL;
 	h->prog = prog_new(&h->diag);
@@ -379,20 +384,21 @@ int cxr_explain(cxr *h, const char *const *paths, int npaths, const char *custom
 		buf_free(&hint);
 	}
 	struct explain *x = explain_new(h->prog, &h->diag, customer, r);
-	h->engine->explain = x;
+	const struct engine_hooks *watcher = h->engine->hooks;
+	h->engine->hooks = explain_hooks(x);
 	cxr_write_fn saved = h->out;
 	void *saved_ud = h->out_ud;
 	cxr_on_output(h, NULL, NULL); /* the story, not the responses */
 	int status = cxr_run_files(h, paths, npaths);
-	if (explain_check_customer(h->engine) < 0) {
+	if (explain_check_customer(x, h->engine) < 0) {
 		status = CXR_INPUT_ERROR; /* a mistyped key is no story of "no event reached it" */
 	} else {
 		struct buf b = {0};
-		explain_render(h->engine, &b, json);
+		explain_render(x, h->engine, &b, json);
 		out(ud, b.p ? b.p : "", b.len);
 		buf_free(&b);
 	}
-	h->engine->explain = NULL;
+	h->engine->hooks = watcher;
 	explain_free(x);
 	cxr_on_output(h, saved, saved_ud);
 	return status;
@@ -483,27 +489,29 @@ int cxr_explain_begin(cxr *h, const char *customer, const char *rule, cxr_write_
 		diag_plain(&h->diag, "cxr: no rule named '%s'", rule);
 		return CXR_INPUT_ERROR;
 	}
-	explain_free(h->engine->explain);
-	h->engine->explain = explain_new(h->prog, &h->diag, customer, r);
-	explain_stream(h->engine->explain, stream, ud);
+	explain_free(h->explain);
+	h->explain = explain_new(h->prog, &h->diag, customer, r);
+	explain_stream(h->explain, stream, ud);
+	h->engine->hooks = explain_hooks(h->explain);
 	return CXR_OK;
 }
 
 int cxr_explain_finish(cxr *h, int json, cxr_write_fn out, void *ud)
 {
-	if (!h->engine || !h->engine->explain)
+	if (!h->engine || !h->explain)
 		return CXR_OK;
 	int status = CXR_OK;
-	if (out && explain_check_customer(h->engine) < 0) {
+	if (out && explain_check_customer(h->explain, h->engine) < 0) {
 		status = CXR_INPUT_ERROR;
 	} else if (out) {
 		struct buf b = {0};
-		explain_render(h->engine, &b, json);
+		explain_render(h->explain, h->engine, &b, json);
 		out(ud, b.p ? b.p : "", b.len);
 		buf_free(&b);
 	}
-	explain_free(h->engine->explain);
-	h->engine->explain = NULL;
+	h->engine->hooks = NULL;
+	explain_free(h->explain);
+	h->explain = NULL;
 	return status;
 }
 

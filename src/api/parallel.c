@@ -35,6 +35,8 @@ struct step {
 	uint64_t ordinal;     /* its place in the merge, once merged */
 };
 
+enum piece_kind { PIECE_OUT, PIECE_AUDIT, PIECE_DIAG, PIECE_OBSERVE };
+
 struct piece {
 	uint32_t step;        /* the step that said it */
 	enum piece_kind kind;
@@ -43,7 +45,10 @@ struct piece {
 	size_t off, len;      /* its bytes in the capture's text (the key of an observation) */
 };
 
+/* A worker's engine_sink, and where its engine's out, audit and diag
+ * write. */
 struct capture {
+	struct engine_sink sink;
 	struct buf text;
 	struct piece *pieces;
 	size_t n;
@@ -53,9 +58,13 @@ struct capture {
 	int recorded;         /* ... and whether it is steps[nsteps - 1] */
 	struct step *steps;
 	uint32_t nsteps;
+	uint32_t *born;       /* [seq]: the step that set the engine's seq-th timer */
+	uint64_t nborn;
 };
 
-uint32_t capture_step(struct capture *c)
+/* The step running, recorded on first need: it said something or set a
+ * timer. */
+static uint32_t capture_step(struct capture *c)
 {
 	if (!c->recorded) {
 		c->steps = mem_grow(c->steps, c->nsteps, sizeof *c->steps);
@@ -65,17 +74,36 @@ uint32_t capture_step(struct capture *c)
 	return c->nsteps - 1;
 }
 
-void capture_position(struct capture *c, uint64_t pos) { c->pos = pos; }
-
-void capture_event_step(struct capture *c, int64_t time)
+static void capture_position(void *ud, uint64_t pos)
 {
+	struct capture *c = ud;
+	c->pos = pos;
+}
+
+static void capture_event_step(void *ud, int64_t time)
+{
+	struct capture *c = ud;
 	c->cur = (struct step){time, 0, c->pos, 0, 0};
 	c->recorded = 0;
 }
 
-void capture_timer_step(struct capture *c, int64_t deadline, uint32_t born)
+/* Which step set a timer is kept here, by the timer's seq (each setting
+ * of a timer takes the next, from 1), rather than in struct timer: the
+ * timers of a run on one thread stay as small as they were. */
+static void capture_timer_set(void *ud, uint64_t seq)
 {
-	c->cur = (struct step){deadline, 1, 0, born, 0};
+	struct capture *c = ud;
+	while (c->nborn <= seq) {
+		c->born = mem_grow(c->born, c->nborn, sizeof *c->born);
+		c->born[c->nborn++] = 0;
+	}
+	c->born[seq] = capture_step(c);
+}
+
+static void capture_timer_step(void *ud, int64_t deadline, uint64_t seq)
+{
+	struct capture *c = ud;
+	c->cur = (struct step){deadline, 1, 0, c->born[seq], 0};
 	c->recorded = 0;
 }
 
@@ -92,16 +120,22 @@ static struct piece *piece_new(struct capture *c, enum piece_kind kind, const ch
 	return x;
 }
 
-void capture_write(struct capture *c, enum piece_kind kind, const char *p, size_t n) { piece_new(c, kind, p, n); }
+static void capture_out(void *ud, const char *p, size_t n) { piece_new(ud, PIECE_OUT, p, n); }
 
-void capture_observation(struct capture *c, int metric, const char *key, size_t keylen, const struct observation *o)
+static void capture_audit(void *ud, const char *p, size_t n) { piece_new(ud, PIECE_AUDIT, p, n); }
+
+static void capture_observation(void *ud, int metric, const char *key, size_t keylen, const struct observation *o)
 {
-	struct piece *x = piece_new(c, PIECE_OBSERVE, key, keylen);
+	struct piece *x = piece_new(ud, PIECE_OBSERVE, key, keylen);
 	x->metric = metric;
 	x->o = *o;
 }
 
-void capture_rule(struct capture *c, int rule) { c->rule = rule; }
+static void capture_rule(void *ud, int rule)
+{
+	struct capture *c = ud;
+	c->rule = rule;
+}
 
 static void diag_to_capture(void *ud, const char *msg, size_t len)
 {
@@ -113,7 +147,7 @@ static void diag_to_capture(void *ud, const char *msg, size_t len)
 int engine_parallel_ok(const struct engine *e)
 {
 	const struct prog *p = e->prog;
-	if (p->njourneys || p->nslas || p->ngoals || p->nbudgets || e->explain || e->vm->trace || e->vm->covered)
+	if (p->njourneys || p->nslas || p->ngoals || p->nbudgets || e->hooks || e->vm->trace || e->vm->covered)
 		return 0;
 	for (int r = 0; r < p->nrules; r++)
 		if (p->rules[r].trigger != T_REPEAT && p->rules[r].trigger != T_EVENTS)
@@ -173,6 +207,13 @@ void engine_events_parallel(struct engine *e, const struct event *evs, size_t n,
 		w->diag.nfiles = e->diag->nfiles;
 		w->diag.color = e->diag->color;
 		w->cap.rule = -1;
+		w->cap.sink = (struct engine_sink){.ud = &w->cap,
+						   .runtime_error = capture_rule,
+						   .observation = capture_observation,
+						   .position = capture_position,
+						   .event_step = capture_event_step,
+						   .timer_set = capture_timer_set,
+						   .timer_step = capture_timer_step};
 		struct engine *we = engine_new(e->prog, &w->diag);
 		we->custs = e->custs; /* shared: each worker has its own customers */
 		we->ncusts = e->ncusts;
@@ -180,10 +221,12 @@ void engine_events_parallel(struct engine *e, const struct event *evs, size_t n,
 		we->nfiles = e->nfiles;
 		we->format = e->format;
 		we->header_written = 1;
-		we->out = e->out;
-		we->audit = e->audit;
+		we->out = capture_out; /* all kept: the merge tells them to e->out */
+		we->out_ud = &w->cap;
+		we->audit = e->audit ? capture_audit : NULL; /* NULL: held-out responses are not rendered */
+		we->audit_ud = &w->cap;
 		we->trigger_ids = e->trigger_ids;
-		we->capture = &w->cap;
+		we->sink = &w->cap.sink;
 		w->e = we;
 		w->evs = evs;
 		w->n = n;
@@ -281,6 +324,7 @@ void engine_events_parallel(struct engine *e, const struct event *evs, size_t n,
 		buf_free(&ws[k].cap.text);
 		mem_free(ws[k].cap.pieces);
 		mem_free(ws[k].cap.steps);
+		mem_free(ws[k].cap.born);
 	}
 	mem_free(told);
 	mem_free(ws);

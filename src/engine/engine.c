@@ -63,7 +63,6 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	explain_free(e->explain);
 	measure_free(e);
 	history_free(e);
 	engine_free_patterns(e);
@@ -549,10 +548,7 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 		/* Held out: only the audit stream sees it, marked so, as JSON. */
 		render_json(b, d, vm->cust, at, fields);
 		buf_adds(b, ",\"held_out\":true}\n");
-		if (e->capture)
-			capture_write(e->capture, PIECE_AUDIT, b->p, b->len);
-		else
-			e->audit(e->audit_ud, b->p, b->len);
+		e->audit(e->audit_ud, b->p, b->len);
 	} else {
 		if (e->format == OUT_CSV) {
 			render_csv(e, b, d, ri->name, vm->cust, at, fields, &vm->tmp);
@@ -564,9 +560,7 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 			buf_adds(b, "}\n");
 		}
 		e->responses++;
-		if (e->capture)
-			capture_write(e->capture, PIECE_OUT, b->p, b->len);
-		else if (e->out)
+		if (e->out)
 			e->out(e->out_ud, b->p, b->len);
 	}
 }
@@ -577,8 +571,8 @@ void engine_runtime_error(struct engine *e, int rule, const struct event *cause)
 	e->runtime_errors++;
 	e->stats[rule].errors++;
 	/* A worker tells every error: the merge keeps five per rule. */
-	if (e->capture)
-		capture_rule(e->capture, rule);
+	if (e->sink)
+		e->sink->runtime_error(e->sink->ud, rule);
 	else if (e->stats[rule].errors > 5 && !e->prog->growing) { /* a session limits each replay itself */
 		if (e->stats[rule].errors == 6)
 			diag_plain(e->diag, "note: rule %s: more runtime errors, counted in the summary",
@@ -646,8 +640,8 @@ void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint3
 			__builtin_prefetch(e->custs[evs[i + AHEAD / 2].cust].vars);
 		if (nk > 1 && !MINE(i))
 			continue;
-		if (e->capture)
-			capture_position(e->capture, i);
+		if (e->sink)
+			e->sink->position(e->sink->ud, i);
 		engine_event(e, &evs[i]);
 	}
 #undef MINE
@@ -661,16 +655,16 @@ int engine_event(struct engine *e, const struct event *ev)
 	uint64_t errors = e->runtime_errors;
 	/* Everything due before this event happens first. */
 	engine_timers_until(e, ev->time, 0);
-	if (e->capture)
-		capture_event_step(e->capture, ev->time);
+	if (e->sink)
+		e->sink->event_step(e->sink->ud, ev->time);
 	if (ev->cust == EVENT_UNREAD) {
 		e->events++;
 		if (ev->time > e->last_time || e->events == 1)
 			e->last_time = ev->time;
 		return 0;
 	}
-	if (e->explain && explain_wants(e, ev->cust, -1))
-		explain_event(e, ev);
+	if (engine_watching(e, ev->cust, -1))
+		e->hooks->event(e->hooks->ud, e, ev);
 	e->events++;
 	if (ev->time > e->last_time || e->events == 1)
 		e->last_time = ev->time;
@@ -689,7 +683,7 @@ int engine_event(struct engine *e, const struct event *ev)
 	if (ev->type >= 0) {
 		const struct evtype *et = &p->types[ev->type];
 		/* Explaining and coverage report every guard: run them all. */
-		if (et->nindexes && !e->explain && !e->vm->covered) {
+		if (et->nindexes && !e->hooks && !e->vm->covered) {
 			ntyped = dispatch_rules(et, ev, &e->custs[ev->cust], e->dispatched);
 			typed = e->dispatched;
 		} else {

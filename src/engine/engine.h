@@ -12,6 +12,7 @@
 #include "vm/event.h"
 #include "vm/prog.h"
 #include "base/value.h"
+#include "engine/hooks.h"
 
 /* A string or list owned by a customer record (copied out of the event). */
 struct owned {
@@ -41,7 +42,6 @@ struct timer {
 	uint64_t seq;     /* creation order: ties fire oldest first */
 	uint32_t heap_at; /* position in the engine's heap */
 	uint8_t kind;     /* enum timer_kind */
-	uint32_t born;    /* a worker's step that set it (parallel.c) */
 };
 
 /* A sequence or absence waiting for its next step. */
@@ -199,21 +199,7 @@ struct observation {
 	double x;
 };
 
-/* What a worker engine says, kept with the event that made it, to be
- * said in one thread's order (parallel.c). */
-struct capture;
 struct progress;
-enum piece_kind { PIECE_OUT, PIECE_AUDIT, PIECE_DIAG, PIECE_OBSERVE };
-void capture_write(struct capture *c, enum piece_kind kind, const char *p, size_t n);
-void capture_observation(struct capture *c, int metric, const char *key, size_t keylen, const struct observation *o);
-/* The next message is a runtime error of this rule. */
-void capture_rule(struct capture *c, int rule);
-/* What runs now: the event at the worker's position, or a timer set in
- * step `born`; capture_step names the step running, for a timer set now. */
-void capture_position(struct capture *c, uint64_t pos);
-void capture_event_step(struct capture *c, int64_t time);
-void capture_timer_step(struct capture *c, int64_t deadline, uint32_t born);
-uint32_t capture_step(struct capture *c);
 
 enum out_format { OUT_JSONL, OUT_CSV };
 
@@ -276,9 +262,8 @@ struct engine {
 	write_fn audit;
 	void *audit_ud;
 	int trigger_ids;              /* `cxr diff`: each response ends with "@trigger", its first event's file:line */
-	uint8_t *steps_hit;           /* `cxr test --coverage`: [rule * MAX_BINDS + step] */
-	struct explain *explain;      /* `cxr explain`: one customer's story, or NULL */
-	struct capture *capture;      /* a worker of engine_events_parallel: output kept here */
+	const struct engine_hooks *hooks; /* a watcher (`cxr explain`, `cxr test --coverage`), or NULL */
+	const struct engine_sink *sink;   /* a worker of engine_events_parallel: what it says is kept there, or NULL */
 	struct progress *progress;    /* told of each event the rules run over when read whole, or NULL */
 	struct {
 		int active;           /* engine_timers_until is firing a timer ... */
@@ -296,6 +281,13 @@ struct engine {
 	const char **files;      /* input names for messages */
 	uint32_t nfiles;
 };
+
+/* Does a watcher want the notes of this customer's rule (-1: of its
+ * events)?  One test when nobody watches. */
+static inline int engine_watching(const struct engine *e, uint32_t cust, int rule)
+{
+	return e->hooks && e->hooks->wants && e->hooks->wants(e->hooks->ud, e, cust, rule);
+}
 
 struct engine *engine_new(const struct prog *p, struct diag *d);
 void engine_free(struct engine *e);
@@ -316,7 +308,7 @@ void engine_events(struct engine *e, const struct event *evs, size_t n);
 void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint32_t k, uint32_t nk);
 /* Can the rules run on threads with the output of one (parallel.c)?  Not
  * with journeys, SLAs, goals or budgets (counted across customers), nor
- * when tracing or explaining. */
+ * when tracing or watched (explain, coverage: hooks.h). */
 int engine_parallel_ok(const struct engine *e);
 /* engine_events with customers spread over `threads` worker engines;
  * the responses, audit lines, runtime errors and metric observations are
@@ -390,31 +382,9 @@ void engine_tag(struct vm *vm, struct val tag, int add);
 void engine_fire(struct vm *vm);
 void history_free(struct engine *e);
 
-/* explain.c */
-enum explain_what { EX_STARTED, EX_STEP, EX_WHERE_FALSE, EX_CANCELLED, EX_EXPIRED, EX_PENDING };
-struct explain *explain_new(const struct prog *p, struct diag *d, const char *customer, int rule);
-void explain_only(struct explain *x, const uint8_t *mask);
-void explain_test_clock(struct explain *x, int64_t now);
-void explain_free(struct explain *x);
-void explain_stream(struct explain *x, void (*fn)(void *ud, const char *p, size_t n), void *ud);
-int explain_wants(const struct engine *e, uint32_t cust, int rule);
-void explain_handler(struct engine *e, int rule, const struct event *cause, int64_t now, int result, int held_out);
-void explain_pattern(struct engine *e, int rule, enum explain_what what, const struct instance *in,
-		     const struct event *ev, int64_t at);
-void explain_event(struct engine *e, const struct event *ev);
-/* An absence that fired at its deadline (in: its instance, still whole):
- * the first B that comes later is told with how late it came. */
-void explain_absence_fired(struct engine *e, const struct instance *in);
-/* `on N E within D`: an event that made the count `inside`, not N. */
-void explain_repeat(struct engine *e, int rule, const struct event *ev, uint32_t inside);
-void explain_render(struct engine *e, struct buf *out, int json);
-/* The customer asked about has events: 0; else -1, with a message that
- * names the nearest keys seen (did you mean). */
-int explain_check_customer(struct engine *e);
-/* As text, without the customer's line, each line after indent. */
-void explain_render_indented(struct engine *e, struct buf *out, const char *indent);
-/* Each pattern still pending for the customers explained (pattern.c). */
-void engine_explain_pending(struct engine *e);
+/* Tell the watcher (NOTE_PENDING) of each pattern still pending for the
+ * customers it wants (pattern.c); engine_finish does. */
+void engine_note_pending(struct engine *e);
 int engine_held_out(const struct engine *e, int rule, uint32_t cust);
 /* A dedupe key as the engine keeps it: its kind and its JSON. */
 void engine_key_text(struct buf *b, const struct val *v);

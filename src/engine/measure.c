@@ -270,8 +270,8 @@ int measure_observe(struct engine *e, int metric, const struct val *v, const str
 	struct buf k = {0};
 	if (key && key->kind != V_NULL)
 		val_render_text(&k, key);
-	if (e->capture)
-		capture_observation(e->capture, metric, k.p ? k.p : "", k.len, &o);
+	if (e->sink)
+		e->sink->observation(e->sink->ud, metric, k.p ? k.p : "", k.len, &o);
 	else
 		measure_add(e, metric, k.p ? k.p : "", k.len, &o);
 	buf_free(&k);

@@ -79,8 +79,8 @@ void timer_set(struct engine *e, struct timer *t, int64_t deadline)
 	timer_cancel(e, t);
 	t->deadline = deadline;
 	t->seq = ++e->timer_seq;
-	if (e->capture)
-		t->born = capture_step(e->capture);
+	if (e->sink)
+		e->sink->timer_set(e->sink->ud, t->seq);
 	if (e->nheap == e->capheap) {
 		e->capheap = e->capheap ? e->capheap * 2 : 256;
 		e->heap = mem_realloc(e->heap, sizeof *e->heap * e->capheap);
@@ -126,7 +126,7 @@ int engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct eve
 	vm->cust = &e->custs[cust];
 	vm->now = now;
 	e->has_once_key = 0;
-	int explained = e->explain && explain_wants(e, cust, rule);
+	int explained = engine_watching(e, cust, rule);
 	vm->explain = explained;
 	if (vm->trace)
 		engine_trace_start(e, cust, cause, "rule %s", e->prog->rules[rule].name);
@@ -134,7 +134,7 @@ int engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct eve
 	if (r == VM_ERROR)
 		engine_runtime_error(e, rule, cause);
 	if (explained)
-		explain_handler(e, rule, cause, now, r, r == VM_FIRED && engine_held_out(e, rule, cust));
+		e->hooks->handler(e->hooks->ud, e, rule, cause, now, r, r == VM_FIRED && engine_held_out(e, rule, cust));
 	vm->explain = 0;
 	engine_release_retired(e);
 	journey_drain(e); /* the enter and exit rules of a `move` */
@@ -163,7 +163,7 @@ static int where_holds(struct engine *e, int rule, const struct pattern_step *st
 	if (st->where == NO_CODE)
 		return 1;
 	struct vm *vm = e->vm;
-	int explained = e->explain && explain_wants(e, in->cust, rule);
+	int explained = engine_watching(e, in->cust, rule);
 	vm->explain = explained;
 	if (vm->trace)
 		engine_trace_start(e, in->cust, cand, "rule %s, where of step %d", e->prog->rules[rule].name, in->step);
@@ -176,7 +176,7 @@ static int where_holds(struct engine *e, int rule, const struct pattern_step *st
 	}
 	int holds = val_truthy(&v);
 	if (!holds && explained)
-		explain_pattern(e, rule, EX_WHERE_FALSE, in, cand, cand->time);
+		e->hooks->pattern(e->hooks->ud, e, rule, NOTE_WHERE_FALSE, in, cand, cand->time);
 	return holds;
 }
 
@@ -229,8 +229,8 @@ static void instance_free(struct engine *e, struct instance *in)
 
 static void step_hit(struct engine *e, int rule, int step)
 {
-	if (e->steps_hit)
-		e->steps_hit[rule * MAX_BINDS + step] = 1;
+	if (e->hooks && e->hooks->step)
+		e->hooks->step(e->hooks->ud, rule, step);
 }
 
 static void instance_start(struct engine *e, int rule, const struct event *ev)
@@ -252,8 +252,8 @@ static void instance_start(struct engine *e, int rule, const struct event *ev)
 	c->pending_tail = in;
 	e->pending++;
 	timer_set(e, &in->timer, time_plus(ev->time, ri->steps[1].within));
-	if (e->explain && explain_wants(e, ev->cust, rule))
-		explain_pattern(e, rule, EX_STARTED, in, ev, ev->time);
+	if (engine_watching(e, ev->cust, rule))
+		e->hooks->pattern(e->hooks->ud, e, rule, NOTE_STARTED, in, ev, ev->time);
 }
 
 static int step_has_type(const struct pattern_step *st, int type)
@@ -284,8 +284,8 @@ void pattern_event(struct engine *e, int rule, const struct event *ev)
 			continue;
 		step_hit(e, rule, in->step);
 		if (st->negated) {
-			if (e->explain && explain_wants(e, in->cust, rule))
-				explain_pattern(e, rule, EX_CANCELLED, in, ev, ev->time);
+			if (engine_watching(e, in->cust, rule))
+				e->hooks->pattern(e->hooks->ud, e, rule, NOTE_CANCELLED, in, ev, ev->time);
 			instance_free(e, in); /* it came in time: no absence */
 			continue;
 		}
@@ -303,8 +303,8 @@ void pattern_event(struct engine *e, int rule, const struct event *ev)
 		}
 		in->bound[in->step++] = event_clone(ev, e->prog->nslots);
 		timer_set(e, &in->timer, time_plus(ev->time, ri->steps[in->step].within));
-		if (e->explain && explain_wants(e, in->cust, rule))
-			explain_pattern(e, rule, EX_STEP, in, ev, ev->time);
+		if (engine_watching(e, in->cust, rule))
+			e->hooks->pattern(e->hooks->ud, e, rule, NOTE_STEP, in, ev, ev->time);
 	}
 	if (step_has_type(&ri->steps[0], ev->type))
 		instance_start(e, rule, ev);
@@ -321,13 +321,13 @@ static void instance_deadline(struct engine *e, struct instance *in)
 			bound[i] = in->bound[i];
 		instance_unlink(e, in);
 		int r = engine_fire_rule(e, in->rule, in->cust, bound, in->step, in->timer.deadline, bound[0]);
-		if (r == VM_FIRED && e->explain && explain_wants(e, in->cust, in->rule))
-			explain_absence_fired(e, in); /* a B that comes late is worth telling */
+		if (r == VM_FIRED && engine_watching(e, in->cust, in->rule))
+			e->hooks->absence_fired(e->hooks->ud, e, in); /* a B that comes late is worth telling */
 		instance_release(e, in);
 		return;
 	}
-	if (e->explain && explain_wants(e, in->cust, in->rule))
-		explain_pattern(e, in->rule, EX_EXPIRED, in, NULL, in->timer.deadline);
+	if (engine_watching(e, in->cust, in->rule))
+		e->hooks->pattern(e->hooks->ud, e, in->rule, NOTE_EXPIRED, in, NULL, in->timer.deadline);
 	instance_free(e, in);
 }
 
@@ -354,8 +354,8 @@ void repeat_event(struct engine *e, int rule, const struct event *ev)
 	if (inside == (uint32_t)ri->repeat_n) {
 		const struct event *bound[1] = {ev};
 		engine_fire_rule(e, rule, ev->cust, bound, 1, ev->time, ev);
-	} else if (e->explain && explain_wants(e, ev->cust, rule)) {
-		explain_repeat(e, rule, ev, inside);
+	} else if (engine_watching(e, ev->cust, rule)) {
+		e->hooks->repeat(e->hooks->ud, e, rule, ev, inside);
 	}
 }
 
@@ -370,8 +370,8 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive)
 		if (top->deadline > t || (!inclusive && top->deadline == t))
 			break;
 		timer_cancel(e, top);
-		if (e->capture)
-			capture_timer_step(e->capture, top->deadline, top->born);
+		if (e->sink)
+			e->sink->timer_step(e->sink->ud, top->deadline, top->seq);
 		struct arena_mark mark = arena_mark(&e->scratch);
 		e->timer_running.active = 1;
 		e->timer_running.kind = top->kind;
@@ -399,17 +399,17 @@ void engine_finish(struct engine *e, int flush)
 		engine_timers_until(e, INT64_MAX, 1);
 	else if (e->events)
 		engine_timers_until(e, e->last_time, 1);
-	engine_explain_pending(e);
+	engine_note_pending(e);
 }
 
-void engine_explain_pending(struct engine *e)
+void engine_note_pending(struct engine *e)
 {
-	if (!e->explain)
+	if (!e->hooks || !e->hooks->wants)
 		return;
 	for (uint32_t c = 0; c < e->ncusts; c++)
 		for (struct instance *in = e->custs[c].pending; in; in = in->next)
-			if (explain_wants(e, c, in->rule))
-				explain_pattern(e, in->rule, EX_PENDING, in, NULL, in->timer.deadline);
+			if (engine_watching(e, c, in->rule))
+				e->hooks->pattern(e->hooks->ud, e, in->rule, NOTE_PENDING, in, NULL, in->timer.deadline);
 }
 
 void engine_free_pending(struct engine *e, uint32_t cust)

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
+
 #include "engine/engine.h"
 #include "base/json.h"
 #include "base/nametab.h"
@@ -60,6 +62,7 @@ struct overdue {
 #define OVERDUE_MAX 16
 
 struct explain {
+	struct engine_hooks hooks; /* what the engine calls: ud is this explain */
 	const struct prog *p;
 	struct diag *d;
 	char *customer;
@@ -118,9 +121,25 @@ void explain_test_clock(struct explain *x, int64_t now)
 	x->test_clock = now;
 }
 
+static int explain_wants(void *ud, const struct engine *e, uint32_t cust, int rule);
+static void explain_event(void *ud, struct engine *e, const struct event *ev);
+static void explain_handler(void *ud, struct engine *e, int rule, const struct event *cause, int64_t now, int r,
+			    int held_out);
+static void explain_pattern(void *ud, struct engine *e, int rule, enum engine_note what, const struct instance *in,
+			    const struct event *ev, int64_t at);
+static void explain_absence_fired(void *ud, struct engine *e, const struct instance *in);
+static void explain_repeat(void *ud, struct engine *e, int rule, const struct event *ev, uint32_t inside);
+
 struct explain *explain_new(const struct prog *p, struct diag *d, const char *customer, int rule)
 {
 	struct explain *x = mem_alloc(sizeof *x);
+	x->hooks = (struct engine_hooks){.ud = x,
+					 .wants = explain_wants,
+					 .event = explain_event,
+					 .handler = explain_handler,
+					 .pattern = explain_pattern,
+					 .absence_fired = explain_absence_fired,
+					 .repeat = explain_repeat};
 	x->p = p;
 	x->d = d;
 	x->customer = customer ? mem_strndup(customer, strlen(customer)) : NULL; /* NULL: everyone */
@@ -141,6 +160,12 @@ static void overdue_close(struct overdue *o)
 	mem_free(o->bound);
 	o->bound = NULL;
 }
+
+const struct engine_hooks *explain_hooks(const struct explain *x) { return &x->hooks; }
+
+/* The explain being told: the engine reaches this file only through the
+ * hooks explain_hooks gave it, whose ud is the explain. */
+static struct explain *explain_of(const struct engine *e) { return e->hooks->ud; }
 
 void explain_free(struct explain *x)
 {
@@ -169,10 +194,10 @@ void explain_free(struct explain *x)
 }
 
 /* Is this the customer and rule being explained? */
-int explain_wants(const struct engine *e, uint32_t cust, int rule)
+static int explain_wants(void *ud, const struct engine *e, uint32_t cust, int rule)
 {
-	const struct explain *x = e->explain;
-	if (!x || (x->rule >= 0 && rule >= 0 && rule != x->rule) || (x->only && rule >= 0 && !x->only[rule]))
+	const struct explain *x = ud;
+	if ((x->rule >= 0 && rule >= 0 && rule != x->rule) || (x->only && rule >= 0 && !x->only[rule]))
 		return 0;
 	const struct customer *c = &e->custs[cust];
 	return !x->customer || (c->keylen == strlen(x->customer) && memcmp(cust_key(c), x->customer, c->keylen) == 0);
@@ -283,7 +308,7 @@ static size_t before_comment(const char *line, size_t from, size_t to)
 /* A line of the script, through the explain's one-line cache. */
 static const char *source_line(struct engine *e, int file, int line, size_t *len)
 {
-	struct explain *x = e->explain;
+	struct explain *x = explain_of(e);
 	if (!x->src.text || x->src.file != file || x->src.line != line) {
 		mem_free(x->src.at);
 		x->src.at = NULL;
@@ -327,8 +352,8 @@ static void source_text(struct engine *e, struct loc loc, struct buf *out)
 			buf_clear(&t);
 			break;
 		}
-		size_t from = l == loc.first_line ? source_column(e->explain, loc.first_column) : 0;
-		size_t to = l == loc.last_line ? source_column(e->explain, loc.last_column + 1) : n;
+		size_t from = l == loc.first_line ? source_column(explain_of(e), loc.first_column) : 0;
+		size_t to = l == loc.last_line ? source_column(explain_of(e), loc.last_column + 1) : n;
 		if (l != loc.last_line)
 			to = before_comment(line, from, to);
 		while (l != loc.first_line && from < to && (line[from] == ' ' || line[from] == '\t'))
@@ -354,7 +379,7 @@ static void source_text(struct engine *e, struct loc loc, struct buf *out)
 static void add_note(struct engine *e, int rule, uint32_t cust, int64_t at, const struct event *ev, int fired,
 		     const char *outcome, struct story *s)
 {
-	struct explain *x = e->explain;
+	struct explain *x = explain_of(e);
 	if (x->stream) {
 		/* `:watch`: say it now, with the customer, instead of keeping it. */
 		struct buf b = {0};
@@ -708,7 +733,7 @@ static const struct vm_mark *once_mark(const struct engine *e)
 /* A firing: its dedupe key fired first now, unless it did before. */
 static void remember_key(struct engine *e, int rule, uint32_t cust, int64_t now)
 {
-	struct explain *x = e->explain;
+	struct explain *x = explain_of(e);
 	const struct vm_mark *m = e->prog->rules[rule].once ? once_mark(e) : NULL;
 	if (!m)
 		return;
@@ -727,7 +752,7 @@ static void remember_key(struct engine *e, int rule, uint32_t cust, int64_t now)
  * the explain saw that firing: not in a `:watch` begun after it). */
 static void dedupe_story(struct engine *e, int rule, uint32_t cust, struct story *s)
 {
-	struct explain *x = e->explain;
+	struct explain *x = explain_of(e);
 	const struct rule_info *ri = &e->prog->rules[rule];
 	const struct vm_mark *m = mark_at(e->vm, e->vm->stop_pc);
 	struct buf *j = &s->json;
@@ -808,8 +833,10 @@ static const char *stop_reason(struct engine *e, uint32_t cust, struct story *s)
 	}
 }
 
-void explain_handler(struct engine *e, int rule, const struct event *cause, int64_t now, int r, int held_out)
+static void explain_handler(void *ud, struct engine *e, int rule, const struct event *cause, int64_t now, int r,
+			    int held_out)
 {
+	(void)ud; /* explain_of(e) is ud, for what this calls */
 	struct story s = {0};
 	uint32_t cust = (uint32_t)(e->vm->cust - e->custs);
 	const char *outcome;
@@ -836,7 +863,7 @@ void explain_handler(struct engine *e, int rule, const struct event *cause, int6
 /* A step waits past its deadline for the event that came too late. */
 static void watch_overdue(struct engine *e, const struct instance *in, int note, int absence)
 {
-	struct explain *x = e->explain;
+	struct explain *x = explain_of(e);
 	if (x->noverdue == x->capoverdue) {
 		x->capoverdue = x->capoverdue ? x->capoverdue * 2 : 8;
 		x->overdue = mem_realloc(x->overdue, sizeof *x->overdue * (size_t)x->capoverdue);
@@ -867,9 +894,10 @@ static void watch_overdue(struct engine *e, const struct instance *in, int note,
 	}
 }
 
-void explain_absence_fired(struct engine *e, const struct instance *in)
+/* The first B that comes later is told with how late it came. */
+static void explain_absence_fired(void *ud, struct engine *e, const struct instance *in)
 {
-	struct explain *x = e->explain;
+	struct explain *x = ud;
 	/* Its firing's note: the latest of the rule (the enter and exit
 	 * rules of a `move` it made may have come after it). */
 	int note = -1;
@@ -879,9 +907,10 @@ void explain_absence_fired(struct engine *e, const struct instance *in)
 	watch_overdue(e, in, note, 1);
 }
 
-void explain_pattern(struct engine *e, int rule, enum explain_what what, const struct instance *in,
-		     const struct event *ev, int64_t at)
+static void explain_pattern(void *ud, struct engine *e, int rule, enum engine_note what, const struct instance *in,
+			    const struct event *ev, int64_t at)
 {
+	struct explain *x = ud;
 	const struct prog *p = e->prog;
 	const struct rule_info *ri = &p->rules[rule];
 	int step = in->step < ri->nsteps ? in->step : ri->nsteps - 1;
@@ -892,7 +921,7 @@ void explain_pattern(struct engine *e, int rule, enum explain_what what, const s
 	dur_format(&d, st->within);
 	time_format(&t, in->timer.deadline);
 	switch (what) {
-	case EX_STARTED:
+	case NOTE_STARTED:
 		outcome = "started";
 		buf_adds(b, st->negated ? "started: fires at " : "started: waiting for ");
 		if (st->negated) {
@@ -905,14 +934,14 @@ void explain_pattern(struct engine *e, int rule, enum explain_what what, const s
 		}
 		buf_printf(j, ",\"absence\":%s", st->negated ? "true" : "false");
 		break;
-	case EX_STEP:
+	case NOTE_STEP:
 		outcome = "step";
 		buf_printf(b, "step %d matched; now waiting for ", in->step - 1);
 		step_desc(p, st, b);
 		buf_printf(b, " until %s", t.p);
 		buf_printf(j, ",\"matched_step\":%d", in->step - 1);
 		break;
-	case EX_WHERE_FALSE:
+	case NOTE_WHERE_FALSE:
 		outcome = "near_miss";
 		buf_printf(b, "near miss at step %d: ", in->step);
 		if (st->where_guard >= 0)
@@ -920,20 +949,20 @@ void explain_pattern(struct engine *e, int rule, enum explain_what what, const s
 		else
 			buf_adds(b, "its condition is false");
 		break;
-	case EX_CANCELLED:
+	case NOTE_CANCELLED:
 		outcome = "cancelled";
 		buf_adds(b, "not fired: it came in time, so there is no absence");
 		break;
-	case EX_EXPIRED:
+	case NOTE_EXPIRED:
 		outcome = "expired";
 		buf_printf(b, "not fired: no ");
 		step_desc(p, st, b);
 		buf_printf(b, " by the deadline %s (within %s)", t.p, d.p);
 		break;
-	case EX_PENDING:
-		if (e->explain->in_test) {
+	case NOTE_PENDING:
+		if (x->in_test) {
 			struct buf left = {0};
-			dur_format(&left, time_since(in->timer.deadline, e->explain->test_clock));
+			dur_format(&left, time_since(in->timer.deadline, x->test_clock));
 			if (st->negated) {
 				buf_printf(b, "still pending at this step: fires at %s, %s after the test's clock (advance %s fires it)",
 					   t.p, left.p, left.p);
@@ -955,7 +984,7 @@ void explain_pattern(struct engine *e, int rule, enum explain_what what, const s
 	jtime(j, "deadline", in->timer.deadline);
 	jseconds(j, "within_seconds", st->within);
 	add_note(e, rule, in->cust, at, ev, 0, outcome, &s);
-	if (what == EX_EXPIRED)
+	if (what == NOTE_EXPIRED)
 		watch_overdue(e, in, -1, 0);
 	buf_free(&d);
 	buf_free(&t);
@@ -964,7 +993,7 @@ void explain_pattern(struct engine *e, int rule, enum explain_what what, const s
 /* "agent_reply at log.jsonl:4 came 2m after the 5m deadline". */
 static void tell_late(struct engine *e, const struct overdue *o, const struct event *ev)
 {
-	struct explain *x = e->explain;
+	struct explain *x = explain_of(e);
 	const struct pattern_step *st = &e->prog->rules[o->rule].steps[o->step];
 	int64_t late = time_since(ev->time, o->deadline);
 	struct story s = {0};
@@ -1007,9 +1036,9 @@ static void tell_late(struct engine *e, const struct overdue *o, const struct ev
 }
 
 /* Every event of the customer: is it what an overdue step waited for? */
-void explain_event(struct engine *e, const struct event *ev)
+static void explain_event(void *ud, struct engine *e, const struct event *ev)
 {
-	struct explain *x = e->explain;
+	struct explain *x = ud;
 	if (ev->cust >= x->nheads)
 		return;
 	int *link = &x->overdue_head[ev->cust];
@@ -1026,8 +1055,9 @@ void explain_event(struct engine *e, const struct event *ev)
 	}
 }
 
-void explain_repeat(struct engine *e, int rule, const struct event *ev, uint32_t inside)
+static void explain_repeat(void *ud, struct engine *e, int rule, const struct event *ev, uint32_t inside)
 {
+	(void)ud;
 	const struct rule_info *ri = &e->prog->rules[rule];
 	struct story s = {0};
 	struct buf d = {0};
@@ -1066,9 +1096,8 @@ static void some_customers(const struct engine *e, struct buf *b)
 	buf_adds(b, e->ncusts > show ? ", ...)" : ")");
 }
 
-int explain_check_customer(struct engine *e)
+int explain_check_customer(const struct explain *x, const struct engine *e)
 {
-	const struct explain *x = e->explain;
 	if (!x || !x->customer)
 		return 0;
 	size_t n = strlen(x->customer);
@@ -1126,9 +1155,9 @@ static void note_json(const struct prog *p, const struct note *n, struct buf *ou
 
 /* The notes, rule by rule: as JSON, or as text with each line after the
  * customer's indented by indent (the customer's line only with header). */
-static void render(struct engine *e, struct buf *out, int json, const char *indent, int header)
+static void render(struct explain *x, const struct engine *e, struct buf *out, int json, const char *indent,
+		   int header)
 {
-	struct explain *x = e->explain;
 	const struct prog *p = e->prog;
 	if (x->n) /* (qsort of NULL is undefined, even of nothing) */
 		qsort(x->notes, (size_t)x->n, sizeof *x->notes, cmp_notes);
@@ -1183,6 +1212,12 @@ static void render(struct engine *e, struct buf *out, int json, const char *inde
 		buf_adds(out, "}}\n");
 }
 
-void explain_render(struct engine *e, struct buf *out, int json) { render(e, out, json, "", 1); }
+void explain_render(struct explain *x, const struct engine *e, struct buf *out, int json)
+{
+	render(x, e, out, json, "", 1);
+}
 
-void explain_render_indented(struct engine *e, struct buf *out, const char *indent) { render(e, out, 0, indent, 0); }
+void explain_render_indented(struct explain *x, const struct engine *e, struct buf *out, const char *indent)
+{
+	render(x, e, out, 0, indent, 0);
+}

@@ -13,6 +13,8 @@
  */
 #include <string.h>
 
+#include "explain.h"
+
 #include "engine/engine.h"
 #include "io/ingest.h"
 #include "base/json.h"
@@ -341,7 +343,7 @@ static void explain_missing(struct test_run *t, const struct test_info *ti, stru
 	t->replaying = 1;
 	struct explain *x = explain_new(p, d, customer, -1);
 	explain_only(x, mask);
-	t->e->explain = x;
+	t->e->hooks = explain_hooks(x);
 	diag_fn sink = d->sink;
 	d->sink = NULL;
 	int64_t now = TEST_EPOCH * NS_PER_SEC;
@@ -352,11 +354,12 @@ static void explain_missing(struct test_run *t, const struct test_info *ti, stru
 	buf_free(&ignored);
 	d->sink = sink;
 	explain_test_clock(x, now);
-	engine_explain_pending(t->e);
+	engine_note_pending(t->e);
 	buf_printf(&t->why, "    why no %s %s for customer %s:\n", fired_before ? "other" : "rule emitted", action, customer);
-	explain_render_indented(t->e, &t->why, "    ");
+	explain_render_indented(x, t->e, &t->why, "    ");
 	store_free(&st);
-	engine_free(t->e); /* and its explain */
+	engine_free(t->e);
+	explain_free(x);
 	t->e = outer;
 	t->customer = outer_customer;
 	t->replaying = 0;
@@ -378,6 +381,13 @@ static int action_fired(struct test_run *t, const char *action, struct arena *a)
 	return found;
 }
 
+/* `cxr test --coverage`: steps_hit[rule * MAX_BINDS + step]. */
+static void step_covered(void *ud, int rule, int step)
+{
+	uint8_t *steps_hit = ud;
+	steps_hit[rule * MAX_BINDS + step] = 1;
+}
+
 /* Run one test; 1 when it passes, with the failure in t->why otherwise. */
 static int run_test(struct test_run *t, const struct test_info *ti, struct diag *d, uint8_t *covered,
 		    uint8_t *steps_hit)
@@ -386,7 +396,8 @@ static int run_test(struct test_run *t, const struct test_info *ti, struct diag 
 	struct store st;
 	t->e = test_engine(t, ti, d, &st);
 	t->e->vm->covered = covered;
-	t->e->steps_hit = steps_hit;
+	const struct engine_hooks coverage = {.ud = steps_hit, .step = step_covered};
+	t->e->hooks = steps_hit ? &coverage : NULL;
 	int64_t now = TEST_EPOCH * NS_PER_SEC;
 	int started = 0; /* the first `at` may set the clock anywhere */
 	int ok = 1;
