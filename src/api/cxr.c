@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "parallel.h"
 #include "inspect/explain.h"
+#include "inspect/inspect.h"
 #include "io/ingest.h"
 #include "base/json.h"
 #include "vm/prog.h"
@@ -263,7 +265,7 @@ int cxr_warnings(const cxr *h) { return h->diag.warnings; }
 
 int cxr_check_against(cxr *h, const char *const *paths, int npaths)
 {
-	return h->compiled ? prog_check_against(h->prog, &h->diag, paths, npaths) : -1;
+	return h->compiled ? against_check(h->prog, &h->diag, paths, npaths) : -1;
 }
 
 int cxr_run_files(cxr *h, const char *const *paths, int npaths)
@@ -324,8 +326,8 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	} else if (status == CXR_OK) {
 		store_sort(&st);
 		/* Below a few thousand events, threads cost more than they save. */
-		if (h->threads > 1 && st.n >= 4096 && engine_parallel_ok(h->engine))
-			engine_events_parallel(h->engine, st.evs, st.n, h->threads, h->flush);
+		if (h->threads > 1 && st.n >= 4096 && parallel_ok(h->engine))
+			parallel_run_events(h->engine, st.evs, st.n, h->threads, h->flush);
 		else
 			engine_events(h->engine, st.evs, st.n);
 	}
@@ -412,7 +414,7 @@ void cxr_test_run(cxr *h, const struct cxr_test_options *opt, struct cxr_test_co
 	struct buf b = {0}, failures = {0};
 	struct test_options o = {opt->coverage, opt->select, opt->failed ? &failures : NULL};
 	struct test_counts n = {0};
-	prog_run_tests(h->prog, &h->diag, &o, &b, &n);
+	testrun_run(h->prog, &h->diag, &o, &b, &n);
 	out(ud, b.p ? b.p : "", b.len);
 	if (opt->failed && failures.len)
 		opt->failed(opt->failed_ud, failures.p, failures.len);
@@ -459,7 +461,7 @@ static void summary(cxr *h, cxr_write_fn fn, void *ud, int json)
 	if (!h->engine)
 		return;
 	struct buf b = {0};
-	engine_summary(h->engine, &b, json);
+	summary_render(h->engine, &b, json);
 	fn(ud, b.p ? b.p : "", b.len);
 	buf_free(&b);
 }

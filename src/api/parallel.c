@@ -15,14 +15,14 @@
  * that order too, so even floating-point sums come out the same.
  *
  * Journeys (stage counts over all customers), SLAs, goals and budgets
- * (shared by all customers) run on one thread (engine_parallel_ok).  The
+ * (shared by all customers) run on one thread (parallel_ok).  The
  * workers share the customer records, each touching only its own.
  */
 #include <pthread.h>
 #include <string.h>
 
 #include "base/diag.h"
-#include "engine/engine.h"
+#include "parallel.h"
 #include "vm/vm.h"
 
 /* An event or a timer firing of one worker that said something or set a
@@ -144,7 +144,7 @@ static void diag_to_capture(void *ud, const char *msg, size_t len)
 	c->rule = -1;
 }
 
-int engine_parallel_ok(const struct engine *e)
+int parallel_ok(const struct engine *e)
 {
 	const struct prog *p = e->prog;
 	if (p->njourneys || p->nslas || p->ngoals || p->nbudgets || e->hooks || e->vm->trace || e->vm->covered)
@@ -192,7 +192,7 @@ static int step_before(const struct worker *a, const struct worker *b)
 	return a->cap.steps[x->born].ordinal < b->cap.steps[y->born].ordinal;
 }
 
-void engine_events_parallel(struct engine *e, const struct event *evs, size_t n, int threads, int flush)
+void parallel_run_events(struct engine *e, const struct event *evs, size_t n, int threads, int flush)
 {
 	int64_t last = n && (!e->events || evs[n - 1].time > e->last_time) ? evs[n - 1].time : e->last_time;
 	struct worker *ws = mem_alloc(sizeof *ws * (size_t)threads);

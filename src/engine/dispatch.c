@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "engine.h"
+#include "engine_int.h"
 
 /* Merge the ascending list b into the ascending list a (n items, room for
  * n + nb): positions are distinct across lists. */

@@ -4,7 +4,7 @@
  * the key's hash.  Their variables, tags, dedupe keys and caps are created
  * on first use, so that a customer no rule has touched costs one entry.
  */
-#include "engine.h"
+#include "engine_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,7 +1,10 @@
 /* engine.h: runtime state of a run: customers, the event store, output.
  *
  * An engine runs one prog over events in time order.  All state lives
- * here (nothing global), per customer where the language says so.
+ * here (nothing global), per customer where the language says so.  This
+ * is the engine's interface to the layers above it (io, inspect, api);
+ * what only the engine's own files share is in engine_int.h, and how a
+ * tool watches a run is hooks.h.
  */
 #ifndef CXR_ENGINE_H
 #define CXR_ENGINE_H
@@ -120,12 +123,6 @@ static inline const struct customer_rare *cust_rare(const struct customer *c)
 {
 	return c->rare ? c->rare : &cust_rare_none;
 }
-
-struct customer_rare *cust_rare_new(struct customer *c);
-
-/* The rules of type et that ev runs, in firing order, into out (room for
- * et->nrules): those of its guard indexes that match, and the others. */
-int dispatch_rules(const struct evtype *et, const struct event *ev, const struct customer *c, int *out);
 
 /* Aggregates of one metric group, one SLA group, one journey stage. */
 struct agg_state {
@@ -263,7 +260,7 @@ struct engine {
 	void *audit_ud;
 	int trigger_ids;              /* `cxr diff`: each response ends with "@trigger", its first event's file:line */
 	const struct engine_hooks *hooks; /* a watcher (`cxr explain`, `cxr test --coverage`), or NULL */
-	const struct engine_sink *sink;   /* a worker of engine_events_parallel: what it says is kept there, or NULL */
+	const struct engine_sink *sink;   /* a worker of parallel_run_events: what it says is kept there, or NULL */
 	struct progress *progress;    /* told of each event the rules run over when read whole, or NULL */
 	struct {
 		int active;           /* engine_timers_until is firing a timer ... */
@@ -282,13 +279,6 @@ struct engine {
 	uint32_t nfiles;
 };
 
-/* Does a watcher want the notes of this customer's rule (-1: of its
- * events)?  One test when nobody watches. */
-static inline int engine_watching(const struct engine *e, uint32_t cust, int rule)
-{
-	return e->hooks && e->hooks->wants && e->hooks->wants(e->hooks->ud, e, cust, rule);
-}
-
 struct engine *engine_new(const struct prog *p, struct diag *d);
 void engine_free(struct engine *e);
 uint32_t engine_customer(struct engine *e, const char *key, size_t len);
@@ -306,14 +296,6 @@ void engine_events(struct engine *e, const struct event *evs, size_t n);
 /* The same for the events of customers whose index is k modulo nk (a
  * worker's share, parallel.c). */
 void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint32_t k, uint32_t nk);
-/* Can the rules run on threads with the output of one (parallel.c)?  Not
- * with journeys, SLAs, goals or budgets (counted across customers), nor
- * when tracing or watched (explain, coverage: hooks.h). */
-int engine_parallel_ok(const struct engine *e);
-/* engine_events with customers spread over `threads` worker engines;
- * the responses, audit lines, runtime errors and metric observations are
- * then given out in the order one thread gives them. */
-void engine_events_parallel(struct engine *e, const struct event *evs, size_t n, int threads, int flush);
 /* Free a customer's pending patterns (their timers are in e's heap). */
 void engine_free_pending(struct engine *e, uint32_t cust);
 /* The CSV header, when it has not been written. */
@@ -332,105 +314,28 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive);
 /* End of input: timers due by the last event's time fire; all with flush. */
 void engine_finish(struct engine *e, int flush);
 
-/* journey.c */
-struct stage_firing {
-	int rule;
-	uint32_t cust;
-	int64_t now;
-	const struct event *cause;
-};
-void journey_event(struct engine *e, const struct event *ev);
-void journey_move(struct engine *e, uint32_t cust, int journey, int stage, int64_t now, const struct event *cause);
-void journey_drain(struct engine *e);
-void journey_stuck(struct engine *e, struct timer *t);
 /* "  pending: rule R, stuck in J.S (fires at T)" for each live stuck
  * timer of a customer (the REPL's :customer); how many. */
 int journey_describe_stuck(const struct engine *e, uint32_t cust, struct buf *b);
-void journey_free(struct engine *e);
 
-/* measure.c */
-void measure_init(struct engine *e);
-void measure_event(struct engine *e, const struct event *ev);
-void measure_fired(struct engine *e, int rule, uint32_t cust, int64_t now, int held_out);
-int measure_observe(struct engine *e, int metric, const struct val *v, const struct val *key);
-int measure_budget_ok(struct engine *e, int rule, uint32_t cust, int budget, int64_t now);
-void measure_spend(struct engine *e, int budget, int64_t now);
-void measure_timer(struct engine *e, struct timer *t);
-void measure_free(struct engine *e);
-void agg_add(struct agg_state *a, double v, int need_quantiles);
+/* measure.c: a quantile of an aggregate, the groups of a metric in key order. */
 double agg_quantile(const struct agg_state *a, double q);
-struct agg_state *groups_get(struct groups *g, const char *key, size_t len, uint32_t *index);
 /* The groups' indexes in the order of their keys (bytewise; the empty key
  * first), for the caller to free. */
 uint32_t *groups_sorted(const struct groups *g);
 
-/* history.c */
-struct vm;
-void history_event(struct engine *e, const struct event *ev);
-struct val history_query(struct vm *vm, int query);
-
-/* The VM's host (host.c, vm/host.h): the effects of a handler on its
- * customer and the run, defined in engine.c. */
-extern const struct vm_host engine_vm_host;
-int engine_once(struct vm *vm, struct val key);
-int engine_limit(struct vm *vm);
-void engine_emit(struct vm *vm, int response, struct val *fields);
-void engine_setvar(struct vm *vm, int var, struct val v);
-struct val engine_getvar(struct vm *vm, int var);
-struct val engine_tags(struct vm *vm);
-void engine_tag(struct vm *vm, struct val tag, int add);
-void engine_fire(struct vm *vm);
-void history_free(struct engine *e);
-
 /* Tell the watcher (NOTE_PENDING) of each pattern still pending for the
  * customers it wants (pattern.c); engine_finish does. */
 void engine_note_pending(struct engine *e);
-int engine_held_out(const struct engine *e, int rule, uint32_t cust);
 /* A dedupe key as the engine keeps it: its kind and its JSON. */
 void engine_key_text(struct buf *b, const struct val *v);
 
-/* testrun.c: the tests whose name contains select (NULL: all) run; each
- * failed one is added to failures as "FILE:LINE: NAME" (when not NULL). */
-struct test_options {
-	int coverage;
-	const char *select;
-	struct buf *failures;
-};
-struct test_counts {
-	int passed, failed, deselected;
-};
-void prog_run_tests(const struct prog *p, struct diag *d, const struct test_options *o, struct buf *out,
-		    struct test_counts *n);
-
-/* summary.c */
-void engine_summary(struct engine *e, struct buf *out, int json);
-
-/* For the triggers (pattern.c, journey.c, measure.c): running handlers
- * and telling their runtime errors. */
-/* Run a rule's handler; returns its enum vm_result. */
-int engine_fire_rule(struct engine *e, int rule, uint32_t cust, const struct event *const *bound, int nbound,
-		     int64_t now, const struct event *cause);
-void engine_runtime_error(struct engine *e, int rule, const struct event *cause);
-/* --trace: the line that starts a run of code, naming what runs (a
- * format: "rule %s", "rule %s, where of step %d") and what started it: the timer firing
- * now, else the event ev, for the customer cust. */
-void engine_trace_start(struct engine *e, uint32_t cust, const struct event *ev, const char *what, ...)
-	__attribute__((format(printf, 4, 5)));
-/* Free what the handler that ended let go of (value.h's rule). */
-void engine_release_retired(struct engine *e);
-struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule);
-void pattern_event(struct engine *e, int rule, const struct event *ev);
 /* Would cand match step `step` of rule (its types, its `where`), after
  * the events bound?  Quietly: an error is no match, and no note is
  * taken.  For `cxr explain`'s candidates that came after a deadline. */
 int pattern_would_match(struct engine *e, int rule, int step, struct event *const *bound, uint32_t cust,
 			const struct event *cand);
-void repeat_event(struct engine *e, int rule, const struct event *ev);
-void engine_free_patterns(struct engine *e);
-void timer_init(struct timer *t, uint8_t kind);
 void timer_set(struct engine *e, struct timer *t, int64_t deadline);
-void timer_cancel(struct engine *e, struct timer *t);
 struct event *event_clone(const struct event *ev, int nslots);
-
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "vm/vm.h"
 
 struct hist {

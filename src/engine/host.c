@@ -4,7 +4,7 @@
  * take the engine's own arguments (the customer's index, the time of the
  * firing, the event that caused it) get them from the VM here.
  */
-#include "engine.h"
+#include "engine_int.h"
 #include "vm/vm.h"
 
 static uint32_t customer_index(const struct vm *vm)

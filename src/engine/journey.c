@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "base/sketch.h"
 #include "vm/vm.h"
 

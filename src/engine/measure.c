@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine_int.h"
 #include "base/json.h"
 #include "base/sketch.h"
 #include "base/timeutil.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/timeutil.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "vm/vm.h"
 
 #define TIMER_IDLE UINT32_MAX

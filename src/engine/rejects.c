@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "engine.h"
+#include "engine_int.h"
 #include "base/json.h"
 #include "base/source.h"
 #include "base/timeutil.h"

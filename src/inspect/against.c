@@ -12,7 +12,7 @@
 
 #include "base/diag.h"
 #include "base/json.h"
-#include "vm/prog.h"
+#include "inspect.h"
 #include "io/ingest.h"
 #include "base/source.h"
 
@@ -200,7 +200,7 @@ static int check_against(const struct prog *p, struct diag *d, const char *const
 	return rc;
 }
 
-int prog_check_against(const struct prog *p, struct diag *d, const char *const *paths, int npaths)
+int against_check(const struct prog *p, struct diag *d, const char *const *paths, int npaths)
 {
 	return check_against(p, d, paths, npaths, 0);
 }

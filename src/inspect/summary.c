@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "inspect.h"
 #include "base/json.h"
 #include "base/sketch.h"
 #include "base/timeutil.h"
@@ -444,7 +444,7 @@ static void goals_part(struct engine *e, struct buf *b, int json)
 		buf_addc(b, '}');
 }
 
-void engine_summary(struct engine *e, struct buf *b, int json)
+void summary_render(struct engine *e, struct buf *b, int json)
 {
 	if (json) {
 		buf_printf(b, "{\"events\":%llu,\"inputs\":%u,\"rejected\":%llu,\"rejected_lines\":%llu,\"customers\":%u,"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "inspect.h"
 
 #include "engine/engine.h"
 #include "io/ingest.h"
@@ -548,7 +549,7 @@ static void coverage_report(const struct prog *p, struct diag *d, const uint8_t 
 	buf_free(&where);
 }
 
-void prog_run_tests(const struct prog *p, struct diag *d, const struct test_options *o, struct buf *out,
+void testrun_run(const struct prog *p, struct diag *d, const struct test_options *o, struct buf *out,
 		    struct test_counts *n)
 {
 	struct test_run t = {0};

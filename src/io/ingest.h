@@ -75,12 +75,6 @@ struct part_reject {
 };
 
 void store_init(struct store *st, const struct prog *p);
-/* The census of a run's store, after reading: warn (through d) about the
- * event types and fields the rules name that the logs never had, with
- * "did you mean" from the logs (files are read again for it, only then).
- * Returns the number of warnings (against.c). */
-int census_warnings(const struct prog *p, struct diag *d, const struct census *c, const char *const *paths,
-		    int npaths);
 void store_free(struct store *st);
 /* Read a file ("-": stdin) into the store.  Returns 0; -1 when --strict
  * stopped at a rejected record; -2 when the file cannot be read at all. */

@@ -457,8 +457,5 @@ void prog_disasm(const struct prog *p, struct buf *out);
  * source line, opcode and what its operand names, padded to one width
  * (ri names the rule's events; NULL: by number). */
 void prog_insn_text(const struct prog *p, const struct rule_info *ri, uint32_t pc, struct buf *out);
-/* Warn about event types and fields the rules name but the logs never
- * have; returns the number of warnings, or -1 when a log cannot be read. */
-int prog_check_against(const struct prog *p, struct diag *d, const char *const *paths, int npaths);
 
 #endif

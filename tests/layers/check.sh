@@ -7,6 +7,7 @@
 # it; tools/ sees only base/, front/ and include/cxr.h, and cli/ only
 # include/cxr.h.  The same holds for the symbols each layer's objects use
 # (nm -u), so that a call cannot go up by declaring a function by hand.
+# A header named *_int.h is private to its folder.
 # The grammar (grammar/, built in BUILD) is part of front/.
 # LAYERS_ROOT names another tree to check (tests/layers/selftest.sh).
 BUILD=${1:-build}
@@ -47,6 +48,7 @@ for l in $LAYERS; do
 			if (h !~ /\//) next            # its own folder, cxr.h, parser.h
 			d = h; sub(/\/.*/, "", d)
 			if (index(ok, " " d " ") == 0) { printf "%s:%d: includes %s: %s may not see %s/\n", f, NR, h, l, d; n++ }
+			else if (h ~ /_int\.h$/ && d != l) printf "%s:%d: includes %s, which is private to %s/\n", f, NR, h, d
 		}
 		' "$f"
 	done

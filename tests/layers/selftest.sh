@@ -3,7 +3,8 @@
 #
 # A tiny tree with one file per layer is checked clean, then with one
 # mistake at a time: an include that goes up, a call that goes up by a
-# hand-written declaration, a tool that includes the VM, the command line
+# hand-written declaration, a folder's private header seen from another,
+# a tool that includes the VM, the command line
 # calling a library function that is not cxr_*, and a shared library
 # that exports more than cxr_*.  Each must be named, and fail the check.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +56,10 @@ expect "clean tree" 0 "layers: 3 passed, 0 failed"
 echo '#include "engine/engine.h"' > "$t/src/base/up.h"
 expect "upward include" 1 "src/base/up.h:1: includes engine/engine.h: base may not see engine/"
 rm "$t/src/base/up.h"
+
+echo '#include "engine/engine_int.h"' > "$t/src/api/peek.h"
+expect "private header" 1 "src/api/peek.h:1: includes engine/engine_int.h, which is private to engine/"
+rm "$t/src/api/peek.h"
 
 echo "void inspect_fn(void); void engine_calls_up(void) { inspect_fn(); }" > "$t/src/engine/up.c"
 build
