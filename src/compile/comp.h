@@ -1,10 +1,11 @@
-/* comp.h: what the four files of the compiler share.
+/* comp.h: what the compiler's files share.
  *
- * compile.c handles the top-level forms, rules, the verifier and the
- * driver; compile_fn.c the functions (checked where they are defined);
- * compile_decl.c the declarations (journeys, metrics, SLAs, goals,
- * budgets, history);
- * compile_expr.c checks and compiles expressions.  All work on a struct
+ * compile.c handles the top-level forms, rules, imports and the driver
+ * (the verifier it runs is vm/bytecode.c's); compile_fn.c the functions
+ * (checked where they are defined); compile_decl.c the declarations
+ * (journeys, metrics, SLAs, goals, budgets, history); compile_expr.c
+ * checks and compiles expressions; guard_index.c indexes the rules by
+ * their first comparison once they are final.  All work on a struct
  * comp, which lives only while one script compiles.
  */
 #ifndef CXR_COMP_H
