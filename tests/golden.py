@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""golden.py: run the golden cases of tests/golden/*.test and the
+"""golden.py: run the golden cases of tests/golden/FEATURE/*.test and the
 regression cases of tests/regression/*.test against ./cxr.
 
-    tests/golden.py [CXR] [FILE[:CASE]...]
+    tests/golden.py [CXR] [FOLDER | FILE[:CASE]...]
 
-runs every case, or one file, or one case of it (CASE: its line number or
-a part of its name), with CXR (default: $CXR, else ./cxr).  A regression
-case is named after what broke.
+runs every case, or every .test file under a folder (tests/golden/repl),
+or one file, or one case of it (CASE: its line number or a part of its
+name), with CXR (default: $CXR, else ./cxr).  A regression case is named
+after what broke.
 
 A .test file holds cases in the spirit of jq.test:
 
@@ -165,39 +166,65 @@ def update(cxr, path):
         f.write("".join(out))
 
 
+def test_files(folder):
+    """Every .test file under folder, in a stable order."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        found += [os.path.join(root, name) for name in sorted(files) if name.endswith(".test")]
+    return found
+
+
+def find(here, path):
+    """A .test file or a folder, as given or without its .test; from here
+    or, failing that, from the top of the repository."""
+    for base in ("", os.path.join(here, "..")):
+        for name in (path, path + ".test"):
+            full = os.path.join(base, name)
+            if os.path.isdir(full) or (full.endswith(".test") and os.path.isfile(full)):
+                return full
+    return None
+
+
 def select(args):
     """The cases to run: every file of tests/golden and tests/regression,
-    or those named as FILE (a .test file) or FILE:CASE (CASE: the case's
-    line number, or a part of its name)."""
+    or those named as FOLDER (each .test file under it), FILE (a .test
+    file) or FILE:CASE (CASE: the case's line number, or a part of its
+    name)."""
     here = os.path.dirname(os.path.abspath(__file__))
     if not args:
-        args = [os.path.join(here, folder, name)
-                for folder in ("golden", "regression")
-                for name in sorted(os.listdir(os.path.join(here, folder)))
-                if name.endswith(".test")]
-    chosen = []
+        args = [os.path.join(here, "golden"), os.path.join(here, "regression")]
+    chosen, seen = [], set()
     for arg in args:
         path, _, which = arg.partition(".test:")
-        path = path + ".test" if which or not path.endswith(".test") else path
-        if not os.path.exists(path) and os.path.exists(os.path.join(here, "..", path)):
-            path = os.path.join(here, "..", path)
-        if not os.path.exists(path):
-            sys.exit("golden.py: no such file: %s" % path)
-        cases = parse(path)
-        if which:
-            cases = [c for c in cases if (which.isdigit() and c["line"] == int(which)) or
-                     (not which.isdigit() and which in c["name"])]
-            if not cases:
-                sys.exit("golden.py: %s has no case %r (give its line or part of its name)" % (path, which))
-        chosen += cases
+        found = find(here, path + ".test" if which else path)
+        if found is None:
+            sys.exit("golden.py: no such .test file or folder: %s" % arg)
+        files = test_files(found) if os.path.isdir(found) else [found]
+        if not files:
+            sys.exit("golden.py: no .test file under %s" % arg)
+        for name in files:
+            cases = parse(name)
+            if which:
+                cases = [c for c in cases if (which.isdigit() and c["line"] == int(which)) or
+                         (not which.isdigit() and which in c["name"])]
+                if not cases:
+                    sys.exit("golden.py: %s has no case %r (give its line or part of its name)" % (name, which))
+            for case in cases:
+                # A case named twice (a folder and a file in it) runs once.
+                key = (os.path.realpath(case["file"]), case["line"])
+                if key not in seen:
+                    seen.add(key)
+                    chosen.append(case)
     return chosen
 
 
 def main():
     args = sys.argv[1:]
-    # The binary under test: the first argument that is not a .test file, or $CXR.
+    # The binary under test: the first argument when it is an executable
+    # file (not a .test file or a folder), else $CXR.
     cxr = os.environ.get("CXR", "./cxr")
-    if args and ".test" not in args[0]:
+    if args and os.path.isfile(args[0]) and os.access(args[0], os.X_OK) and ".test" not in args[0]:
         cxr = args.pop(0)
     cxr = os.path.abspath(cxr)
     if len(args) == 2 and args[0] == "--update":

@@ -3,7 +3,7 @@
 #
 # - every .cxr in examples/ and stdlib/ is already formatted;
 # - every .cxr in the repository and every script block of
-#   tests/golden/*.test (--- NAME.cxr, and --- stdin of the `fmt` cases):
+#   tests/golden/*/*.test (--- NAME.cxr, and --- stdin of the `fmt` cases):
 #   fmt refuses it cleanly (exit 2, no output) when it does not parse;
 #   else fmt is idempotent and, when the script compiles, `cxr disasm` is
 #   the same before and after (source line numbers aside);
@@ -49,15 +49,14 @@ for root, dirs, files in os.walk("."):
             path = os.path.join(root, fn)[2:]
             with open(path, encoding="utf-8") as f:
                 sources.append((path, {fn: f.read()}, [fn]))
-for name in sorted(os.listdir("tests/golden")):
-    if name.endswith(".test"):
-        for case in golden.parse(os.path.join("tests/golden", name)):
-            files = {n: "".join(t) for n, t in case["blocks"] if n not in golden.EXPECT}
-            if (case["args"] or "").startswith("fmt") and "stdin" in files:
-                files["stdin.cxr"] = files.pop("stdin")
-            scripts = [n for n in files if n.endswith(".cxr")]
-            if scripts:
-                sources.append(("tests/golden/%s:%d" % (name, case["line"]), files, scripts))
+for path in golden.test_files("tests/golden"):
+    for case in golden.parse(path):
+        files = {n: "".join(t) for n, t in case["blocks"] if n not in golden.EXPECT}
+        if (case["args"] or "").startswith("fmt") and "stdin" in files:
+            files["stdin.cxr"] = files.pop("stdin")
+        scripts = [n for n in files if n.endswith(".cxr")]
+        if scripts:
+            sources.append(("%s:%d" % (path, case["line"]), files, scripts))
 
 TWO = ("==", "!=", "<=", ">=", "=~", "!~", "??", "->")
 

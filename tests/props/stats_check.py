@@ -37,6 +37,7 @@ LOGS = [
     "olist/olist3000_events.csv", "olist/olist3000_events.jsonl",
 ]
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tally import Tally
 
 TALLY = Tally("stats_check")

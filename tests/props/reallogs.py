@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 DATA = "../shared/data"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tally import Tally
 
 TALLY = Tally("reallogs")

@@ -3,7 +3,7 @@
 # terminal (tmux): shown on stderr once a run takes more than a second,
 # while reading a stream and while the rules run over a file read whole,
 # cleared at the end; never with --quiet.  (Without a terminal nothing is
-# drawn: tests/golden/progress.test.)  Ends with "progress_tty: N passed, N
+# drawn: tests/golden/cli/progress.test.)  Ends with "progress_tty: N passed, N
 # failed"; skips when tmux is missing.
 cxr=$(cd "$(dirname "${1:-./cxr}")" && pwd)/$(basename "${1:-./cxr}")
 pass=0 fail=0

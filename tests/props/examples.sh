@@ -3,7 +3,7 @@
 # An example with its own log (examples/X.jsonl or X.csv) must give
 # examples/X.expected.jsonl byte for byte; every example must compile
 # without warnings.  Examples over the real logs in ../shared are checked
-# by tests/reallogs.py.
+# by tests/props/reallogs.py.
 cxr=${1:-./cxr}
 pass=0 fail=0
 for script in examples/*.cxr; do
