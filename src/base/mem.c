@@ -10,7 +10,7 @@
  * caller could do more than give up, and every allocation would need an
  * error path that is never taken.  The process says so and exits with
  * status 2 (as for any input it cannot run); files the command line was
- * writing are removed by its exit handler.  tests/oom_check.py fails each
+ * writing are removed by its exit handler.  tests/props/oom_check.py fails each
  * allocation of a compile and run in turn to check that this is all that
  * happens: no crash, no half-written output, no sanitizer report. */
 static void mem_fail(size_t n)
