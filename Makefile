@@ -34,7 +34,7 @@ IO_SRC      = src/io/ingest.c src/io/parts.c src/io/spill.c src/io/stream.c
 INSPECT_SRC = src/inspect/explain.c src/inspect/testrun.c src/inspect/summary.c src/inspect/against.c
 API_SRC     = src/api/cxr.c src/api/session.c src/api/parallel.c
 TOOLS_SRC   = src/tools/diff.c src/tools/fmt.c src/tools/stats.c src/tools/stats_report.c
-CLI_SRC     = src/cli/main.c src/cli/repl.c src/cli/outfile.c
+CLI_SRC     = src/cli/main.c src/cli/repl.c src/cli/repl_commands.c src/cli/repl_session.c src/cli/repl_events.c src/cli/outfile.c
 LIB_SRC = $(BASE_SRC) $(FRONT_SRC) $(VM_SRC) $(COMPILE_SRC) $(ENGINE_SRC) $(IO_SRC) $(INSPECT_SRC) $(API_SRC) $(TOOLS_SRC)
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
