@@ -190,7 +190,7 @@ parts
 [ -n "$list" ] && exit 0
 
 # Show failures in full, then the per-part counts and the total.
-grep -v -E ': [0-9]* passed, 0 failed(, [0-9]+ skipped)?$' "$log" | grep -v '^ok ' | head -400
+grep -v -E '(^|: )[0-9]* passed, 0 failed(, [0-9]+ skipped)?$' "$log" | grep -v '^ok ' | head -400
 grep -E '^[A-Za-z0-9_./ -]+: [0-9]+ passed, [0-9]+ failed' "$log"
 grep -Eo '[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?' "$log" |
 	awk '{p += $1; f += $3; s += $5}
