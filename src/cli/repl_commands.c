@@ -448,12 +448,16 @@ static void cmd_until(struct repl *r, char *arg, const struct meta *m)
 static void cmd_rewind(struct repl *r, char *arg, const struct meta *m)
 {
 	(void)m;
-	int64_t d;
+	int64_t d, to;
 	if (cxr_parse_duration(arg, strlen(arg), &d) < 0 || d < 0) {
 		session_fail(r, ":rewind takes a duration such as 5m");
 		return;
 	}
-	session_rewind(r, session_clock(r) - d);
+	if (__builtin_sub_overflow(session_clock(r), d, &to)) {
+		session_fail(r, ":rewind %s goes before the first time cxr holds (1677-09-21T00:12:43.145224192Z)", arg);
+		return;
+	}
+	session_rewind(r, to);
 	print_time(r);
 }
 
