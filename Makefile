@@ -15,7 +15,7 @@ CFLAGS   ?= $(OPT) -g
 # Position-independent and hidden: the same objects make libcxr.a and
 # libcxr.so, which exports only what include/cxr.h declares.
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Isrc -I$(BUILD) -MMD -MP
-LDLIBS   = -lpcre2-8 -lm -pthread
+LDLIBS   = -lpcre2-8 -lsqlite3 -lm -pthread
 VERSION  := $(shell sed -n 's/^\#define CXR_VERSION "\(.*\)"/\1/p' include/cxr.h)
 SONAME   = libcxr.so.$(firstword $(subst ., ,$(VERSION)))
 FLEX     ?= flex
@@ -24,18 +24,19 @@ DEB_PACKAGES = gcc make flex bison libpcre2-dev libsqlite3-dev libreadline-dev p
 
 # ---- sources, by layer (src/README.md): each may call only the ones above it ----
 BASE_SRC    = src/base/mem.c src/base/diag.c src/base/nametab.c src/base/value.c src/base/json.c src/base/source.c \
-              src/base/progress.c src/base/timeutil.c src/base/tzone.c src/base/sketch.c
+              src/base/progress.c src/base/timeutil.c src/base/tzone.c src/base/sketch.c src/base/pack.c
 FRONT_SRC   = src/front/keywords.c src/front/ast.c src/front/syntax_hint.c
 VM_SRC      = src/vm/vm.c src/vm/builtins.c src/vm/bytecode.c
 COMPILE_SRC = src/compile/compile.c src/compile/compile_fn.c src/compile/compile_expr.c src/compile/compile_decl.c src/compile/guard_index.c
 ENGINE_SRC  = src/engine/engine.c src/engine/host.c src/engine/rejects.c src/engine/dispatch.c src/engine/pattern.c \
-              src/engine/journey.c src/engine/measure.c src/engine/history.c
+              src/engine/journey.c src/engine/measure.c src/engine/history.c src/engine/snapshot.c
 IO_SRC      = src/io/ingest.c src/io/parts.c src/io/spill.c src/io/stream.c
+STATE_SRC   = src/state/store.c
 INSPECT_SRC = src/inspect/explain.c src/inspect/testrun.c src/inspect/summary.c src/inspect/against.c
 API_SRC     = src/api/cxr.c src/api/session.c src/api/parallel.c
 TOOLS_SRC   = src/tools/diff.c src/tools/fmt.c src/tools/stats.c src/tools/stats_report.c
 CLI_SRC     = src/cli/main.c src/cli/repl.c src/cli/repl_commands.c src/cli/repl_session.c src/cli/repl_events.c src/cli/outfile.c
-LIB_SRC = $(BASE_SRC) $(FRONT_SRC) $(VM_SRC) $(COMPILE_SRC) $(ENGINE_SRC) $(IO_SRC) $(INSPECT_SRC) $(API_SRC) $(TOOLS_SRC)
+LIB_SRC = $(BASE_SRC) $(FRONT_SRC) $(VM_SRC) $(COMPILE_SRC) $(ENGINE_SRC) $(IO_SRC) $(STATE_SRC) $(INSPECT_SRC) $(API_SRC) $(TOOLS_SRC)
 GEN_SRC = $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/stdlib_scripts.c
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)

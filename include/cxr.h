@@ -123,6 +123,22 @@ int cxr_check_against(cxr *h, const char *const *paths, int npaths);
  * cxr_status. */
 int cxr_run_files(cxr *h, const char *const *paths, int npaths);
 
+/* Durable state (README "State"): keep the run's state in a SQLite file.
+ * The state the file holds is read now into the compiled script's run
+ * (the file is created when missing); cxr_run_files then skips the input
+ * files it has read to their end before, reads a file that grew from
+ * where it stopped, and saves the state when it ends.  State is kept by
+ * name: what a changed script no longer has is dropped and told once.
+ * resets: rules whose state starts anew.  A file that is not a cxr
+ * state, was written by a newer cxr, is damaged or read-only is refused.
+ * Returns a cxr_status. */
+int cxr_state_open(cxr *h, const char *path, const char *const *resets, int nresets);
+/* Save the state now (a stream fed with cxr_feed_json, after cxr_finish). */
+int cxr_state_save(cxr *h);
+/* `cxr state`: what a state file holds, or one customer's state, as text;
+ * messages go to h's diagnostics.  Needs no script.  Returns a cxr_status. */
+int cxr_state_describe(cxr *h, const char *path, const char *customer, cxr_write_fn out, void *ud);
+
 /* Feed one JSON object as an event of a stream, re-ordered within the
  * script's `lateness`; `source` and `line` name it in messages.  Call
  * cxr_finish at the end of the stream. */

@@ -5,7 +5,7 @@
 #   sh tests/run.sh                        everything
 #   sh tests/run.sh tests/golden/repl      the tests in a folder: tests/unit,
 #                                          tests/golden[/FEATURE], tests/regression,
-#                                          tests/conformance, tests/props, tests/tty, tests/layers
+#                                          tests/conformance, tests/props, tests/state, tests/tty, tests/layers
 #   sh tests/run.sh tests/golden/repl/repl.test[:CASE]
 #                                          one .test file, or one case of it
 #                                          (its line, or a part of its name)
@@ -163,6 +163,7 @@ parts() {
 	maybe tests/props/inputs_check.py python3 tests/props/inputs_check.py "$CXR"
 	maybe tests/props/hostile_scripts_check.py python3 tests/props/hostile_scripts_check.py "$CXR"
 	maybe tests/props/oom_check.py python3 tests/props/oom_check.py "$CXR"
+	maybe tests/state/incremental_check.py python3 tests/state/incremental_check.py "$CXR"
 	maybe tests/run_check.sh sh tests/run_check.sh "$CXR"
 	maybe tests/layers/check.sh sh tests/layers/check.sh "$BUILD"
 	maybe tests/layers/selftest.sh sh tests/layers/selftest.sh

@@ -16,9 +16,11 @@
 #include "inspect/inspect.h"
 #include "io/ingest.h"
 #include "base/json.h"
+#include "base/timeutil.h"
 #include "vm/prog.h"
 #include "base/progress.h"
 #include "io/stream.h"
+#include "state/store.h"
 #include "vm/vm.h"
 
 struct cxr {
@@ -46,6 +48,7 @@ struct cxr {
 	void *progress_ud;
 	int flush;
 	int compiled;
+	struct state_file *state; /* cxr_state_open's, or NULL */
 };
 
 static void free_roots(cxr *h);
@@ -65,6 +68,7 @@ void cxr_free(cxr *h)
 		stream_finish(&h->stream);
 		store_free(&h->store);
 	}
+	state_close(h->state);
 	engine_free(h->engine);
 	explain_free(h->explain);
 	prog_free(h->prog);
@@ -213,6 +217,8 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 		store_free(&h->store);
 		h->store_ready = 0;
 	}
+	state_close(h->state); /* it was read into the run that goes now */
+	h->state = NULL;
 	engine_free(h->engine);
 	explain_free(h->explain); /* it watched the rules going now */
 	h->explain = NULL;
@@ -268,10 +274,119 @@ int cxr_check_against(cxr *h, const char *const *paths, int npaths)
 	return h->compiled ? against_check(h->prog, &h->diag, paths, npaths) : -1;
 }
 
+/* What a state run reads of one input. */
+struct state_read {
+	const char *path;
+	int regular;        /* a regular file: read [from, to), recorded by the save */
+	uint64_t from, to, line0, lines;
+};
+
+/* Which inputs a state run reads, and from where: a file read to its end
+ * before is skipped, one that grew is read on from where it stopped.
+ * Returns how many are left in *out (for the caller to free), or -1
+ * (told) when one cannot be read on. */
+static int state_plan(cxr *h, const char *const *paths, int npaths, struct state_read **out)
+{
+	struct state_read *r = mem_alloc(sizeof *r * (size_t)(npaths + 1));
+	int n = 0;
+	for (int i = 0; i < npaths; i++) {
+		struct stat sb;
+		struct state_read x = {paths[i], 0, 0, 0, 0, 0};
+		x.regular = strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode);
+		if (x.regular) {
+			x.to = (uint64_t)sb.st_size;
+			uint64_t offset, lines;
+			enum input_seen seen = state_input(h->state, paths[i], &offset, &lines);
+			if (seen == INPUT_CONSUMED) {
+				diag_plain(&h->diag, "cxr: %s: already read into the state (%llu bytes, %llu lines): skipped",
+					   paths[i], (unsigned long long)offset, (unsigned long long)lines);
+				continue;
+			}
+			if (seen == INPUT_GREW && store_format_of(h->prog, paths[i]) == FMT_CSV) {
+				diag_plain(&h->diag,
+					   "cxr: %s: this CSV file grew since it was read into the state; cxr reads on in a grown "
+					   "JSON Lines file only: give the new rows as a file of their own (with the header)",
+					   paths[i]);
+				mem_free(r);
+				return -1;
+			}
+			if (seen == INPUT_GREW) {
+				diag_plain(&h->diag, "cxr: %s: read into the state up to line %llu: reading on from there",
+					   paths[i], (unsigned long long)lines);
+				x.from = offset;
+				x.line0 = lines;
+			}
+		}
+		r[n++] = x;
+	}
+	*out = r;
+	return n;
+}
+
+/* Events of a state run older than the time the state has reached, by
+ * more than `lateness`, came too late: their moment has passed in an
+ * earlier run.  As in a stream, `late = reject` rejects them and
+ * `late = process` runs them (both count them).  They come first in the
+ * sorted events; the number of them is returned. */
+static size_t state_late(cxr *h, const struct event *evs, size_t n, int64_t reached)
+{
+	struct engine *e = h->engine;
+	int64_t edge = time_minus(reached, h->prog->lateness);
+	size_t k = 0;
+	while (k < n && evs[k].time < edge)
+		k++;
+	e->late += k;
+	for (size_t i = 0; i < k && h->prog->late == LATE_REJECT; i++) {
+		struct buf why = {0}, by = {0}, limit = {0};
+		time_span_format(&by, evs[i].time, reached);
+		dur_format(&limit, h->prog->lateness);
+		buf_printf(&why,
+			   "late: %s older than the time the state has reached (lateness is %s; late = process keeps it)",
+			   by.p, limit.p);
+		int64_t late_by = time_since(reached, evs[i].time);
+		if (late_by > e->tally.late_by)
+			e->tally.late_by = late_by;
+		engine_reject(e, REJECT_LATE, evs[i].file, evs[i].line, evs[i].line, 0, why.p, "", 0);
+		buf_free(&why);
+		buf_free(&by);
+		buf_free(&limit);
+	}
+	if (h->prog->late == LATE_PROCESS)
+		engine_events(e, evs, k);
+	return k;
+}
+
+/* The end of a state run that read everything: the inputs are recorded
+ * and the state saved, in one transaction. */
+static int state_end(cxr *h, const struct state_read *r, int n, int status)
+{
+	if (status == CXR_INPUT_ERROR)
+		return status; /* the output is not kept (cxr run): nor is the state */
+	for (int i = 0; i < n; i++)
+		if (r[i].regular)
+			state_input_read(h->state, r[i].path, r[i].to, r[i].lines);
+	if (state_save(h->state, h->engine) < 0)
+		return CXR_INPUT_ERROR;
+	return status;
+}
+
 int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 {
 	if (!h->compiled)
 		return CXR_INPUT_ERROR;
+	struct state_read *plan = NULL;
+	int nplan = 0;
+	int64_t reached = h->engine->last_time; /* by the state read, when one was */
+	int restored = h->state && h->engine->events > 0;
+	if (h->state) {
+		nplan = state_plan(h, paths, npaths, &plan);
+		if (nplan < 0)
+			return CXR_INPUT_ERROR;
+		if (nplan == 0) {
+			mem_free(plan);
+			return state_end(h, NULL, 0, CXR_OK); /* nothing new: the state stays as it is */
+		}
+	}
 	struct store st;
 	store_init(&st, h->prog);
 	st.strict = h->strict;
@@ -290,6 +405,10 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		 * so is a pipe, a FIFO or a device given alone. */
 		struct stream s;
 		stream_init(&s, h->engine, h->prog->lateness, h->prog->late);
+		if (restored) { /* the stream goes on from where the state is */
+			s.seen = 1;
+			s.newest = reached;
+		}
 		st.sink = stream_event;
 		st.sink_ud = &s;
 		if (store_read(h->engine, &st, paths[0]) < 0)
@@ -303,18 +422,33 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 				status = CXR_INPUT_ERROR;
 			else
 				census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
+			if (h->state)
+				status = state_end(h, plan, nplan, status);
 		}
 		progress_end(st.progress);
 		store_free(&st);
+		mem_free(plan);
 		return status;
 	}
 	st.spill = spill_new();
 	st.limit = h->memory ? h->memory : default_memory();
-	/* Files are read in parts (on threads, or one on this thread: their
-	 * customers are made after reading, with the table fetched ahead). */
-	int threads = h->threads > 1 ? h->threads : 1;
-	if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN) < 0)
-		status = CXR_INPUT_ERROR;
+	if (h->state) {
+		/* Each file up to the size it has now, so that the state records
+		 * exactly what was read (a file being written to grows on). */
+		for (int i = 0; i < nplan && status == CXR_OK; i++) {
+			int rc = plan[i].regular ? store_read_range(h->engine, &st, plan[i].path, plan[i].from, plan[i].to,
+								    plan[i].line0, &plan[i].lines)
+						 : store_read(h->engine, &st, plan[i].path);
+			if (rc < 0)
+				status = CXR_INPUT_ERROR;
+		}
+	} else {
+		/* Files are read in parts (on threads, or one on this thread: their
+		 * customers are made after reading, with the table fetched ahead). */
+		int threads = h->threads > 1 ? h->threads : 1;
+		if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN) < 0)
+			status = CXR_INPUT_ERROR;
+	}
 	progress_read(&pg);
 	h->engine->progress = st.progress;
 	if (status == CXR_OK && spill_runs(st.spill)) {
@@ -325,11 +459,14 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		h->engine->spilled_bytes = spill_bytes(st.spill);
 	} else if (status == CXR_OK) {
 		store_sort(&st);
-		/* Below a few thousand events, threads cost more than they save. */
-		if (h->threads > 1 && st.n >= 4096 && parallel_ok(h->engine))
+		size_t late = restored ? state_late(h, st.evs, st.n, reached) : 0;
+		/* Below a few thousand events, threads cost more than they save;
+		 * a state run keeps every timer of one engine (the workers'
+		 * would end with them). */
+		if (h->threads > 1 && st.n >= 4096 && !h->state && parallel_ok(h->engine))
 			parallel_run_events(h->engine, st.evs, st.n, h->threads, h->flush);
 		else
-			engine_events(h->engine, st.evs, st.n);
+			engine_events(h->engine, st.evs + late, st.n - late);
 	}
 	h->engine->progress = NULL;
 	if (status == CXR_OK) {
@@ -340,11 +477,55 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 			status = CXR_INPUT_ERROR;
 		else
 			census_warnings(h->prog, &h->diag, &st.census, paths, npaths);
+		if (h->state)
+			status = state_end(h, plan, nplan, status);
 	}
 	progress_end(st.progress);
 	spill_free(st.spill);
 	store_free(&st);
+	mem_free(plan);
 	return status;
+}
+
+int cxr_state_open(cxr *h, const char *path, const char *const *resets, int nresets)
+{
+	if (!h->compiled)
+		return CXR_INPUT_ERROR;
+	state_close(h->state);
+	h->state = state_open(path, &h->diag, CXR_VERSION);
+	if (!h->state)
+		return CXR_INPUT_ERROR;
+	if (state_load(h->state, h->engine, resets, nresets) < 0) {
+		state_close(h->state);
+		h->state = NULL;
+		/* Nothing of a state that did not read whole may be used. */
+		engine_free(h->engine);
+		h->engine = engine_new(h->prog, &h->diag);
+		engine_setup(h);
+		return CXR_INPUT_ERROR;
+	}
+	return CXR_OK;
+}
+
+int cxr_state_save(cxr *h)
+{
+	if (!h->state || !h->engine)
+		return CXR_INPUT_ERROR;
+	return state_save(h->state, h->engine) < 0 ? CXR_INPUT_ERROR : CXR_OK;
+}
+
+int cxr_state_describe(cxr *h, const char *path, const char *customer, cxr_write_fn out, void *ud)
+{
+	struct state_file *s = state_open_read(path, &h->diag, CXR_VERSION);
+	if (!s)
+		return CXR_INPUT_ERROR;
+	struct buf b = {0};
+	int rc = state_describe(s, customer, &b);
+	if (b.len)
+		out(ud, b.p, b.len);
+	buf_free(&b);
+	state_close(s);
+	return rc < 0 ? CXR_INPUT_ERROR : CXR_OK;
 }
 
 int cxr_feed_json(cxr *h, const char *json, size_t len, const char *source, uint64_t line)

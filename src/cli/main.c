@@ -242,6 +242,10 @@ static const char run_help[] =
 	"  --audit FILE          write held-out responses and firings over budget there\n"
 	"  --summary FILE        write the run summary there as JSON (journeys, metrics,\n"
 	"                        SLAs, goals); the text summary goes to stderr\n"
+	"  --state FILE          keep the run's state in FILE (SQLite; created when\n"
+	"                        missing): the next run goes on where this one ended,\n"
+	"                        and an input read to its end before is skipped\n"
+	"  --reset RULE          with --state: start RULE's state anew (repeatable)\n"
 	"  --strict              stop at the first rejected record (exit 2)\n"
 	"  --sort                read stdin whole and sort it by time, as files are (by\n"
 	"                        default stdin is a stream, re-ordered within `lateness`)\n"
@@ -265,18 +269,30 @@ static const char run_help[] =
 static int cmd_run(int argc, char **argv)
 {
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
-	const char *audit_path = NULL, *summary_path = NULL;
+	const char *audit_path = NULL, *summary_path = NULL, *state_path = NULL;
 	size_t memory = 0;
 	long threads = default_threads();
 	int strict = 0, quiet = 0, trace = 0, flush = 0, sort = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-	int ninputs = 0;
+	const char **resets = calloc((size_t)argc + 1, sizeof *resets);
+	int ninputs = 0, nresets = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(run_help, stdout);
 			free(inputs);
+			free(resets);
 			return CXR_OK;
+		} else if (!strcmp(a, "--state") || !strcmp(a, "--reset")) {
+			if (i + 1 >= argc) {
+				free(inputs);
+				free(resets);
+				return usage_error("%s needs a value", a);
+			}
+			if (!strcmp(a, "--state"))
+				state_path = argv[++i];
+			else
+				resets[nresets++] = argv[++i];
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--format") ||
 			   !strcmp(a, "--rejects") || !strcmp(a, "--audit") || !strcmp(a, "--summary") ||
 			   !strcmp(a, "--memory") || !strcmp(a, "--threads")) {
@@ -323,21 +339,29 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!script) {
 		free(inputs);
+		free(resets);
 		fputs(run_help, stderr);
 		return CXR_INPUT_ERROR;
 	}
 	if (strcmp(format, "jsonl") && strcmp(format, "csv")) {
 		free(inputs);
+		free(resets);
 		return usage_error("--format takes jsonl or csv, not %s", format);
+	}
+	if (nresets && !state_path) {
+		int rc = usage_error("--reset %s: a rule's state is reset in a state file: give --state FILE", resets[0]);
+		free(inputs);
+		free(resets);
+		return rc;
 	}
 	if (!ninputs)
 		inputs[ninputs++] = "-";
 	/* Before anything is opened: no output may be an input or the script. */
-	struct named_path outs[4], *ins = calloc((size_t)ninputs + 1, sizeof *ins);
+	struct named_path outs[5], *ins = calloc((size_t)ninputs + 1, sizeof *ins);
 	int nouts = 0, nins = 0;
-	const char *const out_paths[4] = {out_path, rejects_path, audit_path, summary_path};
-	static const char *const out_roles[4] = {"output", "rejects file", "audit file", "summary file"};
-	for (int i = 0; i < 4; i++)
+	const char *const out_paths[5] = {out_path, rejects_path, audit_path, summary_path, state_path};
+	static const char *const out_roles[5] = {"output", "rejects file", "audit file", "summary file", "state file"};
+	for (int i = 0; i < 5; i++)
 		if (out_paths[i] && strcmp(out_paths[i], "-"))
 			outs[nouts++] = (struct named_path){out_roles[i], out_paths[i]};
 	ins[nins++] = (struct named_path){"script", script};
@@ -347,10 +371,13 @@ static int cmd_run(int argc, char **argv)
 	free(ins);
 	if (clash) {
 		free(inputs);
+		free(resets);
 		return CXR_INPUT_ERROR;
 	}
 	cxr *h = open_handle();
 	int status = compile_or_report(h, script);
+	if (status == CXR_OK && state_path)
+		status = cxr_state_open(h, state_path, resets, nresets);
 	struct outfile out = {0}, rejects = {0}, audit = {0}, summary = {0};
 	if (status == CXR_OK && outfile_open(&out, out_path) < 0)
 		status = CXR_INPUT_ERROR;
@@ -398,6 +425,45 @@ static int cmd_run(int argc, char **argv)
 		status = CXR_INPUT_ERROR;
 	cxr_free(h);
 	free(inputs);
+	free(resets);
+	return status;
+}
+
+static const char state_help[] =
+	"usage: cxr state FILE [--customer ID]\n"
+	"  What a state file written by `cxr run --state FILE` holds: its customers,\n"
+	"  pending timers, the time it has reached, each rule's counts, journeys,\n"
+	"  metrics, SLAs, goals, budgets, the inputs read and the checkpoints.\n"
+	"  --customer ID         one customer's state: stages, variables, tags, dedupe\n"
+	"                        keys, caps, pending sequences, absences and timers\n";
+
+static int cmd_state(int argc, char **argv)
+{
+	const char *path = NULL, *customer = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(state_help, stdout);
+			return CXR_OK;
+		} else if (!strcmp(a, "--customer")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			customer = argv[++i];
+		} else if (a[0] == '-' && a[1]) {
+			return usage_error("unknown option %s for state", a);
+		} else if (!path) {
+			path = a;
+		} else {
+			return usage_error("state reads one file, not also %s", a);
+		}
+	}
+	if (!path) {
+		fputs(state_help, stderr);
+		return CXR_INPUT_ERROR;
+	}
+	cxr *h = open_handle();
+	int status = cxr_state_describe(h, path, customer, write_file, stdout);
+	cxr_free(h);
 	return status;
 }
 
@@ -1012,6 +1078,7 @@ static const struct command {
 	{"disasm", cmd_disasm, "disasm RULES.cxr              the bytecode of every rule"},
 	{"repl", repl_main, "repl [--strict] [RULES.cxr]   interactive: type events and expressions, see what fires"},
 	{"stats", cmd_stats, "stats [EVENTS...|-]           profile a log: types, fields, customers, time span"},
+	{"state", cmd_state, "state FILE [--customer ID]    what a state file (run --state) holds"},
 };
 
 static void help(FILE *f)

@@ -24,6 +24,25 @@ static inline int engine_watching(const struct engine *e, uint32_t cust, int rul
 	return e->hooks && e->hooks->wants && e->hooks->wants(e->hooks->ud, e, cust, rule);
 }
 
+/* history.c: what a customer keeps of one history_spec. */
+struct hist {
+	int64_t *times;   /* ring of event times inside the window, oldest first */
+	double *sums;     /* nsum values per time */
+	struct event **evs; /* the events themselves, when a query filters them (owned) */
+	uint32_t n, cap, head;
+	struct event *last, *first;
+};
+/* Append one time (its sums, its event when kept: owned) to the ring. */
+void hist_push(struct hist *h, int nsum, int64_t t, const double *vals, struct event *ev);
+
+/* journey.c: the timer of an `on stuck` rule for one stay in a stage. */
+struct stuck_timer {
+	struct timer timer; /* first: a timer is its stuck_timer */
+	uint32_t cust;
+	int rule, journey;
+	uint64_t entry_seq;
+};
+
 /* journey.c */
 struct stage_firing {
 	int rule;
@@ -90,6 +109,11 @@ void pattern_event(struct engine *e, int rule, const struct event *ev);
 void repeat_event(struct engine *e, int rule, const struct event *ev);
 void engine_free_patterns(struct engine *e);
 void timer_init(struct timer *t, uint8_t kind);
+/* A timer is in the heap unless its heap_at is this. */
+#define TIMER_IDLE UINT32_MAX
+/* Put back a timer read from a snapshot: its deadline and creation
+ * order as they were (timer_set would take a new one). */
+void timer_restore(struct engine *e, struct timer *t, int64_t deadline, uint64_t seq);
 
 void timer_cancel(struct engine *e, struct timer *t);
 

@@ -17,13 +17,6 @@
 #include "engine_int.h"
 #include "vm/vm.h"
 
-struct hist {
-	int64_t *times;   /* ring of event times inside the window, oldest first */
-	double *sums;     /* nsum values per time */
-	struct event **evs; /* the events themselves, when a query filters them (owned) */
-	uint32_t n, cap, head;
-	struct event *last, *first;
-};
 
 static struct hist *hist_of(struct engine *e, struct customer *c, int spec)
 {
@@ -35,7 +28,7 @@ static struct hist *hist_of(struct engine *e, struct customer *c, int spec)
 
 static int64_t ring_time(const struct hist *h, uint32_t i) { return h->times[(h->head + i) % h->cap]; }
 
-static void ring_push(struct hist *h, int nsum, int64_t t, const double *vals, struct event *ev)
+void hist_push(struct hist *h, int nsum, int64_t t, const double *vals, struct event *ev)
 {
 	if (h->n == h->cap) {
 		/* Grow by unrolling the ring into a new one twice the size. */
@@ -101,7 +94,7 @@ static void history_keep(struct engine *e, const struct event *ev, int spec)
 		int nsum = hs->nsum < 64 ? hs->nsum : 64;
 		for (int i = 0; i < nsum; i++)
 			vals[i] = sum_value(&ev->slots[hs->sum_slots[i]]);
-		ring_push(h, nsum, ev->time, vals, hs->keep_events ? event_clone(ev, p->nslots) : NULL);
+		hist_push(h, nsum, ev->time, vals, hs->keep_events ? event_clone(ev, p->nslots) : NULL);
 	}
 	if (hs->keep_last) {
 		mem_free(h->last);

@@ -19,12 +19,6 @@
 /* Moves that trigger moves must settle: a longer chain is a loop. */
 #define MAX_CASCADE 1000
 
-struct stuck_timer {
-	struct timer timer; /* first: a timer is its stuck_timer */
-	uint32_t cust;
-	int rule, journey;
-	uint64_t entry_seq;
-};
 
 static struct jstate *jstate_of(struct engine *e, uint32_t cust, int journey)
 {

@@ -15,7 +15,6 @@
 #include "engine_int.h"
 #include "vm/vm.h"
 
-#define TIMER_IDLE UINT32_MAX
 
 /* ---- the timer heap ---- */
 
@@ -81,6 +80,18 @@ void timer_set(struct engine *e, struct timer *t, int64_t deadline)
 	t->seq = ++e->timer_seq;
 	if (e->sink)
 		e->sink->timer_set(e->sink->ud, t->seq);
+	if (e->nheap == e->capheap) {
+		e->capheap = e->capheap ? e->capheap * 2 : 256;
+		e->heap = mem_realloc(e->heap, sizeof *e->heap * e->capheap);
+	}
+	heap_place(e, e->nheap++, t);
+	sift_up(e, t->heap_at);
+}
+
+void timer_restore(struct engine *e, struct timer *t, int64_t deadline, uint64_t seq)
+{
+	t->deadline = deadline;
+	t->seq = seq;
 	if (e->nheap == e->capheap) {
 		e->capheap = e->capheap ? e->capheap * 2 : 256;
 		e->heap = mem_realloc(e->heap, sizeof *e->heap * e->capheap);

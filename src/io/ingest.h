@@ -91,6 +91,12 @@ void store_event_customer(struct engine *e, struct event *ev);
 int store_read_threads(struct engine *e, struct store *st, const char *const *paths, int npaths, int threads,
 		       uint64_t min_part);
 
+/* Bytes [from, to) of a regular file, whose bytes before `from` held
+ * line0 lines (a state run reads on where the last one stopped); *lines
+ * gets the lines up to `to`.  A CSV file is read whole (from is 0).
+ * Returns as store_read. */
+int store_read_range(struct engine *e, struct store *st, const char *path, uint64_t from, uint64_t to, uint64_t line0,
+		     uint64_t *lines);
 /* Order by time, ties in input order. */
 void store_sort(struct store *st);
 

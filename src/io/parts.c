@@ -187,7 +187,7 @@ static void queue_wait(struct queue *q, int k)
  * part's events and values become st's as it is taken.  When st outgrows
  * --memory it goes to a run on disk. */
 static int read_in_parts(struct engine *e, struct store *st, const char *path, const uint64_t *cuts, int n,
-			 int threads)
+			 int threads, uint64_t line0, uint64_t *lines_out)
 {
 	uint32_t file = engine_file(e, path);
 	struct store *mine = mem_alloc(sizeof *mine * (size_t)n);
@@ -212,7 +212,7 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 		if (pthread_create(&tids[workers], NULL, queue_worker, &q) == 0)
 			workers++;
 	int rc = 0;
-	uint64_t lines = 0;
+	uint64_t lines = line0;
 	while (q.taken < n && rc == 0) {
 		int k = q.taken;
 		queue_wait(&q, k);
@@ -234,6 +234,8 @@ static int read_in_parts(struct engine *e, struct store *st, const char *path, c
 			rc = -2;
 		queue_set(&q, &q.taken, k + 1);
 	}
+	if (lines_out)
+		*lines_out = lines;
 	queue_set(&q, &q.stop, 1);
 	for (int t = 0; t < workers; t++)
 		pthread_join(tids[t], NULL);
@@ -272,9 +274,16 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
 		    src_split_lines(paths[i], most, min_part < quarter ? min_part : quarter, cuts, &n) < 0)
 			rc = store_read(e, st, paths[i]);
 		else
-			rc = read_in_parts(e, st, paths[i], cuts, n, threads);
+			rc = read_in_parts(e, st, paths[i], cuts, n, threads, 0, NULL);
 		mem_free(cuts);
 	}
 	return rc;
 }
 
+
+int store_read_range(struct engine *e, struct store *st, const char *path, uint64_t from, uint64_t to, uint64_t line0,
+		     uint64_t *lines)
+{
+	uint64_t cuts[2] = {from, to};
+	return read_in_parts(e, st, path, cuts, 1, 1, line0, lines);
+}

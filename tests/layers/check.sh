@@ -2,7 +2,7 @@
 # tests/layers/check.sh BUILD: fails on any edge that goes up the layers.
 #
 # src/ is in folders by layer, lowest first (src/README.md):
-#   base front vm compile engine io inspect api tools cli
+#   base front vm compile engine io state inspect api tools cli
 # A file may include headers of its own folder and of the folders before
 # it; tools/ sees only base/, front/ and include/cxr.h, and cli/ only
 # include/cxr.h.  The same holds for the symbols each layer's objects use
@@ -11,7 +11,7 @@
 # The grammar (grammar/, built in BUILD) is part of front/.
 # LAYERS_ROOT names another tree to check (tests/layers/selftest.sh).
 BUILD=${1:-build}
-LAYERS="base front vm compile engine io inspect api tools cli"
+LAYERS="base front vm compile engine io state inspect api tools cli"
 cd "${LAYERS_ROOT:-$(dirname "$0")/../..}" || exit 2
 
 # What each layer may see: its own folder, those before it (or the
