@@ -949,10 +949,37 @@ static int decode_run(struct unpack *u, struct arena *a, struct snap_run *r)
 
 /* ---- the loader: old indexes onto the engine's ---- */
 
-/* What the new script drops of one old name. */
+static const char *old_name_of(const struct snap_names *ns, int kind, int32_t parent, uint64_t idx)
+{
+	for (uint32_t i = 0; i < ns->n; i++)
+		if (ns->v[i].kind == kind && ns->v[i].idx == idx && ns->v[i].parent == parent)
+			return ns->v[i].name;
+	return "?";
+}
+
+/* What the new script drops of one old name, by kind of thing. */
+enum drop_kind {
+	DROP_VALUES, DROP_RULE_STATE, DROP_PENDING, DROP_CLOCKS, DROP_WATCHES, DROP_STUCK, DROP_STAGES, DROP_LEFT,
+	DROP_REACHED, DROP_GROUPS, DROP_HISTORY, DROP__COUNT
+};
+
+/* Each as "one|many", for the report. */
+static const char *const drop_names[DROP__COUNT] = {
+	"customer's value|customers' values",
+	"customer's dedupe keys and caps|customers' dedupe keys and caps",
+	"pending sequence or absence|pending sequences and absences",
+	"open clock|open clocks",
+	"goal watch|goal watches",
+	"stuck timer|stuck timers",
+	"customer's stage|customers' stages",
+	"customer who was in it (it leaves the journey)|customers who were in them (they leave the journey)",
+	"stage's counts|stages' counts",
+	"group|groups",
+	"customer's history|customers' histories",
+};
+
 struct dropped {
-	uint64_t items;     /* customers' records, pending instances, groups ... */
-	const char *what;   /* ... of this kind, for the report */
+	uint64_t n[DROP__COUNT];
 };
 
 struct snap_loader {
@@ -1135,16 +1162,20 @@ void snap_loader_free(struct snap_loader *l)
 }
 
 /* The new index of an old one, or -1 (counting what is dropped). */
-static int32_t map(struct snap_loader *l, int kind, uint32_t old, const char *what)
+static int32_t map(struct snap_loader *l, int kind, uint32_t old, int what)
 {
 	if (old >= l->n[kind])
 		return -2; /* no such name: damage */
 	int32_t to = l->to[kind][old];
-	if (to < 0 && what) {
-		l->drops[kind][old].items++;
-		l->drops[kind][old].what = what;
-	}
+	if (to < 0 && what >= 0)
+		l->drops[kind][old].n[what]++;
 	return to;
+}
+
+static void drop(struct snap_loader *l, int kind, uint32_t old, int what, uint64_t n)
+{
+	if (old < l->n[kind])
+		l->drops[kind][old].n[what] += n;
 }
 
 static int32_t map_stage(struct snap_loader *l, uint32_t journey, int64_t stage)
@@ -1246,7 +1277,7 @@ int snap_load_run(struct snap_loader *l, const char *p, size_t n)
 		memcpy(e->tally.n, r.tally, sizeof r.tally);
 		e->tally.late_by = r.late_by;
 		for (uint32_t i = 0; i < r.nrules; i++) {
-			int32_t to = map(l, SNAP_RULE, r.rules[i].rule, NULL);
+			int32_t to = map(l, SNAP_RULE, r.rules[i].rule, -1);
 			if (to >= 0)
 				e->stats[to] = r.rules[i].s;
 		}
@@ -1254,49 +1285,41 @@ int snap_load_run(struct snap_loader *l, const char *p, size_t n)
 			int32_t j = r.stages[i].journey < l->n[SNAP_JOURNEY] ? l->to[SNAP_JOURNEY][r.stages[i].journey] : -1;
 			int32_t st = map_stage(l, r.stages[i].journey, r.stages[i].stage);
 			if (j < 0 || st < 0) {
-				if (r.stages[i].reached && r.stages[i].journey < l->n[SNAP_JOURNEY]) {
-					l->drops[SNAP_JOURNEY][r.stages[i].journey].items += r.stages[i].reached;
-					l->drops[SNAP_JOURNEY][r.stages[i].journey].what = "customers' entries of its stages";
-				}
+				if (r.stages[i].reached)
+					drop(l, SNAP_JOURNEY, r.stages[i].journey, DROP_REACHED, 1);
 				continue;
 			}
 			e->journey_reached[j][st] = r.stages[i].reached;
 			restore_agg(&e->journey_dwell[j][st], &r.stages[i].dwell);
 		}
 		for (uint32_t i = 0; i < r.nmetrics; i++) {
-			int32_t to = map(l, SNAP_METRIC, r.metrics[i].id, NULL);
+			int32_t to = map(l, SNAP_METRIC, r.metrics[i].id, -1);
 			if (to >= 0 && l->changed[SNAP_METRIC][r.metrics[i].id])
 				to = -1;
 			if (to < 0) {
-				if (r.metrics[i].id < l->n[SNAP_METRIC] && r.metrics[i].n) {
-					l->drops[SNAP_METRIC][r.metrics[i].id].items += r.metrics[i].n;
-					l->drops[SNAP_METRIC][r.metrics[i].id].what = "groups";
-				}
+				drop(l, SNAP_METRIC, r.metrics[i].id, DROP_GROUPS, r.metrics[i].n);
 				continue;
 			}
 			e->metric_errors[to] = r.metrics[i].errors;
 			restore_groups(l, &e->metric_groups[to], &r.metrics[i]);
 		}
 		for (uint32_t i = 0; i < r.nslas; i++) {
-			int32_t to = map(l, SNAP_SLA, r.slas[i].id, NULL);
+			int32_t to = map(l, SNAP_SLA, r.slas[i].id, -1);
 			if (to < 0) {
-				if (r.slas[i].id < l->n[SNAP_SLA] && r.slas[i].n) {
-					l->drops[SNAP_SLA][r.slas[i].id].items += r.slas[i].n;
-					l->drops[SNAP_SLA][r.slas[i].id].what = "groups";
-				}
+				drop(l, SNAP_SLA, r.slas[i].id, DROP_GROUPS, r.slas[i].n);
 				continue;
 			}
 			e->sla_errors[to] = r.slas[i].errors;
 			restore_groups(l, &e->sla_groups[to], &r.slas[i]);
 		}
 		for (uint32_t i = 0; i < r.ngoals; i++) {
-			int32_t rule = map(l, SNAP_RULE, r.goals[i].rule, NULL);
-			int32_t goal = map(l, SNAP_GOAL, r.goals[i].goal, NULL);
+			int32_t rule = map(l, SNAP_RULE, r.goals[i].rule, -1);
+			int32_t goal = map(l, SNAP_GOAL, r.goals[i].goal, -1);
 			if (rule >= 0 && goal >= 0)
 				e->goal_stats[rule * pr->ngoals + goal] = r.goals[i].s;
 		}
 		for (uint32_t i = 0; i < r.nbudgets; i++) {
-			int32_t to = map(l, SNAP_BUDGET, r.budgets[i].budget, NULL);
+			int32_t to = map(l, SNAP_BUDGET, r.budgets[i].budget, -1);
 			if (to >= 0)
 				restore_ring(&e->budget_spent[to], &e->budget_n[to], &e->budget_head[to],
 					     (uint32_t)pr->budgets[to].amount, r.budgets[i].times, r.budgets[i].n);
@@ -1322,7 +1345,7 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	const struct prog *p = e->prog;
 	struct customer *c = &e->custs[cust];
 	for (uint32_t i = 0; i < s->nvars; i++) {
-		int32_t to = map(l, SNAP_VAR, s->var[i], "customers' values");
+		int32_t to = map(l, SNAP_VAR, s->var[i], DROP_VALUES);
 		if (to == -2)
 			*bad = 1;
 		if (to < 0)
@@ -1350,7 +1373,7 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	/* Rule states: prepended as they were made, so restored last first. */
 	for (uint32_t i = s->nrules; i-- > 0;) {
 		const struct snap_rule_state *sr = &s->rules[i];
-		int32_t to = map(l, SNAP_RULE, sr->rule, "customers' dedupe keys, caps and counts");
+		int32_t to = map(l, SNAP_RULE, sr->rule, DROP_RULE_STATE);
 		if (to == -2)
 			*bad = 1;
 		if (to < 0)
@@ -1373,7 +1396,7 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	}
 	for (uint32_t i = 0; i < s->njourneys; i++) {
 		const struct snap_jstate *sj = &s->journeys[i];
-		int32_t j = map(l, SNAP_JOURNEY, sj->journey, "customers' stages");
+		int32_t j = map(l, SNAP_JOURNEY, sj->journey, DROP_STAGES);
 		if (j == -2)
 			*bad = 1;
 		if (j < 0)
@@ -1389,17 +1412,8 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 			for (int k = 0; k < p->njourneys; k++)
 				r->journeys[k].stage = -1;
 		}
-		if (sj->stage >= 0 && st < 0) {
-			/* Its stage is gone: the customer leaves the journey. */
-			const struct snap_name *sn = NULL;
-			for (uint32_t k = 0; k < l->old->n; k++)
-				if (l->old->v[k].kind == SNAP_STAGE && l->old->v[k].parent == (int32_t)sj->journey &&
-				    l->old->v[k].idx == (uint32_t)sj->stage)
-					sn = &l->old->v[k];
-			(void)sn;
-			l->drops[SNAP_JOURNEY][sj->journey].items++;
-			l->drops[SNAP_JOURNEY][sj->journey].what = "customers in a stage that is gone (they leave the journey)";
-		}
+		if (sj->stage >= 0 && st < 0) /* its stage is gone: the customer leaves the journey */
+			drop(l, SNAP_JOURNEY, sj->journey, DROP_LEFT, 1);
 		struct jstate *js = &r->journeys[j];
 		js->stage = st;
 		js->entered = sj->entered;
@@ -1413,15 +1427,14 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	}
 	for (uint32_t i = 0; i < s->ninstances; i++) {
 		const struct snap_instance *si = &s->instances[i];
-		int32_t to = map(l, SNAP_RULE, si->rule, "pending sequences and absences");
+		int32_t to = map(l, SNAP_RULE, si->rule, DROP_PENDING);
 		if (to == -2)
 			*bad = 1;
 		if (to < 0)
 			continue;
 		const struct rule_info *ri = &p->rules[to];
 		if (l->changed[SNAP_RULE][si->rule] || ri->trigger != T_EVENTS || si->step >= (uint32_t)ri->nsteps) {
-			l->drops[SNAP_RULE][si->rule].items++;
-			l->drops[SNAP_RULE][si->rule].what = "pending instances (its steps changed)";
+			drop(l, SNAP_RULE, si->rule, DROP_PENDING, 1);
 			continue;
 		}
 		struct instance *in = mem_alloc(sizeof *in + sizeof *in->bound * (size_t)ri->nsteps);
@@ -1443,14 +1456,13 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	struct sla_clock **clock_tail = c->rare ? &c->rare->clocks : NULL;
 	for (uint32_t i = 0; i < s->nclocks; i++) {
 		const struct snap_clock *sc = &s->clocks[i];
-		int32_t to = map(l, SNAP_SLA, sc->sla, "open clocks");
+		int32_t to = map(l, SNAP_SLA, sc->sla, DROP_CLOCKS);
 		if (to == -2)
 			*bad = 1;
 		if (to < 0)
 			continue;
 		if (l->changed[SNAP_SLA][sc->sla]) {
-			l->drops[SNAP_SLA][sc->sla].items++;
-			l->drops[SNAP_SLA][sc->sla].what = "open clocks (it changed)";
+			drop(l, SNAP_SLA, sc->sla, DROP_CLOCKS, 1);
 			continue;
 		}
 		struct sla_clock *k = mem_alloc(sizeof *k);
@@ -1471,8 +1483,8 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	}
 	for (uint32_t i = 0; i < s->nwatches; i++) {
 		const struct snap_watch *sw = &s->watches[i];
-		int32_t rule = map(l, SNAP_RULE, sw->rule, "goal watches");
-		int32_t goal = map(l, SNAP_GOAL, sw->goal, "goal watches");
+		int32_t rule = map(l, SNAP_RULE, sw->rule, DROP_WATCHES);
+		int32_t goal = map(l, SNAP_GOAL, sw->goal, DROP_WATCHES);
 		if (rule == -2 || goal == -2)
 			*bad = 1;
 		if (rule < 0 || goal < 0)
@@ -1491,15 +1503,14 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	}
 	for (uint32_t i = 0; i < s->nstuck; i++) {
 		const struct snap_stuck *ss = &s->stuck[i];
-		int32_t rule = map(l, SNAP_RULE, ss->rule, "stuck timers");
-		int32_t j = map(l, SNAP_JOURNEY, ss->journey, "stuck timers");
+		int32_t rule = map(l, SNAP_RULE, ss->rule, DROP_STUCK);
+		int32_t j = map(l, SNAP_JOURNEY, ss->journey, DROP_STUCK);
 		if (rule == -2 || j == -2)
 			*bad = 1;
 		if (rule < 0 || j < 0)
 			continue;
 		if (l->changed[SNAP_RULE][ss->rule] || p->rules[rule].trigger != T_STUCK) {
-			l->drops[SNAP_RULE][ss->rule].items++;
-			l->drops[SNAP_RULE][ss->rule].what = "stuck timers (its trigger changed)";
+			drop(l, SNAP_RULE, ss->rule, DROP_STUCK, 1);
 			continue;
 		}
 		struct stuck_timer *st = mem_alloc(sizeof *st);
@@ -1512,7 +1523,7 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 	}
 	for (uint32_t i = 0; i < s->nhist; i++) {
 		const struct snap_hist *sh = &s->hist[i];
-		int32_t to = map(l, SNAP_HISTORY, sh->spec, "customers' histories");
+		int32_t to = map(l, SNAP_HISTORY, sh->spec, DROP_HISTORY);
 		if (to == -2)
 			*bad = 1;
 		if (to < 0)
@@ -1554,10 +1565,37 @@ int snap_load_customer(struct snap_loader *l, const char *key, size_t keylen, co
 	return status;
 }
 
+/* "dropped 1 open clock, 3 goal watches" */
+static void add_drops(struct buf *out, const struct dropped *d)
+{
+	int first = 1;
+	for (int k = 0; k < DROP__COUNT; k++) {
+		if (!d->n[k])
+			continue;
+		const char *bar = strchr(drop_names[k], '|');
+		buf_printf(out, "%s%llu ", first ? "dropped " : ", ", (unsigned long long)d->n[k]);
+		if (d->n[k] == 1)
+			buf_add(out, drop_names[k], (size_t)(bar - drop_names[k]));
+		else
+			buf_adds(out, bar + 1);
+		first = 0;
+	}
+}
+
+static int any_drops(const struct dropped *d)
+{
+	for (int k = 0; k < DROP__COUNT; k++)
+		if (d->n[k])
+			return 1;
+	return 0;
+}
+
 void snap_loader_report(const struct snap_loader *l, const char *prefix, struct buf *out)
 {
 	static const int kinds[] = {SNAP_RULE, SNAP_VAR, SNAP_JOURNEY, SNAP_METRIC, SNAP_SLA, SNAP_GOAL, SNAP_BUDGET,
 				    SNAP_HISTORY};
+	struct snap_names now = {0};
+	snap_names_of(l->e, &now);
 	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
 		int kind = kinds[k];
 		for (uint32_t i = 0; i < l->n[kind]; i++) {
@@ -1570,45 +1608,46 @@ void snap_loader_report(const struct snap_loader *l, const char *prefix, struct 
 				buf_printf(out, "%srule '%s' reset (--reset): its state starts anew\n", prefix, n->name);
 				continue;
 			}
-			if (!d->items)
+			if (!any_drops(d))
 				continue;
-			const char *why = l->to[kind][i] < 0 ? "is no longer in the script" : "changed";
+			buf_adds(out, prefix);
 			if (kind == SNAP_VAR)
-				buf_printf(out, "%svariable customer.%s %s: dropped %llu %s\n", prefix, n->name, why,
-					   (unsigned long long)d->items, d->what);
+				buf_printf(out, "variable customer.%s", n->name);
 			else if (kind == SNAP_HISTORY)
-				buf_printf(out, "%sthe script no longer keeps the history '%s': dropped %llu %s\n", prefix,
-					   n->name, (unsigned long long)d->items, d->what);
-			else if (l->to[kind][i] >= 0 && l->changed[kind][i] && n->sig[0]) {
-				struct snap_names now = {0};
-				snap_names_of(l->e, &now);
+				buf_printf(out, "the history of %s", n->name);
+			else
+				buf_printf(out, "%s '%s'", kn, n->name);
+			if (l->to[kind][i] < 0) {
+				buf_adds(out, kind == SNAP_HISTORY ? " is no longer kept: " : " is no longer in the script: ");
+			} else if (kind == SNAP_JOURNEY) {
+				buf_adds(out, " no longer has its stage");
+				int many = 0;
+				for (uint32_t st = 0; st < l->nstages[i]; st++)
+					many += l->stage_to[i][st] < 0;
+				buf_adds(out, many > 1 ? "s" : "");
+				for (uint32_t st = 0, c = 0; st < l->nstages[i]; st++)
+					if (l->stage_to[i][st] < 0)
+						buf_printf(out, "%s%s", c++ ? ", " : " ", old_name_of(l->old, SNAP_STAGE, (int32_t)i, st));
+				buf_adds(out, ": ");
+			} else {
 				const char *sig = "";
 				for (uint32_t x = 0; x < now.n; x++)
 					if (now.v[x].kind == kind && now.v[x].idx == (uint32_t)l->to[kind][i])
 						sig = now.v[x].sig;
-				buf_printf(out, "%s%s '%s' changed (was: %s; now: %s): dropped %llu %s\n", prefix, kn, n->name,
-					   n->sig, sig, (unsigned long long)d->items, d->what);
-				snap_names_free(&now);
-			} else {
-				buf_printf(out, "%s%s '%s' %s: dropped %llu %s\n", prefix, kn, n->name, why,
-					   (unsigned long long)d->items, d->what);
+				buf_printf(out, " changed (was: %s; now: %s): ", n->sig, sig);
 			}
+			add_drops(out, d);
+			buf_addc(out, '\n');
 		}
 	}
+	snap_names_free(&now);
 	if (l->lost_fields)
-		buf_printf(out, "%s%llu values of stored events are in fields the script no longer reads: dropped\n",
-			   prefix, (unsigned long long)l->lost_fields);
+		buf_printf(out, "%s%llu value%s of stored events %s in fields the script no longer reads: dropped\n", prefix,
+			   (unsigned long long)l->lost_fields, l->lost_fields == 1 ? "" : "s",
+			   l->lost_fields == 1 ? "is" : "are");
 }
 
 /* ---- describing, for `cxr state` ---- */
-
-static const char *old_name(const struct snap_names *ns, int kind, int32_t parent, uint64_t idx)
-{
-	for (uint32_t i = 0; i < ns->n; i++)
-		if (ns->v[i].kind == kind && ns->v[i].idx == idx && ns->v[i].parent == parent)
-			return ns->v[i].name;
-	return "?";
-}
 
 static void describe_time(struct buf *b, int64_t t)
 {
@@ -1617,10 +1656,10 @@ static void describe_time(struct buf *b, int64_t t)
 
 static void describe_event(struct buf *b, const struct snap_names *ns, const struct snap_event *ev)
 {
-	buf_adds(b, ev->type >= 0 ? old_name(ns, SNAP_TYPE, -1, (uint64_t)ev->type) : "(untyped)");
+	buf_adds(b, ev->type >= 0 ? old_name_of(ns, SNAP_TYPE, -1, (uint64_t)ev->type) : "(untyped)");
 	buf_adds(b, " at ");
 	describe_time(b, ev->time);
-	buf_printf(b, " (%s:%llu)", old_name(ns, SNAP_FILE, -1, ev->file), (unsigned long long)ev->line);
+	buf_printf(b, " (%s:%llu)", old_name_of(ns, SNAP_FILE, -1, ev->file), (unsigned long long)ev->line);
 }
 
 int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n, struct buf *b)
@@ -1635,17 +1674,17 @@ int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n,
 	}
 	for (uint32_t j = 0; j < s.njourneys; j++) {
 		const struct snap_jstate *js = &s.journeys[j];
-		const char *jn = old_name(ns, SNAP_JOURNEY, -1, js->journey);
+		const char *jn = old_name_of(ns, SNAP_JOURNEY, -1, js->journey);
 		if (js->stage < 0) {
 			buf_printf(b, "  journey %s: left\n", jn);
 			continue;
 		}
-		buf_printf(b, "  stage %s.%s since ", jn, old_name(ns, SNAP_STAGE, (int32_t)js->journey, (uint64_t)js->stage));
+		buf_printf(b, "  stage %s.%s since ", jn, old_name_of(ns, SNAP_STAGE, (int32_t)js->journey, (uint64_t)js->stage));
 		describe_time(b, js->entered);
 		buf_addc(b, '\n');
 	}
 	for (uint32_t i = 0; i < s.nvars; i++) {
-		buf_printf(b, "  customer.%s = ", old_name(ns, SNAP_VAR, -1, s.var[i]));
+		buf_printf(b, "  customer.%s = ", old_name_of(ns, SNAP_VAR, -1, s.var[i]));
 		val_render_typed(b, &s.vals[i]);
 		buf_addc(b, '\n');
 	}
@@ -1657,7 +1696,7 @@ int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n,
 	}
 	for (uint32_t i = 0; i < s.nrules; i++) {
 		const struct snap_rule_state *rs = &s.rules[i];
-		const char *rn = old_name(ns, SNAP_RULE, -1, rs->rule);
+		const char *rn = old_name_of(ns, SNAP_RULE, -1, rs->rule);
 		for (uint32_t k = 0; k < rs->nkeys; k++) {
 			/* The key's first byte is its kind (engine_key_text); the rest is JSON. */
 			size_t kl = rs->keylens[k];
@@ -1674,7 +1713,7 @@ int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n,
 	}
 	for (uint32_t i = 0; i < s.ninstances; i++) {
 		const struct snap_instance *in = &s.instances[i];
-		buf_printf(b, "  pending: rule %s, step %u, after ", old_name(ns, SNAP_RULE, -1, in->rule), in->step + 1);
+		buf_printf(b, "  pending: rule %s, step %u, after ", old_name_of(ns, SNAP_RULE, -1, in->rule), in->step + 1);
 		describe_event(b, ns, &in->bound[in->step - 1]);
 		buf_adds(b, "; deadline ");
 		describe_time(b, in->timer.deadline);
@@ -1682,7 +1721,7 @@ int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n,
 	}
 	for (uint32_t i = 0; i < s.nclocks; i++) {
 		const struct snap_clock *k = &s.clocks[i];
-		buf_printf(b, "  pending: sla %s clock", old_name(ns, SNAP_SLA, -1, k->sla));
+		buf_printf(b, "  pending: sla %s clock", old_name_of(ns, SNAP_SLA, -1, k->sla));
 		if (k->grouplen)
 			buf_printf(b, " of group %.*s", (int)k->grouplen, k->group);
 		buf_adds(b, ", started by ");
@@ -1694,15 +1733,15 @@ int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n,
 	}
 	for (uint32_t i = 0; i < s.nwatches; i++) {
 		const struct snap_watch *w = &s.watches[i];
-		buf_printf(b, "  pending: goal %s after rule %s%s, until ", old_name(ns, SNAP_GOAL, -1, w->goal),
-			   old_name(ns, SNAP_RULE, -1, w->rule), w->held_out ? " (held out)" : "");
+		buf_printf(b, "  pending: goal %s after rule %s%s, until ", old_name_of(ns, SNAP_GOAL, -1, w->goal),
+			   old_name_of(ns, SNAP_RULE, -1, w->rule), w->held_out ? " (held out)" : "");
 		describe_time(b, w->timer.deadline);
 		buf_addc(b, '\n');
 	}
 	for (uint32_t i = 0; i < s.nstuck; i++) {
 		const struct snap_stuck *st = &s.stuck[i];
-		buf_printf(b, "  pending: rule %s, stuck in journey %s, fires at ", old_name(ns, SNAP_RULE, -1, st->rule),
-			   old_name(ns, SNAP_JOURNEY, -1, st->journey));
+		buf_printf(b, "  pending: rule %s, stuck in journey %s, fires at ", old_name_of(ns, SNAP_RULE, -1, st->rule),
+			   old_name_of(ns, SNAP_JOURNEY, -1, st->journey));
 		describe_time(b, st->timer.deadline);
 		buf_addc(b, '\n');
 	}
@@ -1710,7 +1749,7 @@ int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n,
 		const struct snap_hist *h = &s.hist[i];
 		if (!h->n && !h->has_last && !h->has_first)
 			continue;
-		buf_printf(b, "  history %s: %u event%s in its window", old_name(ns, SNAP_HISTORY, -1, h->spec), h->n,
+		buf_printf(b, "  history %s: %u event%s in its window", old_name_of(ns, SNAP_HISTORY, -1, h->spec), h->n,
 			   h->n == 1 ? "" : "s");
 		if (h->has_last) {
 			buf_adds(b, ", last ");
@@ -1782,7 +1821,7 @@ int snap_describe_run(const struct snap_names *ns, const char *p, size_t n, stru
 	}
 	for (uint32_t i = 0; i < r.nrules; i++) {
 		const struct rule_stats *s = &r.rules[i].s;
-		buf_printf(b, "rule %s: fired %llu", old_name(ns, SNAP_RULE, -1, r.rules[i].rule),
+		buf_printf(b, "rule %s: fired %llu", old_name_of(ns, SNAP_RULE, -1, r.rules[i].rule),
 			   (unsigned long long)s->fired);
 		if (s->deduped)
 			buf_printf(b, ", deduped %llu", (unsigned long long)s->deduped);
@@ -1797,16 +1836,16 @@ int snap_describe_run(const struct snap_names *ns, const char *p, size_t n, stru
 		buf_addc(b, '\n');
 	}
 	for (uint32_t i = 0; i < r.nstages; i++)
-		buf_printf(b, "stage %s.%s: entered by %llu customer%s\n", old_name(ns, SNAP_JOURNEY, -1, r.stages[i].journey),
-			   old_name(ns, SNAP_STAGE, (int32_t)r.stages[i].journey, r.stages[i].stage),
+		buf_printf(b, "stage %s.%s: entered by %llu customer%s\n", old_name_of(ns, SNAP_JOURNEY, -1, r.stages[i].journey),
+			   old_name_of(ns, SNAP_STAGE, (int32_t)r.stages[i].journey, r.stages[i].stage),
 			   (unsigned long long)r.stages[i].reached, r.stages[i].reached == 1 ? "" : "s");
 	for (uint32_t i = 0; i < r.nmetrics; i++) {
-		buf_printf(b, "metric %s: ", old_name(ns, SNAP_METRIC, -1, r.metrics[i].id));
+		buf_printf(b, "metric %s: ", old_name_of(ns, SNAP_METRIC, -1, r.metrics[i].id));
 		describe_agg_count(b, &r.metrics[i]);
 		buf_addc(b, '\n');
 	}
 	for (uint32_t i = 0; i < r.nslas; i++) {
-		buf_printf(b, "sla %s: ", old_name(ns, SNAP_SLA, -1, r.slas[i].id));
+		buf_printf(b, "sla %s: ", old_name_of(ns, SNAP_SLA, -1, r.slas[i].id));
 		uint64_t started = 0, met = 0, breached = 0;
 		for (uint32_t k = 0; k < r.slas[i].n; k++) {
 			started += r.slas[i].g[k].agg.a.started;
@@ -1819,12 +1858,12 @@ int snap_describe_run(const struct snap_names *ns, const char *p, size_t n, stru
 	for (uint32_t i = 0; i < r.ngoals; i++)
 		if (r.goals[i].s.treated || r.goals[i].s.held)
 			buf_printf(b, "goal %s after rule %s: %llu of %llu treated converted, %llu of %llu held out\n",
-				   old_name(ns, SNAP_GOAL, -1, r.goals[i].goal), old_name(ns, SNAP_RULE, -1, r.goals[i].rule),
+				   old_name_of(ns, SNAP_GOAL, -1, r.goals[i].goal), old_name_of(ns, SNAP_RULE, -1, r.goals[i].rule),
 				   (unsigned long long)r.goals[i].s.treated_converted,
 				   (unsigned long long)r.goals[i].s.treated, (unsigned long long)r.goals[i].s.held_converted,
 				   (unsigned long long)r.goals[i].s.held);
 	for (uint32_t i = 0; i < r.nbudgets; i++)
-		buf_printf(b, "budget %s: %u spent in its window\n", old_name(ns, SNAP_BUDGET, -1, r.budgets[i].budget),
+		buf_printf(b, "budget %s: %u spent in its window\n", old_name_of(ns, SNAP_BUDGET, -1, r.budgets[i].budget),
 			   r.budgets[i].n);
 	arena_free(&a);
 	return 0;

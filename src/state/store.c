@@ -24,6 +24,16 @@
  * tell a cxr state from any other SQLite file. */
 #define STATE_APPLICATION_ID 0x63787221
 
+/* Each record is stored with a hash of its key and bytes: SQLite checks
+ * its pages' structure, not what a blob holds, and a changed byte in a
+ * record must be found before it is used. */
+static int64_t record_sum(const void *key, size_t keylen, const void *p, size_t n)
+{
+	uint64_t h = mem_hash(p ? p : "", n);
+	h ^= mem_hash(key ? key : "", keylen) * 0x9E3779B97F4A7C15ULL;
+	return (int64_t)(h >> 1);
+}
+
 /* Input files are recognised by the hashes of a block at their start
  * and of the last block read. */
 #define HASH_BLOCK 4096
@@ -50,8 +60,9 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
 	"CREATE TABLE IF NOT EXISTS names(kind TEXT NOT NULL, parent INTEGER NOT NULL, idx INTEGER NOT NULL,"
 	" name TEXT NOT NULL, sig TEXT NOT NULL, PRIMARY KEY(kind, parent, idx));"
-	"CREATE TABLE IF NOT EXISTS run(id INTEGER PRIMARY KEY CHECK (id = 1), state BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS customers(idx INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, state BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS run(id INTEGER PRIMARY KEY CHECK (id = 1), state BLOB NOT NULL, sum INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS customers(idx INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, state BLOB NOT NULL,"
+	" sum INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS inputs(path TEXT PRIMARY KEY, size INTEGER NOT NULL, lines INTEGER NOT NULL,"
 	" head_hash INTEGER NOT NULL, tail_hash INTEGER NOT NULL, read_at TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, events INTEGER NOT NULL,"
@@ -120,6 +131,8 @@ static int check_file(struct state_file *s)
 		int code = sqlite3_errcode(s->db);
 		if (code == SQLITE_NOTADB)
 			say(s, "%s", "not a cxr state file (not an SQLite database)");
+		else if (code == SQLITE_CORRUPT)
+			say(s, "%s", "damaged: SQLite says the database disk image is malformed; nothing of it is used");
 		else
 			say_sql(s, "cannot read the state");
 		return -1;
@@ -218,8 +231,13 @@ struct state_file *state_open(const char *path, struct diag *d, const char *vers
 		state_free(s);
 		return NULL;
 	}
-	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL") < 0 || exec(s, schema) < 0 ||
-	    load_inputs(s) < 0) {
+	/* A new file is marked as a cxr state with its schema, at once: a
+	 * first run that fails before its save leaves a state, empty. */
+	char mark[128];
+	snprintf(mark, sizeof mark, "PRAGMA application_id=%d; PRAGMA user_version=%d;", STATE_APPLICATION_ID,
+		 STATE_FORMAT_VERSION);
+	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL") < 0 || exec(s, "BEGIN IMMEDIATE") < 0 ||
+	    (s->empty && exec(s, mark) < 0) || exec(s, schema) < 0 || exec(s, "COMMIT") < 0 || load_inputs(s) < 0) {
 		state_free(s);
 		return NULL;
 	}
@@ -310,9 +328,11 @@ int state_load(struct state_file *s, struct engine *e, const char *const *resets
 			status = -1;
 		}
 	sqlite3_stmt *st = NULL;
-	if (status == 0 && sqlite3_prepare_v2(s->db, "SELECT state FROM run WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
+	if (status == 0 && sqlite3_prepare_v2(s->db, "SELECT state, sum FROM run WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
-		if (snap_load_run(l, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)) < 0) {
+		const void *p = sqlite3_column_blob(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		if (record_sum("", 0, p, n) != sqlite3_column_int64(st, 1) || snap_load_run(l, p, n) < 0) {
 			say(s, "%s", "damaged: the run's record does not read; nothing of it is used");
 			status = -1;
 		}
@@ -322,7 +342,7 @@ int state_load(struct state_file *s, struct engine *e, const char *const *resets
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (status == 0 && sqlite3_prepare_v2(s->db, "SELECT key, state FROM customers ORDER BY idx", -1, &st, NULL) !=
+	if (status == 0 && sqlite3_prepare_v2(s->db, "SELECT key, state, sum FROM customers ORDER BY idx", -1, &st, NULL) !=
 			       SQLITE_OK) {
 		say_sql(s, "cannot read its customers");
 		status = -1;
@@ -331,8 +351,10 @@ int state_load(struct state_file *s, struct engine *e, const char *const *resets
 	while (status == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *key = sqlite3_column_blob(st, 0);
 		size_t keylen = (size_t)sqlite3_column_bytes(st, 0);
-		if (snap_load_customer(l, key ? key : "", keylen, sqlite3_column_blob(st, 1),
-				       (size_t)sqlite3_column_bytes(st, 1)) < 0) {
+		const void *p = sqlite3_column_blob(st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+		if (record_sum(key, keylen, p, n) != sqlite3_column_int64(st, 2) ||
+		    snap_load_customer(l, key ? key : "", keylen, p, n) < 0) {
 			struct buf b = {0};
 			buf_printf(&b, "damaged: the record of customer %.*s does not read; nothing of it is used",
 				   (int)(keylen > 200 ? 200 : keylen), key ? key : "");
@@ -535,11 +557,12 @@ int state_save(struct state_file *s, struct engine *e)
 	uint64_t bytes = 0;
 	if (exec(s, "DELETE FROM customers") < 0 || save_names(s, &ns) < 0)
 		status = -1;
-	if (status == 0 && sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO run(id, state) VALUES (1, ?)", -1, &st,
+	if (status == 0 && sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO run(id, state, sum) VALUES (1, ?, ?)", -1, &st,
 					      NULL) == SQLITE_OK) {
 		snap_save_run(sv, &b);
 		bytes += b.len;
 		sqlite3_bind_blob(st, 1, b.p ? b.p : "", (int)b.len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, record_sum("", 0, b.p, b.len));
 		status = step_done(s, st, "cannot save the state");
 	} else if (status == 0) {
 		say_sql(s, "cannot save the state");
@@ -548,7 +571,7 @@ int state_save(struct state_file *s, struct engine *e)
 	sqlite3_finalize(st);
 	st = NULL;
 	if (status == 0 &&
-	    sqlite3_prepare_v2(s->db, "INSERT INTO customers(idx, key, state) VALUES (?, ?, ?)", -1, &st, NULL) !=
+	    sqlite3_prepare_v2(s->db, "INSERT INTO customers(idx, key, state, sum) VALUES (?, ?, ?, ?)", -1, &st, NULL) !=
 		    SQLITE_OK) {
 		say_sql(s, "cannot save the state");
 		status = -1;
@@ -560,6 +583,7 @@ int state_save(struct state_file *s, struct engine *e)
 		sqlite3_bind_int64(st, 1, c);
 		sqlite3_bind_blob(st, 2, cust_key(&e->custs[c]), (int)e->custs[c].keylen, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 3, b.p ? b.p : "", (int)b.len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, record_sum(cust_key(&e->custs[c]), e->custs[c].keylen, b.p, b.len));
 		status = step_done(s, st, "cannot save the state");
 	}
 	sqlite3_finalize(st);
@@ -645,7 +669,7 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 	int status = 0;
 	sqlite3_stmt *st = NULL;
 	if (customer) {
-		if (sqlite3_prepare_v2(s->db, "SELECT state FROM customers WHERE key = ?", -1, &st, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(s->db, "SELECT state, sum FROM customers WHERE key = ?", -1, &st, NULL) != SQLITE_OK) {
 			say_sql(s, "cannot read its customers");
 			snap_names_free(&ns);
 			return -1;
@@ -657,8 +681,10 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 		} else {
 			buf_printf(out, "customer %s\n", customer);
 			size_t before = out->len;
-			if (snap_describe_customer(&ns, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), out) <
-			    0) {
+			const void *p = sqlite3_column_blob(st, 0);
+			size_t n = (size_t)sqlite3_column_bytes(st, 0);
+			if (record_sum(customer, strlen(customer), p, n) != sqlite3_column_int64(st, 1) ||
+			    snap_describe_customer(&ns, p, n, out) < 0) {
 				say(s, "damaged: the record of customer %s does not read", customer);
 				status = -1;
 			} else if (out->len == before) {
@@ -675,19 +701,23 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 	buf_printf(out, ", saved %s\n", meta(s, "saved_at", &m));
 	buf_free(&m);
 	/* Customers and their timers, counted from their records. */
-	uint64_t ncust = 0, timers = 0, with_state = 0;
+	uint64_t ncust = 0, timers = 0;
 	int64_t next = 0;
 	int any = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT state FROM customers ORDER BY idx", -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, "SELECT key, state, sum FROM customers ORDER BY idx", -1, &st, NULL) == SQLITE_OK) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			int64_t t = 0;
-			int n = snap_count_timers(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &t);
+			const void *p = sqlite3_column_blob(st, 1);
+			size_t len = (size_t)sqlite3_column_bytes(st, 1);
+			int n = record_sum(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), p, len) ==
+						sqlite3_column_int64(st, 2)
+					? snap_count_timers(p, len, &t)
+					: -1;
 			if (n < 0) {
 				status = -1;
 				continue;
 			}
 			ncust++;
-			with_state += sqlite3_column_bytes(st, 0) > 12;
 			timers += (uint64_t)n;
 			if (n > 0 && (!any || t < next)) {
 				next = t;
@@ -703,10 +733,13 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 		time_format(out, next);
 	}
 	buf_addc(out, '\n');
-	if (sqlite3_prepare_v2(s->db, "SELECT state FROM run WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW &&
-	    snap_describe_run(&ns, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), out) < 0)
-		status = -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT state, sum FROM run WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		if (record_sum("", 0, p, n) != sqlite3_column_int64(st, 1) || snap_describe_run(&ns, p, n, out) < 0)
+			status = -1;
+	}
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(s->db, "SELECT path, size, lines, read_at FROM inputs ORDER BY read_at, path", -1, &st,
 			       NULL) == SQLITE_OK) {
