@@ -1700,7 +1700,10 @@ int snap_describe_customer(const struct snap_names *ns, const char *p, size_t n,
 		for (uint32_t k = 0; k < rs->nkeys; k++) {
 			/* The key's first byte is its kind (engine_key_text); the rest is JSON. */
 			size_t kl = rs->keylens[k];
-			buf_printf(b, "  rule %s: once key %.*s\n", rn, kl ? (int)(kl - 1) : 0, kl ? rs->keys[k] + 1 : "");
+			if (kl == 5 && memcmp(rs->keys[k] + 1, "null", 4) == 0)
+				buf_printf(b, "  rule %s: once\n", rn); /* `once`: per customer, no key */
+			else
+				buf_printf(b, "  rule %s: once per %.*s\n", rn, kl ? (int)(kl - 1) : 0, kl ? rs->keys[k] + 1 : "");
 		}
 		if (rs->nfired) {
 			buf_printf(b, "  rule %s: fired %u time%s in its cap's window, last at ", rn, rs->nfired,

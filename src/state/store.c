@@ -222,12 +222,12 @@ struct state_file *state_open(const char *path, struct diag *d, const char *vers
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 2000);
-	if (check_file(s) < 0) {
+	if (sqlite3_db_readonly(s->db, "main") == 1 || (access(path, F_OK) == 0 && access(path, W_OK) != 0)) {
+		say(s, "%s", "cannot write the state: the file is read-only (cxr state reads it)");
 		state_free(s);
 		return NULL;
 	}
-	if (sqlite3_db_readonly(s->db, "main") == 1 || access(path, W_OK) != 0) {
-		say(s, "%s", "cannot write the state: the file is read-only (cxr state reads it)");
+	if (check_file(s) < 0) {
 		state_free(s);
 		return NULL;
 	}
@@ -253,8 +253,20 @@ struct state_file *state_open_read(const char *path, struct diag *d, const char 
 		state_free(s);
 		return NULL;
 	}
-	if (!S_ISREG(sb.st_mode) ||
-	    sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	/* A file we may not write is read as it is: without its -shm beside
+	 * it SQLite could not read a WAL file otherwise. */
+	struct buf uri = {0};
+	buf_adds(&uri, "file:");
+	for (const char *c = path; *c; c++)
+		if (*c == '%' || *c == '?' || *c == '#')
+			buf_printf(&uri, "%%%02X", (unsigned char)*c);
+		else
+			buf_addc(&uri, *c);
+	if (access(path, W_OK) != 0)
+		buf_adds(&uri, "?immutable=1");
+	int rc = S_ISREG(sb.st_mode) ? sqlite3_open_v2(uri.p, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) : -1;
+	buf_free(&uri);
+	if (rc != SQLITE_OK) {
 		if (!S_ISREG(sb.st_mode))
 			say(s, "%s", "not a regular file");
 		else
@@ -679,13 +691,17 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 			say(s, "no customer '%s' in the state", customer);
 			status = -1;
 		} else {
+			size_t start = out->len;
 			buf_printf(out, "customer %s\n", customer);
 			size_t before = out->len;
 			const void *p = sqlite3_column_blob(st, 0);
 			size_t n = (size_t)sqlite3_column_bytes(st, 0);
 			if (record_sum(customer, strlen(customer), p, n) != sqlite3_column_int64(st, 1) ||
 			    snap_describe_customer(&ns, p, n, out) < 0) {
-				say(s, "damaged: the record of customer %s does not read", customer);
+				say(s, "damaged: the record of customer %s does not read; nothing of it is used", customer);
+				out->len = start;
+				if (out->p)
+					out->p[start] = 0;
 				status = -1;
 			} else if (out->len == before) {
 				buf_adds(out, "  (no state: its events set nothing the rules keep)\n");
@@ -713,11 +729,19 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 						sqlite3_column_int64(st, 2)
 					? snap_count_timers(p, len, &t)
 					: -1;
+			ncust++;
+			if (n < 0 && status == 0) {
+				struct buf k = {0};
+				int kl = sqlite3_column_bytes(st, 0);
+				buf_printf(&k, "damaged: the record of customer %.*s does not read; nothing of it is used",
+					   kl > 200 ? 200 : kl, (const char *)sqlite3_column_blob(st, 0));
+				say(s, "%s", k.p);
+				buf_free(&k);
+			}
 			if (n < 0) {
 				status = -1;
 				continue;
 			}
-			ncust++;
 			timers += (uint64_t)n;
 			if (n > 0 && (!any || t < next)) {
 				next = t;
@@ -760,8 +784,11 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 			   lt ? lt : "-", (long long)sqlite3_column_int64(st, 3));
 	}
 	sqlite3_finalize(st);
-	if (status < 0)
-		say(s, "%s", "damaged: some records do not read");
+	if (status < 0) {
+		out->len = 0; /* nothing of a damaged file is shown as if it were whole */
+		if (out->p)
+			out->p[0] = 0;
+	}
 	snap_names_free(&ns);
 	return status;
 }
