@@ -43,7 +43,7 @@ enum cxr_format { CXR_JSONL, CXR_CSV };
 /* Exit statuses, as the command line uses them.  CXR_NO_TESTS: `cxr
  * test` ran no test (no script has test blocks, or -k selected none), as
  * pytest's 5. */
-enum cxr_status { CXR_OK = 0, CXR_RULE_FAILURES = 1, CXR_INPUT_ERROR = 2, CXR_NO_TESTS = 5 };
+enum cxr_status { CXR_OK = 0, CXR_RULE_FAILURES = 1, CXR_INPUT_ERROR = 2, CXR_STOPPED = 3, CXR_NO_TESTS = 5 };
 
 cxr *cxr_new(void);
 void cxr_free(cxr *h);
@@ -135,6 +135,26 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths);
 int cxr_state_open(cxr *h, const char *path, const char *const *resets, int nresets);
 /* Save the state now (a stream fed with cxr_feed_json, after cxr_finish). */
 int cxr_state_save(cxr *h);
+/* Checkpoints of a state run: every `events` events or `seconds` of
+ * wall time, whichever comes first (0: never by that measure; the
+ * defaults are 100000 events and 5 s), and at the end.  A checkpoint
+ * saves, in one transaction, the state, how far the run's inputs have
+ * run and the length of each output, which the hook gives after flushing
+ * them: lengths[0] the responses, [1] the rejects, [2] the audit (0 for
+ * one not written).  It returns 0, or -1 when the outputs cannot be
+ * flushed (the run stops with CXR_INPUT_ERROR, the last checkpoint
+ * intact). */
+typedef int (*cxr_flush_fn)(void *ud, uint64_t lengths[3]);
+void cxr_on_checkpoint(cxr *h, cxr_flush_fn fn, void *ud);
+void cxr_set_checkpoint_every(cxr *h, uint64_t events, double seconds);
+/* After cxr_state_open: 1 when the state holds a run that did not end
+ * (it was killed, or stopped): cxr_run_files over the same inputs goes
+ * on from its last checkpoint, and each output must first be cut back to
+ * lengths[i] bytes (what it held then); 0 when there is none. */
+int cxr_state_unfinished(cxr *h, uint64_t lengths[3]);
+/* Stop a state run at its next checkpoint, which it takes (from a signal
+ * handler: it only sets a flag); cxr_run_files then returns CXR_STOPPED. */
+void cxr_stop(cxr *h);
 /* `cxr state`: what a state file holds, or one customer's state, as text;
  * messages go to h's diagnostics.  Needs no script.  Returns a cxr_status. */
 int cxr_state_describe(cxr *h, const char *path, const char *customer, cxr_write_fn out, void *ud);

@@ -4,6 +4,8 @@
 #include "cxr.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,13 @@ struct cxr {
 	int flush;
 	int compiled;
 	struct state_file *state; /* cxr_state_open's, or NULL */
+	struct state_progress resume; /* of the run the state did not finish (resume.plan set) */
+	cxr_flush_fn flush_outputs;   /* cxr_on_checkpoint */
+	void *flush_ud;
+	uint64_t every_events;        /* checkpoints: 0 is the default */
+	int64_t every_ns;
+	int every_set;
+	volatile sig_atomic_t stop;   /* cxr_stop */
 };
 
 static void free_roots(cxr *h);
@@ -69,6 +78,7 @@ void cxr_free(cxr *h)
 		store_free(&h->store);
 	}
 	state_close(h->state);
+	mem_free(h->resume.plan);
 	engine_free(h->engine);
 	explain_free(h->explain);
 	prog_free(h->prog);
@@ -219,6 +229,8 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 	}
 	state_close(h->state); /* it was read into the run that goes now */
 	h->state = NULL;
+	mem_free(h->resume.plan);
+	h->resume.plan = NULL;
 	engine_free(h->engine);
 	explain_free(h->explain); /* it watched the rules going now */
 	h->explain = NULL;
@@ -323,6 +335,126 @@ static int state_plan(cxr *h, const char *const *paths, int npaths, struct state
 	return n;
 }
 
+/* A run's plan as text, for its checkpoints: a line per input, "regular
+ * from to line0 path", the path with %, tab and newline escaped. */
+static char *plan_text(const struct state_read *r, int n)
+{
+	struct buf b = {0};
+	for (int i = 0; i < n; i++) {
+		buf_printf(&b, "%d\t%llu\t%llu\t%llu\t", r[i].regular, (unsigned long long)r[i].from,
+			   (unsigned long long)r[i].to, (unsigned long long)r[i].line0);
+		for (const char *c = r[i].path; *c; c++)
+			if (*c == '%' || *c == '\t' || *c == '\n')
+				buf_printf(&b, "%%%02X", (unsigned char)*c);
+			else
+				buf_addc(&b, *c);
+		buf_addc(&b, '\n');
+	}
+	buf_addc(&b, 0);
+	return b.p;
+}
+
+/* The plan of an unfinished run, for the paths given again: -1 (told)
+ * when they are not the inputs it was reading. */
+static int plan_resume(cxr *h, const char *const *paths, int npaths, struct state_read **out)
+{
+	struct state_read *r = mem_alloc(sizeof *r * (size_t)(npaths + 1));
+	int n = 0, ok = 1;
+	struct buf path = {0};
+	for (const char *line = h->resume.plan; ok && *line;) {
+		const char *nl = strchr(line, '\n');
+		unsigned long long from, to, line0;
+		int regular, used = 0;
+		if (!nl || sscanf(line, "%d\t%llu\t%llu\t%llu\t%n", &regular, &from, &to, &line0, &used) != 4 || !used) {
+			ok = 0;
+			break;
+		}
+		buf_clear(&path);
+		for (const char *c = line + used; c < nl; c++) {
+			unsigned x;
+			if (*c == '%' && c + 2 < nl && sscanf(c + 1, "%2x", &x) == 1) {
+				buf_addc(&path, (char)x);
+				c += 2;
+			} else {
+				buf_addc(&path, *c);
+			}
+		}
+		if (n >= npaths || strcmp(paths[n], path.p ? path.p : "") != 0)
+			ok = 0;
+		else {
+			r[n] = (struct state_read){paths[n], regular, from, to, line0, 0};
+			n++;
+		}
+		line = nl + 1;
+	}
+	buf_free(&path);
+	struct stat sb;
+	for (int i = 0; ok && i < n; i++)
+		if (r[i].regular && (stat(r[i].path, &sb) != 0 || (uint64_t)sb.st_size < r[i].to)) {
+			diag_plain(&h->diag, "cxr: %s: it is shorter than when the run that the state did not finish read it; "
+					     "the run cannot go on",
+				   r[i].path);
+			mem_free(r);
+			return -1;
+		}
+	if (!ok || n != npaths) {
+		diag_plain(&h->diag,
+			   "cxr: the state holds a run that did not finish (killed or stopped after %llu events): give the same "
+			   "inputs, in the same order, to go on with it",
+			   (unsigned long long)h->resume.applied);
+		mem_free(r);
+		return -1;
+	}
+	*out = r;
+	return n;
+}
+
+/* A state run's checkpoints, from the engine's pause hook. */
+struct checkpointing {
+	cxr *h;
+	char *plan;
+	size_t base;          /* index in the sorted events of the events run from */
+	uint64_t since;       /* events since the last checkpoint */
+	int64_t last_ns;      /* its wall time */
+	int failed;
+};
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+/* Save the state as it is before sorted event `applied`; 0, or -1. */
+static int checkpoint(cxr *h, struct checkpointing *ck, uint64_t applied)
+{
+	struct state_progress p = {ck->plan, applied, {0, 0, 0}};
+	if (h->flush_outputs && h->flush_outputs(h->flush_ud, p.lengths) < 0)
+		return -1;
+	if (state_save(h->state, h->engine, &p) < 0)
+		return -1;
+	ck->since = 0;
+	ck->last_ns = wall_ns();
+	return 0;
+}
+
+static int checkpoint_pause(void *ud, size_t next)
+{
+	struct checkpointing *ck = ud;
+	cxr *h = ck->h;
+	ck->since += h->engine->pause_every;
+	uint64_t every = h->every_set ? h->every_events : 100000;
+	int64_t every_ns = h->every_set ? h->every_ns : 5 * NS_PER_SEC;
+	if (!h->stop && !(every && ck->since >= every) && !(every_ns && wall_ns() - ck->last_ns >= every_ns))
+		return 0;
+	if (checkpoint(h, ck, ck->base + next) < 0) {
+		ck->failed = 1;
+		return 1;
+	}
+	return h->stop != 0;
+}
+
 /* Events of a state run older than the time the state has reached, by
  * more than `lateness`, came too late: their moment has passed in an
  * earlier run.  As in a stream, `late = reject` rejects them and
@@ -365,8 +497,14 @@ static int state_end(cxr *h, const struct state_read *r, int n, int status)
 	for (int i = 0; i < n; i++)
 		if (r[i].regular)
 			state_input_read(h->state, r[i].path, r[i].to, r[i].lines);
-	if (state_save(h->state, h->engine) < 0)
+	/* The outputs reach their files before the state says they are done. */
+	uint64_t lengths[3] = {0, 0, 0};
+	if (h->flush_outputs && h->flush_outputs(h->flush_ud, lengths) < 0)
 		return CXR_INPUT_ERROR;
+	if (state_save(h->state, h->engine, NULL) < 0)
+		return CXR_INPUT_ERROR;
+	mem_free(h->resume.plan);
+	h->resume.plan = NULL;
 	return status;
 }
 
@@ -378,7 +516,14 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	int nplan = 0;
 	int64_t reached = h->engine->last_time; /* by the state read, when one was */
 	int restored = h->state && h->engine->events > 0;
-	if (h->state) {
+	int resuming = h->state && h->resume.plan;
+	if (resuming) {
+		nplan = plan_resume(h, paths, npaths, &plan);
+		if (nplan < 0)
+			return CXR_INPUT_ERROR;
+		diag_plain(&h->diag, "cxr: going on with the run the state did not finish, after %llu events",
+			   (unsigned long long)h->resume.applied);
+	} else if (h->state) {
 		nplan = state_plan(h, paths, npaths, &plan);
 		if (nplan < 0)
 			return CXR_INPUT_ERROR;
@@ -432,6 +577,16 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	}
 	st.spill = spill_new();
 	st.limit = h->memory ? h->memory : default_memory();
+	struct engine *e = h->engine;
+	/* Going on with a run: its inputs are read again, but what reading
+	 * them did (rejects, counts) is in the state already. */
+	uint64_t kept[6] = {e->events, e->rejected, e->rejected_lines, e->late, (uint64_t)e->last_time,
+			    (uint64_t)e->tally.late_by};
+	uint64_t kept_tally[REJECT__COUNT];
+	memcpy(kept_tally, e->tally.n, sizeof kept_tally);
+	write_fn kept_rejects = e->rejects;
+	if (resuming)
+		e->rejects = NULL;
 	if (h->state) {
 		/* Each file up to the size it has now, so that the state records
 		 * exactly what was read (a file being written to grows on). */
@@ -449,6 +604,16 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		if (store_read_threads(h->engine, &st, paths, npaths, threads, PART_MIN) < 0)
 			status = CXR_INPUT_ERROR;
 	}
+	if (resuming) {
+		e->rejects = kept_rejects;
+		e->events = kept[0];
+		e->rejected = kept[1];
+		e->rejected_lines = kept[2];
+		e->late = kept[3];
+		e->last_time = (int64_t)kept[4];
+		e->tally.late_by = (int64_t)kept[5];
+		memcpy(e->tally.n, kept_tally, sizeof kept_tally);
+	}
 	progress_read(&pg);
 	h->engine->progress = st.progress;
 	if (status == CXR_OK && spill_runs(st.spill)) {
@@ -459,16 +624,35 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 		h->engine->spilled_bytes = spill_bytes(st.spill);
 	} else if (status == CXR_OK) {
 		store_sort(&st);
-		size_t late = restored ? state_late(h, st.evs, st.n, reached) : 0;
+		size_t start = resuming ? (size_t)h->resume.applied : restored ? state_late(h, st.evs, st.n, reached) : 0;
+		if (start > st.n)
+			start = st.n;
 		/* Below a few thousand events, threads cost more than they save;
 		 * a state run keeps every timer of one engine (the workers'
 		 * would end with them). */
-		if (h->threads > 1 && st.n >= 4096 && !h->state && parallel_ok(h->engine))
+		if (h->threads > 1 && st.n >= 4096 && !h->state && parallel_ok(h->engine)) {
 			parallel_run_events(h->engine, st.evs, st.n, h->threads, h->flush);
-		else
-			engine_events(h->engine, st.evs + late, st.n - late);
+		} else if (h->state) {
+			struct checkpointing ck = {h, plan_text(plan, nplan), start, 0, wall_ns(), 0};
+			e->pause = checkpoint_pause;
+			e->pause_ud = &ck;
+			e->pause_every = 1024;
+			e->pause_count = 0;
+			e->paused = 0;
+			engine_events(e, st.evs + start, st.n - start);
+			e->pause = NULL;
+			mem_free(ck.plan);
+			if (ck.failed)
+				status = CXR_INPUT_ERROR;
+			else if (e->paused)
+				status = CXR_STOPPED;
+		} else {
+			engine_events(h->engine, st.evs, st.n);
+		}
 	}
 	h->engine->progress = NULL;
+	if (status == CXR_STOPPED)
+		diag_plain(&h->diag, "cxr: stopped at a checkpoint: the same command goes on from there");
 	if (status == CXR_OK) {
 		engine_finish(h->engine, h->flush);
 		if (h->engine->runtime_errors)
@@ -504,14 +688,41 @@ int cxr_state_open(cxr *h, const char *path, const char *const *resets, int nres
 		engine_setup(h);
 		return CXR_INPUT_ERROR;
 	}
+	mem_free(h->resume.plan);
+	h->resume.plan = NULL;
+	state_unfinished(h->state, &h->resume);
+	h->engine->response_ids = 1; /* a consumer drops what a resume says again */
 	return CXR_OK;
 }
+
+int cxr_state_unfinished(cxr *h, uint64_t lengths[3])
+{
+	if (!h->state || !h->resume.plan)
+		return 0;
+	memcpy(lengths, h->resume.lengths, sizeof h->resume.lengths);
+	return 1;
+}
+
+void cxr_on_checkpoint(cxr *h, cxr_flush_fn fn, void *ud)
+{
+	h->flush_outputs = fn;
+	h->flush_ud = ud;
+}
+
+void cxr_set_checkpoint_every(cxr *h, uint64_t events, double seconds)
+{
+	h->every_set = 1;
+	h->every_events = events;
+	h->every_ns = seconds > 0 ? (int64_t)(seconds * 1e9) : 0;
+}
+
+void cxr_stop(cxr *h) { h->stop = 1; }
 
 int cxr_state_save(cxr *h)
 {
 	if (!h->state || !h->engine)
 		return CXR_INPUT_ERROR;
-	return state_save(h->state, h->engine) < 0 ? CXR_INPUT_ERROR : CXR_OK;
+	return state_save(h->state, h->engine, NULL) < 0 ? CXR_INPUT_ERROR : CXR_OK;
 }
 
 int cxr_state_describe(cxr *h, const char *path, const char *customer, cxr_write_fn out, void *ud)

@@ -4,6 +4,7 @@
  * 0 success, 1 rule failures, 2 usage, script or input errors.
  */
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,10 @@ static const char run_help[] =
 	"                        missing): the next run goes on where this one ended,\n"
 	"                        and an input read to its end before is skipped\n"
 	"  --reset RULE          with --state: start RULE's state anew (repeatable)\n"
+	"  --checkpoint-every N|D  with --state: save a checkpoint every N events or D of\n"
+	"                        wall time (default 100000 events or 5s); a run killed\n"
+	"                        goes on from its last checkpoint when run again, and\n"
+	"                        SIGTERM or SIGINT stops it cleanly at one\n"
 	"  --strict              stop at the first rejected record (exit 2)\n"
 	"  --sort                read stdin whole and sort it by time, as files are (by\n"
 	"                        default stdin is a stream, re-ordered within `lateness`)\n"
@@ -266,11 +271,57 @@ static const char run_help[] =
 	"                        the bytes and events read, events per second and the\n"
 	"                        time reached in the log, cleared at the end)\n";
 
+/* A state run stops at its next checkpoint on SIGTERM or SIGINT. */
+static cxr *volatile stopping;
+static struct outfile *checkpoint_outs[3];
+
+static void stop_at_checkpoint(int sig)
+{
+	(void)sig;
+	if (stopping)
+		cxr_stop(stopping);
+}
+
+/* The outputs of a state run, flushed at a checkpoint, and their lengths. */
+static int flush_outputs(void *ud, uint64_t lengths[3])
+{
+	struct outfile **o = ud;
+	for (int i = 0; i < 3; i++) {
+		if (outfile_flush(o[i]) < 0)
+			return -1;
+		lengths[i] = o[i]->length;
+	}
+	return 0;
+}
+
+/* --checkpoint-every: a number of events, or a duration. */
+static int parse_every(const char *v, uint64_t *events, double *seconds)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (end != v && !*end && !errno && v[0] != '-') {
+		*events = n;
+		*seconds = 0;
+		return 1;
+	}
+	int64_t ns;
+	if (cxr_parse_duration(v, strlen(v), &ns) == 0 && ns > 0) {
+		*events = 0;
+		*seconds = (double)ns / 1e9;
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *script = NULL, *out_path = NULL, *rejects_path = NULL, *format = "jsonl";
 	const char *audit_path = NULL, *summary_path = NULL, *state_path = NULL;
 	size_t memory = 0;
+	uint64_t every_events = 0;
+	double every_seconds = 0;
+	int every_set = 0;
 	long threads = default_threads();
 	int strict = 0, quiet = 0, trace = 0, flush = 0, sort = 0;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
@@ -283,16 +334,23 @@ static int cmd_run(int argc, char **argv)
 			free(inputs);
 			free(resets);
 			return CXR_OK;
-		} else if (!strcmp(a, "--state") || !strcmp(a, "--reset")) {
+		} else if (!strcmp(a, "--state") || !strcmp(a, "--reset") || !strcmp(a, "--checkpoint-every")) {
 			if (i + 1 >= argc) {
 				free(inputs);
 				free(resets);
 				return usage_error("%s needs a value", a);
 			}
+			const char *v = argv[++i];
 			if (!strcmp(a, "--state"))
-				state_path = argv[++i];
-			else
-				resets[nresets++] = argv[++i];
+				state_path = v;
+			else if (!strcmp(a, "--reset"))
+				resets[nresets++] = v;
+			else if (!parse_every(v, &every_events, &every_seconds)) {
+				free(inputs);
+				free(resets);
+				return usage_error("--checkpoint-every takes a number of events (100000) or a duration (5s), not '%s'", v);
+			} else
+				every_set = 1;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--format") ||
 			   !strcmp(a, "--rejects") || !strcmp(a, "--audit") || !strcmp(a, "--summary") ||
 			   !strcmp(a, "--memory") || !strcmp(a, "--threads")) {
@@ -379,11 +437,29 @@ static int cmd_run(int argc, char **argv)
 	if (status == CXR_OK && state_path)
 		status = cxr_state_open(h, state_path, resets, nresets);
 	struct outfile out = {0}, rejects = {0}, audit = {0}, summary = {0};
-	if (status == CXR_OK && outfile_open(&out, out_path) < 0)
+	if (state_path && status == CXR_OK) {
+		/* A state run writes in place: a resume cuts each output back to
+		 * what it held at the last checkpoint, and goes on. */
+		uint64_t len[3];
+		int resume = cxr_state_unfinished(h, len);
+		if (outfile_open_at(&out, out_path, resume ? (int64_t)len[0] : -1) < 0 ||
+		    (rejects_path && outfile_open_at(&rejects, rejects_path, resume ? (int64_t)len[1] : -1) < 0) ||
+		    (audit_path && outfile_open_at(&audit, audit_path, resume ? (int64_t)len[2] : -1) < 0))
+			status = CXR_INPUT_ERROR;
+		struct outfile *outs[3] = {&out, &rejects, &audit};
+		memcpy(checkpoint_outs, outs, sizeof outs);
+		cxr_on_checkpoint(h, flush_outputs, checkpoint_outs);
+		if (every_set)
+			cxr_set_checkpoint_every(h, every_events, every_seconds);
+		stopping = h;
+		signal(SIGTERM, stop_at_checkpoint);
+		signal(SIGINT, stop_at_checkpoint);
+	}
+	if (status == CXR_OK && !state_path && outfile_open(&out, out_path) < 0)
 		status = CXR_INPUT_ERROR;
-	if (status == CXR_OK && rejects_path && outfile_open(&rejects, rejects_path) < 0)
+	if (status == CXR_OK && !state_path && rejects_path && outfile_open(&rejects, rejects_path) < 0)
 		status = CXR_INPUT_ERROR;
-	if (status == CXR_OK && audit_path && outfile_open(&audit, audit_path) < 0)
+	if (status == CXR_OK && !state_path && audit_path && outfile_open(&audit, audit_path) < 0)
 		status = CXR_INPUT_ERROR;
 	if (status == CXR_OK && summary_path && outfile_open(&summary, summary_path) < 0)
 		status = CXR_INPUT_ERROR;
@@ -407,7 +483,7 @@ static int cmd_run(int argc, char **argv)
 		cxr_on_progress(h, meter_draw, NULL);
 		status = cxr_run_files(h, inputs, ninputs);
 		meter_clear();
-		if (!quiet && status != CXR_INPUT_ERROR)
+		if (!quiet && status != CXR_INPUT_ERROR && status != CXR_STOPPED)
 			cxr_summary(h, write_file, stderr);
 		if (summary.f)
 			cxr_summary_json(h, outfile_write, &summary);
@@ -423,10 +499,12 @@ static int cmd_run(int argc, char **argv)
 		status = CXR_INPUT_ERROR;
 	if (outfile_close(&summary, 1) < 0)
 		status = CXR_INPUT_ERROR;
+	stopping = NULL;
 	cxr_free(h);
 	free(inputs);
 	free(resets);
-	return status;
+	/* Stopped by SIGTERM or SIGINT after a checkpoint: a clean end. */
+	return status == CXR_STOPPED ? CXR_OK : status;
 }
 
 static const char state_help[] =

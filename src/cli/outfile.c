@@ -146,6 +146,52 @@ int outfile_open(struct outfile *o, const char *path)
 	return 0;
 }
 
+int outfile_open_at(struct outfile *o, const char *path, int64_t keep)
+{
+	memset(o, 0, sizeof *o);
+	o->path = path;
+	o->direct = 1;
+	if (!path || !strcmp(path, "-")) {
+		o->f = stdout; /* a stream cannot be cut back: its consumer drops duplicates by id */
+		o->path = NULL;
+		o->direct = 0;
+		o->length = keep > 0 ? (uint64_t)keep : 0;
+		return 0;
+	}
+	struct stat st;
+	int regular = stat(path, &st) != 0 || S_ISREG(st.st_mode);
+	if (keep >= 0 && regular && (stat(path, &st) != 0 || (uint64_t)st.st_size < (uint64_t)keep)) {
+		fprintf(stderr,
+			"cxr: cannot go on with %s: it held %lld bytes at the last checkpoint and has %s now; "
+			"restore it, or start anew with another state file\n",
+			path, (long long)keep, stat(path, &st) != 0 ? "gone" : "fewer");
+		return -1;
+	}
+	o->f = fopen(path, keep >= 0 && regular ? "r+" : "w");
+	if (!o->f || (keep >= 0 && regular && (ftruncate(fileno(o->f), (off_t)keep) != 0 || fseeko(o->f, 0, SEEK_END) != 0))) {
+		fprintf(stderr, "cxr: cannot write %s: %s\n", path, strerror(errno));
+		if (o->f)
+			fclose(o->f);
+		o->f = NULL;
+		return -1;
+	}
+	o->length = keep > 0 && regular ? (uint64_t)keep : 0;
+	return 0;
+}
+
+int outfile_flush(struct outfile *o)
+{
+	if (!o->f)
+		return 0;
+	if (!o->err && fflush(o->f) != 0)
+		o->err = errno ? errno : EIO;
+	if (o->err) {
+		fprintf(stderr, "cxr: cannot write %s: %s\n", o->path ? o->path : "the output", strerror(o->err));
+		return -1;
+	}
+	return 0;
+}
+
 void outfile_write(void *ud, const char *p, size_t n)
 {
 	struct outfile *o = ud;
@@ -153,6 +199,8 @@ void outfile_write(void *ud, const char *p, size_t n)
 		return; /* what follows a failed write is lost anyway: say it once */
 	if (fwrite(p, 1, n, o->f) != n)
 		o->err = errno ? errno : EIO;
+	else
+		o->length += n;
 }
 
 int outfile_close(struct outfile *o, int commit)

@@ -4,6 +4,7 @@
 #define CXR_OUTFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct outfile {
@@ -13,10 +14,18 @@ struct outfile {
 	int direct;       /* not a regular file (a device, a FIFO): written in place */
 	FILE *f;
 	int err;          /* errno of the first failed write, or 0 */
+	uint64_t length;  /* bytes in it: kept at the start (outfile_open_at), then written */
 };
 
 /* Open an output (NULL or "-": stdout).  -1 after a message. */
 int outfile_open(struct outfile *o, const char *path);
+/* A state run's output (cxr run --state): written in place, so that what
+ * was written before a crash is there to be cut back to the last
+ * checkpoint.  keep < 0: a new run, the file is emptied; else it is cut
+ * to keep bytes (a resume), and must hold that many.  -1 after a message. */
+int outfile_open_at(struct outfile *o, const char *path, int64_t keep);
+/* Flush it (a checkpoint): -1 after a message. */
+int outfile_flush(struct outfile *o);
 /* A cxr_write_fn writing to an outfile (ud). */
 void outfile_write(void *ud, const char *p, size_t n);
 /* Flush and close; with commit, sync and rename the file into place,

@@ -531,6 +531,35 @@ static void trigger_id(const struct engine *e, const struct vm *vm, struct buf *
 	buf_free(&id);
 }
 
+/* A response's id: the same response of the same cause gets the same id
+ * in any run (a resumed one, one split into parts), so that a consumer
+ * drops a duplicate.  The cause: the rule, the customer, the emit, the
+ * rule's events (each by file and line) and the timer firing, if one
+ * is. */
+static void response_id(const struct engine *e, const struct vm *vm, int desc, struct buf *b)
+{
+	const struct rule_info *ri = &e->prog->rules[vm->rule];
+	uint64_t h = mem_hash(ri->name, strlen(ri->name));
+	h = h * 0x100000001B3ULL ^ mem_hash(cust_key(vm->cust), vm->cust->keylen);
+	h = h * 0x100000001B3ULL ^ (uint64_t)desc;
+	for (int i = 0; i < ri->nbinds && i < MAX_BINDS; i++) {
+		const struct event *ev = vm->bind[i];
+		if (!ev)
+			continue;
+		const char *f = ev->file < e->nfiles ? e->files[ev->file] : "-";
+		h = h * 0x100000001B3ULL ^ mem_hash(f, strlen(f));
+		h = h * 0x100000001B3ULL ^ ev->line;
+	}
+	if (e->timer_running.active) {
+		h = h * 0x100000001B3ULL ^ (uint64_t)e->timer_running.deadline;
+		h = h * 0x100000001B3ULL ^ e->timer_running.seq;
+	}
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 32;
+	buf_printf(b, ",\"id\":\"%016llx\"", (unsigned long long)h);
+}
+
 void engine_emit(struct vm *vm, int desc, struct val *fields)
 {
 	struct engine *e = vm->eng;
@@ -547,6 +576,8 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 	if (out) {
 		/* Held out: only the audit stream sees it, marked so, as JSON. */
 		render_json(b, d, vm->cust, at, fields);
+		if (e->response_ids)
+			response_id(e, vm, desc, b);
 		buf_adds(b, ",\"held_out\":true}\n");
 		e->audit(e->audit_ud, b->p, b->len);
 	} else {
@@ -555,6 +586,8 @@ void engine_emit(struct vm *vm, int desc, struct val *fields)
 			buf_addc(b, '\n');
 		} else {
 			render_json(b, d, vm->cust, at, fields);
+			if (e->response_ids)
+				response_id(e, vm, desc, b);
 			if (e->trigger_ids)
 				trigger_id(e, vm, b);
 			buf_adds(b, "}\n");
@@ -640,6 +673,14 @@ void engine_events_of(struct engine *e, const struct event *evs, size_t n, uint3
 			__builtin_prefetch(e->custs[evs[i + AHEAD / 2].cust].vars);
 		if (nk > 1 && !MINE(i))
 			continue;
+		if (e->pause && ++e->pause_count >= e->pause_every) {
+			e->pause_count = 0;
+			if (e->pause(e->pause_ud, i)) {
+				e->paused = 1;
+				e->paused_at = i;
+				break;
+			}
+		}
 		if (e->sink)
 			e->sink->position(e->sink->ud, i);
 		engine_event(e, &evs[i]);

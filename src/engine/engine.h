@@ -259,6 +259,15 @@ struct engine {
 	write_fn audit;
 	void *audit_ud;
 	int trigger_ids;              /* `cxr diff`: each response ends with "@trigger", its first event's file:line */
+	int response_ids;             /* each response has an "id" (a state run): the same for the same cause */
+	/* A state run's checkpoints (api/): engine_events calls this before
+	 * its event `next` every `pause_every` events; nonzero stops it there
+	 * (paused set, next in paused_at). */
+	int (*pause)(void *ud, size_t next);
+	void *pause_ud;
+	uint32_t pause_every, pause_count;
+	int paused;
+	size_t paused_at;
 	const struct engine_hooks *hooks; /* a watcher (`cxr explain`, `cxr test --coverage`), or NULL */
 	const struct engine_sink *sink;   /* a worker of parallel_run_events: what it says is kept there, or NULL */
 	struct progress *progress;    /* told of each event the rules run over when read whole, or NULL */
@@ -266,6 +275,7 @@ struct engine {
 		int active;           /* engine_timers_until is firing a timer ... */
 		uint8_t kind;         /* ... of this enum timer_kind ... */
 		int64_t deadline;     /* ... due then (else an event runs) */
+		uint64_t seq;         /* ... and set in this order */
 	} timer_running;              /* for --trace: what started the handlers running now */
 
 	/* the VM's working memory, sized from the prog */

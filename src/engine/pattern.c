@@ -387,6 +387,7 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive)
 		e->timer_running.active = 1;
 		e->timer_running.kind = top->kind;
 		e->timer_running.deadline = top->deadline;
+		e->timer_running.seq = top->seq;
 		switch (top->kind) {
 		case TIMER_PATTERN:
 			instance_deadline(e, (struct instance *)(void *)top);

@@ -6,6 +6,7 @@
  * but never corrupts the file; a process crash loses nothing committed.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -54,6 +55,10 @@ struct state_file {
 	int readonly;
 	struct input_rec *inputs;
 	uint32_t ninputs;
+	/* Tests only: CXR_TEST_CRASH_IN_SAVE=N kills the process (SIGKILL) at
+	 * the N-th SQLite statement of the saves, as a crash in the middle of
+	 * a checkpoint would. */
+	long crash_after;
 };
 
 static const char schema[] =
@@ -66,7 +71,9 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS inputs(path TEXT PRIMARY KEY, size INTEGER NOT NULL, lines INTEGER NOT NULL,"
 	" head_hash INTEGER NOT NULL, tail_hash INTEGER NOT NULL, read_at TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, events INTEGER NOT NULL,"
-	" log_time TEXT, customers INTEGER NOT NULL, bytes INTEGER NOT NULL);";
+	" log_time TEXT, customers INTEGER NOT NULL, bytes INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS progress(id INTEGER PRIMARY KEY CHECK (id = 1), plan TEXT NOT NULL,"
+	" applied INTEGER NOT NULL, output INTEGER NOT NULL, rejects INTEGER NOT NULL, audit INTEGER NOT NULL);";
 
 static void say(struct state_file *s, const char *fmt, const char *detail)
 {
@@ -84,9 +91,12 @@ static void say_sql(struct state_file *s, const char *doing)
 	buf_free(&b);
 }
 
+static void crash_point(struct state_file *s);
+
 static int exec(struct state_file *s, const char *sql)
 {
 	char *err = NULL;
+	crash_point(s);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		struct buf b = {0};
 		buf_printf(&b, "%s", err ? err : sqlite3_errmsg(s->db));
@@ -181,6 +191,8 @@ static struct state_file *state_new(const char *path, struct diag *d, const char
 {
 	struct state_file *s = mem_alloc(sizeof *s);
 	s->version = version;
+	const char *crash = getenv("CXR_TEST_CRASH_IN_SAVE");
+	s->crash_after = crash ? atol(crash) : 0;
 	s->path = mem_strndup(path, strlen(path));
 	s->diag = d;
 	return s;
@@ -492,8 +504,15 @@ static void now_text(char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void crash_point(struct state_file *s)
+{
+	if (s->crash_after > 0 && --s->crash_after == 0)
+		raise(SIGKILL);
+}
+
 static int step_done(struct state_file *s, sqlite3_stmt *st, const char *doing)
 {
+	crash_point(s);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -554,7 +573,48 @@ static int save_inputs(struct state_file *s, const char *at)
 	return status;
 }
 
-int state_save(struct state_file *s, struct engine *e)
+int state_unfinished(struct state_file *s, struct state_progress *p)
+{
+	memset(p, 0, sizeof *p);
+	sqlite3_stmt *st;
+	if (s->empty ||
+	    sqlite3_prepare_v2(s->db, "SELECT plan, applied, output, rejects, audit FROM progress WHERE id = 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	int found = sqlite3_step(st) == SQLITE_ROW;
+	if (found) {
+		const char *plan = (const char *)sqlite3_column_text(st, 0);
+		p->plan = mem_strndup(plan ? plan : "", plan ? strlen(plan) : 0);
+		p->applied = (uint64_t)sqlite3_column_int64(st, 1);
+		for (int i = 0; i < 3; i++)
+			p->lengths[i] = (uint64_t)sqlite3_column_int64(st, 2 + i);
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int save_progress(struct state_file *s, const struct state_progress *p)
+{
+	if (!p)
+		return exec(s, "DELETE FROM progress");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT OR REPLACE INTO progress(id, plan, applied, output, rejects, audit)"
+			       " VALUES (1, ?, ?, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		say_sql(s, "cannot save the state");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, p->plan, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->applied);
+	for (int i = 0; i < 3; i++)
+		sqlite3_bind_int64(st, 3 + i, (sqlite3_int64)p->lengths[i]);
+	int status = step_done(s, st, "cannot save the state");
+	sqlite3_finalize(st);
+	return status;
+}
+
+int state_save(struct state_file *s, struct engine *e, const struct state_progress *progress)
 {
 	char at[32];
 	now_text(at, sizeof at);
@@ -600,8 +660,10 @@ int state_save(struct state_file *s, struct engine *e)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (status == 0)
+	if (status == 0 && !progress)
 		status = save_inputs(s, at);
+	if (status == 0)
+		status = save_progress(s, progress);
 	if (status == 0 &&
 	    sqlite3_prepare_v2(s->db,
 			       "INSERT INTO checkpoints(at, events, log_time, customers, bytes) VALUES (?, ?, ?, ?, ?)", -1,
@@ -645,7 +707,7 @@ int state_save(struct state_file *s, struct engine *e)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	else {
 		s->empty = 0;
-		for (uint32_t i = 0; i < s->ninputs; i++)
+		for (uint32_t i = 0; progress == NULL && i < s->ninputs; i++)
 			s->inputs[i].dirty = 0;
 	}
 	buf_free(&b);

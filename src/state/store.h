@@ -53,9 +53,23 @@ enum input_seen state_input(struct state_file *s, const char *path, uint64_t *of
  * next save. */
 void state_input_read(struct state_file *s, const char *path, uint64_t size, uint64_t lines);
 
-/* Save the engine's whole state, and the inputs read, in one transaction.
- * 0, or -1 (told): the previous save is intact. */
-int state_save(struct state_file *s, struct engine *e);
+/* A run in progress, as a checkpoint records it: the inputs it reads
+ * (its plan, as text the api makes), how many of their sorted events have
+ * run, and the bytes of each output (responses, rejects, audit) written
+ * by then, which a resume cuts them back to. */
+struct state_progress {
+	char *plan;
+	uint64_t applied;
+	uint64_t lengths[3];
+};
+
+/* Save the engine's whole state in one transaction: with progress, as a
+ * checkpoint of a run that goes on; without (NULL), as the end of a run,
+ * with the inputs read.  0, or -1 (told): the previous save is intact. */
+int state_save(struct state_file *s, struct engine *e, const struct state_progress *progress);
+/* The progress of a run that did not end (killed, or stopped by a
+ * signal after a checkpoint): 1 and *p filled (free p->plan), or 0. */
+int state_unfinished(struct state_file *s, struct state_progress *p);
 
 /* `cxr state FILE [--customer K]`: what the file holds, as text. */
 int state_describe(struct state_file *s, const char *customer, struct buf *out);
