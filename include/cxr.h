@@ -147,11 +147,14 @@ int cxr_state_save(cxr *h);
 typedef int (*cxr_flush_fn)(void *ud, uint64_t lengths[3]);
 void cxr_on_checkpoint(cxr *h, cxr_flush_fn fn, void *ud);
 void cxr_set_checkpoint_every(cxr *h, uint64_t events, double seconds);
-/* After cxr_state_open: 1 when the state holds a run that did not end
- * (it was killed, or stopped): cxr_run_files over the same inputs goes
- * on from its last checkpoint, and each output must first be cut back to
- * lengths[i] bytes (what it held then); 0 when there is none. */
-int cxr_state_unfinished(cxr *h, uint64_t lengths[3]);
+/* After cxr_state_open, for the inputs cxr_run_files will be given: 1
+ * when each output must first be cut back to lengths[i] bytes and then
+ * written on: the state holds a run over them that did not end (killed,
+ * or stopped), which goes on from its last checkpoint; 2 when its last
+ * run over them ended (perhaps killed after its last save, before its
+ * process ended): cxr_run_files has nothing to do, and the outputs are
+ * left as they are; 0 for a new run, whose outputs start empty. */
+int cxr_state_resume(cxr *h, const char *const *paths, int npaths, uint64_t lengths[3]);
 /* Stop a state run at its next checkpoint, which it takes (from a signal
  * handler: it only sets a flag); cxr_run_files then returns CXR_STOPPED. */
 void cxr_stop(cxr *h);

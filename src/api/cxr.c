@@ -354,14 +354,15 @@ static char *plan_text(const struct state_read *r, int n)
 	return b.p;
 }
 
-/* The plan of an unfinished run, for the paths given again: -1 (told)
- * when they are not the inputs it was reading. */
-static int plan_resume(cxr *h, const char *const *paths, int npaths, struct state_read **out)
+/* The plan of the state's last run, if it was over these paths (in
+ * order): its entries in *out (for the caller to free) and their count,
+ * or -1. */
+static int plan_parse(const char *plan, const char *const *paths, int npaths, struct state_read **out)
 {
 	struct state_read *r = mem_alloc(sizeof *r * (size_t)(npaths + 1));
 	int n = 0, ok = 1;
 	struct buf path = {0};
-	for (const char *line = h->resume.plan; ok && *line;) {
+	for (const char *line = plan; ok && *line;) {
 		const char *nl = strchr(line, '\n');
 		unsigned long long from, to, line0;
 		int regular, used = 0;
@@ -388,8 +389,48 @@ static int plan_resume(cxr *h, const char *const *paths, int npaths, struct stat
 		line = nl + 1;
 	}
 	buf_free(&path);
+	if (!ok || n != npaths) {
+		mem_free(r);
+		return -1;
+	}
+	*out = r;
+	return n;
+}
+
+/* Did the state's last run end over these very inputs, unchanged since?
+ * Then running the command again has nothing to do, and its outputs stay
+ * as that run wrote them (a kill after its last save, before its exit). */
+static int last_run_again(cxr *h, const char *const *paths, int npaths)
+{
+	struct state_read *r;
+	if (!h->state || !h->resume.plan || !h->resume.finished)
+		return 0;
+	int n = plan_parse(h->resume.plan, paths, npaths, &r);
+	int same = n > 0;
+	for (int i = 0; i < n && same; i++) {
+		uint64_t offset, lines;
+		same = r[i].regular && state_input(h->state, r[i].path, &offset, &lines) == INPUT_CONSUMED;
+	}
+	if (n >= 0)
+		mem_free(r);
+	return same;
+}
+
+/* The plan of an unfinished run, for the paths given again: -1 (told)
+ * when they are not the inputs it was reading. */
+static int plan_resume(cxr *h, const char *const *paths, int npaths, struct state_read **out)
+{
+	struct state_read *r;
+	int n = plan_parse(h->resume.plan, paths, npaths, &r);
+	if (n < 0) {
+		diag_plain(&h->diag,
+			   "cxr: the state holds a run that did not finish (killed or stopped after %llu events): give the same "
+			   "inputs, in the same order, to go on with it",
+			   (unsigned long long)h->resume.applied);
+		return -1;
+	}
 	struct stat sb;
-	for (int i = 0; ok && i < n; i++)
+	for (int i = 0; i < n; i++)
 		if (r[i].regular && (stat(r[i].path, &sb) != 0 || (uint64_t)sb.st_size < r[i].to)) {
 			diag_plain(&h->diag, "cxr: %s: it is shorter than when the run that the state did not finish read it; "
 					     "the run cannot go on",
@@ -397,14 +438,6 @@ static int plan_resume(cxr *h, const char *const *paths, int npaths, struct stat
 			mem_free(r);
 			return -1;
 		}
-	if (!ok || n != npaths) {
-		diag_plain(&h->diag,
-			   "cxr: the state holds a run that did not finish (killed or stopped after %llu events): give the same "
-			   "inputs, in the same order, to go on with it",
-			   (unsigned long long)h->resume.applied);
-		mem_free(r);
-		return -1;
-	}
 	*out = r;
 	return n;
 }
@@ -429,7 +462,7 @@ static int64_t wall_ns(void)
 /* Save the state as it is before sorted event `applied`; 0, or -1. */
 static int checkpoint(cxr *h, struct checkpointing *ck, uint64_t applied)
 {
-	struct state_progress p = {ck->plan, applied, {0, 0, 0}};
+	struct state_progress p = {ck->plan, applied, {0, 0, 0}, 0};
 	if (h->flush_outputs && h->flush_outputs(h->flush_ud, p.lengths) < 0)
 		return -1;
 	if (state_save(h->state, h->engine, &p) < 0)
@@ -498,13 +531,13 @@ static int state_end(cxr *h, const struct state_read *r, int n, int status)
 		if (r[i].regular)
 			state_input_read(h->state, r[i].path, r[i].to, r[i].lines);
 	/* The outputs reach their files before the state says they are done. */
-	uint64_t lengths[3] = {0, 0, 0};
-	if (h->flush_outputs && h->flush_outputs(h->flush_ud, lengths) < 0)
+	struct state_progress p = {plan_text(r, n), 0, {0, 0, 0}, 1};
+	if ((h->flush_outputs && h->flush_outputs(h->flush_ud, p.lengths) < 0) || state_save(h->state, h->engine, &p) < 0) {
+		mem_free(p.plan);
 		return CXR_INPUT_ERROR;
-	if (state_save(h->state, h->engine, NULL) < 0)
-		return CXR_INPUT_ERROR;
+	}
 	mem_free(h->resume.plan);
-	h->resume.plan = NULL;
+	h->resume = p; /* the same command again has nothing to do */
 	return status;
 }
 
@@ -516,7 +549,12 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	int nplan = 0;
 	int64_t reached = h->engine->last_time; /* by the state read, when one was */
 	int restored = h->state && h->engine->events > 0;
-	int resuming = h->state && h->resume.plan;
+	if (last_run_again(h, paths, npaths)) {
+		diag_plain(&h->diag, "cxr: the state's last run, over these same inputs, has ended: nothing to do (its "
+				     "outputs stay as it wrote them)");
+		return CXR_OK;
+	}
+	int resuming = h->state && h->resume.plan && !h->resume.finished;
 	if (resuming) {
 		nplan = plan_resume(h, paths, npaths, &plan);
 		if (nplan < 0)
@@ -695,10 +733,12 @@ int cxr_state_open(cxr *h, const char *path, const char *const *resets, int nres
 	return CXR_OK;
 }
 
-int cxr_state_unfinished(cxr *h, uint64_t lengths[3])
+int cxr_state_resume(cxr *h, const char *const *paths, int npaths, uint64_t lengths[3])
 {
-	if (!h->state || !h->resume.plan)
+	if (!h->state || !h->resume.plan || (h->resume.finished && !last_run_again(h, paths, npaths)))
 		return 0;
+	if (h->resume.finished)
+		return 2;
 	memcpy(lengths, h->resume.lengths, sizeof h->resume.lengths);
 	return 1;
 }

@@ -441,7 +441,9 @@ static int cmd_run(int argc, char **argv)
 		/* A state run writes in place: a resume cuts each output back to
 		 * what it held at the last checkpoint, and goes on. */
 		uint64_t len[3];
-		int resume = cxr_state_unfinished(h, len);
+		int resume = cxr_state_resume(h, inputs, ninputs, len);
+		for (int k = 0; k < 3; k++) /* 2: nothing to do, the outputs stay as they are */
+			len[k] = resume == 2 ? (uint64_t)OUTFILE_AS_IT_IS : len[k];
 		if (outfile_open_at(&out, out_path, resume ? (int64_t)len[0] : -1) < 0 ||
 		    (rejects_path && outfile_open_at(&rejects, rejects_path, resume ? (int64_t)len[1] : -1) < 0) ||
 		    (audit_path && outfile_open_at(&audit, audit_path, resume ? (int64_t)len[2] : -1) < 0))

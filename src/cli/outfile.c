@@ -160,6 +160,8 @@ int outfile_open_at(struct outfile *o, const char *path, int64_t keep)
 	}
 	struct stat st;
 	int regular = stat(path, &st) != 0 || S_ISREG(st.st_mode);
+	if (keep == OUTFILE_AS_IT_IS)
+		keep = regular && stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
 	if (keep >= 0 && regular && (stat(path, &st) != 0 || (uint64_t)st.st_size < (uint64_t)keep)) {
 		fprintf(stderr,
 			"cxr: cannot go on with %s: it held %lld bytes at the last checkpoint and has %s now; "

@@ -24,6 +24,8 @@ int outfile_open(struct outfile *o, const char *path);
  * checkpoint.  keep < 0: a new run, the file is emptied; else it is cut
  * to keep bytes (a resume), and must hold that many.  -1 after a message. */
 int outfile_open_at(struct outfile *o, const char *path, int64_t keep);
+/* keep: the file is left as it is (a run with nothing to do). */
+#define OUTFILE_AS_IT_IS INT64_MAX
 /* Flush it (a checkpoint): -1 after a message. */
 int outfile_flush(struct outfile *o);
 /* A cxr_write_fn writing to an outfile (ud). */

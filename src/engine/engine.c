@@ -88,6 +88,7 @@ void engine_free(struct engine *e)
 	mem_free(e->tally.first_why);
 	mem_free(e->custs);
 	mem_free(e->cust_index);
+	mem_free(e->dirty);
 	mem_free(e->dispatched);
 	arena_free(&e->keys);
 	arena_free(&e->scratch);
@@ -101,6 +102,23 @@ void engine_free(struct engine *e)
 		mem_free((char *)e->files[i]);
 	mem_free(e->files);
 	mem_free(e);
+}
+
+void engine_touch_grow(struct engine *e, uint32_t cust)
+{
+	uint32_t words = e->dirty_words ? e->dirty_words : 64;
+	while (cust >> 6 >= words)
+		words *= 2;
+	e->dirty = mem_realloc(e->dirty, sizeof *e->dirty * words);
+	memset(e->dirty + e->dirty_words, 0, sizeof *e->dirty * (words - e->dirty_words));
+	e->dirty_words = words;
+}
+
+void engine_track_changes(struct engine *e)
+{
+	if (!e->dirty)
+		engine_touch_grow(e, 0);
+	memset(e->dirty, 0, sizeof *e->dirty * e->dirty_words);
 }
 
 static void cust_grow(struct engine *e)
@@ -706,6 +724,8 @@ int engine_event(struct engine *e, const struct event *ev)
 	}
 	if (engine_watching(e, ev->cust, -1))
 		e->hooks->event(e->hooks->ud, e, ev);
+	if (e->dirty)
+		engine_touch(e, ev->cust);
 	e->events++;
 	if (ev->time > e->last_time || e->events == 1)
 		e->last_time = ev->time;

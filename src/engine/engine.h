@@ -268,6 +268,10 @@ struct engine {
 	uint32_t pause_every, pause_count;
 	int paused;
 	size_t paused_at;
+	/* A state run's customers changed since the last save, as bits (NULL:
+	 * not kept): a checkpoint writes only those (engine_touch). */
+	uint64_t *dirty;
+	uint32_t dirty_words;
 	const struct engine_hooks *hooks; /* a watcher (`cxr explain`, `cxr test --coverage`), or NULL */
 	const struct engine_sink *sink;   /* a worker of parallel_run_events: what it says is kept there, or NULL */
 	struct progress *progress;    /* told of each event the rules run over when read whole, or NULL */
@@ -288,6 +292,21 @@ struct engine {
 	const char **files;      /* input names for messages */
 	uint32_t nfiles;
 };
+
+/* Mark a customer changed (its event ran, a timer of it fired). */
+void engine_touch_grow(struct engine *e, uint32_t cust);
+static inline void engine_touch(struct engine *e, uint32_t cust)
+{
+	if (cust >> 6 >= e->dirty_words)
+		engine_touch_grow(e, cust);
+	e->dirty[cust >> 6] |= 1ULL << (cust & 63);
+}
+static inline int engine_dirty(const struct engine *e, uint32_t cust)
+{
+	return cust >> 6 < e->dirty_words && (e->dirty[cust >> 6] >> (cust & 63) & 1);
+}
+/* Keep track of changed customers from now on, none changed yet. */
+void engine_track_changes(struct engine *e);
 
 struct engine *engine_new(const struct prog *p, struct diag *d);
 void engine_free(struct engine *e);

@@ -372,6 +372,17 @@ void repeat_event(struct engine *e, int rule, const struct event *ev)
 
 /* ---- firing timers ---- */
 
+/* The customer a timer is of (each kind's struct starts with its timer). */
+static uint32_t timer_customer(struct timer *t)
+{
+	switch (t->kind) {
+	case TIMER_PATTERN: return ((struct instance *)(void *)t)->cust;
+	case TIMER_STUCK: return ((struct stuck_timer *)(void *)t)->cust;
+	case TIMER_SLA: return ((struct sla_clock *)(void *)t)->cust;
+	default: return ((struct goal_watch *)(void *)t)->cust;
+	}
+}
+
 /* Fire every timer due before `t` (or at `t` too, when `inclusive`), in
  * deadline order. */
 void engine_timers_until(struct engine *e, int64_t t, int inclusive)
@@ -388,6 +399,8 @@ void engine_timers_until(struct engine *e, int64_t t, int inclusive)
 		e->timer_running.kind = top->kind;
 		e->timer_running.deadline = top->deadline;
 		e->timer_running.seq = top->seq;
+		if (e->dirty)
+			engine_touch(e, timer_customer(top));
 		switch (top->kind) {
 		case TIMER_PATTERN:
 			instance_deadline(e, (struct instance *)(void *)top);

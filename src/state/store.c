@@ -59,6 +59,8 @@ struct state_file {
 	 * the N-th SQLite statement of the saves, as a crash in the middle of
 	 * a checkpoint would. */
 	long crash_after;
+	uint32_t saved_custs; /* customers the file holds, idx 0 .. saved_custs - 1 */
+	int rewrite_all;      /* its records name things by another table: write them all anew */
 };
 
 static const char schema[] =
@@ -71,9 +73,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS inputs(path TEXT PRIMARY KEY, size INTEGER NOT NULL, lines INTEGER NOT NULL,"
 	" head_hash INTEGER NOT NULL, tail_hash INTEGER NOT NULL, read_at TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, events INTEGER NOT NULL,"
-	" log_time TEXT, customers INTEGER NOT NULL, bytes INTEGER NOT NULL);"
+	" log_time TEXT, customers INTEGER NOT NULL, bytes INTEGER NOT NULL, ms REAL NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS progress(id INTEGER PRIMARY KEY CHECK (id = 1), plan TEXT NOT NULL,"
-	" applied INTEGER NOT NULL, output INTEGER NOT NULL, rejects INTEGER NOT NULL, audit INTEGER NOT NULL);";
+	" applied INTEGER NOT NULL, output INTEGER NOT NULL, rejects INTEGER NOT NULL, audit INTEGER NOT NULL,"
+	" finished INTEGER NOT NULL);";
 
 static void say(struct state_file *s, const char *fmt, const char *detail)
 {
@@ -336,6 +339,7 @@ static int read_names(struct state_file *s, struct snap_names *ns)
 
 int state_load(struct state_file *s, struct engine *e, const char *const *resets, int nresets)
 {
+	engine_track_changes(e);
 	if (s->empty) {
 		for (int i = 0; i < nresets; i++)
 			say(s, "--reset %s: the state is new, there is nothing to reset", resets[i]);
@@ -393,6 +397,11 @@ int state_load(struct state_file *s, struct engine *e, const char *const *resets
 	}
 	sqlite3_finalize(st);
 	if (status == 0) {
+		struct snap_names now;
+		snap_names_of(e, &now);
+		s->rewrite_all = !snap_names_equal(&ns, &now) || nresets > 0;
+		snap_names_free(&now);
+		s->saved_custs = e->ncusts;
 		struct buf b = {0};
 		snap_loader_report(l, "", &b);
 		for (char *line = b.p, *nl; line && *line; line = nl + 1) {
@@ -578,7 +587,7 @@ int state_unfinished(struct state_file *s, struct state_progress *p)
 	memset(p, 0, sizeof *p);
 	sqlite3_stmt *st;
 	if (s->empty ||
-	    sqlite3_prepare_v2(s->db, "SELECT plan, applied, output, rejects, audit FROM progress WHERE id = 1", -1, &st,
+	    sqlite3_prepare_v2(s->db, "SELECT plan, applied, output, rejects, audit, finished FROM progress WHERE id = 1", -1, &st,
 			       NULL) != SQLITE_OK)
 		return 0;
 	int found = sqlite3_step(st) == SQLITE_ROW;
@@ -588,6 +597,7 @@ int state_unfinished(struct state_file *s, struct state_progress *p)
 		p->applied = (uint64_t)sqlite3_column_int64(st, 1);
 		for (int i = 0; i < 3; i++)
 			p->lengths[i] = (uint64_t)sqlite3_column_int64(st, 2 + i);
+		p->finished = sqlite3_column_int(st, 5) != 0;
 	}
 	sqlite3_finalize(st);
 	return found;
@@ -599,8 +609,8 @@ static int save_progress(struct state_file *s, const struct state_progress *p)
 		return exec(s, "DELETE FROM progress");
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db,
-			       "INSERT OR REPLACE INTO progress(id, plan, applied, output, rejects, audit)"
-			       " VALUES (1, ?, ?, ?, ?, ?)",
+			       "INSERT OR REPLACE INTO progress(id, plan, applied, output, rejects, audit, finished)"
+			       " VALUES (1, ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK) {
 		say_sql(s, "cannot save the state");
 		return -1;
@@ -609,13 +619,22 @@ static int save_progress(struct state_file *s, const struct state_progress *p)
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->applied);
 	for (int i = 0; i < 3; i++)
 		sqlite3_bind_int64(st, 3 + i, (sqlite3_int64)p->lengths[i]);
+	sqlite3_bind_int(st, 6, p->finished);
 	int status = step_done(s, st, "cannot save the state");
 	sqlite3_finalize(st);
 	return status;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int state_save(struct state_file *s, struct engine *e, const struct state_progress *progress)
 {
+	double began = now_ms();
 	char at[32];
 	now_text(at, sizeof at);
 	if (exec(s, "BEGIN IMMEDIATE") < 0)
@@ -627,7 +646,9 @@ int state_save(struct state_file *s, struct engine *e, const struct state_progre
 	struct buf b = {0};
 	sqlite3_stmt *st = NULL;
 	uint64_t bytes = 0;
-	if (exec(s, "DELETE FROM customers") < 0 || save_names(s, &ns) < 0)
+	/* Only the customers changed since the last save are written (and
+	 * new ones), unless the table of names changed under the records. */
+	if ((s->rewrite_all && exec(s, "DELETE FROM customers") < 0) || save_names(s, &ns) < 0)
 		status = -1;
 	if (status == 0 && sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO run(id, state, sum) VALUES (1, ?, ?)", -1, &st,
 					      NULL) == SQLITE_OK) {
@@ -643,12 +664,17 @@ int state_save(struct state_file *s, struct engine *e, const struct state_progre
 	sqlite3_finalize(st);
 	st = NULL;
 	if (status == 0 &&
-	    sqlite3_prepare_v2(s->db, "INSERT INTO customers(idx, key, state, sum) VALUES (?, ?, ?, ?)", -1, &st, NULL) !=
+	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO customers(idx, key, state, sum) VALUES (?, ?, ?, ?)", -1,
+			       &st, NULL) !=
 		    SQLITE_OK) {
 		say_sql(s, "cannot save the state");
 		status = -1;
 	}
+	uint64_t written = 0;
 	for (uint32_t c = 0; status == 0 && c < e->ncusts; c++) {
+		if (!s->rewrite_all && c < s->saved_custs && !engine_dirty(e, c))
+			continue;
+		written++;
 		buf_clear(&b);
 		snap_save_customer(sv, c, &b);
 		bytes += b.len;
@@ -660,13 +686,13 @@ int state_save(struct state_file *s, struct engine *e, const struct state_progre
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (status == 0 && !progress)
+	if (status == 0 && (!progress || progress->finished))
 		status = save_inputs(s, at);
 	if (status == 0)
 		status = save_progress(s, progress);
 	if (status == 0 &&
 	    sqlite3_prepare_v2(s->db,
-			       "INSERT INTO checkpoints(at, events, log_time, customers, bytes) VALUES (?, ?, ?, ?, ?)", -1,
+			       "INSERT INTO checkpoints(at, events, log_time, customers, bytes, ms) VALUES (?, ?, ?, ?, ?, ?)", -1,
 			       &st, NULL) == SQLITE_OK) {
 		struct buf t = {0};
 		if (e->events)
@@ -675,8 +701,9 @@ int state_save(struct state_file *s, struct engine *e, const struct state_progre
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)e->events);
 		if (t.p)
 			sqlite3_bind_text(st, 3, t.p, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 4, e->ncusts);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)written);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)bytes);
+		sqlite3_bind_double(st, 6, now_ms() - began); /* the commit's fsyncs are not in it */
 		status = step_done(s, st, "cannot save the state");
 		buf_free(&t);
 	} else if (status == 0) {
@@ -707,7 +734,10 @@ int state_save(struct state_file *s, struct engine *e, const struct state_progre
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	else {
 		s->empty = 0;
-		for (uint32_t i = 0; progress == NULL && i < s->ninputs; i++)
+		s->saved_custs = e->ncusts;
+		s->rewrite_all = 0;
+		engine_track_changes(e);
+		for (uint32_t i = 0; (!progress || progress->finished) && i < s->ninputs; i++)
 			s->inputs[i].dirty = 0;
 	}
 	buf_free(&b);
@@ -837,15 +867,24 @@ int state_describe(struct state_file *s, const char *customer, struct buf *out)
 	sqlite3_finalize(st);
 	int64_t nck = 0;
 	pragma_int(s, "SELECT count(*) FROM checkpoints", &nck);
-	if (sqlite3_prepare_v2(s->db, "SELECT at, events, log_time, bytes FROM checkpoints ORDER BY seq DESC LIMIT 1", -1,
-			       &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT at, events, log_time, customers, bytes, ms FROM checkpoints ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		const char *lt = (const char *)sqlite3_column_text(st, 2);
-		buf_printf(out, "checkpoints: %lld, the last at %s: %lld events, log time %s, %lld bytes of records\n",
-			   (long long)nck, sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
-			   lt ? lt : "-", (long long)sqlite3_column_int64(st, 3));
+		buf_printf(out,
+			   "checkpoints: %lld, the last at %s: %lld events, log time %s, %lld customers written "
+			   "(%lld bytes) in %.1f ms\n",
+			   (long long)nck, sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1), lt ? lt : "-",
+			   (long long)sqlite3_column_int64(st, 3), (long long)sqlite3_column_int64(st, 4),
+			   sqlite3_column_double(st, 5));
 	}
 	sqlite3_finalize(st);
+	struct state_progress pr;
+	if (state_unfinished(s, &pr) && !pr.finished)
+		buf_printf(out, "unfinished run: killed or stopped after %llu of its events; the same command goes on\n",
+			   (unsigned long long)pr.applied);
+	mem_free(pr.plan);
 	if (status < 0) {
 		out->len = 0; /* nothing of a damaged file is shown as if it were whole */
 		if (out->p)

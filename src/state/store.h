@@ -61,13 +61,15 @@ struct state_progress {
 	char *plan;
 	uint64_t applied;
 	uint64_t lengths[3];
+	int finished;        /* the run ended (its outputs are whole at these lengths) */
 };
 
-/* Save the engine's whole state in one transaction: with progress, as a
- * checkpoint of a run that goes on; without (NULL), as the end of a run,
- * with the inputs read.  0, or -1 (told): the previous save is intact. */
+/* Save the engine's state in one transaction: with progress, as a
+ * checkpoint of a run that goes on, or (progress->finished) as its end,
+ * with the inputs read; NULL: the end of a run that has no plan (a fed
+ * stream).  0, or -1 (told): the previous save is intact. */
 int state_save(struct state_file *s, struct engine *e, const struct state_progress *progress);
-/* The progress of a run that did not end (killed, or stopped by a
+/* The progress of the last run (finished, or killed, or stopped by a
  * signal after a checkpoint): 1 and *p filled (free p->plan), or 0. */
 int state_unfinished(struct state_file *s, struct state_progress *p);
 

@@ -84,7 +84,7 @@ def main():
                   json.dumps([got.get(x) != want_sum.get(x) and x for x in want_sum]))
 
         # The same file again: skipped, nothing new, the state unchanged.
-        r = run(cxr, d, "part2_1.jsonl", "--state", "k2.db", "-o", "again.jsonl", "-q")
+        r = run(cxr, d, "part2_0.jsonl", "--state", "k2.db", "-o", "again.jsonl", "-q")
         check("a file read before is skipped", r.returncode == 0 and "already read into the state" in r.stderr
               and read(os.path.join(d, "again.jsonl")) == b"", r.stderr)
 

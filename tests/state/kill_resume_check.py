@@ -94,6 +94,13 @@ def main():
               r.stderr[-500:])
         same(d, "k", "killed and resumed")
 
+        # The same command again after the run ended (a kill after its last
+        # save, before its exit, looks so): nothing to do, the outputs stay.
+        r = subprocess.run([cxr] + args("k.db", "k"), cwd=d, capture_output=True, text=True)
+        check("regression: running an ended run's command again emptied its outputs",
+              r.returncode == 0 and "has ended: nothing to do" in r.stderr, r.stderr)
+        same(d, "k", "the ended run's command again")
+
         # Killed inside a checkpoint, between SQLite statements.
         for n in (1, 2, 3, 5, 8, 13, 40):
             prefix = "c%d" % n
