@@ -356,6 +356,7 @@ static int cmd_run(int argc, char **argv)
 			   !strcmp(a, "--memory") || !strcmp(a, "--threads")) {
 			if (i + 1 >= argc) {
 				free(inputs);
+				free(resets);
 				return usage_error("%s needs a value", a);
 			}
 			const char *v = argv[++i];
@@ -369,10 +370,12 @@ static int cmd_run(int argc, char **argv)
 				summary_path = v;
 			else if (!strcmp(a, "--memory") && !parse_size(v, &memory)) {
 				free(inputs);
+				free(resets);
 				return usage_error("--memory takes a size such as 64k, 512M or 4G, not '%s'", v);
 			}
 			else if (!strcmp(a, "--threads") && !parse_threads(v, &threads)) {
 				free(inputs);
+				free(resets);
 				return usage_error("--threads takes a number from 1 to 256, not '%s'", v);
 			} else if (strcmp(a, "--memory") && strcmp(a, "--threads"))
 				rejects_path = v;
@@ -388,6 +391,7 @@ static int cmd_run(int argc, char **argv)
 			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
 			free(inputs);
+			free(resets);
 			return usage_error("unknown option %s for run", a);
 		} else if (!script) {
 			script = a;
