@@ -107,6 +107,8 @@ struct rule_state *engine_rule_state(struct engine *e, uint32_t cust, int rule);
 void pattern_event(struct engine *e, int rule, const struct event *ev);
 
 void repeat_event(struct engine *e, int rule, const struct event *ev);
+/* Add a pending instance at the end of its customer's list (oldest first). */
+void instance_link(struct engine *e, struct instance *in);
 void engine_free_patterns(struct engine *e);
 void timer_init(struct timer *t, uint8_t kind);
 /* A timer is in the heap unless its heap_at is this. */

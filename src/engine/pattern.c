@@ -244,6 +244,18 @@ static void step_hit(struct engine *e, int rule, int step)
 		e->hooks->step(e->hooks->ud, rule, step);
 }
 
+void instance_link(struct engine *e, struct instance *in)
+{
+	struct customer *c = &e->custs[in->cust];
+	in->prev = c->pending_tail;
+	if (c->pending_tail)
+		c->pending_tail->next = in;
+	else
+		c->pending = in;
+	c->pending_tail = in;
+	e->pending++;
+}
+
 static void instance_start(struct engine *e, int rule, const struct event *ev)
 {
 	step_hit(e, rule, 0);
@@ -254,14 +266,7 @@ static void instance_start(struct engine *e, int rule, const struct event *ev)
 	in->rule = rule;
 	in->bound[0] = event_clone(ev, e->prog->nslots);
 	in->step = 1;
-	struct customer *c = &e->custs[ev->cust];
-	in->prev = c->pending_tail;
-	if (c->pending_tail)
-		c->pending_tail->next = in;
-	else
-		c->pending = in;
-	c->pending_tail = in;
-	e->pending++;
+	instance_link(e, in);
 	timer_set(e, &in->timer, time_plus(ev->time, ri->steps[1].within));
 	if (engine_watching(e, ev->cust, rule))
 		e->hooks->pattern(e->hooks->ud, e, rule, NOTE_STARTED, in, ev, ev->time);

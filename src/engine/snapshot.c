@@ -993,91 +993,22 @@ struct snap_loader {
 	int32_t **stage_to;           /* per old journey, old stage -> new stage of the journey it maps to */
 	uint32_t *nstages;
 	struct dropped *drops[SNAP__COUNT];
+	struct snap_names now;        /* the engine's names, to map onto */
 	struct arena scratch;         /* one record's decoding */
-	struct buf tmp;
 	uint64_t lost_fields;         /* values of stored events that no field of the new script reads */
 };
 
-/* The new prog's index of a name of this kind (-1: none). */
-static int32_t new_index(const struct engine *e, const struct snap_name *n, int32_t parent_to)
+/* The new name of an old one: the same kind and name (a stage: in the
+ * journey its journey maps to), or NULL. */
+static const struct snap_name *new_name(const struct snap_loader *l, const struct snap_name *n, int32_t parent_to)
 {
-	const struct prog *p = e->prog;
-	switch (n->kind) {
-	case SNAP_RULE:
-		for (int i = 0; i < p->nrules; i++)
-			if (strcmp(p->rules[i].name, n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_VAR:
-		for (int i = 0; i < p->nvars; i++)
-			if (strcmp(p->vars[i], n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_JOURNEY:
-		for (int i = 0; i < p->njourneys; i++)
-			if (strcmp(p->journeys[i].name, n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_STAGE:
-		for (int i = 0; parent_to >= 0 && i < p->journeys[parent_to].nstages; i++)
-			if (strcmp(p->journeys[parent_to].stages[i], n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_METRIC:
-		for (int i = 0; i < p->nmetrics; i++)
-			if (strcmp(p->metrics[i].name, n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_SLA:
-		for (int i = 0; i < p->nslas; i++)
-			if (strcmp(p->slas[i].name, n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_GOAL:
-		for (int i = 0; i < p->ngoals; i++)
-			if (strcmp(p->goals[i].name, n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_BUDGET:
-		for (int i = 0; i < p->nbudgets; i++)
-			if (strcmp(p->budgets[i].name, n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_TYPE: return prog_type_find(p, n->name, strlen(n->name));
-	case SNAP_FIELD:
-		for (int i = 0; i < p->nslots; i++)
-			if (strcmp(i < SLOT_FIRST_FIELD ? fixed_fields[i] : p->slots[i].path, n->name) == 0)
-				return i;
-		return -1;
-	case SNAP_HISTORY: {
-		struct buf b = {0};
-		int32_t found = -1;
-		for (int i = 0; i < p->nhspecs && found < 0; i++) {
-			history_name(&b, p, &p->hspecs[i]);
-			if (strcmp(b.p, n->name) == 0)
-				found = i;
-		}
-		buf_free(&b);
-		return found;
+	for (uint32_t i = 0; i < l->now.n; i++) {
+		const struct snap_name *x = &l->now.v[i];
+		if (x->kind == n->kind && strcmp(x->name, n->name) == 0 &&
+		    (n->kind != SNAP_STAGE || (parent_to >= 0 && x->parent == parent_to)))
+			return x;
 	}
-	case SNAP_FILE: return -1; /* made on demand (engine_file) */
-	}
-	return -1;
-}
-
-/* The new signature of an old name that maps, to compare. */
-static int sig_differs(struct snap_loader *l, const struct snap_name *n, int32_t to)
-{
-	if (!n->sig[0] || to < 0)
-		return 0;
-	struct snap_names now = {0};
-	snap_names_of(l->e, &now);
-	int differs = 0;
-	for (uint32_t i = 0; i < now.n; i++)
-		if (now.v[i].kind == n->kind && now.v[i].idx == (uint32_t)to && now.v[i].parent == -1)
-			differs = strcmp(now.v[i].sig, n->sig) != 0;
-	snap_names_free(&now);
-	return differs;
+	return NULL;
 }
 
 struct snap_loader *snap_loader_new(struct engine *e, const struct snap_names *old)
@@ -1085,6 +1016,7 @@ struct snap_loader *snap_loader_new(struct engine *e, const struct snap_names *o
 	struct snap_loader *l = mem_alloc(sizeof *l);
 	l->e = e;
 	l->old = old;
+	snap_names_of(e, &l->now);
 	for (uint32_t i = 0; i < old->n; i++) {
 		const struct snap_name *n = &old->v[i];
 		if (n->kind < SNAP__COUNT && n->kind != SNAP_STAGE && n->idx + 1 > l->n[n->kind])
@@ -1116,16 +1048,17 @@ struct snap_loader *snap_loader_new(struct engine *e, const struct snap_names *o
 		const struct snap_name *n = &old->v[i];
 		if (n->kind >= SNAP__COUNT || n->kind == SNAP_STAGE)
 			continue;
-		int32_t to = n->kind == SNAP_FILE ? (int32_t)engine_file(e, n->name) : new_index(e, n, -1);
-		l->to[n->kind][n->idx] = to;
+		const struct snap_name *x = n->kind == SNAP_FILE ? NULL : new_name(l, n, -1);
+		l->to[n->kind][n->idx] = n->kind == SNAP_FILE ? (int32_t)engine_file(e, n->name) : x ? (int32_t)x->idx : -1;
 		l->name[n->kind][n->idx] = n;
-		l->changed[n->kind][n->idx] = (uint8_t)sig_differs(l, n, to);
+		l->changed[n->kind][n->idx] = x && strcmp(x->sig, n->sig) != 0;
 	}
 	for (uint32_t i = 0; i < old->n; i++) {
 		const struct snap_name *n = &old->v[i];
 		if (n->kind != SNAP_STAGE || n->parent < 0 || (uint32_t)n->parent >= nj)
 			continue;
-		l->stage_to[n->parent][n->idx] = new_index(e, n, l->to[SNAP_JOURNEY][n->parent]);
+		const struct snap_name *x = new_name(l, n, l->to[SNAP_JOURNEY][n->parent]);
+		l->stage_to[n->parent][n->idx] = x ? (int32_t)x->idx : -1;
 	}
 	return l;
 }
@@ -1157,7 +1090,7 @@ void snap_loader_free(struct snap_loader *l)
 	mem_free(l->nstages);
 	mem_free(l->reset);
 	arena_free(&l->scratch);
-	buf_free(&l->tmp);
+	snap_names_free(&l->now);
 	mem_free(l);
 }
 
@@ -1444,13 +1377,7 @@ static void restore_customer(struct snap_loader *l, uint32_t cust, const struct 
 		in->step = (int)si->step;
 		for (uint32_t k = 0; k < si->step; k++)
 			in->bound[k] = make_event(l, &si->bound[k], bad);
-		in->prev = c->pending_tail;
-		if (c->pending_tail)
-			c->pending_tail->next = in;
-		else
-			c->pending = in;
-		c->pending_tail = in;
-		e->pending++;
+		instance_link(e, in);
 		timer_back(e, &in->timer, &si->timer);
 	}
 	struct sla_clock **clock_tail = c->rare ? &c->rare->clocks : NULL;
@@ -1594,8 +1521,7 @@ void snap_loader_report(const struct snap_loader *l, const char *prefix, struct 
 {
 	static const int kinds[] = {SNAP_RULE, SNAP_VAR, SNAP_JOURNEY, SNAP_METRIC, SNAP_SLA, SNAP_GOAL, SNAP_BUDGET,
 				    SNAP_HISTORY};
-	struct snap_names now = {0};
-	snap_names_of(l->e, &now);
+	const struct snap_names *now = &l->now;
 	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
 		int kind = kinds[k];
 		for (uint32_t i = 0; i < l->n[kind]; i++) {
@@ -1631,16 +1557,15 @@ void snap_loader_report(const struct snap_loader *l, const char *prefix, struct 
 				buf_adds(out, ": ");
 			} else {
 				const char *sig = "";
-				for (uint32_t x = 0; x < now.n; x++)
-					if (now.v[x].kind == kind && now.v[x].idx == (uint32_t)l->to[kind][i])
-						sig = now.v[x].sig;
+				for (uint32_t x = 0; x < now->n; x++)
+					if (now->v[x].kind == kind && now->v[x].idx == (uint32_t)l->to[kind][i])
+						sig = now->v[x].sig;
 				buf_printf(out, " changed (was: %s; now: %s): ", n->sig, sig);
 			}
 			add_drops(out, d);
 			buf_addc(out, '\n');
 		}
 	}
-	snap_names_free(&now);
 	if (l->lost_fields)
 		buf_printf(out, "%s%llu value%s of stored events %s in fields the script no longer reads: dropped\n", prefix,
 			   (unsigned long long)l->lost_fields, l->lost_fields == 1 ? "" : "s",
