@@ -29,7 +29,8 @@ FRONT_SRC   = src/front/keywords.c src/front/ast.c src/front/syntax_hint.c
 VM_SRC      = src/vm/vm.c src/vm/builtins.c src/vm/bytecode.c
 COMPILE_SRC = src/compile/compile.c src/compile/compile_fn.c src/compile/compile_expr.c src/compile/compile_decl.c src/compile/guard_index.c
 ENGINE_SRC  = src/engine/engine.c src/engine/host.c src/engine/rejects.c src/engine/dispatch.c src/engine/pattern.c \
-              src/engine/journey.c src/engine/measure.c src/engine/history.c src/engine/snapshot.c
+              src/engine/journey.c src/engine/measure.c src/engine/history.c src/engine/snapshot.c \
+              src/engine/snapshot_decode.c src/engine/snapshot_load.c src/engine/snapshot_describe.c
 IO_SRC      = src/io/ingest.c src/io/parts.c src/io/spill.c src/io/stream.c
 STATE_SRC   = src/state/store.c
 INSPECT_SRC = src/inspect/explain.c src/inspect/testrun.c src/inspect/summary.c src/inspect/against.c
