@@ -83,9 +83,9 @@ void snap_loader_free(struct snap_loader *l);
 /* For `cxr state`, with no script: a customer's record, or the run's, as
  * text a person reads, with the names of the table; -1: damaged. */
 int snap_describe_customer(const struct snap_names *names, const char *p, size_t n, struct buf *out);
-/* The run's record: counters and one line per rule, journey, metric,
- * SLA, goal and budget; *timers (may be NULL) gets nothing here: timers
- * are counted from the customers' records (snap_count_timers). */
+/* The run's record: counters and one line per rule, stage, metric, SLA,
+ * goal and budget (timers are in the customers' records:
+ * snap_count_timers). */
 int snap_describe_run(const struct snap_names *names, const char *p, size_t n, struct buf *out);
 /* Pending timers in a customer's record (-1: damaged), and the earliest
  * deadline among them in *next (unchanged when none). */

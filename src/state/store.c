@@ -52,7 +52,6 @@ struct state_file {
 	struct diag *diag;
 	const char *version; /* of the cxr writing: the caller's (cxr.h is above this layer) */
 	int empty;
-	int readonly;
 	struct input_rec *inputs;
 	uint32_t ninputs;
 	/* Tests only: CXR_TEST_CRASH_IN_SAVE=N kills the process (SIGKILL) at
@@ -289,7 +288,6 @@ struct state_file *state_open_read(const char *path, struct diag *d, const char 
 		state_free(s);
 		return NULL;
 	}
-	s->readonly = 1;
 	if (check_file(s) < 0 || load_inputs(s) < 0) {
 		state_free(s);
 		return NULL;
