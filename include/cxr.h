@@ -158,6 +158,26 @@ int cxr_state_resume(cxr *h, const char *const *paths, int npaths, uint64_t leng
 /* Stop a state run at its next checkpoint, which it takes (from a signal
  * handler: it only sets a flag); cxr_run_files then returns CXR_STOPPED. */
 void cxr_stop(cxr *h);
+/* Live input (README "Live input"): cxr_run_files reads its one input
+ * (a JSON Lines file or stdin) as it grows, the way `tail -F` does (a
+ * file replaced at its path, by rotation, or truncated is read from its
+ * start), re-ordered within `lateness` as stdin is, until cxr_stop, or
+ * the end of a pipe.  Outputs are flushed (cxr_on_checkpoint's hook)
+ * while the input is idle.  A state run takes its checkpoints as it
+ * goes and resumes where the last one was. */
+void cxr_set_follow(cxr *h, int on);
+/* What moves time: the events' own times (CXR_CLOCK_EVENT, the default),
+ * or also the wall clock while a followed input is idle
+ * (CXR_CLOCK_WALL): time then reaches now minus `lateness`, so that an
+ * absence fires when its moment has passed even if no event comes. */
+enum cxr_clock { CXR_CLOCK_EVENT, CXR_CLOCK_WALL };
+void cxr_set_clock(cxr *h, enum cxr_clock clock);
+/* Compile the script file again at the next moment a followed input is
+ * read between records (from a signal handler: it only sets a flag):
+ * when it compiles, its rules take over with the state so far (what they
+ * no longer name is dropped and told); when not, the errors are told and
+ * the rules go on as they were. */
+void cxr_reload(cxr *h);
 /* `cxr state`: what a state file holds, or one customer's state, as text;
  * messages go to h's diagnostics.  Needs no script.  Returns a cxr_status. */
 int cxr_state_describe(cxr *h, const char *path, const char *customer, cxr_write_fn out, void *ud);

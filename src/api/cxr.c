@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "handle_int.h"
 #include "parallel.h"
 #include "inspect/explain.h"
 #include "inspect/inspect.h"
@@ -25,40 +26,6 @@
 #include "state/store.h"
 #include "vm/vm.h"
 
-struct cxr {
-	struct diag diag;
-	struct prog *prog;
-	struct engine *engine;
-	struct explain *explain; /* cxr_explain_begin's, watching the engine, or NULL */
-	struct store store;   /* for cxr_feed_json: the projection */
-	struct stream stream; /* for cxr_feed_json: re-ordering within lateness */
-	int store_ready;
-	int sort;
-	size_t memory; /* --memory: bytes of events read whole; 0: default_memory() */
-	int threads;   /* parts of JSON Lines files read at once */
-	cxr_write_fn out, rejects, audit;
-	void *out_ud, *rejects_ud, *audit_ud;
-	enum cxr_format format;
-	int strict;
-	int growing; /* cxr_set_growing */
-	int testing; /* cxr_set_testing */
-	int trigger_ids; /* cxr_set_trigger_ids */
-	char **roots; /* cxr_set_import_roots, resolved; NULL: the script's folder */
-	int nroots;
-	int trace;
-	cxr_progress_fn progress; /* cxr_on_progress */
-	void *progress_ud;
-	int flush;
-	int compiled;
-	struct state_file *state; /* cxr_state_open's, or NULL */
-	struct state_progress resume; /* of the run the state did not finish (resume.plan set) */
-	cxr_flush_fn flush_outputs;   /* cxr_on_checkpoint */
-	void *flush_ud;
-	uint64_t every_events;        /* checkpoints: 0 is the default */
-	int64_t every_ns;
-	int every_set;
-	volatile sig_atomic_t stop;   /* cxr_stop */
-};
 
 static void free_roots(cxr *h);
 
@@ -84,6 +51,7 @@ void cxr_free(cxr *h)
 	prog_free(h->prog);
 	diag_free(&h->diag);
 	free_roots(h);
+	mem_free(h->script);
 	mem_free(h);
 }
 
@@ -93,7 +61,7 @@ void cxr_on_diagnostic(cxr *h, cxr_write_fn fn, void *ud)
 	h->diag.ud = ud;
 }
 
-static void engine_setup(cxr *h)
+void engine_setup(cxr *h)
 {
 	struct engine *e = h->engine;
 	if (!e)
@@ -220,6 +188,33 @@ void cxr_set_trace(cxr *h, int on)
 	engine_setup(h);
 }
 
+struct prog *compile_prog(cxr *h, const char *name, const char *text, size_t len, int *errors)
+{
+	struct prog *p = prog_new(&h->diag);
+	p->growing = h->growing;
+	p->testing = h->testing;
+	/* Imports stay inside the folders set, or the script's own. */
+	char *own = NULL;
+	struct stat st;
+	if (h->nroots) {
+		p->import_roots = (const char *const *)h->roots;
+		p->nimport_roots = h->nroots;
+	} else if (name && name[0] != '<' && stat(name, &st) == 0 && S_ISREG(st.st_mode) &&
+		   (own = realpath(name, NULL)) != NULL) {
+		char *slash = strrchr(own, '/');
+		if (slash)
+			slash[slash == own] = 0; /* "/x.cxr" keeps "/" */
+		p->import_roots = (const char *const *)&own;
+		p->nimport_roots = 1;
+	}
+	h->diag.warnings = 0;
+	*errors = prog_compile(p, name, text, len);
+	p->import_roots = NULL; /* own dies here */
+	p->nimport_roots = 0;
+	free(own);
+	return p;
+}
+
 int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 {
 	if (h->store_ready) {
@@ -236,28 +231,10 @@ int cxr_compile_string(cxr *h, const char *name, const char *text, size_t len)
 	h->explain = NULL;
 	prog_free(h->prog);
 	h->engine = NULL;
-	h->prog = prog_new(&h->diag);
-	h->prog->growing = h->growing;
-	h->prog->testing = h->testing;
-	/* Imports stay inside the folders set, or the script's own. */
-	char *own = NULL;
-	struct stat st;
-	if (h->nroots) {
-		h->prog->import_roots = (const char *const *)h->roots;
-		h->prog->nimport_roots = h->nroots;
-	} else if (name && name[0] != '<' && stat(name, &st) == 0 && S_ISREG(st.st_mode) &&
-		   (own = realpath(name, NULL)) != NULL) {
-		char *slash = strrchr(own, '/');
-		if (slash)
-			slash[slash == own] = 0; /* "/x.cxr" keeps "/" */
-		h->prog->import_roots = (const char *const *)&own;
-		h->prog->nimport_roots = 1;
-	}
-	h->diag.warnings = 0;
-	int errors = prog_compile(h->prog, name, text, len);
-	h->prog->import_roots = NULL; /* own dies here */
-	h->prog->nimport_roots = 0;
-	free(own);
+	mem_free(h->script);
+	h->script = NULL;
+	int errors;
+	h->prog = compile_prog(h, name, text, len, &errors);
 	h->compiled = errors == 0;
 	if (h->compiled) {
 		h->engine = engine_new(h->prog, &h->diag);
@@ -276,6 +253,8 @@ int cxr_compile_file(cxr *h, const char *path)
 	}
 	int errors = cxr_compile_string(h, path, text, len);
 	mem_free(text);
+	mem_free(h->script);
+	h->script = mem_strndup(path, strlen(path)); /* a reload (cxr_reload) reads it again */
 	return errors;
 }
 
@@ -335,19 +314,40 @@ static int state_plan(cxr *h, const char *const *paths, int npaths, struct state
 	return n;
 }
 
+void plan_escape(struct buf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '%' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r' || p[i] == 0)
+			buf_printf(b, "%%%02X", (unsigned char)p[i]);
+		else
+			buf_addc(b, p[i]);
+}
+
+void plan_unescape(struct buf *b, const char *p, size_t n)
+{
+	buf_clear(b);
+	for (size_t i = 0; i < n; i++) {
+		unsigned x;
+		if (p[i] == '%' && i + 2 < n + 0 && sscanf(p + i + 1, "%2x", &x) == 1) {
+			buf_addc(b, (char)x);
+			i += 2;
+		} else {
+			buf_addc(b, p[i]);
+		}
+	}
+	buf_addc(b, 0);
+	b->len--;
+}
+
 /* A run's plan as text, for its checkpoints: a line per input, "regular
- * from to line0 path", the path with %, tab and newline escaped. */
+ * from to line0 path", the path escaped (plan_escape). */
 static char *plan_text(const struct state_read *r, int n)
 {
 	struct buf b = {0};
 	for (int i = 0; i < n; i++) {
 		buf_printf(&b, "%d\t%llu\t%llu\t%llu\t", r[i].regular, (unsigned long long)r[i].from,
 			   (unsigned long long)r[i].to, (unsigned long long)r[i].line0);
-		for (const char *c = r[i].path; *c; c++)
-			if (*c == '%' || *c == '\t' || *c == '\n')
-				buf_printf(&b, "%%%02X", (unsigned char)*c);
-			else
-				buf_addc(&b, *c);
+		plan_escape(&b, r[i].path, strlen(r[i].path));
 		buf_addc(&b, '\n');
 	}
 	buf_addc(&b, 0);
@@ -370,16 +370,7 @@ static int plan_parse(const char *plan, const char *const *paths, int npaths, st
 			ok = 0;
 			break;
 		}
-		buf_clear(&path);
-		for (const char *c = line + used; c < nl; c++) {
-			unsigned x;
-			if (*c == '%' && c + 2 < nl && sscanf(c + 1, "%2x", &x) == 1) {
-				buf_addc(&path, (char)x);
-				c += 2;
-			} else {
-				buf_addc(&path, *c);
-			}
-		}
+		plan_unescape(&path, line + used, (size_t)(nl - line - used));
 		if (n >= npaths || strcmp(paths[n], path.p ? path.p : "") != 0)
 			ok = 0;
 		else {
@@ -452,7 +443,7 @@ struct checkpointing {
 	int failed;
 };
 
-static int64_t wall_ns(void)
+int64_t wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -545,6 +536,12 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 {
 	if (!h->compiled)
 		return CXR_INPUT_ERROR;
+	if (h->follow && npaths != 1) {
+		diag_plain(&h->diag, "cxr: --follow reads one input (a file or stdin), not %d", npaths);
+		return CXR_INPUT_ERROR;
+	}
+	if (h->follow)
+		return live_run(h, paths[0]);
 	struct state_read *plan = NULL;
 	int nplan = 0;
 	int64_t reached = h->engine->last_time; /* by the state read, when one was */
@@ -757,6 +754,9 @@ void cxr_set_checkpoint_every(cxr *h, uint64_t events, double seconds)
 }
 
 void cxr_stop(cxr *h) { h->stop = 1; }
+void cxr_reload(cxr *h) { h->reload = 1; }
+void cxr_set_follow(cxr *h, int on) { h->follow = on; }
+void cxr_set_clock(cxr *h, enum cxr_clock clock) { h->clock_wall = clock == CXR_CLOCK_WALL; }
 
 int cxr_state_save(cxr *h)
 {

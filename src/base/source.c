@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +78,14 @@ struct source {
 	int cr_seen;                /* ... and a CR was among them */
 	size_t rec_at;              /* where the record src_csv returned last starts, in data */
 	uint64_t bytes_read;        /* by read(2) so far (a progress display tells it) */
+	uint64_t at;                /* offset in the file of the next byte read(2) gives */
+	/* Following (src_follow): at the end of input, wait and read on. */
+	src_wait_fn wait;
+	void *wait_ud;
+	char *follow_path;          /* the path watched for a replacement (NULL: a stream) */
+	int follow_regular;         /* the fd is a regular file (else poll(2) before reading) */
+	int follow_ended;           /* wait said the input ends: the unfinished tail stays unread */
+	int replace_pending;        /* the file was replaced: switch once its last line is out */
 };
 
 static const char src_err_quote_in_field[] = "quote inside an unquoted field";
@@ -150,8 +159,10 @@ struct source *src_open_range(const char *path, uint64_t from, uint64_t to, char
 		src_close(s);
 		return NULL;
 	}
-	if (s)
+	if (s) {
 		s->left = to - from;
+		s->at = from;
+	}
 	return s;
 }
 
@@ -227,6 +238,7 @@ void src_close(struct source *s)
 		return;
 	if (s->owns_fd && s->fd >= 0)
 		close(s->fd);
+	mem_free(s->follow_path);
 	mem_free(s->own);
 	mem_free(s->cells);
 	mem_free(s->spans);
@@ -283,6 +295,121 @@ static int src_fill(struct source *s)
 	return r < 0 ? -1 : came; /* at the end of input, what came before it */
 }
 
+/* Following: how long an idle input waits before looking again. */
+#define FOLLOW_POLL_MS 100
+
+/* Open the file now at the watched path in place of the one read so far. */
+static int follow_switch(struct source *s)
+{
+	int fd = open(s->follow_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (s->owns_fd)
+		close(s->fd);
+	s->fd = fd;
+	s->owns_fd = 1;
+	s->at = 0;
+	s->lineno = 0;
+	s->replace_pending = 0;
+	return 0;
+}
+
+/* read(2) for a followed input: at its end, wait for more the way
+ * `tail -F` does.  A regular file is looked at again every
+ * FOLLOW_POLL_MS: when another file has taken its path (rotation by
+ * rename) the new one is read from its start, once the old one's last
+ * line is out; when it is shorter than what was read (truncated) it is
+ * read again from its start.  A pipe or a terminal is polled, and ends
+ * when its writer closes it.  Between looks, wait() runs (the caller's
+ * idle work); when it returns nonzero the input ends here.  Returns
+ * the bytes read, 0 at the end, -1 on an error, -2 when the last line
+ * of a replaced file was ended with a newline instead. */
+static ssize_t follow_read(struct source *s, size_t room)
+{
+	for (;;) {
+		if (s->replace_pending && follow_switch(s) == 0)
+			s->wait(s->wait_ud, SRC_REPLACED);
+		if (!s->follow_regular) {
+			struct pollfd p = {s->fd, POLLIN, 0};
+			int k = poll(&p, 1, FOLLOW_POLL_MS);
+			if (k < 0 && errno != EINTR)
+				return -1;
+			if (k <= 0) {
+				if (s->wait(s->wait_ud, SRC_IDLE))
+					break;
+				continue;
+			}
+		}
+		ssize_t n;
+		do
+			n = room ? read(s->fd, s->own + s->end, room) : 0;
+		while (n < 0 && errno == EINTR);
+		if (n != 0 || !room)
+			return n;
+		if (!s->follow_regular)
+			return 0; /* the writer closed the pipe: nothing more can come */
+		struct stat now, path;
+		if (s->follow_path && stat(s->follow_path, &path) == 0 && fstat(s->fd, &now) == 0 &&
+		    (path.st_ino != now.st_ino || path.st_dev != now.st_dev)) {
+			if (s->end > s->start) { /* the old file's last line had no newline */
+				s->own[s->end++] = '\n';
+				s->replace_pending = 1;
+				return -2;
+			}
+			if (follow_switch(s) == 0)
+				s->wait(s->wait_ud, SRC_REPLACED);
+			continue;
+		}
+		if (fstat(s->fd, &now) == 0 && (uint64_t)now.st_size < s->at) {
+			if (lseek(s->fd, 0, SEEK_SET) < 0)
+				return -1;
+			s->at = 0;
+			s->lineno = 0;
+			s->end = s->start; /* an unfinished line of what was cut away */
+			s->wait(s->wait_ud, SRC_TRUNCATED);
+			continue;
+		}
+		(void)poll(NULL, 0, FOLLOW_POLL_MS);
+		if (s->wait(s->wait_ud, SRC_IDLE))
+			break;
+	}
+	s->follow_ended = 1;
+	return 0;
+}
+
+int src_follow(struct source *s, const char *path, src_wait_fn wait, void *ud)
+{
+	struct stat st;
+	if (s->fd < 0 || fstat(s->fd, &st) != 0)
+		return -1;
+	s->wait = wait;
+	s->wait_ud = ud;
+	s->follow_regular = S_ISREG(st.st_mode);
+	mem_free(s->follow_path);
+	s->follow_path = s->follow_regular && path ? mem_strndup(path, strlen(path)) : NULL;
+	return 0;
+}
+
+void src_follow_again(struct source *s)
+{
+	s->eof = 0;
+	s->follow_ended = 0;
+}
+
+uint64_t src_offset(const struct source *s) { return s->at - (s->end - s->start); }
+uint64_t src_lines(const struct source *s) { return s->lineno; }
+void src_set_lines(struct source *s, uint64_t lines) { s->lineno = lines; }
+
+int src_identity(const struct source *s, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+	if (s->fd < 0 || fstat(s->fd, &st) != 0)
+		return -1;
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
 static int src_fill_once(struct source *s)
 {
 	if (s->failed)
@@ -311,9 +438,15 @@ static int src_fill_once(struct source *s)
 	if (room > s->left)
 		room = (size_t)s->left;
 	ssize_t n = 0;
-	do
-		n = room ? read(s->fd, s->own + s->end, room) : 0;
-	while (n < 0 && errno == EINTR);
+	if (s->wait) {
+		n = follow_read(s, room);
+		if (n == -2)
+			return 1; /* the replaced file's unfinished last line was ended */
+	} else {
+		do
+			n = room ? read(s->fd, s->own + s->end, room) : 0;
+		while (n < 0 && errno == EINTR);
+	}
 	if (n < 0) {
 		buf_clear(&s->err);
 		buf_adds(&s->err, strerror(errno));
@@ -329,6 +462,7 @@ static int src_fill_once(struct source *s)
 	char *got = s->own + s->end;
 	s->end += (size_t)n;
 	s->bytes_read += (uint64_t)n;
+	s->at += (uint64_t)n;
 	if (s->line_ends == '\r')
 		cr_to_lf(got, (size_t)n);
 	else if (!s->line_ends)
@@ -383,8 +517,8 @@ int src_line(struct source *s, const char **line, size_t *len, uint64_t *lineno)
 	int r = src_find_lf(s, 0, &at);
 	if (r < 0)
 		return -1;
-	if (r == 0 && at == 0)
-		return 0;
+	if (r == 0 && (at == 0 || s->follow_ended))
+		return 0; /* a followed input's unfinished line waits for its end */
 	const char *p = s->data + s->start;
 	size_t n = at;
 	if (r == 1) {

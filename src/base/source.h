@@ -92,6 +92,28 @@ int src_peek(struct source *s, size_t want, const char **p, size_t *n);
 /* The bytes read from the file so far (of a memory source: all). */
 uint64_t src_bytes_read(const struct source *s);
 
+/* Following an input as it grows (`cxr run --follow`): at its end the
+ * source waits and reads on, the way `tail -F` does (source.c,
+ * follow_read: a file replaced at its path, by rotation, is read from
+ * its start, and so is a file truncated; a pipe ends when its writer
+ * closes it).  While it waits, wait(ud, news) is called every 100 ms
+ * with SRC_IDLE, and once with the news of a replacement or a
+ * truncation; a nonzero return ends the input there: an unfinished last
+ * line (no newline yet) is not handed out, and src_offset stays before
+ * it.  path: the file's path, watched for a replacement. */
+enum src_news { SRC_IDLE, SRC_REPLACED, SRC_TRUNCATED };
+typedef int (*src_wait_fn)(void *ud, enum src_news news);
+int src_follow(struct source *s, const char *path, src_wait_fn wait, void *ud);
+/* After wait ended the input: read on from where it stopped. */
+void src_follow_again(struct source *s);
+/* The offset in the file of the first byte not yet handed out, and the
+ * lines handed out (a range source counts from its start: set them). */
+uint64_t src_offset(const struct source *s);
+uint64_t src_lines(const struct source *s);
+void src_set_lines(struct source *s, uint64_t lines);
+/* The device and inode of the file being read; -1 when there is none. */
+int src_identity(const struct source *s, uint64_t *dev, uint64_t *ino);
+
 /* The last read error as text. */
 const char *src_error(const struct source *s);
 

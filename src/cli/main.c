@@ -251,6 +251,14 @@ static const char run_help[] =
 	"                        wall time (default 100000 events or 5s); a run killed\n"
 	"                        goes on from its last checkpoint when run again, and\n"
 	"                        SIGTERM or SIGINT stops it cleanly at one\n"
+	"  --follow              read the one input (a JSON Lines file, or stdin) as it\n"
+	"                        grows, as tail -F does (rotation by rename and by\n"
+	"                        truncation), until SIGTERM or SIGINT; the outputs are\n"
+	"                        written as responses come; SIGHUP reads RULES.cxr again\n"
+	"                        (kept when it compiles, with the state so far)\n"
+	"  --clock event|wall    with --follow: what moves time while the input is idle:\n"
+	"                        only events (default), or also the wall clock, less\n"
+	"                        `lateness`, so that an absence fires on time\n"
 	"  --strict              stop at the first rejected record (exit 2)\n"
 	"  --sort                read stdin whole and sort it by time, as files are (by\n"
 	"                        default stdin is a stream, re-ordered within `lateness`)\n"
@@ -271,15 +279,27 @@ static const char run_help[] =
 	"                        the bytes and events read, events per second and the\n"
 	"                        time reached in the log, cleared at the end)\n";
 
-/* A state run stops at its next checkpoint on SIGTERM or SIGINT. */
+/* A state run stops at its next checkpoint on SIGTERM or SIGINT, and
+ * a live one (--follow) then too; SIGHUP makes a live run read its
+ * rules again. */
 static cxr *volatile stopping;
 static struct outfile *checkpoint_outs[3];
 
 static void stop_at_checkpoint(int sig)
 {
-	(void)sig;
-	if (stopping)
+	if (stopping && sig == SIGHUP)
+		cxr_reload(stopping);
+	else if (stopping)
 		cxr_stop(stopping);
+}
+
+static void catch_signal(int sig)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = stop_at_checkpoint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
 }
 
 /* The outputs of a state run, flushed at a checkpoint, and their lengths. */
@@ -323,7 +343,8 @@ static int cmd_run(int argc, char **argv)
 	double every_seconds = 0;
 	int every_set = 0;
 	long threads = default_threads();
-	int strict = 0, quiet = 0, trace = 0, flush = 0, sort = 0;
+	int strict = 0, quiet = 0, trace = 0, flush = 0, sort = 0, follow = 0;
+	const char *clock = NULL;
 	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	const char **resets = calloc((size_t)argc + 1, sizeof *resets);
 	int ninputs = 0, nresets = 0;
@@ -387,6 +408,15 @@ static int cmd_run(int argc, char **argv)
 			flush = 1;
 		} else if (!strcmp(a, "--sort")) {
 			sort = 1;
+		} else if (!strcmp(a, "--follow") || !strcmp(a, "-f")) {
+			follow = 1;
+		} else if (!strcmp(a, "--clock")) {
+			if (i + 1 >= argc || (strcmp(argv[i + 1], "wall") && strcmp(argv[i + 1], "event"))) {
+				free(inputs);
+				free(resets);
+				return usage_error("--clock takes event or wall, not '%s'", i + 1 < argc ? argv[i + 1] : "");
+			}
+			clock = argv[++i];
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -416,6 +446,16 @@ static int cmd_run(int argc, char **argv)
 		free(resets);
 		return rc;
 	}
+	const char *conflict = clock && !follow ? "--clock needs --follow: time moves by the wall clock only while a "
+						   "followed input waits"
+			       : follow && sort ? "--follow reads the input as it comes; --sort waits for its end"
+			       : follow && ninputs > 1 ? "--follow reads one input (a file or -)"
+			       : NULL;
+	if (conflict) {
+		free(inputs);
+		free(resets);
+		return usage_error("%s", conflict);
+	}
 	if (!ninputs)
 		inputs[ninputs++] = "-";
 	/* Before anything is opened: no output may be an input or the script. */
@@ -441,11 +481,12 @@ static int cmd_run(int argc, char **argv)
 	if (status == CXR_OK && state_path)
 		status = cxr_state_open(h, state_path, resets, nresets);
 	struct outfile out = {0}, rejects = {0}, audit = {0}, summary = {0};
-	if (state_path && status == CXR_OK) {
+	if ((state_path || follow) && status == CXR_OK) {
 		/* A state run writes in place: a resume cuts each output back to
-		 * what it held at the last checkpoint, and goes on. */
+		 * what it held at the last checkpoint, and goes on.  So does a
+		 * live run, whose reader sees each response as it comes. */
 		uint64_t len[3];
-		int resume = cxr_state_resume(h, inputs, ninputs, len);
+		int resume = state_path ? cxr_state_resume(h, inputs, ninputs, len) : 0;
 		for (int k = 0; k < 3; k++) /* 2: nothing to do, the outputs stay as they are */
 			len[k] = resume == 2 ? (uint64_t)OUTFILE_AS_IT_IS : len[k];
 		if (outfile_open_at(&out, out_path, resume ? (int64_t)len[0] : -1) < 0 ||
@@ -458,14 +499,19 @@ static int cmd_run(int argc, char **argv)
 		if (every_set)
 			cxr_set_checkpoint_every(h, every_events, every_seconds);
 		stopping = h;
-		signal(SIGTERM, stop_at_checkpoint);
-		signal(SIGINT, stop_at_checkpoint);
+		catch_signal(SIGTERM);
+		catch_signal(SIGINT);
+		if (follow)
+			catch_signal(SIGHUP);
+		cxr_set_follow(h, follow);
+		cxr_set_clock(h, clock && !strcmp(clock, "wall") ? CXR_CLOCK_WALL : CXR_CLOCK_EVENT);
 	}
-	if (status == CXR_OK && !state_path && outfile_open(&out, out_path) < 0)
+	int in_place = state_path || follow;
+	if (status == CXR_OK && !in_place && outfile_open(&out, out_path) < 0)
 		status = CXR_INPUT_ERROR;
-	if (status == CXR_OK && !state_path && rejects_path && outfile_open(&rejects, rejects_path) < 0)
+	if (status == CXR_OK && !in_place && rejects_path && outfile_open(&rejects, rejects_path) < 0)
 		status = CXR_INPUT_ERROR;
-	if (status == CXR_OK && !state_path && audit_path && outfile_open(&audit, audit_path) < 0)
+	if (status == CXR_OK && !in_place && audit_path && outfile_open(&audit, audit_path) < 0)
 		status = CXR_INPUT_ERROR;
 	if (status == CXR_OK && summary_path && outfile_open(&summary, summary_path) < 0)
 		status = CXR_INPUT_ERROR;
@@ -482,7 +528,7 @@ static int cmd_run(int argc, char **argv)
 		cxr_set_sort(h, sort);
 		cxr_set_memory(h, memory);
 		cxr_set_threads(h, (int)threads);
-		int typed = ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0);
+		int typed = ninputs == 1 && !strcmp(inputs[0], "-") && isatty(0) && !follow;
 		if (typed)
 			fputs("cxr: reading events from the terminal (Ctrl-D ends)\n", stderr);
 		meter_begin(quiet || trace || typed);

@@ -80,6 +80,11 @@ int snap_load_customer(struct snap_loader *l, const char *key, size_t keylen, co
 void snap_loader_report(const struct snap_loader *l, const char *prefix, struct buf *out);
 void snap_loader_free(struct snap_loader *l);
 
+/* A changed script takes over a running one (SIGHUP): everything of
+ * `from` that `to` (fresh) still has a name for goes over, as a save and
+ * a load would carry it; what it drops is told in report, a line each.
+ * 0, or -1 (nothing of it should be used). */
+int snap_carry(struct engine *from, struct engine *to, struct buf *report);
 /* For `cxr state`, with no script: a customer's record, or the run's, as
  * text a person reads, with the names of the table; -1: damaged. */
 int snap_describe_customer(const struct snap_names *names, const char *p, size_t n, struct buf *out);

@@ -620,3 +620,26 @@ void snap_loader_report(const struct snap_loader *l, const char *prefix, struct 
 			   (unsigned long long)l->lost_fields, l->lost_fields == 1 ? "" : "s",
 			   l->lost_fields == 1 ? "is" : "are");
 }
+
+int snap_carry(struct engine *from, struct engine *to, struct buf *report)
+{
+	struct snap_names names;
+	snap_names_of(from, &names);
+	struct snap_saver *sv = snap_saver_new(from);
+	struct snap_loader *l = snap_loader_new(to, &names);
+	struct buf b = {0};
+	snap_save_run(sv, &b);
+	int rc = snap_load_run(l, b.p, b.len);
+	for (uint32_t c = 0; rc == 0 && c < from->ncusts; c++) {
+		buf_clear(&b);
+		snap_save_customer(sv, c, &b);
+		rc = snap_load_customer(l, cust_key(&from->custs[c]), from->custs[c].keylen, b.p, b.len);
+	}
+	if (rc == 0)
+		snap_loader_report(l, "", report);
+	buf_free(&b);
+	snap_loader_free(l);
+	snap_saver_free(sv);
+	snap_names_free(&names);
+	return rc;
+}

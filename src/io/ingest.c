@@ -382,11 +382,13 @@ static int ingest_jsonl(struct engine *e, struct store *st, struct source *src, 
 	const char *line;
 	size_t len;
 	uint64_t lineno;
-	int got;
-	while ((got = src_line(src, &line, &len, &lineno)) > 0)
+	int got = 0;
+	while (!st->halt && (got = src_line(src, &line, &len, &lineno)) > 0)
 		if (store_read_json_line(e, st, file, lineno, line, len) < 0)
 			return -1; /* --strict: the first reject is all that is told */
-	st->lines = lineno;
+	st->lines = src_lines(src); /* 0 for an empty input, whose loop sets no lineno */
+	if (st->halt)
+		return 0;
 	if (got < 0 && st->part) {
 		buf_adds(&st->read_error, src_error(src)); /* a worker thread: said by read_in_parts */
 		return -2;
@@ -603,6 +605,12 @@ int store_ingest(struct engine *e, struct store *st, struct source *src, uint32_
 	progress_source_end(st->progress);
 	src_close(src);
 	return rc;
+}
+
+int store_follow(struct engine *e, struct store *st, struct source *src, uint32_t file)
+{
+	st->halt = 0;
+	return ingest_jsonl(e, st, src, file);
 }
 
 static int cmp_events(const void *pa, const void *pb)

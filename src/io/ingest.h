@@ -8,6 +8,7 @@
 #include "vm/prog.h"
 
 struct json_proj;
+struct source;
 struct progress;
 
 /* What the logs held of what the rules name, counted as records become
@@ -63,6 +64,7 @@ struct store {
 	struct census census;
 	struct progress *progress; /* told of each event read (NULL: none; a part read on another
 				    * thread has none: its events are told when it is taken) */
+	int halt;                 /* set by the sink: store_follow returns after this record */
 };
 
 struct part_reject {
@@ -97,6 +99,10 @@ int store_read_threads(struct engine *e, struct store *st, const char *const *pa
  * Returns as store_read. */
 int store_read_range(struct engine *e, struct store *st, const char *path, uint64_t from, uint64_t to, uint64_t line0,
 		     uint64_t *lines);
+/* The JSON Lines records of an open source (src_follow: one that grows),
+ * which stays open: to its end, or until the sink sets st->halt.
+ * Returns as store_read. */
+int store_follow(struct engine *e, struct store *st, struct source *src, uint32_t file);
 /* Order by time, ties in input order. */
 void store_sort(struct store *st);
 

@@ -20,13 +20,17 @@ static int before(const struct stream_item *a, const struct stream_item *b)
 	return a->ev->time < b->ev->time || (a->ev->time == b->ev->time && a->seq < b->seq);
 }
 
-static void push(struct stream *s, struct event *ev)
+static void push(struct stream *s, struct event *ev, const char *raw, size_t rawlen)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->heap = mem_realloc(s->heap, sizeof *s->heap * s->cap);
 	}
-	struct stream_item it = {ev, s->seq++};
+	struct stream_item it = {ev, s->seq++, NULL, 0};
+	if (s->keep_raw) {
+		it.raw = raw ? mem_strndup(raw, rawlen) : NULL;
+		it.rawlen = rawlen;
+	}
 	size_t at = s->n++;
 	while (at > 0) {
 		size_t parent = (at - 1) / 2;
@@ -41,6 +45,7 @@ static void push(struct stream *s, struct event *ev)
 static struct event *pop(struct stream *s)
 {
 	struct event *top = s->heap[0].ev;
+	mem_free(s->heap[0].raw);
 	struct stream_item last = s->heap[--s->n];
 	size_t at = 0;
 	for (;;) {
@@ -91,8 +96,8 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 		struct buf why = {0}, by = {0}, limit = {0};
 		time_span_format(&by, ev->time, s->newest);
 		dur_format(&limit, s->lateness);
-		buf_printf(&why, "late: %s older than an event already read (lateness is %s; late = process keeps it)",
-			   by.p, limit.p);
+		buf_printf(&why, "late: %s older than %s (lateness is %s; late = process keeps it)", by.p,
+			   s->by_wall ? "the wall clock had reached (--clock wall)" : "an event already read", limit.p);
 		int64_t late_by = time_since(s->newest, ev->time);
 		if (late_by > e->tally.late_by)
 			e->tally.late_by = late_by;
@@ -102,8 +107,10 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 		buf_free(&limit);
 		return;
 	}
-	if (!s->seen || ev->time > s->newest)
+	if (!s->seen || ev->time > s->newest) {
 		s->newest = ev->time;
+		s->by_wall = 0;
+	}
 	s->seen = 1;
 	struct event taken = *ev;
 	store_event_customer(e, &taken);
@@ -111,13 +118,32 @@ void stream_event(void *ud, const struct event *ev, const char *raw, size_t rawl
 		engine_event(e, &taken); /* in order and nothing held back: no copy */
 		return;
 	}
-	push(s, event_clone(&taken, e->prog->nslots));
+	push(s, event_clone(&taken, e->prog->nslots), raw, rawlen);
 	release(s, time_minus(s->newest, s->lateness), 0);
 }
 
 void stream_flush(struct stream *s)
 {
 	release(s, 0, 1);
+}
+
+void stream_advance(struct stream *s, int64_t t)
+{
+	if (!s->seen || t > s->newest) {
+		s->newest = t;
+		s->by_wall = 1;
+	}
+	s->seen = 1;
+	release(s, time_minus(s->newest, s->lateness), 0);
+}
+
+void stream_drop(struct stream *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		mem_free(s->heap[i].ev);
+		mem_free(s->heap[i].raw);
+	}
+	s->n = 0;
 }
 
 void stream_finish(struct stream *s)

@@ -414,6 +414,8 @@ int state_load(struct state_file *s, struct engine *e, const char *const *resets
 	return status;
 }
 
+void state_rules_changed(struct state_file *s) { s->rewrite_all = 1; }
+
 /* ---- inputs ---- */
 
 static uint64_t hash_block(int fd, uint64_t at, int *ok)

@@ -73,6 +73,10 @@ int state_save(struct state_file *s, struct engine *e, const struct state_progre
  * signal after a checkpoint): 1 and *p filled (free p->plan), or 0. */
 int state_unfinished(struct state_file *s, struct state_progress *p);
 
+/* The engine saved from now on runs another script (a reload): the next
+ * save rewrites every record, by the new names. */
+void state_rules_changed(struct state_file *s);
+
 /* `cxr state FILE [--customer K]`: what the file holds, as text. */
 int state_describe(struct state_file *s, const char *customer, struct buf *out);
 
