@@ -166,6 +166,7 @@ parts() {
 	maybe tests/state/incremental_check.py python3 tests/state/incremental_check.py "$CXR"
 	maybe tests/state/state_files_check.py python3 tests/state/state_files_check.py "$CXR"
 	maybe tests/state/kill_resume_check.py python3 tests/state/kill_resume_check.py "$CXR"
+	maybe tests/state/follow_check.py python3 tests/state/follow_check.py "$CXR"
 	maybe tests/run_check.sh sh tests/run_check.sh "$CXR"
 	maybe tests/layers/check.sh sh tests/layers/check.sh "$BUILD"
 	maybe tests/layers/selftest.sh sh tests/layers/selftest.sh
