@@ -582,7 +582,14 @@ int cxr_run_files(cxr *h, const char *const *paths, int npaths)
 	if (npaths == 1 && !h->sort &&
 	    (strcmp(paths[0], "-") == 0 || (stat(paths[0], &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)))) {
 		/* stdin alone is a stream: re-ordered within lateness, not whole;
-		 * so is a pipe, a FIFO or a device given alone. */
+		 * so is a pipe, a FIFO or a device given alone.  A state run over
+		 * one takes checkpoints as it goes, as a followed input does. */
+		if (h->state && store_format_of(h->prog, paths[0]) != FMT_CSV) {
+			store_free(&st);
+			progress_end(st.progress);
+			mem_free(plan);
+			return live_run(h, paths[0]);
+		}
 		struct stream s;
 		stream_init(&s, h->engine, h->prog->lateness, h->prog->late);
 		if (restored) { /* the stream goes on from where the state is */

@@ -158,6 +158,18 @@ def follow_stdin(cxr, d):
           who(out) == [("hello", "a"), ("nudge", "b"), ("hello", "c")], repr(who(out)))
 
 
+def stdin_checkpoints(cxr, d):
+    """A state run over stdin checkpoints as it reads, not only at its end."""
+    log = "".join(ev("2026-03-01T10:%02d:%02dZ" % (i // 60, i % 60), "c%d" % (i % 50), "signup") for i in range(2000))
+    r = subprocess.run([cxr, "run", "rules.cxr", "-", "--state", "in.db", "-o", "in.out", "--checkpoint-every", "500"],
+                       cwd=d, input=log, capture_output=True, text=True, timeout=30)
+    st = subprocess.run([cxr, "state", "in.db"], cwd=d, capture_output=True, text=True)
+    check("stdin with --state: a checkpoint every 500 events and one at the end",
+          r.returncode == 0 and "checkpoints: 5, the last" in st.stdout and "unfinished" not in st.stdout,
+          r.stderr[-300:] + st.stdout)
+    check("stdin with --state: the responses", len(who(os.path.join(d, "in.out"))) == 50, r.stderr[-300:])
+
+
 def refusals(cxr, d):
     append(os.path.join(d, "x.csv"), "ts,customer,type\n", "w")
     for argv, want, what in (
@@ -334,6 +346,7 @@ def main():
             f.write(LATE_RULES)
         follow_file(cxr, d)
         follow_stdin(cxr, d)
+        stdin_checkpoints(cxr, d)
         refusals(cxr, d)
         wall_clock(cxr, d)
         sighup(cxr, d)
