@@ -328,7 +328,7 @@ void plan_unescape(struct buf *b, const char *p, size_t n)
 	buf_clear(b);
 	for (size_t i = 0; i < n; i++) {
 		unsigned x;
-		if (p[i] == '%' && i + 2 < n + 0 && sscanf(p + i + 1, "%2x", &x) == 1) {
+		if (p[i] == '%' && i + 2 < n && sscanf(p + i + 1, "%2x", &x) == 1) {
 			buf_addc(b, (char)x);
 			i += 2;
 		} else {

@@ -150,13 +150,15 @@ int live_plan_is(const char *plan, const char *path)
 
 /* ---- checkpoints, the idle work ---- */
 
-static int checkpoint_due(struct live *L)
+/* clock: look at the wall clock too (per event only every 256: it is
+ * the hot path). */
+static int checkpoint_due(struct live *L, int clock)
 {
 	cxr *h = L->h;
 	uint64_t every = h->every_set ? h->every_events : 100000;
 	int64_t every_ns = h->every_set ? h->every_ns : 5 * NS_PER_SEC;
 	int changed = L->since || L->moved || src_offset(L->src) != L->saved_offset;
-	return changed && ((every && L->since >= every) || (every_ns && wall_ns() - L->last_ns >= every_ns));
+	return changed && ((every && L->since >= every) || (clock && every_ns && wall_ns() - L->last_ns >= every_ns));
 }
 
 static int live_checkpoint(struct live *L, int finished)
@@ -185,7 +187,7 @@ static void live_event(void *ud, const struct event *ev, const char *raw, size_t
 	L->since++;
 	if (h->stop || h->reload)
 		L->st.halt = 1;
-	else if (h->state && checkpoint_due(L) && live_checkpoint(L, 0) < 0)
+	else if (h->state && checkpoint_due(L, L->since % 256 == 0) && live_checkpoint(L, 0) < 0)
 		L->st.halt = 1;
 }
 
@@ -228,7 +230,7 @@ static int live_wait(void *ud, enum src_news news)
 		return 1;
 	if (h->clock_wall)
 		wall_clock(L);
-	if (h->state && checkpoint_due(L))
+	if (h->state && checkpoint_due(L, 1))
 		return live_checkpoint(L, 0) < 0;
 	uint64_t lengths[3];
 	if (h->flush_outputs && h->flush_outputs(h->flush_ud, lengths) < 0) {
